@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/payload"
+	"github.com/irego/irego/rules"
+)
+
+func cmdApply(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "store directory (created if missing)")
+	source := fs.String("source", "", "data source of the payload, e.g. ServiceNow or SCCM")
+	options := fs.String("options", "", "enhanced options, name:value,... (partial_payloads, partial_commits, deduplicate_payloads, generate_summary)")
+	rulesFile := fs.String("rules", "", "rule file (default: the built-in rule pack)")
+	dryRun := fs.Bool("dry-run", false, "identify only: print what would happen, write nothing")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *db == "" || *source == "" || fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "irego apply: need --db DIR, --source NAME and one payload file (or - for stdin)")
+		return exitUsage
+	}
+	opts, err := engine.ParseApplyOptions(*options)
+	if err != nil {
+		fmt.Fprintf(stderr, "irego apply: --options: %v\n", err)
+		return exitUsage
+	}
+	p, err := readPayload(fs.Arg(0), stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "irego apply: %s: %v\n", fs.Arg(0), err)
+		return exitFail
+	}
+	e, err := openEngine(*db, *rulesFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "irego apply: %v\n", err)
+		return exitFail
+	}
+	defer e.Close()
+	do := e.Apply
+	if *dryRun {
+		do = e.Identify
+	}
+	res, err := do(context.Background(), *source, p, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "irego apply: %v\n", err)
+		return exitFail
+	}
+	return printJSON(stdout, stderr, res)
+}
+
+func readPayload(name string, stdin io.Reader) (*payload.Payload, error) {
+	if name == "-" {
+		return payload.Decode(stdin)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return payload.Decode(f)
+}
+
+func openEngine(db, rulesFile string) (*engine.Engine, error) {
+	var rs *rules.RuleSet
+	if rulesFile != "" {
+		var err error
+		if rs, err = rules.LoadFile(rulesFile); err != nil {
+			return nil, err
+		}
+	}
+	return engine.Open(db, engine.Options{Rules: rs})
+}
+
+func printJSON(stdout, stderr io.Writer, v any) int {
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(stderr, "irego: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}

@@ -1,0 +1,54 @@
+// Command irego is the identification and reconciliation engine's command
+// line: apply payloads, read CIs back, check rule files and stores.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `irego — identification and reconciliation engine
+
+Usage:
+  irego apply --db DIR --source NAME [--options name:value,...] [--rules FILE] [--dry-run] FILE|-
+  irego get   --db DIR [--rules FILE] SYS_ID
+  irego check --db DIR [--rules FILE]
+  irego rules check FILE...
+  irego rules default
+
+Run "irego COMMAND -h" for a command's flags.
+`
+
+// exit codes
+const (
+	exitOK    = 0
+	exitFail  = 1 // the input could not be processed
+	exitUsage = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "apply":
+		return cmdApply(args[1:], stdin, stdout, stderr)
+	case "get":
+		return cmdGet(args[1:], stdout, stderr)
+	case "check":
+		return cmdCheck(args[1:], stdout, stderr)
+	case "rules":
+		return cmdRules(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "irego: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}

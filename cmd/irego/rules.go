@@ -1,0 +1,45 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/irego/irego/rules"
+)
+
+func cmdRules(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "irego rules: need a subcommand: check FILE... | default")
+		return exitUsage
+	}
+	switch args[0] {
+	case "default":
+		fmt.Fprint(stdout, string(rules.DefaultSource()))
+		return exitOK
+	case "check":
+		fs := flag.NewFlagSet("rules check", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		if err := fs.Parse(args[1:]); err != nil {
+			return exitUsage
+		}
+		if fs.NArg() == 0 {
+			fmt.Fprintln(stderr, "irego rules check: need at least one rule file")
+			return exitUsage
+		}
+		code := exitOK
+		for _, f := range fs.Args() {
+			rs, err := rules.LoadFile(f)
+			if err != nil {
+				fmt.Fprintln(stderr, err)
+				code = exitFail
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: ok (%d classes, %d identification rules, %d relation types)\n",
+				f, len(rs.Classes()), len(rs.Rules()), len(rs.RelationTypes()))
+		}
+		return code
+	}
+	fmt.Fprintf(stderr, "irego rules: unknown subcommand %q\n", args[0])
+	return exitUsage
+}

@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/irego/irego/store"
+)
+
+// Check verifies the store's invariants and returns every violation found
+// (nil when consistent): every identity index entry points at a CI that owns
+// it, every CI's identity keys are indexed to it and no two CIs share one,
+// every CI is in its class index, and every edge joins two existing CIs and
+// is stored at both ends.
+func (e *Engine) Check(ctx context.Context) ([]string, error) {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	err := e.st.View(func(r store.Reader) error {
+		owners := map[string]string{}
+		if err := r.Iterate(store.CIPrefix(), func(k, v []byte) error {
+			rec, err := store.DecodeRecord(v)
+			if err != nil {
+				bad("%s: %v", k, err)
+				return nil
+			}
+			if rec.SysID != store.SysIDFromCIKey(k) {
+				bad("CI %s: record holds sys_id %s", store.SysIDFromCIKey(k), rec.SysID)
+			}
+			if _, err := r.Get(store.ClassKey(rec.Class, rec.SysID)); err != nil {
+				bad("CI %s: missing from the index of class %s", rec.SysID, rec.Class)
+			}
+			for _, key := range rec.IdentityKeys {
+				if other, dup := owners[string(key)]; dup {
+					bad("CIs %s and %s share the identity key %q", other, rec.SysID, key)
+				}
+				owners[string(key)] = rec.SysID
+				id, err := r.Get(key)
+				if err != nil || string(id) != rec.SysID {
+					bad("CI %s: identity key %q is not indexed to it", rec.SysID, key)
+				}
+			}
+			if rec.Scope != "" {
+				if _, err := r.Get(store.CIKey(rec.Scope)); err != nil {
+					bad("CI %s: depends on missing CI %s", rec.SysID, rec.Scope)
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := r.Iterate(store.IdentityPrefix(), func(k, v []byte) error {
+			if owners[string(k)] != string(v) {
+				bad("identity key %q points at %s, which does not own it", k, v)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return r.Iterate(store.EdgePrefix(), func(k, v []byte) error {
+			ed, err := store.DecodeEdge(v)
+			if err != nil {
+				bad("%s: %v", k, err)
+				return nil
+			}
+			for _, end := range []string{ed.Parent, ed.Child} {
+				if _, err := r.Get(store.CIKey(end)); err != nil {
+					bad("edge %s (%s): end %s does not exist", ed.SysID, ed.Type, end)
+				}
+			}
+			if _, err := r.Get(store.InKey(ed.Child, ed.Type, ed.Parent)); err != nil {
+				bad("edge %s (%s): stored out of %s but not into %s", ed.SysID, ed.Type, ed.Parent, ed.Child)
+			}
+			return nil
+		})
+	})
+	return problems, err
+}

@@ -1,0 +1,28 @@
+// Package engine is irego's facade: the one package a Go program imports to
+// identify, reconcile and store configuration items.
+//
+// # Basics
+//
+//	e, err := engine.Open("data", engine.Options{})   // Badger on disk, default rules
+//	defer e.Close()
+//	p, err := payload.DecodeBytes(body)
+//	res, err := e.Apply(ctx, "ServiceNow", p, engine.DefaultApplyOptions())
+//	ci, err := e.Get(ctx, res.Items[0].SysID)
+//
+// Apply identifies every item (package identify), reconciles what it reports
+// with what is stored, and writes records, identity index entries and edges
+// in one store transaction. Identify does the same and writes nothing.
+// Faults in a payload are reported per item in the Result in the shape of
+// ServiceNow's IRE output; a non-nil error means the store failed.
+//
+// # Concurrency
+//
+// An Engine is safe for concurrent use. When two payloads race to create the
+// same CI, one commit conflicts and that payload is identified again from
+// scratch, so it finds the CI the other created: one CI, never two.
+//
+// # Ownership
+//
+// Apply neither modifies nor retains the payload it is given. Values in
+// results and CIs are fresh copies the caller owns.
+package engine

@@ -1,0 +1,285 @@
+package engine
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	crand "crypto/rand"
+
+	"github.com/irego/irego/identify"
+	"github.com/irego/irego/payload"
+	"github.com/irego/irego/relations"
+	"github.com/irego/irego/rules"
+	"github.com/irego/irego/store"
+	"github.com/irego/irego/store/badger"
+)
+
+// Options open an Engine. The zero value opens Badger on disk with the
+// default rule pack.
+type Options struct {
+	// Rules is the compiled rule set; nil means rules.Default().
+	Rules *rules.RuleSet
+	// Store, when not nil, is used instead of opening Badger at the path;
+	// the engine closes it on Close.
+	Store store.Store
+	// InMemory opens Badger in memory (the path is ignored).
+	InMemory bool
+	// SyncWrites makes every commit wait until it is on stable storage.
+	SyncWrites bool
+	// NewSysID makes sys_ids; nil means 32 random lowercase hex characters.
+	NewSysID func() string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxAttempts bounds how often a payload is re-identified after a
+	// conflicting concurrent write; 0 means 64.
+	MaxAttempts int
+}
+
+// Engine identifies and reconciles payloads into a store. It is safe for
+// concurrent use; concurrent payloads that describe the same new CI create
+// it once.
+type Engine struct {
+	rs    *rules.RuleSet
+	st    store.Store
+	opts  Options
+	close sync.Once
+	// notices are what Open had to tell, e.g. identities lost to a rule change.
+	notices []string
+}
+
+// Notices returns what Open found worth telling: CIs that lost an identity
+// to an older CI when the identity index was rebuilt for changed rules.
+func (e *Engine) Notices() []string { return append([]string(nil), e.notices...) }
+
+// Sentinel errors.
+var (
+	// ErrNotFound: no CI has the given sys_id.
+	ErrNotFound = errors.New("engine: not found")
+	// ErrTooManyConflicts: the payload kept colliding with concurrent writes.
+	ErrTooManyConflicts = errors.New("engine: gave up after repeated write conflicts")
+)
+
+// Open opens the engine on the Badger store at path (created if missing).
+func Open(path string, opts Options) (*Engine, error) {
+	if opts.Rules == nil {
+		opts.Rules = rules.Default()
+	}
+	if opts.NewSysID == nil {
+		opts.NewSysID = NewSysID
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 64
+	}
+	st := opts.Store
+	if st == nil {
+		if path == "" && !opts.InMemory {
+			return nil, errors.New("engine: no store path given")
+		}
+		db, err := badger.Open(badger.Options{Dir: path, InMemory: opts.InMemory, SyncWrites: opts.SyncWrites})
+		if err != nil {
+			return nil, fmt.Errorf("engine: open store %s: %w", path, err)
+		}
+		st = db
+	}
+	if err := store.CheckSchema(st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	notices, err := reindexIfRulesChanged(st, opts.Rules)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &Engine{rs: opts.Rules, st: st, opts: opts, notices: notices}, nil
+}
+
+// NewSysID returns 32 random lowercase hex characters.
+func NewSysID() string {
+	var b [16]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Rules returns the engine's rule set.
+func (e *Engine) Rules() *rules.RuleSet { return e.rs }
+
+// Store returns the underlying store (for backup and checks).
+func (e *Engine) Store() store.Store { return e.st }
+
+// Close closes the store. It is safe to call more than once.
+func (e *Engine) Close() error {
+	var err error
+	e.close.Do(func() { err = e.st.Close() })
+	return err
+}
+
+// Apply identifies every item of p, reconciles it and writes the outcome in
+// one transaction. p is not modified or retained. The error is non-nil only
+// when the store fails; faults in the payload are reported in the Result.
+func (e *Engine) Apply(ctx context.Context, source string, p *payload.Payload, o ApplyOptions) (*Result, error) {
+	return e.run(ctx, source, p, o, true)
+}
+
+// Identify does everything Apply does except writing: the result says what
+// Apply would do now. New CIs are reported with the sys_id "Unknown".
+func (e *Engine) Identify(ctx context.Context, source string, p *payload.Payload, o ApplyOptions) (*Result, error) {
+	return e.run(ctx, source, p, o, false)
+}
+
+func (e *Engine) run(ctx context.Context, source string, p *payload.Payload, o ApplyOptions, commit bool) (*Result, error) {
+	o = o.effective()
+	classes := make([]string, len(p.Items))
+	for i := range p.Items {
+		classes[i] = p.Items[i].ClassName
+	}
+	if source == "" {
+		return invalidSource(p, classes), nil
+	}
+	io := identify.Options{Source: source, Deduplicate: o.DeduplicatePayloads, PartialCommits: o.PartialCommits, NewSysID: e.opts.NewSysID}
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		plan, err := e.once(p, io, commit)
+		if errors.Is(err, store.ErrConflict) {
+			if attempt >= e.opts.MaxAttempts {
+				return nil, ErrTooManyConflicts
+			}
+			backoff(attempt)
+			continue
+		}
+		if errors.Is(err, store.ErrTxnTooBig) {
+			return nil, fmt.Errorf("engine: payload of %d items is too large for one transaction; split it: %w", len(p.Items), err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return buildResult(plan, classes, commit, o.GenerateSummary), nil
+	}
+}
+
+// once identifies and (when commit) writes in one transaction, so the reads
+// that decided the plan are checked for conflicts when it commits.
+func (e *Engine) once(p *payload.Payload, io identify.Options, commit bool) (*identify.Plan, error) {
+	txn := e.st.NewTxn()
+	defer txn.Discard()
+	plan, err := identify.Build(txn, e.rs, p, io)
+	if err != nil {
+		return nil, err
+	}
+	if !commit {
+		return plan, nil
+	}
+	n, err := e.write(txn, plan, io.Source)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return plan, nil
+	}
+	return plan, txn.Commit()
+}
+
+// write stores every changed, error-free target and new edge of plan. It
+// returns how many records it wrote.
+func (e *Engine) write(txn store.Txn, plan *identify.Plan, source string) (int, error) {
+	now := e.opts.Now().UTC()
+	n := 0
+	for _, t := range plan.Targets {
+		if len(t.Errors) > 0 || !t.Changed() || len(t.Inputs)+len(t.Related) == 0 {
+			continue
+		}
+		if err := writeTarget(txn, t, source, now); err != nil {
+			return n, err
+		}
+		n++
+	}
+	for _, rp := range plan.Relations {
+		if len(rp.Errors) > 0 || rp.Op != identify.OpInsert || rp.Duplicate {
+			continue
+		}
+		rp.Edge.Created = now
+		if err := relations.Put(txn, rp.Edge); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time) error {
+	rec := &store.Record{SysID: t.SysID, Class: t.Class.Name, Values: t.Values, Scope: t.Scope, Related: t.IsRelated,
+		Source: source, Created: now, Updated: now, IdentityKeys: t.IdentityKeys}
+	if old := t.Existing; old != nil {
+		rec.Source, rec.Created = old.Source, old.Created
+		for _, k := range old.IdentityKeys {
+			if !containsKey(t.IdentityKeys, k) {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		if old.Class != rec.Class {
+			if err := txn.Delete(store.ClassKey(old.Class, t.SysID)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range t.IdentityKeys {
+		if err := txn.Set(k, []byte(t.SysID)); err != nil {
+			return err
+		}
+	}
+	if err := txn.Set(store.ClassKey(rec.Class, t.SysID), nil); err != nil {
+		return err
+	}
+	if t.IsRelated && t.Existing == nil {
+		if err := txn.Set(store.SubKey(t.Scope, t.SysID), nil); err != nil {
+			return err
+		}
+	}
+	b, err := store.EncodeRecord(rec)
+	if err != nil {
+		return err
+	}
+	return txn.Set(store.CIKey(t.SysID), b)
+}
+
+func containsKey(keys [][]byte, k []byte) bool {
+	for _, x := range keys {
+		if string(x) == string(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// backoff sleeps a little, more after each conflict, with jitter so that
+// colliding writers spread out.
+func backoff(attempt int) {
+	d := time.Duration(min(attempt, 10)) * 200 * time.Microsecond
+	time.Sleep(d + time.Duration(rand.Int64N(int64(d)+1)))
+}
+
+func invalidSource(p *payload.Payload, classes []string) *Result {
+	res := buildResult(&identify.Plan{}, classes, false, false)
+	for i := range p.Items {
+		is := Issue{Code: identify.InvalidInputData, Message: fmt.Sprintf("item %d (%s): no data source given; name the source of the payload (e.g. ServiceNow, SCCM)", i, classes[i])}
+		res.Items = append(res.Items, ItemResult{ClassName: classes[i], Operation: identify.OpNoChange, SysID: Unknown,
+			IdentifierEntrySysID: Unknown, IdentificationAttempts: []Attempt{}, Errors: []Issue{is}, ErrorCount: 1,
+			Warnings: []Issue{}, Info: []Info{}, InputIndices: []int{i}, DuplicateIndices: []int{}, MaskedAttributes: []string{},
+			RelatedItems: []RelatedResult{}, MergedPayloadIDs: []string{}, Markers: []string{}})
+	}
+	res.HasError = len(p.Items) > 0
+	return res
+}

@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ApplyOptions are the options of an enhanced identify/reconcile call, named
+// as ServiceNow names them.
+type ApplyOptions struct {
+	// PartialPayloads keeps items that cannot be identified yet aside until
+	// a later payload completes them. When true, PartialCommits and
+	// DeduplicatePayloads are forced on, as documented.
+	PartialPayloads bool
+	// PartialCommits commits valid items even when others fail; when false
+	// the payload is all or nothing.
+	PartialCommits bool
+	// DeduplicatePayloads merges items of one payload that identify the same
+	// CI; when false they fail with DUPLICATE_PAYLOAD_RECORDS.
+	DeduplicatePayloads bool
+	// GenerateSummary adds per-class counts to the result.
+	GenerateSummary bool
+}
+
+// DefaultApplyOptions are the documented defaults of the enhanced call.
+func DefaultApplyOptions() ApplyOptions {
+	return ApplyOptions{PartialPayloads: true, PartialCommits: true, DeduplicatePayloads: true}
+}
+
+// StrictApplyOptions are those of the plain (non-enhanced) call: one failing
+// item fails the whole payload.
+func StrictApplyOptions() ApplyOptions {
+	return ApplyOptions{DeduplicatePayloads: true}
+}
+
+// effective applies the documented forcing rule.
+func (o ApplyOptions) effective() ApplyOptions {
+	if o.PartialPayloads {
+		o.PartialCommits, o.DeduplicatePayloads = true, true
+	}
+	return o
+}
+
+// ParseApplyOptions reads "name:value,name:value" over the defaults, as the
+// enhanced REST call's options parameter does.
+func ParseApplyOptions(s string) (ApplyOptions, error) {
+	o := DefaultApplyOptions()
+	if strings.TrimSpace(s) == "" {
+		return o, nil
+	}
+	for _, chunk := range strings.Split(s, ",") {
+		name, value, ok := strings.Cut(chunk, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		b, err := strconv.ParseBool(value)
+		if !ok || name == "" || err != nil {
+			return o, fmt.Errorf("Chunk [%s] is not a valid entry", chunk)
+		}
+		switch name {
+		case "partial_payloads":
+			o.PartialPayloads = b
+		case "partial_commits":
+			o.PartialCommits = b
+		case "deduplicate_payloads":
+			o.DeduplicatePayloads = b
+		case "generate_summary":
+			o.GenerateSummary = b
+		default:
+			return o, fmt.Errorf("Chunk [%s] is not a valid entry: unknown option %s", chunk, name)
+		}
+	}
+	return o, nil
+}

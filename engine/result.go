@@ -1,0 +1,248 @@
+package engine
+
+import (
+	"sort"
+
+	"github.com/irego/irego/identify"
+)
+
+// Unknown is the sys_id reported when an item has none, as IRE reports it.
+const Unknown = "Unknown"
+
+// Issue is an error or warning: {"error": CODE, "message": "..."}.
+type Issue = identify.Issue
+
+// Attempt is one identifier entry tried for an item.
+type Attempt = identify.Attempt
+
+// Info is a note about a skipped reclassification.
+type Info struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	RuleSysID string `json:"ruleSysId"`
+}
+
+// Result is the IRE output object for one payload.
+type Result struct {
+	Items                        []ItemResult             `json:"items"`
+	Relations                    []RelationResult         `json:"relations"`
+	AdditionalCommittedItems     []ItemResult             `json:"additionalCommittedItems"`
+	AdditionalCommittedRelations []RelationResult         `json:"additionalCommittedRelations"`
+	HasError                     bool                     `json:"hasError"`
+	HasWarning                   bool                     `json:"hasWarning"`
+	Summary                      map[string]*ClassSummary `json:"summary,omitempty"`
+}
+
+// ItemResult is the outcome of one input item.
+type ItemResult struct {
+	ClassName              string          `json:"className"`
+	Operation              string          `json:"operation"`
+	SysID                  string          `json:"sysId"`
+	IdentifierEntrySysID   string          `json:"identifierEntrySysId"`
+	IdentificationAttempts []Attempt       `json:"identificationAttempts"`
+	Errors                 []Issue         `json:"errors"`
+	ErrorCount             int             `json:"errorCount"`
+	Warnings               []Issue         `json:"warnings"`
+	WarningCount           int             `json:"warningCount"`
+	Info                   []Info          `json:"info"`
+	InputIndices           []int           `json:"inputIndices"`
+	DuplicateIndices       []int           `json:"duplicateIndices"`
+	MaskedAttributes       []string        `json:"maskedAttributes"`
+	RelatedItems           []RelatedResult `json:"relatedItems"`
+	MergedPayloadIDs       []string        `json:"mergedPayloadIds"`
+	Markers                []string        `json:"markers"`
+}
+
+// RelatedIndex locates a related item: items[MainIndex].related[SubIndex].
+type RelatedIndex struct {
+	MainIndex int `json:"mainIndex"`
+	SubIndex  int `json:"subIndex"`
+}
+
+// RelatedResult is the outcome of one related item.
+type RelatedResult struct {
+	ClassName              string         `json:"className"`
+	Operation              string         `json:"operation"`
+	SysID                  string         `json:"sysId"`
+	IdentificationAttempts []Attempt      `json:"identificationAttempts"`
+	Errors                 []Issue        `json:"errors"`
+	ErrorCount             int            `json:"errorCount"`
+	Warnings               []Issue        `json:"warnings"`
+	WarningCount           int            `json:"warningCount"`
+	InputIndices           []RelatedIndex `json:"inputIndices"`
+	DuplicateIndices       []RelatedIndex `json:"duplicateIndices"`
+	MergedPayloadIDs       []string       `json:"mergedPayloadIds"`
+	Markers                []string       `json:"markers"`
+}
+
+// RelationResult is the outcome of one input relation.
+type RelationResult struct {
+	ClassName            string   `json:"className"`
+	Operation            string   `json:"operation"`
+	SysID                string   `json:"sysId"`
+	Type                 string   `json:"type"`
+	Parent               string   `json:"parentSysId"`
+	Child                string   `json:"childSysId"`
+	Errors               []Issue  `json:"errors"`
+	ErrorCount           int      `json:"errorCount"`
+	InputIndices         []int    `json:"inputIndices"`
+	IdentifierEntrySysID string   `json:"identifierEntrySysId"`
+	MergedPayloadIDs     []string `json:"mergedPayloadIds"`
+	Markers              []string `json:"markers"`
+}
+
+// ClassSummary counts outcomes per class (generate_summary).
+type ClassSummary struct {
+	Inserted   int `json:"inserted"`
+	Updated    int `json:"updated"`
+	Unchanged  int `json:"unchanged"`
+	Skipped    int `json:"skipped"`
+	Partial    int `json:"partial"`
+	Incomplete int `json:"incomplete"`
+	Errors     int `json:"errors"`
+	Warnings   int `json:"warnings"`
+}
+
+// buildResult renders a plan. committed says whether its writes were
+// stored; a dry run reports new CIs with the sys_id "Unknown".
+func buildResult(pl *identify.Plan, itemClasses []string, committed bool, summary bool) *Result {
+	res := &Result{Items: []ItemResult{}, Relations: []RelationResult{},
+		AdditionalCommittedItems: []ItemResult{}, AdditionalCommittedRelations: []RelationResult{}}
+	for _, ip := range pl.Items {
+		ir := ItemResult{ClassName: itemClasses[ip.Index], Operation: identify.OpNoChange, SysID: Unknown,
+			IdentifierEntrySysID: Unknown, IdentificationAttempts: nonNil(ip.Attempts), Info: []Info{},
+			InputIndices: []int{ip.Index}, DuplicateIndices: []int{}, MaskedAttributes: []string{},
+			RelatedItems: []RelatedResult{}, MergedPayloadIDs: []string{}, Markers: []string{}}
+		ir.Errors = nonNil(ip.AllErrors())
+		ir.Warnings = nonNil(ip.Warnings)
+		if t := ip.Target; t != nil {
+			if t.Class != nil {
+				ir.ClassName = t.Class.Name
+			}
+			ir.InputIndices = sortedCopy(t.Inputs)
+			for _, i := range t.Inputs {
+				if i != ip.Index {
+					ir.DuplicateIndices = append(ir.DuplicateIndices, i)
+				}
+			}
+			ir.Warnings = append(ir.Warnings, t.Warnings...)
+			if t.Existing != nil {
+				ir.SysID = t.SysID
+			}
+			if !ip.Failed() {
+				ir.Operation = t.Op
+				ir.MaskedAttributes = nonNil(t.Masked)
+				if t.Existing == nil && committed {
+					ir.SysID = t.SysID
+				}
+				if t.Entry != nil {
+					ir.IdentifierEntrySysID = t.Entry.ID
+				}
+				for _, in := range t.Info {
+					ir.Info = append(ir.Info, Info{Code: in.Code, Message: in.Message})
+				}
+			}
+		}
+		for _, rp := range ip.Related {
+			ir.RelatedItems = append(ir.RelatedItems, relatedResult(rp, committed))
+		}
+		sort.Slice(ir.RelatedItems, func(a, b int) bool {
+			return ir.RelatedItems[a].InputIndices[0].SubIndex < ir.RelatedItems[b].InputIndices[0].SubIndex
+		})
+		ir.ErrorCount, ir.WarningCount = len(ir.Errors), len(ir.Warnings)
+		res.HasError = res.HasError || ir.ErrorCount > 0
+		res.HasWarning = res.HasWarning || ir.WarningCount > 0
+		for _, r := range ir.RelatedItems {
+			res.HasError = res.HasError || r.ErrorCount > 0
+			res.HasWarning = res.HasWarning || r.WarningCount > 0
+		}
+		res.Items = append(res.Items, ir)
+	}
+	for _, rp := range pl.Relations {
+		rr := RelationResult{ClassName: "cmdb_rel_ci", Operation: identify.OpNoChange, SysID: Unknown, Type: rp.Type,
+			Errors: nonNil(rp.Errors), InputIndices: []int{rp.Index}, IdentifierEntrySysID: Unknown,
+			MergedPayloadIDs: []string{}, Markers: []string{}}
+		if len(rp.Errors) == 0 && rp.Edge != nil {
+			rr.Operation = rp.Op
+			rr.Parent, rr.Child = rp.Edge.Parent, rp.Edge.Child
+			if rp.Op != identify.OpInsert || committed {
+				rr.SysID = rp.Edge.SysID
+			}
+		}
+		rr.ErrorCount = len(rr.Errors)
+		res.HasError = res.HasError || rr.ErrorCount > 0
+		res.Relations = append(res.Relations, rr)
+	}
+	if summary {
+		res.Summary = summarize(res)
+	}
+	return res
+}
+
+func relatedResult(rp *identify.RelatedPlan, committed bool) RelatedResult {
+	self := RelatedIndex{rp.MainIndex, rp.SubIndex}
+	rr := RelatedResult{Operation: identify.OpNoChange, SysID: Unknown, IdentificationAttempts: nonNil(rp.Attempts),
+		Errors: nonNil(rp.Errors), Warnings: []Issue{}, InputIndices: []RelatedIndex{self}, DuplicateIndices: []RelatedIndex{},
+		MergedPayloadIDs: []string{}, Markers: []string{}}
+	if t := rp.Target; t != nil {
+		rr.ClassName = t.Class.Name
+		rr.Errors = append(rr.Errors, t.Errors...)
+		rr.Warnings = append(rr.Warnings, t.Warnings...)
+		rr.InputIndices = nil
+		for _, ref := range t.Related {
+			ri := RelatedIndex{ref.MainIndex, ref.SubIndex}
+			rr.InputIndices = append(rr.InputIndices, ri)
+			if ri != self {
+				rr.DuplicateIndices = append(rr.DuplicateIndices, ri)
+			}
+		}
+		if t.Existing != nil {
+			rr.SysID = t.SysID
+		}
+		if !rp.Failed() {
+			rr.Operation = t.Op
+			if t.Existing == nil && committed {
+				rr.SysID = t.SysID
+			}
+		}
+	}
+	rr.ErrorCount, rr.WarningCount = len(rr.Errors), len(rr.Warnings)
+	return rr
+}
+
+func summarize(res *Result) map[string]*ClassSummary {
+	out := map[string]*ClassSummary{}
+	for _, it := range res.Items {
+		s := out[it.ClassName]
+		if s == nil {
+			s = &ClassSummary{}
+			out[it.ClassName] = s
+		}
+		s.Errors += it.ErrorCount
+		s.Warnings += it.WarningCount
+		switch {
+		case it.ErrorCount > 0:
+			s.Skipped++
+		case it.Operation == identify.OpInsert:
+			s.Inserted++
+		case it.Operation == identify.OpNoChange:
+			s.Unchanged++
+		default:
+			s.Updated++
+		}
+	}
+	return out
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return append([]T(nil), s...)
+}
+
+func sortedCopy(s []int) []int {
+	out := append([]int(nil), s...)
+	sort.Ints(out)
+	return out
+}

@@ -1,0 +1,46 @@
+package identify
+
+import "fmt"
+
+// Error and warning codes, as ServiceNow's IRE names them.
+const (
+	InvalidInputData                 = "INVALID_INPUT_DATA"
+	IdentificationRuleMissing        = "IDENTIFICATION_RULE_MISSING"
+	IdentificationRuleForRelatedMiss = "IDENTIFICATION_RULE_FOR_RELATED_ITEM_MISSING"
+	MissingMatchingAttributes        = "MISSING_MATCHING_ATTRIBUTES"
+	MissingDependency                = "MISSING_DEPENDENCY"
+	MultipleDependencies             = "MULTIPLE_DEPENDENCIES"
+	DuplicatePayloadRecords          = "DUPLICATE_PAYLOAD_RECORDS"
+	DuplicateRelatedPayload          = "DUPLICATE_RELATED_PAYLOAD"
+	MultiMatch                       = "MULTI_MATCH"
+	Abandoned                        = "ABANDONED"
+	RequiredAttributeEmpty           = "REQUIRED_ATTRIBUTE_EMPTY"
+)
+
+// Operations.
+const (
+	OpInsert              = "INSERT"
+	OpUpdate              = "UPDATE"
+	OpNoChange            = "NO_CHANGE"
+	OpUpdateWithUpgrade   = "UPDATE_WITH_UPGRADE"
+	OpUpdateWithSwitch    = "UPDATE_WITH_SWITCH"
+	SkippedClassDowngrade = "SKIPPED_CLASS_DOWNGRADE"
+)
+
+// Attempt results.
+const (
+	Matched = "MATCHED"
+	NoMatch = "NO_MATCH"
+	Skipped = "SKIPPED"
+	// MultiMatch doubles as an attempt result.
+)
+
+// Issue is an error or a warning about one item, relation or related item.
+type Issue struct {
+	Code    string `json:"error"`
+	Message string `json:"message"`
+}
+
+func issue(code, format string, args ...any) Issue {
+	return Issue{Code: code, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,641 @@
+package identify
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/irego/irego/payload"
+	"github.com/irego/irego/rules"
+	"github.com/irego/irego/store"
+)
+
+// Options steer one identification.
+type Options struct {
+	// Source is the data source the payload comes from.
+	Source string
+	// Deduplicate merges items of one payload that identify the same CI;
+	// when false such items fail with DUPLICATE_PAYLOAD_RECORDS.
+	Deduplicate bool
+	// PartialCommits lets valid items commit when others fail; when false
+	// one failure fails the whole payload.
+	PartialCommits bool
+	// NewSysID makes sys_ids for new CIs and edges. Required.
+	NewSysID func() string
+	// Reconcile decides the values to store for a target; nil merges the
+	// incoming values over the stored ones.
+	Reconcile Reconciler
+}
+
+// Reconciler decides what a CI holds after an update: from the stored
+// record (nil for an insert) and the incoming values, the values to store
+// and the attributes whose reported values were refused.
+type Reconciler func(class *rules.Class, existing *store.Record, incoming map[string]any, source string) (values map[string]any, masked []string)
+
+// MergeReconciler stores every reported (non-null) value over the stored one.
+func MergeReconciler(_ *rules.Class, existing *store.Record, incoming map[string]any, _ string) (map[string]any, []string) {
+	out := map[string]any{}
+	if existing != nil {
+		for k, v := range existing.Values {
+			out[k] = v
+		}
+	}
+	for k, v := range incoming {
+		if v != nil {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// incomingValues are one input's values, for merging into its target.
+type incomingValues struct {
+	index  int
+	class  *rules.Class
+	values map[string]any
+}
+
+// planner holds the state of one Build call.
+type planner struct {
+	r    store.Reader
+	rs   *rules.RuleSet
+	p    *payload.Payload
+	opts Options
+	plan *Plan
+
+	classes []*rules.Class
+	parent  []int
+	// claimed maps identity keys to the target that claims them in this
+	// payload; bySysID maps sys_ids to this payload's targets.
+	claimed map[string]*Target
+	bySysID map[string]*Target
+}
+
+// Build identifies every item of p against the store view r and returns the
+// plan. It writes nothing. An error is returned only when the store fails;
+// faults in the payload are reported in the plan.
+func Build(r store.Reader, rs *rules.RuleSet, p *payload.Payload, opts Options) (*Plan, error) {
+	if opts.NewSysID == nil {
+		return nil, errors.New("identify: Options.NewSysID is required")
+	}
+	if opts.Reconcile == nil {
+		opts.Reconcile = MergeReconciler
+	}
+	pl := &planner{r: r, rs: rs, p: p, opts: opts, plan: &Plan{},
+		claimed: map[string]*Target{}, bySysID: map[string]*Target{}}
+	return pl.build()
+}
+
+func (pl *planner) build() (*Plan, error) {
+	n := len(pl.p.Items)
+	for i := range n {
+		pl.plan.Items = append(pl.plan.Items, &ItemPlan{Index: i})
+	}
+	for i := range pl.p.Relations {
+		pl.plan.Relations = append(pl.plan.Relations, &RelationPlan{Index: i, Type: pl.p.Relations[i].Type})
+	}
+	pl.validate()
+	pl.resolveDependencies()
+	ok := pl.identifiable()
+	for _, i := range canonicalOrder(pl.p.Items, pl.parent, ok) {
+		if err := pl.identifyItem(i); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range append([]*Target(nil), pl.plan.Targets...) {
+		if err := pl.identifyRelated(t); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range pl.plan.Targets {
+		pl.settle(t)
+	}
+	if err := pl.checkKeys(); err != nil {
+		return nil, err
+	}
+	if err := pl.planRelations(); err != nil {
+		return nil, err
+	}
+	pl.cascade()
+	return pl.plan, nil
+}
+
+// validate checks classes, rules, allowed values and relation types.
+func (pl *planner) validate() {
+	pl.classes = make([]*rules.Class, len(pl.p.Items))
+	for i := range pl.p.Items {
+		it, ip := &pl.p.Items[i], pl.plan.Items[i]
+		c, ok := pl.rs.Class(it.ClassName)
+		if !ok {
+			ip.Errors = append(ip.Errors, issue(InvalidInputData, "item %d: unknown class [%s]", i, it.ClassName))
+			continue
+		}
+		pl.classes[i] = c
+		if c.Rule == nil {
+			ip.Errors = append(ip.Errors, issue(IdentificationRuleMissing,
+				"item %d (%s): identification rule missing for table [%s]", i, c.Name, c.Name))
+		}
+		if msg := checkAllowed(c, it.Values); msg != "" {
+			ip.Errors = append(ip.Errors, issue(InvalidInputData, "item %d (%s): %s", i, c.Name, msg))
+		}
+	}
+	for k, rel := range pl.p.Relations {
+		rp := pl.plan.Relations[k]
+		if !pl.rs.HasRelationType(rel.Type) {
+			rp.Errors = append(rp.Errors, issue(InvalidInputData,
+				"relation %d: relationship type [%s] is not a declared relation type (items %d and %d)", k, rel.Type, rel.Parent, rel.Child))
+		}
+	}
+}
+
+// checkAllowed returns a message naming the first attribute whose value the
+// class does not allow, or "".
+func checkAllowed(c *rules.Class, values map[string]any) string {
+	for _, attr := range sortedAllowed(c) {
+		v, present := values[attr]
+		if !present || v == nil {
+			continue
+		}
+		allowed := c.Allowed[attr]
+		got := payload.Canonical(v)
+		found := false
+		for _, a := range allowed {
+			found = found || a == got
+		}
+		if !found {
+			return fmt.Sprintf("attribute %s: value %q is not one of [%s]", attr, got, strings.Join(allowed, ", "))
+		}
+	}
+	return ""
+}
+
+func sortedAllowed(c *rules.Class) []string {
+	keys := make([]string, 0, len(c.Allowed))
+	for k := range c.Allowed {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// resolveDependencies finds, for every dependent item, the one relation
+// that ties it to the item it depends on.
+func (pl *planner) resolveDependencies() {
+	pl.parent = make([]int, len(pl.p.Items))
+	for i := range pl.parent {
+		pl.parent[i] = -1
+	}
+	for i, c := range pl.classes {
+		if c == nil || c.Rule == nil || c.Rule.Independent() {
+			continue
+		}
+		found := map[int]string{}
+		for k, rel := range pl.p.Relations {
+			if len(pl.plan.Relations[k].Errors) > 0 {
+				continue
+			}
+			for _, d := range c.Rule.DependsOn {
+				if d.Relation != rel.Type {
+					continue
+				}
+				other := -1
+				if d.Direction == rules.ItemToParent && rel.Parent == i {
+					other = rel.Child
+				} else if d.Direction == rules.ParentToItem && rel.Child == i {
+					other = rel.Parent
+				}
+				if other >= 0 && pl.classes[other] != nil && pl.classes[other].IsA(d.Class) {
+					found[other] = fmt.Sprintf("relation %d (%s)", k, rel.Type)
+				}
+			}
+		}
+		ip := pl.plan.Items[i]
+		switch len(found) {
+		case 0:
+			var want []string
+			for _, d := range c.Rule.DependsOn {
+				want = append(want, d.Describe(c.Name))
+			}
+			ip.Errors = append(ip.Errors, issue(MissingDependency,
+				"item %d (%s): no relation in the payload ties this dependent item to the CI it depends on; add one of: %s — the parent item must be sent in the same payload, even when it already exists",
+				i, c.Name, strings.Join(want, "; ")))
+		case 1:
+			for other := range found {
+				pl.parent[i] = other
+			}
+		default:
+			var desc []string
+			for _, other := range sortedInts(keysOf(found)) {
+				desc = append(desc, fmt.Sprintf("item %d (%s) via %s", other, pl.classes[other].Name, found[other]))
+			}
+			ip.Errors = append(ip.Errors, issue(MultipleDependencies,
+				"item %d (%s): depends on more than one item: %s; a dependent CI has exactly one parent",
+				i, c.Name, strings.Join(desc, ", ")))
+		}
+	}
+}
+
+// identifiable marks the items whose whole dependency chain is free of
+// errors and cycles; the others are reported as abandoned or cyclic.
+func (pl *planner) identifiable() []bool {
+	n := len(pl.p.Items)
+	ok := make([]bool, n)
+	state := make([]int, n) // 0 unvisited, 1 in progress, 2 done
+	var visit func(i int) bool
+	visit = func(i int) bool {
+		switch state[i] {
+		case 1:
+			return false
+		case 2:
+			return ok[i]
+		}
+		state[i] = 1
+		good := len(pl.plan.Items[i].Errors) == 0
+		if p := pl.parent[i]; p >= 0 {
+			if state[p] == 1 {
+				pl.plan.Items[i].Errors = append(pl.plan.Items[i].Errors, issue(InvalidInputData,
+					"item %d (%s): its dependency relations form a cycle through item %d (%s)", i, pl.classes[i].Name, p, pl.classes[p].Name))
+				good = false
+			} else if !visit(p) {
+				if good {
+					pl.plan.Items[i].Errors = append(pl.plan.Items[i].Errors, abandonedBy(i, pl.classes[i], p, pl.classes[p]))
+				}
+				good = false
+			}
+		}
+		state[i] = 2
+		ok[i] = good
+		return good
+	}
+	for i := range n {
+		visit(i)
+	}
+	return ok
+}
+
+func abandonedBy(i int, c *rules.Class, p int, pc *rules.Class) Issue {
+	return issue(Abandoned, "item %d (%s): abandoned, since it depends on item %d (%s), which has errors", i, className(c), p, className(pc))
+}
+
+func className(c *rules.Class) string {
+	if c == nil {
+		return "?"
+	}
+	return c.Name
+}
+
+// identifyItem walks the item's identifier entries and binds it to a target.
+func (pl *planner) identifyItem(i int) error {
+	it, ip, c := &pl.p.Items[i], pl.plan.Items[i], pl.classes[i]
+	var parent *Target
+	scope := ""
+	if p := pl.parent[i]; p >= 0 {
+		parent = pl.plan.Items[p].Target
+		if parent == nil {
+			ip.Errors = append(ip.Errors, abandonedBy(i, c, p, pl.classes[p]))
+			return nil
+		}
+		scope = parent.SysID
+	}
+	var target *Target
+	var entry *rules.Entry
+	if id, ok := it.Values["sys_id"]; ok && id != nil {
+		t, err := pl.bySysIDValue(i, c, payload.Canonical(id), scope)
+		if err != nil {
+			return err
+		}
+		if t == nil {
+			return nil
+		}
+		target = t
+		ip.Attempts = append(ip.Attempts, Attempt{AttemptResult: Matched, Attributes: []string{"sys_id"},
+			IdentifierName: c.Rule.Name, SearchOnTable: c.Rule.AppliesTo, Info: "located by sys_id", Candidate: t.SysID})
+	} else {
+		attempts, t, e, ran, err := pl.walkEntries(c.Rule.Entries, c.Rule, it.Values, scope)
+		if err != nil {
+			return err
+		}
+		ip.Attempts = attempts
+		if !ran && t == nil {
+			ip.Errors = append(ip.Errors, missingMatching(fmt.Sprintf("item %d", i), c, c.Rule.Entries, it.Values))
+			return nil
+		}
+		target, entry = t, e
+	}
+	if target == nil {
+		target = pl.newTarget(c, scope, parent, false)
+	} else if target.Entry == nil && target.Existing != nil {
+		target.Entry = entry
+	}
+	if target.parent == nil {
+		target.parent = parent
+	}
+	pl.join(target, i, c, it.Values)
+	ip.Target = target
+	pl.claim(target, c.Rule.Entries, it.Values, scope)
+	return nil
+}
+
+// bySysIDValue resolves an item that names its CI by sys_id.
+func (pl *planner) bySysIDValue(i int, c *rules.Class, id, scope string) (*Target, error) {
+	ip := pl.plan.Items[i]
+	if t := pl.bySysID[id]; t != nil {
+		return t, nil
+	}
+	rec, err := pl.load(id)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		ip.Errors = append(ip.Errors, issue(InvalidInputData, "item %d (%s): sys_id %s: no such CI", i, c.Name, id))
+		return nil, nil
+	}
+	rc, ok := pl.rs.Class(rec.Class)
+	if !ok || rc.Rule != c.Rule {
+		ip.Errors = append(ip.Errors, issue(InvalidInputData,
+			"item %d (%s): sys_id %s is a %s, which %s does not identify", i, c.Name, id, rec.Class, c.Rule.Name))
+		return nil, nil
+	}
+	if rec.Scope != scope && !(rec.Scope == "" && scope == "") {
+		ip.Errors = append(ip.Errors, issue(InvalidInputData,
+			"item %d (%s): sys_id %s lives under CI %s, not under the parent given in the payload (%s)", i, c.Name, id, rec.Scope, scope))
+		return nil, nil
+	}
+	return pl.existingTarget(rec, rc), nil
+}
+
+// walkEntries tries entries in order within scope. It returns the attempts,
+// the matched target (nil when none), the entry that matched, and whether
+// any entry could be tried at all.
+func (pl *planner) walkEntries(entries []*rules.Entry, rule *rules.Rule, values map[string]any, scope string) ([]Attempt, *Target, *rules.Entry, bool, error) {
+	var attempts []Attempt
+	ran := false
+	name, table := "", ""
+	if rule != nil {
+		name, table = rule.Name, rule.AppliesTo
+	}
+	for _, e := range entries {
+		a := Attempt{Attributes: e.Attributes, HybridEntryCiAttributes: []string{}, IdentifierName: name, SearchOnTable: table}
+		key, why := entryKey(e, values, scope)
+		if key == nil {
+			a.AttemptResult, a.Info = Skipped, why
+			attempts = append(attempts, a)
+			continue
+		}
+		ran = true
+		a.Values = pick(values, e.Attributes)
+		if t := pl.claimed[string(key)]; t != nil {
+			a.AttemptResult, a.Candidate, a.Info = Matched, t.SysID, "matched an earlier item of this payload"
+			return append(attempts, a), t, e, true, nil
+		}
+		id, err := pl.r.Get(key)
+		if errors.Is(err, store.ErrNotFound) {
+			a.AttemptResult = NoMatch
+			attempts = append(attempts, a)
+			continue
+		}
+		if err != nil {
+			return nil, nil, nil, false, err
+		}
+		a.AttemptResult, a.Candidate = Matched, string(id)
+		attempts = append(attempts, a)
+		if t := pl.bySysID[string(id)]; t != nil {
+			return attempts, t, e, true, nil
+		}
+		rec, err := pl.load(string(id))
+		if err != nil {
+			return nil, nil, nil, false, err
+		}
+		if rec == nil {
+			return nil, nil, nil, false, fmt.Errorf("identify: identity index points at missing CI %s (run check)", id)
+		}
+		rc, ok := pl.rs.Class(rec.Class)
+		if !ok {
+			return nil, nil, nil, false, fmt.Errorf("identify: stored CI %s has class %s, which the rule set does not declare", id, rec.Class)
+		}
+		return attempts, pl.existingTarget(rec, rc), e, true, nil
+	}
+	return attempts, nil, nil, ran, nil
+}
+
+func (pl *planner) load(id string) (*store.Record, error) {
+	b, err := pl.r.Get(store.CIKey(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return store.DecodeRecord(b)
+}
+
+func (pl *planner) existingTarget(rec *store.Record, c *rules.Class) *Target {
+	t := &Target{SysID: rec.SysID, Class: c, Existing: rec, Scope: rec.Scope}
+	pl.add(t)
+	return t
+}
+
+func (pl *planner) newTarget(c *rules.Class, scope string, parent *Target, related bool) *Target {
+	t := &Target{SysID: pl.opts.NewSysID(), Class: c, Scope: scope, parent: parent, IsRelated: related}
+	pl.add(t)
+	return t
+}
+
+func (pl *planner) add(t *Target) {
+	pl.bySysID[t.SysID] = t
+	pl.plan.Targets = append(pl.plan.Targets, t)
+}
+
+// join binds input index i to t; a second input on a target is a duplicate.
+func (pl *planner) join(t *Target, i int, c *rules.Class, values map[string]any) {
+	if len(t.group) > 0 && !pl.opts.Deduplicate {
+		what := "items"
+		if t.IsRelated {
+			what = "related items"
+		}
+		code := DuplicatePayloadRecords
+		if t.IsRelated {
+			code = DuplicateRelatedPayload
+		}
+		t.Errors = appendOnce(t.Errors, issue(code,
+			"found duplicate %s in the payload (index %d and %d) using className [%s]; set deduplicate_payloads:true to merge them",
+			what, t.group[0], i, c.Name))
+	}
+	t.group = append(t.group, i)
+	if !t.IsRelated {
+		t.Inputs = append(t.Inputs, i)
+	}
+	t.incoming = append(t.incoming, incomingValues{index: i, class: c, values: values})
+}
+
+// claim records the identity keys an item's own values give its target, so
+// later items of the payload find it.
+func (pl *planner) claim(t *Target, entries []*rules.Entry, values map[string]any, scope string) {
+	for _, e := range entries {
+		if key, _ := entryKey(e, values, scope); key != nil {
+			if _, taken := pl.claimed[string(key)]; !taken {
+				pl.claimed[string(key)] = t
+			}
+		}
+	}
+}
+
+// identifyRelated identifies the related items of every input merged into
+// main, within main.
+func (pl *planner) identifyRelated(main *Target) error {
+	if main.IsRelated {
+		return nil
+	}
+	type rel struct {
+		ref RelatedRef
+		r   *payload.Related
+		key string
+	}
+	var rels []rel
+	for _, i := range main.group {
+		for j := range pl.p.Items[i].Related {
+			r := &pl.p.Items[i].Related[j]
+			var b strings.Builder
+			b.WriteString(r.ClassName)
+			writeValues(&b, r.Values)
+			rels = append(rels, rel{RelatedRef{i, j}, r, b.String()})
+		}
+	}
+	sort.SliceStable(rels, func(a, b int) bool { return rels[a].key < rels[b].key })
+	for _, x := range rels {
+		rp := &RelatedPlan{MainIndex: x.ref.MainIndex, SubIndex: x.ref.SubIndex}
+		ip := pl.plan.Items[x.ref.MainIndex]
+		ip.Related = append(ip.Related, rp)
+		where := fmt.Sprintf("item %d related %d", x.ref.MainIndex, x.ref.SubIndex)
+		c, ok := pl.rs.Class(x.r.ClassName)
+		if !ok {
+			rp.Errors = append(rp.Errors, issue(InvalidInputData, "%s: unknown class [%s]", where, x.r.ClassName))
+			continue
+		}
+		re := main.Class.Rule.RelatedFor(c)
+		if re == nil {
+			rp.Errors = append(rp.Errors, issue(IdentificationRuleForRelatedMiss,
+				"%s (%s): identification rule %s for table [%s] has no related entry for class [%s]", where, c.Name, main.Class.Rule.Name, main.Class.Name, c.Name))
+			continue
+		}
+		if msg := checkAllowed(c, x.r.Values); msg != "" {
+			rp.Errors = append(rp.Errors, issue(InvalidInputData, "%s (%s): %s", where, c.Name, msg))
+			continue
+		}
+		values := make(map[string]any, len(x.r.Values)+1)
+		for k, v := range x.r.Values {
+			values[k] = v
+		}
+		values[re.ReferencedField] = main.SysID
+		attempts, t, _, ran, err := pl.walkEntries(re.Entries, main.Class.Rule, values, main.SysID)
+		if err != nil {
+			return err
+		}
+		for k := range attempts {
+			attempts[k].SearchOnTable = re.Class
+		}
+		rp.Attempts = attempts
+		if !ran {
+			rp.Errors = append(rp.Errors, missingMatching(where, c, re.Entries, values))
+			continue
+		}
+		if t == nil {
+			t = pl.newTarget(c, main.SysID, main, true)
+		}
+		if t.parent == nil {
+			t.parent = main
+		}
+		pl.join(t, x.ref.SubIndex, c, values)
+		t.Related = append(t.Related, x.ref)
+		rp.Target = t
+		pl.claim(t, re.Entries, values, main.SysID)
+	}
+	return nil
+}
+
+func missingMatching(where string, c *rules.Class, entries []*rules.Entry, values map[string]any) Issue {
+	var sets []string
+	for _, e := range entries {
+		s := "[" + strings.Join(e.Attributes, ", ") + "]"
+		if e.When != nil {
+			s += " when " + e.When.Source
+		}
+		sets = append(sets, s)
+	}
+	return issue(MissingMatchingAttributes,
+		"%s (%s): missing the minimum set of input values for the criterion (matching) attributes of the identification rule for table [%s]: needs one of %s; the item has [%s]",
+		where, c.Name, c.Name, strings.Join(sets, " or "), strings.Join(presentKeys(values), ", "))
+}
+
+func presentKeys(values map[string]any) []string {
+	var out []string
+	for _, k := range sortedKeys(values) {
+		if values[k] != nil {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// entryKey returns the identity key of entry e for values within scope, or
+// nil and the reason the entry does not apply.
+func entryKey(e *rules.Entry, values map[string]any, scope string) ([]byte, string) {
+	texts := make([]string, len(e.Attributes))
+	nulls := make([]bool, len(e.Attributes))
+	present := 0
+	var missing []string
+	for k, a := range e.Attributes {
+		v := values[a]
+		if v == nil {
+			nulls[k] = true
+			missing = append(missing, a)
+			continue
+		}
+		texts[k] = payload.Canonical(v)
+		present++
+	}
+	if present == 0 || (len(missing) > 0 && !e.AllowNull) {
+		return nil, "missing " + strings.Join(missing, ", ")
+	}
+	if e.When != nil {
+		ok, err := e.When.Eval(values)
+		if err != nil {
+			return nil, err.Error()
+		}
+		if !ok {
+			return nil, "condition is false: " + e.When.Source
+		}
+	}
+	if scope == "" {
+		scope = store.NoScope
+	}
+	return store.IdentityKey(e.ID, scope, texts, nulls), ""
+}
+
+func pick(values map[string]any, attrs []string) map[string]any {
+	out := make(map[string]any, len(attrs))
+	for _, a := range attrs {
+		out[a] = values[a]
+	}
+	return out
+}
+
+func appendOnce(list []Issue, is Issue) []Issue {
+	for _, x := range list {
+		if x.Code == is.Code {
+			return list
+		}
+	}
+	return append(list, is)
+}
+
+func keysOf(m map[int]string) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func sortedInts(s []int) []int { sort.Ints(s); return s }

@@ -1,0 +1,94 @@
+package identify
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/irego/irego/payload"
+)
+
+// canonicalOrder returns the indexes of items sorted so that every item
+// comes after the item it depends on, and items at the same depth are sorted
+// by their content rather than their position. Processing in this order
+// makes the outcome independent of how the payload lists its items.
+func canonicalOrder(items []payload.Item, parent []int, ok []bool) []int {
+	n := len(items)
+	depth := make([]int, n)
+	key := make([]string, n)
+	var walk func(i int) string
+	walk = func(i int) string {
+		if key[i] != "" {
+			return key[i]
+		}
+		k := itemKey(&items[i])
+		if p := parent[i]; p >= 0 {
+			// Parent chain first: two datacenters with one object_id under
+			// different accounts sort by their accounts.
+			pk := walk(p)
+			depth[i] = depth[p] + 1
+			k = pk + "\x01" + k
+		}
+		key[i] = k
+		return k
+	}
+	var order []int
+	for i := range items {
+		if ok[i] {
+			walk(i)
+			order = append(order, i)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		ia, ib := order[a], order[b]
+		if depth[ia] != depth[ib] {
+			return depth[ia] < depth[ib]
+		}
+		if key[ia] != key[ib] {
+			return key[ia] < key[ib]
+		}
+		return ia < ib // identical content: order cannot matter
+	})
+	return order
+}
+
+// itemKey is a canonical text of an item's class, values and related items.
+func itemKey(it *payload.Item) string {
+	var b strings.Builder
+	b.WriteString(it.ClassName)
+	writeValues(&b, it.Values)
+	rel := make([]string, len(it.Related))
+	for j := range it.Related {
+		var rb strings.Builder
+		rb.WriteString(it.Related[j].ClassName)
+		writeValues(&rb, it.Related[j].Values)
+		rel[j] = rb.String()
+	}
+	sort.Strings(rel)
+	for _, r := range rel {
+		b.WriteString("\x02")
+		b.WriteString(r)
+	}
+	return b.String()
+}
+
+func writeValues(b *strings.Builder, values map[string]any) {
+	for _, k := range sortedKeys(values) {
+		b.WriteString("\x00")
+		b.WriteString(k)
+		b.WriteString("=")
+		if values[k] == nil {
+			b.WriteString("\x03")
+			continue
+		}
+		b.WriteString(payload.Canonical(values[k]))
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

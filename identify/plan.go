@@ -1,0 +1,130 @@
+package identify
+
+import (
+	"github.com/irego/irego/rules"
+	"github.com/irego/irego/store"
+)
+
+// Plan is what identification decided for one payload: for every input item
+// its target CI, and for every target the values to write. Nothing in a plan
+// has been written.
+type Plan struct {
+	// Items has one entry per input item, in input order.
+	Items []*ItemPlan
+	// Relations has one entry per input relation, in input order.
+	Relations []*RelationPlan
+	// Targets are the CIs the payload writes (or leaves unchanged), each once,
+	// in processing order (parents before their dependents).
+	Targets []*Target
+}
+
+// ItemPlan is the outcome for one input item.
+type ItemPlan struct {
+	Index  int
+	Target *Target // nil when the item could not be identified
+	// Attempts lists the identifier entries tried for this item, in order.
+	Attempts []Attempt
+	// Errors are the item's own faults; the target's faults are in Target.Errors.
+	Errors   []Issue
+	Warnings []Issue
+	Related  []*RelatedPlan
+}
+
+// Failed reports whether the item, or the CI it identifies, carries an error.
+func (ip *ItemPlan) Failed() bool {
+	return len(ip.Errors) > 0 || ip.Target == nil || len(ip.Target.Errors) > 0
+}
+
+// AllErrors returns the item's errors followed by its target's.
+func (ip *ItemPlan) AllErrors() []Issue {
+	out := append([]Issue(nil), ip.Errors...)
+	if ip.Target != nil {
+		out = append(out, ip.Target.Errors...)
+	}
+	return out
+}
+
+// RelatedPlan is the outcome for one related item (items[i].related[j]).
+type RelatedPlan struct {
+	MainIndex, SubIndex int
+	Target              *Target
+	Attempts            []Attempt
+	Errors              []Issue
+}
+
+// Failed reports whether the related item or its target carries an error.
+func (rp *RelatedPlan) Failed() bool {
+	return len(rp.Errors) > 0 || rp.Target == nil || len(rp.Target.Errors) > 0
+}
+
+// Target is one CI (or related record) the payload resolves to. Several
+// input items that identify the same CI share one Target.
+type Target struct {
+	SysID string
+	// Class is the class to store: the incoming class, or the stored one when
+	// the incoming class is more general.
+	Class *rules.Class
+	// Existing is the stored record, nil for an insert.
+	Existing *store.Record
+	// Values are the values to store after reconciliation.
+	Values map[string]any
+	// Masked lists attributes the source reported but may not change.
+	Masked []string
+	// Scope is the sys_id the identity lives under ("" when independent).
+	Scope string
+	// Op is the operation: INSERT, UPDATE, UPDATE_WITH_UPGRADE,
+	// UPDATE_WITH_SWITCH or NO_CHANGE.
+	Op string
+	// Entry is the identifier entry that matched (nil for an insert).
+	Entry *rules.Entry
+	// IdentityKeys are the index keys the record owns once written.
+	IdentityKeys [][]byte
+	// Inputs are the input items merged into this target (top-level indexes;
+	// for related targets, the related items' positions).
+	Inputs  []int
+	Related []RelatedRef
+	Info    []Issue
+	Errors  []Issue
+	// Warnings are about the merge of several inputs.
+	Warnings []Issue
+	// IsRelated marks a related record (e.g. a software install).
+	IsRelated bool
+
+	parent   *Target // the target this one depends on or hangs under
+	group    []int   // indexes of the items (or related items) merged here
+	incoming []incomingValues
+}
+
+// RelatedRef names a related item by its main and sub index.
+type RelatedRef struct{ MainIndex, SubIndex int }
+
+// Changed reports whether writing the target changes the store.
+func (t *Target) Changed() bool { return t.Op != OpNoChange }
+
+// RelationPlan is the outcome for one input relation.
+type RelationPlan struct {
+	Index  int
+	Type   string
+	Parent *Target
+	Child  *Target
+	// Edge is the stored edge when it exists, or the edge to insert.
+	Edge   *store.Edge
+	Op     string // INSERT or NO_CHANGE
+	Errors []Issue
+	// Duplicate is true when an earlier relation of the payload is the same edge.
+	Duplicate bool
+}
+
+// Attempt is one identifier entry tried for an item.
+type Attempt struct {
+	AttemptResult           string   `json:"attemptResult"`
+	Attributes              []string `json:"attributes"`
+	HybridEntryCiAttributes []string `json:"hybridEntryCiAttributes"`
+	IdentifierName          string   `json:"identifierName"`
+	SearchOnTable           string   `json:"searchOnTable"`
+	Info                    string   `json:"info,omitempty"`
+	// Values are the values the entry was tried with (for explanations).
+	Values map[string]any `json:"-"`
+	// Candidate is the CI the entry matched, if any.
+	Candidate string `json:"-"`
+}

@@ -1,0 +1,346 @@
+package identify
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/irego/irego/payload"
+	"github.com/irego/irego/relations"
+	"github.com/irego/irego/rules"
+	"github.com/irego/irego/store"
+)
+
+// settle merges a target's inputs, reconciles them with the stored record
+// and decides the operation and the identity keys.
+func (pl *planner) settle(t *Target) {
+	if len(t.Errors) > 0 {
+		return
+	}
+	merged := map[string]any{}
+	from := map[string]int{}
+	var class *rules.Class
+	for _, in := range t.incoming { // canonical order: the result does not depend on input order
+		for k, v := range in.values {
+			if v == nil || k == "sys_id" {
+				continue
+			}
+			if old, ok := merged[k]; ok && payload.Canonical(old) != payload.Canonical(v) {
+				t.Warnings = append(t.Warnings, issue(DuplicatePayloadRecords,
+					"items %d and %d identify the same CI but disagree on %s (%q, %q); kept %q",
+					from[k], in.index, k, payload.Canonical(old), payload.Canonical(v), payload.Canonical(v)))
+			}
+			merged[k], from[k] = v, in.index
+		}
+		class = mostSpecific(class, in.class)
+	}
+	t.Class = class
+	if t.Existing != nil {
+		stored, _ := pl.rs.Class(t.Existing.Class)
+		switch {
+		case stored == nil || stored == class:
+		case class.IsA(stored.Name):
+			t.Op = OpUpdateWithUpgrade
+		case stored.IsA(class.Name):
+			// A more general report never demotes a CI: keep the stored class.
+			t.Info = append(t.Info, issue(SkippedClassDowngrade,
+				"kept class %s: the payload reports the more general %s", stored.Name, class.Name))
+			t.Class = stored
+		default:
+			t.Op = OpUpdateWithSwitch
+		}
+	}
+	t.Values, t.Masked = pl.opts.Reconcile(t.Class, t.Existing, merged, pl.opts.Source)
+	if t.Existing == nil {
+		t.Op = OpInsert
+		if missing := missingRequired(t.Class, t.Values); len(missing) > 0 {
+			t.Errors = append(t.Errors, issue(RequiredAttributeEmpty,
+				"%s (%s): missing mandatory field [%s] in table [%s]", t.where(), t.Class.Name, strings.Join(missing, ", "), t.Class.Name))
+		}
+	} else if t.Op == "" {
+		t.Op = OpNoChange
+		if !sameValues(t.Existing.Values, t.Values) {
+			t.Op = OpUpdate
+		}
+	}
+	t.IdentityKeys = identityKeys(t, pl.rs)
+}
+
+// where names the target's inputs for messages.
+func (t *Target) where() string {
+	if t.IsRelated && len(t.Related) > 0 {
+		r := t.Related[0]
+		return fmt.Sprintf("item %d related %d", r.MainIndex, r.SubIndex)
+	}
+	if len(t.group) > 0 {
+		return fmt.Sprintf("item %d", t.group[0])
+	}
+	return "CI " + t.SysID
+}
+
+// entries returns the identifier entries that index t.
+func (t *Target) entries() []*rules.Entry {
+	if t.IsRelated && t.parent != nil {
+		if re := t.parent.Class.Rule.RelatedFor(t.Class); re != nil {
+			return re.Entries
+		}
+		return nil
+	}
+	if t.Class.Rule == nil {
+		return nil
+	}
+	return t.Class.Rule.Entries
+}
+
+func identityKeys(t *Target, rs *rules.RuleSet) [][]byte {
+	var keys [][]byte
+	for _, e := range t.entries() {
+		if k, _ := entryKey(e, t.Values, t.Scope); k != nil {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func mostSpecific(a, b *rules.Class) *rules.Class {
+	switch {
+	case a == nil:
+		return b
+	case b.IsA(a.Name):
+		return b
+	case a.IsA(b.Name):
+		return a
+	case b.Name > a.Name: // unrelated classes: an order-free choice
+		return b
+	}
+	return a
+}
+
+func missingRequired(c *rules.Class, values map[string]any) []string {
+	var out []string
+	for _, a := range c.Required {
+		if v, ok := values[a]; !ok || v == nil || v == "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func sameValues(a, b map[string]any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || payload.Canonical(v) != payload.Canonical(w) || (v == nil) != (w == nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkKeys makes sure no identity key would belong to two CIs: neither two
+// targets of this payload, nor a target and a stored CI the payload does not
+// move off that key.
+func (pl *planner) checkKeys() error {
+	owner := map[string][]*Target{}
+	for _, t := range pl.plan.Targets {
+		if len(t.Errors) > 0 {
+			continue
+		}
+		for _, k := range t.IdentityKeys {
+			owner[string(k)] = append(owner[string(k)], t)
+		}
+	}
+	for k, ts := range owner {
+		if len(ts) > 1 {
+			for _, t := range ts {
+				t.Errors = appendOnce(t.Errors, issue(MultiMatch,
+					"%s (%s): its identifying values %s are also those of %s in this payload, which identifies a different CI",
+					t.where(), t.Class.Name, describeKeyValues(t, []byte(k)), others(ts, t)))
+			}
+			continue
+		}
+		t := ts[0]
+		id, err := pl.r.Get([]byte(k))
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if string(id) == t.SysID {
+			continue
+		}
+		if u := pl.bySysID[string(id)]; u != nil && len(u.Errors) == 0 && !hasKey(u.IdentityKeys, []byte(k)) {
+			continue // that CI gives the key up in this same payload
+		}
+		t.Errors = appendOnce(t.Errors, issue(MultiMatch,
+			"%s (%s): identified as CI %s, but its values %s already identify CI %s; refusing to give two CIs one identity",
+			t.where(), t.Class.Name, t.SysID, describeKeyValues(t, []byte(k)), id))
+	}
+	return nil
+}
+
+func hasKey(keys [][]byte, k []byte) bool {
+	for _, x := range keys {
+		if string(x) == string(k) {
+			return true
+		}
+	}
+	return false
+}
+
+func others(ts []*Target, self *Target) string {
+	var out []string
+	for _, t := range ts {
+		if t != self {
+			out = append(out, t.where())
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+// describeKeyValues renders the attribute values behind key k of t.
+func describeKeyValues(t *Target, k []byte) string {
+	for _, e := range t.entries() {
+		if key, _ := entryKey(e, t.Values, t.Scope); string(key) == string(k) {
+			var parts []string
+			for _, a := range e.Attributes {
+				parts = append(parts, fmt.Sprintf("%s=%q", a, payload.Canonical(t.Values[a])))
+			}
+			return "[" + strings.Join(parts, ", ") + "]"
+		}
+	}
+	return "(identity key)"
+}
+
+// planRelations binds every input relation to its two targets.
+func (pl *planner) planRelations() error {
+	seen := map[string]*RelationPlan{}
+	for k, rel := range pl.p.Relations {
+		rp := pl.plan.Relations[k]
+		if len(rp.Errors) > 0 {
+			continue
+		}
+		rp.Parent, rp.Child = pl.plan.Items[rel.Parent].Target, pl.plan.Items[rel.Child].Target
+		if rp.Parent == nil || rp.Child == nil {
+			continue // reported by cascade
+		}
+		if rp.Parent == rp.Child {
+			rp.Errors = append(rp.Errors, issue(InvalidInputData,
+				"relation %d (%s): items %d and %d identify the same CI %s; a CI cannot be related to itself", k, rel.Type, rel.Parent, rel.Child, rp.Parent.SysID))
+			continue
+		}
+		key := rp.Parent.SysID + "\x00" + rel.Type + "\x00" + rp.Child.SysID
+		if first := seen[key]; first != nil {
+			rp.Edge, rp.Op, rp.Duplicate = first.Edge, first.Op, true
+			continue
+		}
+		seen[key] = rp
+		if rp.Parent.Existing != nil && rp.Child.Existing != nil {
+			e, err := relations.Find(pl.r, rp.Parent.SysID, rel.Type, rp.Child.SysID)
+			if err == nil {
+				rp.Edge, rp.Op = e, OpNoChange
+				continue
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		rp.Edge = &store.Edge{SysID: pl.opts.NewSysID(), Type: rel.Type, Parent: rp.Parent.SysID, Child: rp.Child.SysID, Source: pl.opts.Source}
+		rp.Op = OpInsert
+	}
+	return nil
+}
+
+// cascade spreads failures: a CI that depends on (or hangs under) a failed
+// one is abandoned, and so is a relation with a failed end. Without partial
+// commits, any failure fails everything.
+func (pl *planner) cascade() {
+	for _, t := range pl.plan.Targets { // parents come before their dependents
+		if p := t.parent; p != nil && len(p.Errors) > 0 && len(t.Errors) == 0 {
+			t.Errors = append(t.Errors, issue(Abandoned, "%s (%s): abandoned, since the CI it depends on (%s, %s) has errors",
+				t.where(), t.Class.Name, p.where(), p.Class.Name))
+		}
+	}
+	for _, ip := range pl.plan.Items {
+		for _, rp := range ip.Related {
+			if rp.Target == nil && len(rp.Errors) == 0 && ip.Failed() {
+				rp.Errors = append(rp.Errors, issue(Abandoned, "item %d related %d: abandoned, since item %d has errors", rp.MainIndex, rp.SubIndex, rp.MainIndex))
+			}
+		}
+	}
+	for k, rel := range pl.p.Relations {
+		rp := pl.plan.Relations[k]
+		if len(rp.Errors) > 0 {
+			continue
+		}
+		for _, end := range []int{rel.Parent, rel.Child} {
+			if pl.plan.Items[end].Failed() {
+				rp.Errors = append(rp.Errors, issue(Abandoned,
+					"relation %d (%s): abandoned, since item %d has errors", k, rel.Type, end))
+				break
+			}
+		}
+	}
+	if pl.opts.PartialCommits || !pl.plan.HasError() {
+		return
+	}
+	first := pl.plan.firstError()
+	for _, t := range pl.plan.Targets {
+		if len(t.Errors) == 0 {
+			t.Errors = append(t.Errors, issue(Abandoned, "%s (%s): not committed, since %s and partial_commits is off", t.where(), t.Class.Name, first))
+		}
+	}
+	for _, rp := range pl.plan.Relations {
+		if len(rp.Errors) == 0 {
+			rp.Errors = append(rp.Errors, issue(Abandoned, "relation %d (%s): not committed, since %s and partial_commits is off", rp.Index, rp.Type, first))
+		}
+	}
+}
+
+// HasError reports whether any item, related item or relation failed.
+func (p *Plan) HasError() bool { return p.firstError() != "" }
+
+func (p *Plan) firstError() string {
+	for _, ip := range p.Items {
+		if ip.Failed() {
+			return fmt.Sprintf("item %d failed", ip.Index)
+		}
+		for _, rp := range ip.Related {
+			if rp.Failed() {
+				return fmt.Sprintf("item %d related %d failed", rp.MainIndex, rp.SubIndex)
+			}
+		}
+	}
+	for _, rp := range p.Relations {
+		if len(rp.Errors) > 0 {
+			return fmt.Sprintf("relation %d failed", rp.Index)
+		}
+	}
+	return ""
+}
+
+// KeysFor returns the identity keys rec owns under rs. main is the record
+// rec hangs under when rec is a related record, else nil.
+func KeysFor(rs *rules.RuleSet, rec *store.Record, main *store.Record) [][]byte {
+	c, ok := rs.Class(rec.Class)
+	if !ok {
+		return nil
+	}
+	t := &Target{Class: c, Values: rec.Values, Scope: rec.Scope, IsRelated: rec.Related}
+	if rec.Related {
+		if main == nil {
+			return nil
+		}
+		mc, ok := rs.Class(main.Class)
+		if !ok || mc.Rule == nil {
+			return nil
+		}
+		t.parent = &Target{Class: mc}
+	}
+	return identityKeys(t, rs)
+}

@@ -1,0 +1,158 @@
+package rules
+
+// Rule file format. A rule file is YAML or JSON (JSON is read as YAML, so
+// errors carry line numbers either way). Every key below is known; any
+// other key is an error, and so is a value of the wrong type.
+//
+//	relation_types:            # every relation type items may use, "Parent descriptor::Child descriptor"
+//	  - "Hosted on::Hosts"
+//	classes:                   # the class hierarchy; every class referenced anywhere must be declared here
+//	  - name: cmdb_ci
+//	  - name: cmdb_ci_hardware
+//	    extends: cmdb_ci       # parent class (must be declared; no cycles)
+//	  - name: samp_sw_usage
+//	    required: [reclamation_type, configuration_item, norm_product]   # needed to insert (inherited by subclasses, merged with own)
+//	    values:                # allowed values per attribute (inherited; a subclass's list replaces the parent's for that attribute)
+//	      reclamation_type: [total_usage, last_used_date]
+//	identification:            # identification rules, at most one per class
+//	  - name: Hardware Rule    # unique
+//	    applies_to: cmdb_ci_hardware
+//	    independent: true      # optional; if given must agree with depends_on (independent <=> no depends_on)
+//	    entries:               # at least one
+//	      - priority: 100      # lower is tried first; equal priorities keep declaration order
+//	        attributes: [serial_number]   # at least one, no duplicates
+//	        allow_null: false  # optional
+//	        when: 'reclamation_type == "total_usage"'   # optional expr condition over the item's values
+//	    depends_on:            # makes the rule dependent: hosting/containment rules
+//	      - class: cmdb_ci_cloud_service_account   # the class depended on (must be declared)
+//	        relation: "Hosted on::Hosts"           # must be a declared relation type
+//	        direction: item_to_parent              # item_to_parent (the dependent item is the relation's parent) | parent_to_item
+//	    related:               # related entries: records of another class identified within this item
+//	      - class: cmdb_sam_sw_install
+//	        referenced_field: installed_on         # the related record's field holding the main item's sys_id
+//	        entries:
+//	          - priority: 100
+//	            attributes: [publisher, display_name, version]
+//
+// All three sections are optional, in any order. In depends_on every key is
+// required; in an entry priority and attributes are. A class without a rule
+// of its own uses its nearest ancestor's, related entries included; a rule on
+// a subclass replaces the inherited one entirely. Allowed values are
+// compared with an item's values as text. YAML anchors and aliases are not
+// supported, and a file holds one document.
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Load parses and compiles a rule file. name is the file name errors carry.
+// On failure the error is an ErrorList holding every problem found.
+func Load(name string, data []byte) (*RuleSet, error) {
+	l := &loader{
+		file:  name,
+		decls: map[string]*classDecl{},
+		own:   map[string]*Rule{},
+		rs:    &RuleSet{classes: map[string]*Class{}, relationTypes: map[string]bool{}},
+	}
+	if root := l.parse(data); root != nil {
+		l.load(root)
+	}
+	if len(l.errs) > 0 {
+		sort.SliceStable(l.errs, func(i, j int) bool { return l.errs[i].Line < l.errs[j].Line })
+		return nil, l.errs
+	}
+	return l.rs, nil
+}
+
+// LoadFile reads and loads the rule file at path.
+func LoadFile(path string) (*RuleSet, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Load(path, data)
+}
+
+// loader holds the state of one Load call.
+type loader struct {
+	file  string
+	errs  ErrorList
+	rs    *RuleSet
+	decls map[string]*classDecl // by class name
+	order []*classDecl          // declaration order
+	own   map[string]*Rule      // class name → the rule defined on it
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// parse returns the single document's root node, or nil after reporting
+// why there is none.
+func (l *loader) parse(data []byte) *yaml.Node {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			l.errorAt(1, scope{}, "empty rule file")
+		} else {
+			l.yamlError(err)
+		}
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		l.errorAt(max(extra.Line, 1), scope{}, "more than one YAML document; a rule file holds one")
+		return nil
+	} else if !errors.Is(err, io.EOF) {
+		l.yamlError(err)
+		return nil
+	}
+	if len(doc.Content) == 0 {
+		l.errorAt(1, scope{}, "empty rule file")
+		return nil
+	}
+	return doc.Content[0]
+}
+
+// yamlError turns a yaml.v3 syntax error ("yaml: line 3: ...") into an
+// Error at that line. For some parser errors yaml.v3's line is one short
+// of the fault; it is passed on unchanged rather than guessed at. The few
+// errors yaml cannot place (unknown anchors, some on line 1) get line 0.
+func (l *loader) yamlError(err error) {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	line := 0
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = msg[len(m[0]):]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	l.errorAt(line, scope{}, "YAML: "+msg)
+}
+
+// load reads the sections in dependency order, whatever their order in the
+// file: rules refer to classes and relation types.
+func (l *loader) load(root *yaml.Node) {
+	f := l.fields(root, scope{}, "relation_types", "classes", "identification")
+	if f == nil {
+		return
+	}
+	if n := f["relation_types"]; n != nil {
+		l.relationTypes(n)
+	}
+	if n := f["classes"]; n != nil {
+		l.classes(n)
+	}
+	if n := f["identification"]; n != nil {
+		l.identification(n)
+	}
+	l.inherit()
+}

@@ -1,0 +1,79 @@
+package rules
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzLoad checks that Load never panics, that a failure is an ErrorList
+// whose every line names the file, and that a success is a usable rule set.
+func FuzzLoad(f *testing.F) {
+	f.Add(DefaultSource())
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "*"))
+	for _, p := range seeds {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
+	for _, s := range []string{
+		"",
+		"classes: [{name: a, extends: a}]",
+		"classes:\n  - name: a\n    extends: b\n  - name: b\n    extends: a\n",
+		"classes: [{name: a}]\nidentification:\n  - name: R\n    applies_to: a\n    entries: [{priority: 1, attributes: [x], when: 'x =='}]\n",
+		"classes: [{name: a}]\nidentification: [{name: R, applies_to: a, entries: [{priority: -1, attributes: [x, x]}], depends_on: []}]",
+		"relation_types: [\"::\", \"a::b::c\", \"Hosted on::Hosts\"]",
+		"a: [b",
+		"classes:\n  - &x {name: a}\n  - *x\n",
+		"---\n---\n",
+		"{\"classes\": [{\"name\": \"a\", \"values\": {\"s\": []}}]}",
+	} {
+		f.Add([]byte(s))
+	}
+
+	const name = "fuzz.yaml"
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rs, err := Load(name, data)
+		if err != nil {
+			if rs != nil {
+				t.Fatal("Load returned a rule set along with an error")
+			}
+			var list ErrorList
+			if !errors.As(err, &list) || len(list) == 0 {
+				t.Fatalf("error %T %q is not a non-empty ErrorList", err, err)
+			}
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.HasPrefix(line, name+":") {
+					t.Fatalf("message line %q does not start with the file name", line)
+				}
+			}
+			return
+		}
+		// A loaded rule set is consistent: every class resolves, hierarchies
+		// end, and every rule in force is one of the set's rules.
+		rules := map[*Rule]bool{}
+		for _, r := range rs.Rules() {
+			rules[r] = true
+			if len(r.Entries) == 0 {
+				t.Fatalf("rule %q has no entries", r.Name)
+			}
+		}
+		for _, n := range rs.Classes() {
+			c, ok := rs.Class(n)
+			if !ok {
+				t.Fatalf("class %q listed but not found", n)
+			}
+			depth := 0
+			for k := c; k != nil; k = k.Parent {
+				if depth++; depth > len(rs.Classes()) {
+					t.Fatalf("class %q: hierarchy does not end", n)
+				}
+			}
+			if c.Rule != nil && !rules[c.Rule] {
+				t.Fatalf("class %q: rule %q is not in the set", n, c.Rule.Name)
+			}
+		}
+	})
+}

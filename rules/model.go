@@ -1,0 +1,204 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+)
+
+// RuleSet is a compiled rule file: the class hierarchy, the identification
+// rule in force for every class, and the relation types. It is immutable
+// after Load and safe for concurrent use.
+type RuleSet struct {
+	classes       map[string]*Class
+	classOrder    []string
+	relationTypes map[string]bool
+	relationOrder []string
+	rules         []*Rule
+}
+
+// Class is one class of the hierarchy.
+type Class struct {
+	Name string
+	// Parent is the class this one extends; nil for a root class.
+	Parent *Class
+	// Required lists attributes an item must carry before it may be inserted.
+	Required []string
+	// Allowed restricts attributes to a fixed set of values (attribute → values).
+	Allowed map[string][]string
+	// Rule is the identification rule in force: the class's own, or the
+	// nearest ancestor's when it defines none. Nil when no rule applies.
+	Rule *Rule
+}
+
+// IsA reports whether c is the named class or one of its descendants.
+func (c *Class) IsA(name string) bool {
+	for k := c; k != nil; k = k.Parent {
+		if k.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Direction says which end of a dependency relation the dependent item is.
+type Direction int
+
+const (
+	// ItemToParent: the dependent item is the relation's parent and the
+	// class it depends on is the child ("datacenter Hosted on::Hosts account").
+	ItemToParent Direction = iota
+	// ParentToItem: the class depended on is the relation's parent and the
+	// dependent item its child ("rack Contains::Contained by server").
+	ParentToItem
+)
+
+func (d Direction) String() string {
+	if d == ParentToItem {
+		return "parent_to_item"
+	}
+	return "item_to_parent"
+}
+
+// Rule is an identification rule. It applies to the class it is defined on
+// and to every descendant that defines no rule of its own; matching spans
+// all of those classes.
+type Rule struct {
+	Name string
+	// AppliesTo is the class the rule is defined on.
+	AppliesTo string
+	// Entries are the identifier entries, tried in this order (priority
+	// ascending, ties in declaration order).
+	Entries []*Entry
+	// DependsOn holds the hosting/containment rules of a dependent rule;
+	// empty for an independent rule.
+	DependsOn []Dependency
+	// Related holds the related entries, in declaration order.
+	Related []*RelatedEntry
+	// Line is where the rule starts in its file (default.yaml for Default).
+	Line int
+}
+
+// Independent reports whether items of the rule are identified alone.
+func (r *Rule) Independent() bool { return len(r.DependsOn) == 0 }
+
+// RelatedFor returns the related entry that covers class c (the entry whose
+// class is c or an ancestor of c, nearest first), or nil.
+func (r *Rule) RelatedFor(c *Class) *RelatedEntry {
+	for k := c; k != nil; k = k.Parent {
+		for _, re := range r.Related {
+			if re.Class == k.Name {
+				return re
+			}
+		}
+	}
+	return nil
+}
+
+// Entry is one identifier entry: a set of criterion attributes that, when
+// all present, identify an item.
+type Entry struct {
+	// ID is a stable 32-hex identifier derived from the rule and the entry.
+	ID       string
+	Priority int
+	// Attributes are the criterion attributes, in declaration order.
+	Attributes []string
+	// AllowNull lets the entry run when some (not all) attributes are null;
+	// the null ones must then be null on the match too.
+	AllowNull bool
+	// When, if not nil, must hold for the item's values for the entry to apply.
+	When *Condition
+}
+
+// Dependency is a hosting or containment rule of a dependent class.
+type Dependency struct {
+	// Class is the class depended on (it or any descendant qualifies).
+	Class     string
+	Relation  string
+	Direction Direction
+}
+
+// Describe renders the dependency the way error messages show it, e.g.
+// "cmdb_ci_aws_datacenter >> Hosted on::Hosts >> cmdb_ci_cloud_service_account (item is the relation's parent)".
+func (d Dependency) Describe(item string) string {
+	if d.Direction == ParentToItem {
+		return fmt.Sprintf("%s >> %s >> %s (item is the relation's child)", d.Class, d.Relation, item)
+	}
+	return fmt.Sprintf("%s >> %s >> %s (item is the relation's parent)", item, d.Relation, d.Class)
+}
+
+// RelatedEntry identifies records of a related class within the item they
+// hang under: ReferencedField holds the main item's sys_id.
+type RelatedEntry struct {
+	Class           string
+	ReferencedField string
+	Entries         []*Entry
+}
+
+// Condition is a compiled expr boolean expression over an item's values
+// (each attribute is a variable; a missing attribute is nil).
+type Condition struct {
+	Source  string
+	program *vm.Program
+}
+
+// CompileCondition compiles src once; the result is safe for concurrent use.
+func CompileCondition(src string) (*Condition, error) {
+	p, err := expr.Compile(src, expr.AsBool(), expr.AllowUndefinedVariables())
+	if err != nil {
+		return nil, err
+	}
+	return &Condition{Source: src, program: p}, nil
+}
+
+// Eval runs the condition against values.
+func (c *Condition) Eval(values map[string]any) (bool, error) {
+	out, err := expr.Run(c.program, values)
+	if err != nil {
+		return false, fmt.Errorf("condition %q: %w", c.Source, err)
+	}
+	b, _ := out.(bool)
+	return b, nil
+}
+
+// Class returns the named class.
+func (rs *RuleSet) Class(name string) (*Class, bool) {
+	c, ok := rs.classes[name]
+	return c, ok
+}
+
+// Classes returns the class names in declaration order.
+func (rs *RuleSet) Classes() []string { return append([]string(nil), rs.classOrder...) }
+
+// Rules returns the identification rules in declaration order.
+func (rs *RuleSet) Rules() []*Rule { return append([]*Rule(nil), rs.rules...) }
+
+// HasRelationType reports whether name is a declared relation type.
+func (rs *RuleSet) HasRelationType(name string) bool { return rs.relationTypes[name] }
+
+// RelationTypes returns the declared relation type names in declaration order.
+func (rs *RuleSet) RelationTypes() []string { return append([]string(nil), rs.relationOrder...) }
+
+// Descendants returns name and every class below it, sorted.
+func (rs *RuleSet) Descendants(name string) []string {
+	var out []string
+	for n, c := range rs.classes {
+		if c.IsA(name) {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SplitRelationType splits "Parent::Child" into its two descriptors.
+func SplitRelationType(name string) (parent, child string, ok bool) {
+	parent, child, ok = strings.Cut(name, "::")
+	if !ok || strings.TrimSpace(parent) == "" || strings.TrimSpace(child) == "" || strings.Contains(child, "::") {
+		return "", "", false
+	}
+	return parent, child, true
+}

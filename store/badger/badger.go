@@ -1,0 +1,109 @@
+// Package badger is the embedded default store: store.Store on Badger v4.
+package badger
+
+import (
+	"errors"
+
+	bdg "github.com/dgraph-io/badger/v4"
+
+	"github.com/irego/irego/store"
+)
+
+// Options open a Badger store.
+type Options struct {
+	// Dir is the directory holding the data; ignored when InMemory.
+	Dir string
+	// InMemory keeps everything in memory (tests).
+	InMemory bool
+	// SyncWrites makes every commit wait for fsync.
+	SyncWrites bool
+}
+
+// DB is a store.Store backed by Badger. Safe for concurrent use.
+type DB struct {
+	db *bdg.DB
+}
+
+// Open opens (creating if needed) the store at opts.Dir.
+func Open(opts Options) (*DB, error) {
+	bo := bdg.DefaultOptions(opts.Dir).
+		WithLogger(nil).
+		WithSyncWrites(opts.SyncWrites).
+		// Small values live in the LSM tree: identity keys and CI records
+		// are read far more often than they are large.
+		WithValueThreshold(1 << 10).
+		WithNumVersionsToKeep(1)
+	if opts.InMemory {
+		bo = bo.WithInMemory(true).WithDir("").WithValueDir("")
+	}
+	db, err := bdg.Open(bo)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{db: db}, nil
+}
+
+// Badger exposes the underlying database (backup, GC).
+func (d *DB) Badger() *bdg.DB { return d.db }
+
+func (d *DB) View(fn func(store.Reader) error) error {
+	return mapErr(d.db.View(func(t *bdg.Txn) error { return fn(reader{t}) }))
+}
+
+func (d *DB) NewTxn() store.Txn { return &txn{reader{d.db.NewTransaction(true)}} }
+
+func (d *DB) Sync() error { return d.db.Sync() }
+
+func (d *DB) Close() error { return d.db.Close() }
+
+type reader struct{ t *bdg.Txn }
+
+func (r reader) Get(key []byte) ([]byte, error) {
+	item, err := r.t.Get(key)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return item.ValueCopy(nil)
+}
+
+func (r reader) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	it := r.t.NewIterator(bdg.IteratorOptions{Prefix: prefix, PrefetchValues: false})
+	defer it.Close()
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		item := it.Item()
+		var err error
+		if verr := item.Value(func(v []byte) error { err = fn(item.Key(), v); return nil }); verr != nil {
+			return mapErr(verr)
+		}
+		if errors.Is(err, store.ErrStop) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type txn struct{ reader }
+
+func (t *txn) Set(key, value []byte) error { return mapErr(t.t.Set(key, value)) }
+func (t *txn) Delete(key []byte) error     { return mapErr(t.t.Delete(key)) }
+func (t *txn) Commit() error               { return mapErr(t.t.Commit()) }
+func (t *txn) Discard()                    { t.t.Discard() }
+
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, bdg.ErrKeyNotFound):
+		return store.ErrNotFound
+	case errors.Is(err, bdg.ErrConflict):
+		return store.ErrConflict
+	case errors.Is(err, bdg.ErrTxnTooBig):
+		return store.ErrTxnTooBig
+	case errors.Is(err, bdg.ErrDBClosed):
+		return store.ErrClosed
+	}
+	return err
+}

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+)
+
+// Every key irego writes is laid out here, and nowhere else.
+//
+//	meta/schema                                   → schema version (decimal)
+//	meta/rules                                    → fingerprint of the rule set the identity index was built with
+//	v1/ci/<sys_id>                                → Record (JSON)
+//	v1/cls/<class>\x00<sys_id>                    → "" (class membership, for listing a class)
+//	v1/id/<entry_id>/<scope>/<values>             → sys_id owning that identity
+//	v1/out/<parent sys_id>/<type>\x00<child>      → Edge (JSON)
+//	v1/in/<child sys_id>/<type>\x00<parent>       → Edge (JSON), the same edge read the other way
+//	v1/sub/<main sys_id>/<sys_id>                 → "" (related records hanging under a CI)
+//
+// sys_ids are 32 lowercase hex characters, so fixed-width components need no
+// escaping. Identity values are length-prefixed, so no value can forge
+// another key. <scope> is "-" for independent identities, else the sys_id of
+// the CI the identity lives under (the parent of a dependent item, the main
+// item of a related one).
+
+// SchemaVersion is the key layout version written under meta/schema.
+const SchemaVersion = 1
+
+var (
+	keySchema    = []byte("meta/schema")
+	keyRulesHash = []byte("meta/rules")
+	prefixCI     = []byte("v1/ci/")
+	prefixClass  = []byte("v1/cls/")
+	prefixID     = []byte("v1/id/")
+	prefixOut    = []byte("v1/out/")
+	prefixIn     = []byte("v1/in/")
+	prefixSub    = []byte("v1/sub/")
+)
+
+// NoScope is the scope of an independent identity.
+const NoScope = "-"
+
+func SchemaKey() []byte    { return keySchema }
+func RulesHashKey() []byte { return keyRulesHash }
+
+func CIKey(sysID string) []byte { return cat(prefixCI, sysID) }
+func CIPrefix() []byte          { return prefixCI }
+
+// SysIDFromCIKey returns the sys_id of a key built by CIKey.
+func SysIDFromCIKey(k []byte) string { return string(k[len(prefixCI):]) }
+
+func ClassKey(class, sysID string) []byte { return cat(prefixClass, class, "\x00", sysID) }
+func ClassPrefix(class string) []byte     { return cat(prefixClass, class, "\x00") }
+
+// SysIDFromClassKey returns the sys_id of a key built by ClassKey.
+func SysIDFromClassKey(k []byte) string { return string(k[bytes.LastIndexByte(k, 0)+1:]) }
+
+// IdentityKey is the index key of one identifier entry's values within a
+// scope. values must be canonical texts, in the entry's attribute order; a
+// nil entry in isNull marks an allowed null.
+func IdentityKey(entryID, scope string, values []string, isNull []bool) []byte {
+	k := cat(prefixID, entryID, "/", scope, "/")
+	for i, v := range values {
+		if isNull != nil && isNull[i] {
+			k = append(k, 0) // null marker: cannot collide with a length prefix ≥ 1
+			continue
+		}
+		k = binary.AppendUvarint(k, uint64(len(v))+1)
+		k = append(k, v...)
+	}
+	return k
+}
+
+func IdentityPrefix() []byte { return prefixID }
+
+func OutKey(parent, relType, child string) []byte {
+	return cat(prefixOut, parent, "/", relType, "\x00", child)
+}
+func InKey(child, relType, parent string) []byte {
+	return cat(prefixIn, child, "/", relType, "\x00", parent)
+}
+func OutPrefix(parent string) []byte { return cat(prefixOut, parent, "/") }
+func InPrefix(child string) []byte   { return cat(prefixIn, child, "/") }
+func EdgePrefix() []byte             { return prefixOut }
+
+func SubKey(main, sysID string) []byte { return cat(prefixSub, main, "/", sysID) }
+func SubPrefix(main string) []byte     { return cat(prefixSub, main, "/") }
+
+// SysIDFromSubKey returns the related record's sys_id of a key built by SubKey.
+func SysIDFromSubKey(k []byte) string { return string(k[bytes.LastIndexByte(k, '/')+1:]) }
+
+func cat(prefix []byte, parts ...string) []byte {
+	n := len(prefix)
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n+16)
+	k = append(k, prefix...)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+// CheckSchema verifies (or, on an empty store, writes) the schema version.
+func CheckSchema(s Store) error {
+	t := s.NewTxn()
+	defer t.Discard()
+	v, err := t.Get(keySchema)
+	if err == ErrNotFound {
+		if err := t.Set(keySchema, fmt.Appendf(nil, "%d", SchemaVersion)); err != nil {
+			return err
+		}
+		return t.Commit()
+	}
+	if err != nil {
+		return err
+	}
+	if string(v) != fmt.Sprint(SchemaVersion) {
+		return fmt.Errorf("store: schema version %s, this build reads %d", v, SchemaVersion)
+	}
+	return nil
+}

@@ -1,0 +1,55 @@
+package store
+
+import "errors"
+
+// Sentinel errors. Backends map their own errors onto these so callers can
+// branch with errors.Is whatever the backend.
+var (
+	// ErrNotFound: the key does not exist.
+	ErrNotFound = errors.New("store: key not found")
+	// ErrConflict: a concurrent transaction changed what this one read;
+	// the caller should redo its whole read-decide-write cycle.
+	ErrConflict = errors.New("store: transaction conflict")
+	// ErrTxnTooBig: the transaction holds more writes than the backend can
+	// commit at once.
+	ErrTxnTooBig = errors.New("store: transaction too big")
+	// ErrClosed: the store has been closed.
+	ErrClosed = errors.New("store: closed")
+)
+
+// Reader is a consistent read view.
+type Reader interface {
+	// Get returns a copy of the value stored at key, or ErrNotFound.
+	Get(key []byte) ([]byte, error)
+	// Iterate calls fn for every key with the given prefix in ascending key
+	// order, until fn returns an error (which Iterate returns; ErrStop ends
+	// the walk without an error). key and value are only valid during the call.
+	Iterate(prefix []byte, fn func(key, value []byte) error) error
+}
+
+// ErrStop, returned by an Iterate callback, stops the walk early without error.
+var ErrStop = errors.New("store: stop iteration")
+
+// Txn is a read-write transaction. Reads see the transaction's own writes.
+// Discard is always safe to defer, also after Commit.
+type Txn interface {
+	Reader
+	Set(key, value []byte) error
+	Delete(key []byte) error
+	// Commit makes every write visible atomically, or none of them. It
+	// returns ErrConflict when a concurrent commit changed a key this
+	// transaction read.
+	Commit() error
+	Discard()
+}
+
+// Store is a transactional, ordered key-value store.
+type Store interface {
+	// View runs fn in a read-only snapshot.
+	View(fn func(Reader) error) error
+	// NewTxn starts a read-write transaction.
+	NewTxn() Txn
+	// Sync forces written data to stable storage.
+	Sync() error
+	Close() error
+}
