@@ -16,6 +16,7 @@ import (
 //	v1/out/<parent sys_id>/<type>\x00<child>      → Edge (JSON)
 //	v1/in/<child sys_id>/<type>\x00<parent>       → Edge (JSON), the same edge read the other way
 //	v1/sub/<main sys_id>/<sys_id>                 → "" (related records hanging under a CI)
+//	v1/usr/<user name>                            → user account (JSON, owned by the auth package)
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
 // escaping. Identity values are length-prefixed, so no value can forge
@@ -35,6 +36,7 @@ var (
 	prefixOut    = []byte("v1/out/")
 	prefixIn     = []byte("v1/in/")
 	prefixSub    = []byte("v1/sub/")
+	prefixUser   = []byte("v1/usr/")
 )
 
 // NoScope is the scope of an independent identity.
@@ -88,6 +90,9 @@ func SubPrefix(main string) []byte     { return cat(prefixSub, main, "/") }
 
 // SysIDFromSubKey returns the related record's sys_id of a key built by SubKey.
 func SysIDFromSubKey(k []byte) string { return string(k[bytes.LastIndexByte(k, '/')+1:]) }
+
+func UserKey(name string) []byte { return cat(prefixUser, name) }
+func UserPrefix() []byte         { return prefixUser }
 
 func cat(prefix []byte, parts ...string) []byte {
 	n := len(prefix)
