@@ -13,7 +13,6 @@ import (
 
 	"github.com/irego/irego/identify"
 	"github.com/irego/irego/payload"
-	"github.com/irego/irego/relations"
 	"github.com/irego/irego/rules"
 	"github.com/irego/irego/store"
 	"github.com/irego/irego/store/badger"
@@ -145,7 +144,7 @@ func (e *Engine) run(ctx context.Context, source string, p *payload.Payload, o A
 	if source == "" {
 		return invalidSource(p, classes), nil
 	}
-	io := identify.Options{Source: source, Deduplicate: o.DeduplicatePayloads, PartialCommits: o.PartialCommits, NewSysID: e.opts.NewSysID}
+	io := identify.Options{Source: source, Deduplicate: o.DeduplicatePayloads, PartialCommits: o.PartialCommits, NewSysID: e.opts.NewSysID, Now: e.opts.Now}
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -180,7 +179,7 @@ func (e *Engine) once(p *payload.Payload, io identify.Options, commit bool) (*id
 	if !commit {
 		return plan, nil
 	}
-	n, err := e.write(txn, plan, io.Source)
+	n, err := e.write(txn, p, plan, io.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -188,80 +187,6 @@ func (e *Engine) once(p *payload.Payload, io identify.Options, commit bool) (*id
 		return plan, nil
 	}
 	return plan, txn.Commit()
-}
-
-// write stores every changed, error-free target and new edge of plan. It
-// returns how many records it wrote.
-func (e *Engine) write(txn store.Txn, plan *identify.Plan, source string) (int, error) {
-	now := e.opts.Now().UTC()
-	n := 0
-	for _, t := range plan.Targets {
-		if len(t.Errors) > 0 || !t.Changed() || len(t.Inputs)+len(t.Related) == 0 {
-			continue
-		}
-		if err := writeTarget(txn, t, source, now); err != nil {
-			return n, err
-		}
-		n++
-	}
-	for _, rp := range plan.Relations {
-		if len(rp.Errors) > 0 || rp.Op != identify.OpInsert || rp.Duplicate {
-			continue
-		}
-		rp.Edge.Created = now
-		if err := relations.Put(txn, rp.Edge); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
-}
-
-func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time) error {
-	rec := &store.Record{SysID: t.SysID, Class: t.Class.Name, Values: t.Values, Scope: t.Scope, Related: t.IsRelated,
-		Source: source, Created: now, Updated: now, IdentityKeys: t.IdentityKeys}
-	if old := t.Existing; old != nil {
-		rec.Source, rec.Created = old.Source, old.Created
-		for _, k := range old.IdentityKeys {
-			if !containsKey(t.IdentityKeys, k) {
-				if err := txn.Delete(k); err != nil {
-					return err
-				}
-			}
-		}
-		if old.Class != rec.Class {
-			if err := txn.Delete(store.ClassKey(old.Class, t.SysID)); err != nil {
-				return err
-			}
-		}
-	}
-	for _, k := range t.IdentityKeys {
-		if err := txn.Set(k, []byte(t.SysID)); err != nil {
-			return err
-		}
-	}
-	if err := txn.Set(store.ClassKey(rec.Class, t.SysID), nil); err != nil {
-		return err
-	}
-	if t.IsRelated && t.Existing == nil {
-		if err := txn.Set(store.SubKey(t.Scope, t.SysID), nil); err != nil {
-			return err
-		}
-	}
-	b, err := store.EncodeRecord(rec)
-	if err != nil {
-		return err
-	}
-	return txn.Set(store.CIKey(t.SysID), b)
-}
-
-func containsKey(keys [][]byte, k []byte) bool {
-	for _, x := range keys {
-		if string(x) == string(k) {
-			return true
-		}
-	}
-	return false
 }
 
 // backoff sleeps a little, more after each conflict, with jitter so that

@@ -15,6 +15,7 @@ const (
 	MultiMatch                       = "MULTI_MATCH"
 	Abandoned                        = "ABANDONED"
 	RequiredAttributeEmpty           = "REQUIRED_ATTRIBUTE_EMPTY"
+	InsertNotAllowedForSource        = "INSERT_NOT_ALLOWED_FOR_SOURCE"
 )
 
 // Operations.

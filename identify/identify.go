@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/irego/irego/payload"
 	"github.com/irego/irego/rules"
@@ -23,30 +24,8 @@ type Options struct {
 	PartialCommits bool
 	// NewSysID makes sys_ids for new CIs and edges. Required.
 	NewSysID func() string
-	// Reconcile decides the values to store for a target; nil merges the
-	// incoming values over the stored ones.
-	Reconcile Reconciler
-}
-
-// Reconciler decides what a CI holds after an update: from the stored
-// record (nil for an insert) and the incoming values, the values to store
-// and the attributes whose reported values were refused.
-type Reconciler func(class *rules.Class, existing *store.Record, incoming map[string]any, source string) (values map[string]any, masked []string)
-
-// MergeReconciler stores every reported (non-null) value over the stored one.
-func MergeReconciler(_ *rules.Class, existing *store.Record, incoming map[string]any, _ string) (map[string]any, []string) {
-	out := map[string]any{}
-	if existing != nil {
-		for k, v := range existing.Values {
-			out[k] = v
-		}
-	}
-	for k, v := range incoming {
-		if v != nil {
-			out[k] = v
-		}
-	}
-	return out, nil
+	// Now is the clock reconciliation judges staleness by; nil means time.Now.
+	Now func() time.Time
 }
 
 // incomingValues are one input's values, for merging into its target.
@@ -70,6 +49,8 @@ type planner struct {
 	// payload; bySysID maps sys_ids to this payload's targets.
 	claimed map[string]*Target
 	bySysID map[string]*Target
+	// native holds, per item, the stored CI its source native key names.
+	native []*store.Record
 }
 
 // Build identifies every item of p against the store view r and returns the
@@ -79,8 +60,8 @@ func Build(r store.Reader, rs *rules.RuleSet, p *payload.Payload, opts Options) 
 	if opts.NewSysID == nil {
 		return nil, errors.New("identify: Options.NewSysID is required")
 	}
-	if opts.Reconcile == nil {
-		opts.Reconcile = MergeReconciler
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	pl := &planner{r: r, rs: rs, p: p, opts: opts, plan: &Plan{},
 		claimed: map[string]*Target{}, bySysID: map[string]*Target{}}
@@ -96,6 +77,9 @@ func (pl *planner) build() (*Plan, error) {
 		pl.plan.Relations = append(pl.plan.Relations, &RelationPlan{Index: i, Type: pl.p.Relations[i].Type})
 	}
 	pl.validate()
+	if err := pl.lookupNative(); err != nil {
+		return nil, err
+	}
 	pl.resolveDependencies()
 	ok := pl.identifiable()
 	for _, i := range canonicalOrder(pl.p.Items, pl.parent, ok) {
@@ -109,7 +93,9 @@ func (pl *planner) build() (*Plan, error) {
 		}
 	}
 	for _, t := range pl.plan.Targets {
-		pl.settle(t)
+		if err := pl.settle(t); err != nil {
+			return nil, err
+		}
 	}
 	if err := pl.checkKeys(); err != nil {
 		return nil, err
@@ -213,6 +199,9 @@ func (pl *planner) resolveDependencies() {
 		ip := pl.plan.Items[i]
 		switch len(found) {
 		case 0:
+			if pl.native[i] != nil {
+				continue // known by its source key: the parent chain is already stored
+			}
 			var want []string
 			for _, d := range c.Rule.DependsOn {
 				want = append(want, d.Describe(c.Name))
@@ -300,7 +289,9 @@ func (pl *planner) identifyItem(i int) error {
 	}
 	var target *Target
 	var entry *rules.Entry
-	if id, ok := it.Values["sys_id"]; ok && id != nil {
+	if t := pl.byNativeKey(i, scope, parent != nil); t != nil {
+		target, scope = t, t.Scope
+	} else if id, ok := it.Values["sys_id"]; ok && id != nil {
 		t, err := pl.bySysIDValue(i, c, payload.Canonical(id), scope)
 		if err != nil {
 			return err

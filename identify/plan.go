@@ -68,8 +68,12 @@ type Target struct {
 	Existing *store.Record
 	// Values are the values to store after reconciliation.
 	Values map[string]any
-	// Masked lists attributes the source reported but may not change.
+	// Masked lists attributes the source reported but may not change;
+	// Masks says why for each.
 	Masked []string
+	Masks  []Mask
+	// Owners says which source set each attribute (after this payload).
+	Owners map[string]store.Owner
 	// Scope is the sys_id the identity lives under ("" when independent).
 	Scope string
 	// Op is the operation: INSERT, UPDATE, UPDATE_WITH_UPGRADE,
@@ -90,6 +94,8 @@ type Target struct {
 	// IsRelated marks a related record (e.g. a software install).
 	IsRelated bool
 
+	ownersChanged bool // an attribute changed hands without changing value
+
 	parent   *Target // the target this one depends on or hangs under
 	group    []int   // indexes of the items (or related items) merged here
 	incoming []incomingValues
@@ -99,7 +105,7 @@ type Target struct {
 type RelatedRef struct{ MainIndex, SubIndex int }
 
 // Changed reports whether writing the target changes the store.
-func (t *Target) Changed() bool { return t.Op != OpNoChange }
+func (t *Target) Changed() bool { return t.Op != OpNoChange || t.ownersChanged }
 
 // RelationPlan is the outcome for one input relation.
 type RelationPlan struct {

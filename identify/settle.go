@@ -14,9 +14,9 @@ import (
 
 // settle merges a target's inputs, reconciles them with the stored record
 // and decides the operation and the identity keys.
-func (pl *planner) settle(t *Target) {
+func (pl *planner) settle(t *Target) error {
 	if len(t.Errors) > 0 {
-		return
+		return nil
 	}
 	merged := map[string]any{}
 	from := map[string]int{}
@@ -51,9 +51,16 @@ func (pl *planner) settle(t *Target) {
 			t.Op = OpUpdateWithSwitch
 		}
 	}
-	t.Values, t.Masked = pl.opts.Reconcile(t.Class, t.Existing, merged, pl.opts.Source)
+	if err := pl.reconcile(t, merged); err != nil {
+		return err
+	}
 	if t.Existing == nil {
 		t.Op = OpInsert
+		if !t.IsRelated && !t.Class.InsertAllowed(pl.opts.Source) {
+			t.Errors = append(t.Errors, issue(InsertNotAllowedForSource,
+				"%s (%s): insert into [%s] is blocked for data source [%s] by a data source rule; another source must create it first",
+				t.where(), t.Class.Name, t.Class.Name, pl.opts.Source))
+		}
 		if missing := missingRequired(t.Class, t.Values); len(missing) > 0 {
 			t.Errors = append(t.Errors, issue(RequiredAttributeEmpty,
 				"%s (%s): missing mandatory field [%s] in table [%s]", t.where(), t.Class.Name, strings.Join(missing, ", "), t.Class.Name))
@@ -65,6 +72,7 @@ func (pl *planner) settle(t *Target) {
 		}
 	}
 	t.IdentityKeys = identityKeys(t, pl.rs)
+	return nil
 }
 
 // where names the target's inputs for messages.

@@ -104,16 +104,7 @@ func (l *loader) entries(n *yaml.Node, s scope, ref string, id func(int, []strin
 			e.AllowNull, _ = l.boolean(nn, es.key("allow_null"))
 		}
 		if wn := f["when"]; wn != nil {
-			if src, ok := l.str(wn, es.key("when")); ok {
-				c, err := CompileCondition(src)
-				if err != nil {
-					// expr's message ends in a multi-line source snippet;
-					// its first line holds the message and position.
-					msg, _, _ := strings.Cut(err.Error(), "\n")
-					l.errorf(wn, es.key("when"), "bad condition %q: %s", src, msg)
-				}
-				e.When = c
-			}
+			e.When = l.condition(wn, es.key("when"))
 		}
 		e.ID = id(i, e.Attributes)
 		out = append(out, e)

@@ -33,8 +33,25 @@ package rules
 //	        entries:
 //	          - priority: 100
 //	            attributes: [publisher, display_name, version]
+//	reconciliation:            # which source's value an attribute keeps when several sources report a CI
+//	  - applies_to: cmdb_ci_hardware
+//	    attributes: all        # "all", or a list: an attribute-specific rule beats an all-attributes one,
+//	                           # and a rule on the class beats an inherited one
+//	    refresh: 30d           # optional: an owner that has not reported the CI for this long loses its hold
+//	    sources:               # authorised sources; lower priority wins; "*" is every unlisted source
+//	      - name: ServiceNow
+//	        priority: 100
+//	        refresh: 7d        # optional, overrides the rule's refresh for this source
+//	      - name: "*"
+//	        priority: 1000
+//	    prefer: 'incoming > current'   # optional expr: the reported value wins exactly when this holds
+//	                                   # (variables incoming, current, attribute, source, owner)
+//	data_sources:              # data source rules
+//	  - applies_to: cmdb_ci_computer
+//	    source: SAM
+//	    insert_not_allowed: true       # SAM may update computers but not create them (a subclass may re-allow)
 //
-// All three sections are optional, in any order. In depends_on every key is
+// All sections are optional, in any order. In depends_on every key is
 // required; in an entry priority and attributes are. A class without a rule
 // of its own uses its nearest ancestor's, related entries included; a rule on
 // a subclass replaces the inherited one entirely. Allowed values are
@@ -141,7 +158,7 @@ func (l *loader) yamlError(err error) {
 // load reads the sections in dependency order, whatever their order in the
 // file: rules refer to classes and relation types.
 func (l *loader) load(root *yaml.Node) {
-	f := l.fields(root, scope{}, "relation_types", "classes", "identification")
+	f := l.fields(root, scope{}, "relation_types", "classes", "identification", "reconciliation", "data_sources")
 	if f == nil {
 		return
 	}
@@ -153,6 +170,12 @@ func (l *loader) load(root *yaml.Node) {
 	}
 	if n := f["identification"]; n != nil {
 		l.identification(n)
+	}
+	if n := f["reconciliation"]; n != nil {
+		l.reconciliation(n)
+	}
+	if n := f["data_sources"]; n != nil {
+		l.dataSources(n)
 	}
 	l.inherit()
 }

@@ -32,6 +32,10 @@ type Class struct {
 	// Rule is the identification rule in force: the class's own, or the
 	// nearest ancestor's when it defines none. Nil when no rule applies.
 	Rule *Rule
+
+	// policy holds the reconciliation and data source rules declared on
+	// this class itself; lookups walk up the ancestry.
+	policy *classPolicy
 }
 
 // IsA reports whether c is the named class or one of its descendants.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"time"
 )
 
 // Every key irego writes is laid out here, and nowhere else.
@@ -16,6 +17,12 @@ import (
 //	v1/out/<parent sys_id>/<type>\x00<child>      → Edge (JSON)
 //	v1/in/<child sys_id>/<type>\x00<parent>       → Edge (JSON), the same edge read the other way
 //	v1/sub/<main sys_id>/<sys_id>                 → "" (related records hanging under a CI)
+//	v1/src/<sys_id>/<source>                      → SourceInfo (JSON): what one source last said of a CI
+//	v1/nk/<source_name>/<native key>              → sys_id the source's native key names
+//	v1/hist/<sys_id>/<time><seq>                  → Change (JSON), one per write of the CI
+//	v1/pp/<id>                                    → a partial payload (JSON, owned by the engine)
+//	v1/ppk/<identifier key>/<id>                  → "" (index of partial payloads by identifier key)
+//	v1/inc/<time>/<id>                            → an incomplete payload item (JSON), for inspection
 //	v1/usr/<user name>                            → user account (JSON, owned by the auth package)
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
@@ -37,6 +44,12 @@ var (
 	prefixIn     = []byte("v1/in/")
 	prefixSub    = []byte("v1/sub/")
 	prefixUser   = []byte("v1/usr/")
+	prefixSource = []byte("v1/src/")
+	prefixNative = []byte("v1/nk/")
+	prefixHist   = []byte("v1/hist/")
+	prefixPP     = []byte("v1/pp/")
+	prefixPPKey  = []byte("v1/ppk/")
+	prefixInc    = []byte("v1/inc/")
 )
 
 // NoScope is the scope of an independent identity.
@@ -90,6 +103,58 @@ func SubPrefix(main string) []byte     { return cat(prefixSub, main, "/") }
 
 // SysIDFromSubKey returns the related record's sys_id of a key built by SubKey.
 func SysIDFromSubKey(k []byte) string { return string(k[bytes.LastIndexByte(k, '/')+1:]) }
+
+func SourceKey(sysID, source string) []byte { return cat(prefixSource, sysID, "/", source) }
+func SourcePrefix(sysID string) []byte      { return cat(prefixSource, sysID, "/") }
+
+// NativeKey indexes a source's own key for a CI (sys_object_source_info).
+// Both parts are length-prefixed, so neither can forge the other.
+func NativeKey(sourceName, nativeKey string) []byte {
+	k := append([]byte(nil), prefixNative...)
+	for _, p := range []string{sourceName, nativeKey} {
+		k = binary.AppendUvarint(k, uint64(len(p)))
+		k = append(k, p...)
+	}
+	return k
+}
+
+// HistoryKey orders a CI's changes by time; seq, rising within a process,
+// orders changes stamped with the same time.
+func HistoryKey(sysID string, at time.Time, seq uint64) []byte {
+	k := cat(prefixHist, sysID, "/")
+	k = binary.BigEndian.AppendUint64(k, uint64(at.UnixNano()))
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+func HistoryPrefix(sysID string) []byte { return cat(prefixHist, sysID, "/") }
+
+func PartialKey(id string) []byte { return cat(prefixPP, id) }
+func PartialPrefix() []byte       { return prefixPP }
+
+// PartialIndexKey indexes a partial payload under one identifier key of one
+// of its items (see identify.PartialKeys).
+func PartialIndexKey(identifier []byte, id string) []byte {
+	k := append([]byte(nil), prefixPPKey...)
+	k = binary.AppendUvarint(k, uint64(len(identifier)))
+	k = append(k, identifier...)
+	return append(k, id...)
+}
+func PartialIndexPrefix(identifier []byte) []byte {
+	k := append([]byte(nil), prefixPPKey...)
+	k = binary.AppendUvarint(k, uint64(len(identifier)))
+	return append(k, identifier...)
+}
+
+// IncompleteKey orders incomplete payload items by the time they failed.
+func IncompleteKey(at time.Time, id string) []byte {
+	k := binary.BigEndian.AppendUint64(append([]byte(nil), prefixInc...), uint64(at.UnixNano()))
+	return append(k, id...)
+}
+func IncompletePrefix() []byte { return prefixInc }
+
+// IncompleteTime returns the time an IncompleteKey was made with.
+func IncompleteTime(k []byte) time.Time {
+	return time.Unix(0, int64(binary.BigEndian.Uint64(k[len(prefixInc):])))
+}
 
 func UserKey(name string) []byte { return cat(prefixUser, name) }
 func UserPrefix() []byte         { return prefixUser }

@@ -28,6 +28,48 @@ type Record struct {
 	// IdentityKeys are the identity index keys the record owns, so an update
 	// can remove exactly the keys its old values held.
 	IdentityKeys [][]byte `json:"identity_keys,omitempty"`
+	// Owners says, per attribute, which source last set it and when
+	// (ServiceNow's cmdb_datasource_last_update).
+	Owners map[string]Owner `json:"owners,omitempty"`
+	// Retired is set when the CI was retired as stale.
+	Retired bool `json:"retired,omitempty"`
+}
+
+// Owner is the source that last set an attribute.
+type Owner struct {
+	Source string    `json:"source"`
+	At     time.Time `json:"at"`
+}
+
+// SourceInfo is what one data source last said of one CI (ServiceNow's
+// sys_object_source): when it last reported the CI and under which key of
+// its own.
+type SourceInfo struct {
+	Source    string    `json:"source"`
+	LastScan  time.Time `json:"last_scan"`
+	Name      string    `json:"source_name,omitempty"`
+	NativeKey string    `json:"source_native_key,omitempty"`
+	Feed      string    `json:"source_feed,omitempty"`
+	Recency   string    `json:"source_recency_timestamp,omitempty"`
+}
+
+// Change is one write of a CI, for its history.
+type Change struct {
+	At     time.Time `json:"at"`
+	Source string    `json:"source"`
+	Op     string    `json:"operation"`
+	// Class is the class after the change; ClassBefore is set when it moved.
+	Class       string `json:"class"`
+	ClassBefore string `json:"class_before,omitempty"`
+	// Attributes holds every attribute the change touched.
+	Attributes map[string]ValueChange `json:"attributes"`
+}
+
+// ValueChange is one attribute's value before and after a change; nil
+// means absent.
+type ValueChange struct {
+	Before any `json:"before"`
+	After  any `json:"after"`
 }
 
 // Edge is a stored relation between two CIs.
@@ -51,11 +93,42 @@ func DecodeRecord(b []byte) (*Record, error) {
 		return nil, fmt.Errorf("store: corrupt record: %w", err)
 	}
 	for k, v := range r.Values {
-		if n, ok := v.(json.Number); ok {
-			r.Values[k] = number(n)
-		}
+		r.Values[k] = restore(v)
 	}
 	return &r, nil
+}
+
+// DecodeChange decodes a history entry, restoring integers as int64.
+func DecodeChange(b []byte) (*Change, error) {
+	var c Change
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&c); err != nil {
+		return nil, fmt.Errorf("store: corrupt history entry: %w", err)
+	}
+	for k, vc := range c.Attributes {
+		vc.Before, vc.After = restore(vc.Before), restore(vc.After)
+		c.Attributes[k] = vc
+	}
+	return &c, nil
+}
+
+func EncodeChange(c *Change) ([]byte, error)         { return json.Marshal(c) }
+func EncodeSourceInfo(s *SourceInfo) ([]byte, error) { return json.Marshal(s) }
+
+func DecodeSourceInfo(b []byte) (*SourceInfo, error) {
+	var s SourceInfo
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("store: corrupt source info: %w", err)
+	}
+	return &s, nil
+}
+
+func restore(v any) any {
+	if n, ok := v.(json.Number); ok {
+		return number(n)
+	}
+	return v
 }
 
 func EncodeEdge(e *Edge) ([]byte, error) { return json.Marshal(e) }

@@ -1,0 +1,159 @@
+package engine
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/irego/irego/identify"
+	"github.com/irego/irego/payload"
+	"github.com/irego/irego/relations"
+	"github.com/irego/irego/store"
+)
+
+// write stores every changed, error-free target and new edge of plan, the
+// history of each changed CI, and when each source last reported each CI.
+// It returns how many keys it wrote.
+func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string) (int, error) {
+	now := e.opts.Now().UTC()
+	n := 0
+	for _, t := range plan.Targets {
+		if len(t.Errors) > 0 || !t.Changed() || len(t.Inputs)+len(t.Related) == 0 {
+			continue
+		}
+		if err := writeTarget(txn, t, source, now); err != nil {
+			return n, err
+		}
+		n++
+	}
+	for _, rp := range plan.Relations {
+		if len(rp.Errors) > 0 || rp.Op != identify.OpInsert || rp.Duplicate {
+			continue
+		}
+		rp.Edge.Created = now
+		if err := relations.Put(txn, rp.Edge); err != nil {
+			return n, err
+		}
+		n++
+	}
+	m, err := writeSources(txn, p, plan, source, now)
+	return n + m, err
+}
+
+func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time) error {
+	rec := &store.Record{SysID: t.SysID, Class: t.Class.Name, Values: t.Values, Scope: t.Scope, Related: t.IsRelated,
+		Source: source, Created: now, Updated: now, IdentityKeys: t.IdentityKeys, Owners: t.Owners}
+	if old := t.Existing; old != nil {
+		rec.Source, rec.Created = old.Source, old.Created
+		for _, k := range old.IdentityKeys {
+			if !containsKey(t.IdentityKeys, k) {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		if old.Class != rec.Class {
+			if err := txn.Delete(store.ClassKey(old.Class, t.SysID)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range t.IdentityKeys {
+		if err := txn.Set(k, []byte(t.SysID)); err != nil {
+			return err
+		}
+	}
+	if err := txn.Set(store.ClassKey(rec.Class, t.SysID), nil); err != nil {
+		return err
+	}
+	if t.IsRelated && t.Existing == nil {
+		if err := txn.Set(store.SubKey(t.Scope, t.SysID), nil); err != nil {
+			return err
+		}
+	}
+	if err := writeHistory(txn, t, rec, source, now); err != nil {
+		return err
+	}
+	b, err := store.EncodeRecord(rec)
+	if err != nil {
+		return err
+	}
+	return txn.Set(store.CIKey(t.SysID), b)
+}
+
+// historySeq orders history entries written with the same timestamp.
+var historySeq atomic.Uint64
+
+// writeHistory records what the write changes, unless it only moves the
+// ownership of attributes.
+func writeHistory(txn store.Txn, t *identify.Target, rec *store.Record, source string, now time.Time) error {
+	c := store.Change{At: now, Source: source, Op: t.Op, Class: rec.Class, Attributes: map[string]store.ValueChange{}}
+	var before map[string]any
+	if old := t.Existing; old != nil {
+		before = old.Values
+		if old.Class != rec.Class {
+			c.ClassBefore = old.Class
+		}
+	}
+	for k, v := range rec.Values {
+		if w, ok := before[k]; !ok || payload.Canonical(w) != payload.Canonical(v) {
+			c.Attributes[k] = store.ValueChange{Before: w, After: v}
+		}
+	}
+	for k, w := range before {
+		if _, ok := rec.Values[k]; !ok {
+			c.Attributes[k] = store.ValueChange{Before: w}
+		}
+	}
+	if len(c.Attributes) == 0 && c.ClassBefore == "" && t.Existing != nil {
+		return nil
+	}
+	b, err := store.EncodeChange(&c)
+	if err != nil {
+		return err
+	}
+	return txn.Set(store.HistoryKey(t.SysID, now, historySeq.Add(1)), b)
+}
+
+// writeSources notes, for every CI an item of the payload identified, that
+// source reported it now, under the item's native key when it has one. The
+// writes are blind (nothing read first), so concurrent payloads reporting
+// the same CI do not conflict over them.
+func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string, now time.Time) (int, error) {
+	done := map[string]bool{}
+	n := 0
+	for _, ip := range plan.Items {
+		if ip.Failed() || done[ip.Target.SysID] {
+			continue
+		}
+		t := ip.Target
+		done[t.SysID] = true
+		si := store.SourceInfo{Source: source, LastScan: now}
+		if in := p.Items[ip.Index].SourceInfo; in != nil && in.SourceNativeKey != "" {
+			si.Name, si.NativeKey = identify.NativeSourceName(in, source), in.SourceNativeKey
+			si.Feed, si.Recency = in.SourceFeed, in.SourceRecencyTimestamp
+		}
+		if si.NativeKey != "" {
+			if err := txn.Set(store.NativeKey(si.Name, si.NativeKey), []byte(t.SysID)); err != nil {
+				return n, err
+			}
+		}
+		b, err := store.EncodeSourceInfo(&si)
+		if err != nil {
+			return n, err
+		}
+		if err := txn.Set(store.SourceKey(t.SysID, source), b); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func containsKey(keys [][]byte, k []byte) bool {
+	for _, x := range keys {
+		if string(x) == string(k) {
+			return true
+		}
+	}
+	return false
+}

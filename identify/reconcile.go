@@ -1,0 +1,133 @@
+package identify
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/irego/irego/payload"
+	"github.com/irego/irego/rules"
+	"github.com/irego/irego/store"
+)
+
+// Mask is an attribute whose reported value was refused, and why.
+type Mask struct {
+	Attribute string
+	Reason    string
+}
+
+// reconcile decides what t holds after this payload: the stored values,
+// overwritten by each reported value the class's reconciliation rules let
+// this source write. An insert takes every reported value; the inserting
+// source owns what it set.
+func (pl *planner) reconcile(t *Target, incoming map[string]any) error {
+	source, now := pl.opts.Source, pl.opts.Now().UTC()
+	values, owners := map[string]any{}, map[string]store.Owner{}
+	if t.Existing != nil {
+		for k, v := range t.Existing.Values {
+			values[k] = v
+		}
+		for k, o := range t.Existing.Owners {
+			owners[k] = o
+		}
+	}
+	for _, a := range sortedKeys(incoming) {
+		v := incoming[a]
+		cur, has := values[a]
+		owner, owned := owners[a]
+		same := has && payload.Canonical(cur) == payload.Canonical(v)
+		rule := t.Class.ReconciliationFor(a)
+		if t.Existing != nil && !same {
+			reason, err := pl.refusal(t, rule, a, v, cur, has, owner, owned)
+			if err != nil {
+				return err
+			}
+			if reason != "" {
+				t.Masks = append(t.Masks, Mask{Attribute: a, Reason: reason})
+				continue
+			}
+		}
+		if same && owned && (rule == nil || rule.Priority(source) >= rule.Priority(owner.Source)) {
+			continue // the owner keeps an attribute it agrees with
+		}
+		values[a] = v
+		if owner.Source != source || !same {
+			owners[a] = store.Owner{Source: source, At: now}
+			t.ownersChanged = t.ownersChanged || t.Existing != nil
+		}
+	}
+	t.Values, t.Owners = values, owners
+	for _, m := range t.Masks {
+		t.Masked = append(t.Masked, m.Attribute)
+	}
+	return nil
+}
+
+// refusal returns why rule keeps source from changing attribute a from cur
+// to v, or "" when the change is allowed.
+func (pl *planner) refusal(t *Target, rule *rules.ReconciliationRule, a string, v, cur any, has bool, owner store.Owner, owned bool) (string, error) {
+	source := pl.opts.Source
+	switch {
+	case rule == nil || !has:
+		return "", nil // no rule, or an empty attribute: anyone may fill it
+	case rule.Prefer != nil:
+		ok, err := rule.Prefer.Eval(map[string]any{"incoming": v, "current": cur, "attribute": a, "source": source, "owner": owner.Source})
+		if err != nil {
+			return fmt.Sprintf("kept %q: the reconciliation rule on %s (line %d) could not decide: %v", payload.Canonical(cur), rule.AppliesTo, rule.Line, err), nil
+		}
+		if ok {
+			return "", nil
+		}
+		return fmt.Sprintf("kept %q over %q: the reconciliation rule on %s (line %d) prefers the value for which %s holds",
+			payload.Canonical(cur), payload.Canonical(v), rule.AppliesTo, rule.Line, rule.Prefer.Source), nil
+	case !owned:
+		return "", nil
+	}
+	mine, theirs := rule.Priority(source), rule.Priority(owner.Source)
+	if mine <= theirs {
+		return "", nil
+	}
+	refresh := rule.RefreshFor(owner.Source)
+	if refresh > 0 {
+		last, err := pl.lastScan(t.SysID, owner)
+		if err != nil {
+			return "", err
+		}
+		if pl.opts.Now().Sub(last) > refresh {
+			return "", nil // the owner has gone quiet: its hold has expired
+		}
+	}
+	reason := fmt.Sprintf("kept %q: owned by %s (priority %s), which outranks %s (priority %s) under the reconciliation rule on %s (line %d)",
+		payload.Canonical(cur), owner.Source, priority(theirs), source, priority(mine), rule.AppliesTo, rule.Line)
+	if refresh > 0 {
+		reason += fmt.Sprintf("; %s's hold lapses %s after its last report", owner.Source, refresh)
+	}
+	return reason, nil
+}
+
+// lastScan is when owner's source last reported the CI, or when it set the
+// attribute if it never reported it since.
+func (pl *planner) lastScan(sysID string, owner store.Owner) (time.Time, error) {
+	b, err := pl.r.Get(store.SourceKey(sysID, owner.Source))
+	if errors.Is(err, store.ErrNotFound) {
+		return owner.At, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	si, err := store.DecodeSourceInfo(b)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if si.LastScan.After(owner.At) {
+		return si.LastScan, nil
+	}
+	return owner.At, nil
+}
+
+func priority(p int) string {
+	if p == int(^uint(0)>>1) {
+		return "unlisted"
+	}
+	return fmt.Sprint(p)
+}
