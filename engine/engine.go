@@ -34,6 +34,9 @@ type Options struct {
 	NewSysID func() string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// PartialTTL is how long a partial payload waits to be completed; 0
+	// means DefaultPartialTTL.
+	PartialTTL time.Duration
 	// MaxAttempts bounds how often a payload is re-identified after a
 	// conflicting concurrent write; 0 means 64.
 	MaxAttempts int
@@ -74,6 +77,9 @@ func Open(path string, opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.PartialTTL <= 0 {
+		opts.PartialTTL = DefaultPartialTTL
+	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 64
 	}
@@ -97,7 +103,12 @@ func Open(path string, opts Options) (*Engine, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Engine{rs: opts.Rules, st: st, opts: opts, notices: notices}, nil
+	e := &Engine{rs: opts.Rules, st: st, opts: opts, notices: notices}
+	if _, _, err := e.Expire(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return e, nil
 }
 
 // NewSysID returns 32 random lowercase hex characters.
@@ -137,19 +148,15 @@ func (e *Engine) Identify(ctx context.Context, source string, p *payload.Payload
 
 func (e *Engine) run(ctx context.Context, source string, p *payload.Payload, o ApplyOptions, commit bool) (*Result, error) {
 	o = o.effective()
-	classes := make([]string, len(p.Items))
-	for i := range p.Items {
-		classes[i] = p.Items[i].ClassName
-	}
 	if source == "" {
-		return invalidSource(p, classes), nil
+		return invalidSource(p), nil
 	}
 	io := identify.Options{Source: source, Deduplicate: o.DeduplicatePayloads, PartialCommits: o.PartialCommits, NewSysID: e.opts.NewSysID, Now: e.opts.Now}
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		plan, err := e.once(p, io, commit)
+		res, err := e.once(p, io, o, commit)
 		if errors.Is(err, store.ErrConflict) {
 			if attempt >= e.opts.MaxAttempts {
 				return nil, ErrTooManyConflicts
@@ -160,33 +167,87 @@ func (e *Engine) run(ctx context.Context, source string, p *payload.Payload, o A
 		if errors.Is(err, store.ErrTxnTooBig) {
 			return nil, fmt.Errorf("engine: payload of %d items is too large for one transaction; split it: %w", len(p.Items), err)
 		}
-		if err != nil {
-			return nil, err
-		}
-		return buildResult(plan, classes, commit, o.GenerateSummary), nil
+		return res, err
 	}
 }
 
 // once identifies and (when commit) writes in one transaction, so the reads
 // that decided the plan are checked for conflicts when it commits.
-func (e *Engine) once(p *payload.Payload, io identify.Options, commit bool) (*identify.Plan, error) {
+func (e *Engine) once(p *payload.Payload, io identify.Options, o ApplyOptions, commit bool) (*Result, error) {
 	txn := e.st.NewTxn()
 	defer txn.Discard()
-	plan, err := identify.Build(txn, e.rs, p, io)
+	now := e.opts.Now().UTC()
+	m := &merged{p: p, n: len(p.Items), nRel: len(p.Relations)}
+	var expired []*PartialPayload
+	if o.PartialPayloads {
+		live, exp, err := findPartials(txn, e.rs, p, io.Source, now, e.opts.PartialTTL)
+		if err != nil {
+			return nil, err
+		}
+		if m, err = mergePartials(e.rs, p, io.Source, live); err != nil {
+			return nil, err
+		}
+		expired = exp
+	}
+	plan, err := identify.Build(txn, e.rs, m.p, io)
 	if err != nil {
 		return nil, err
 	}
-	if !commit {
-		return plan, nil
+	var kept []bool
+	var pp *PartialPayload
+	if o.PartialPayloads {
+		kept = keptItems(e.rs, m.p, plan, io.Source)
+		for _, k := range kept {
+			if k {
+				if pp, err = newPartial(e.rs, m.p, plan, kept, e.opts.NewSysID(), io.Source, now); err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
 	}
-	n, err := e.write(txn, p, plan, io.Source)
+	if commit {
+		if err := e.commit(txn, m, plan, kept, pp, expired, io.Source, now); err != nil {
+			return nil, err
+		}
+	}
+	res := buildResult(plan, m.p, commit)
+	res.foldPartials(m, kept, pp)
+	if o.GenerateSummary {
+		res.Summary = summarize(res)
+	}
+	return res, nil
+}
+
+// commit writes the plan and the partial payload bookkeeping.
+func (e *Engine) commit(txn store.Txn, m *merged, plan *identify.Plan, kept []bool, pp *PartialPayload, expired []*PartialPayload, source string, now time.Time) error {
+	n, err := e.write(txn, m.p, plan, source)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if kept != nil {
+		for _, old := range append(m.consumed, expired...) {
+			if err := deletePartial(txn, old); err != nil {
+				return err
+			}
+			n++
+		}
+		if pp != nil {
+			if err := putPartial(txn, pp); err != nil {
+				return err
+			}
+			n++
+		}
+		k, err := recordIncomplete(txn, m.p, plan, kept, source, now, e.opts.NewSysID)
+		if err != nil {
+			return err
+		}
+		n += k
 	}
 	if n == 0 {
-		return plan, nil
+		return nil
 	}
-	return plan, txn.Commit()
+	return txn.Commit()
 }
 
 // backoff sleeps a little, more after each conflict, with jitter so that
@@ -196,11 +257,11 @@ func backoff(attempt int) {
 	time.Sleep(d + time.Duration(rand.Int64N(int64(d)+1)))
 }
 
-func invalidSource(p *payload.Payload, classes []string) *Result {
-	res := buildResult(&identify.Plan{}, classes, false, false)
+func invalidSource(p *payload.Payload) *Result {
+	res := buildResult(&identify.Plan{}, p, false)
 	for i := range p.Items {
-		is := Issue{Code: identify.InvalidInputData, Message: fmt.Sprintf("item %d (%s): no data source given; name the source of the payload (e.g. ServiceNow, SCCM)", i, classes[i])}
-		res.Items = append(res.Items, ItemResult{ClassName: classes[i], Operation: identify.OpNoChange, SysID: Unknown,
+		is := Issue{Code: identify.InvalidInputData, Message: fmt.Sprintf("item %d (%s): no data source given; name the source of the payload (e.g. ServiceNow, SCCM)", i, p.Items[i].ClassName)}
+		res.Items = append(res.Items, ItemResult{ClassName: p.Items[i].ClassName, Operation: identify.OpNoChange, SysID: Unknown,
 			IdentifierEntrySysID: Unknown, IdentificationAttempts: []Attempt{}, Errors: []Issue{is}, ErrorCount: 1,
 			Warnings: []Issue{}, Info: []Info{}, InputIndices: []int{i}, DuplicateIndices: []int{}, MaskedAttributes: []string{},
 			RelatedItems: []RelatedResult{}, MergedPayloadIDs: []string{}, Markers: []string{}})

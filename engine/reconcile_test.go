@@ -158,7 +158,7 @@ func TestDynamicRuleAndDataSourceRule(t *testing.T) {
 	e := openWith(t, newClock(), rs)
 
 	blocked := applyFrom(t, e, "SAM", computer("c1", 2))
-	if len(blocked.Errors) != 1 || blocked.Errors[0].Code != "INSERT_NOT_ALLOWED_FOR_SOURCE" || blocked.SysID != "Unknown" {
+	if blocked.Operation != "INSERT_AS_PARTIAL" || blocked.Warnings[0].Code != "INSERT_NOT_ALLOWED_FOR_SOURCE" || blocked.SysID != "Unknown" {
 		t.Fatalf("SAM inserting a computer: %+v", blocked)
 	}
 	server := applyFrom(t, e, "SAM", `{"items":[{"className":"cmdb_ci_server","values":{"name":"s1"}}]}`)
@@ -166,7 +166,11 @@ func TestDynamicRuleAndDataSourceRule(t *testing.T) {
 		t.Fatalf("the server class re-allows SAM: %+v", server)
 	}
 
-	id := applyFrom(t, e, "ServiceNow", computer("c1", 2)).SysID
+	first := applyFrom(t, e, "ServiceNow", computer("c1", 2))
+	if first.Operation != "INSERT" || len(first.MergedPayloadIDs) != 1 {
+		t.Fatalf("ServiceNow creates the computer SAM was refused, merging SAM's partial payload: %+v", first)
+	}
+	id := first.SysID
 	if got := applyFrom(t, e, "SAM", computer("c1", 4)); got.Operation != "UPDATE" {
 		t.Fatalf("the largest cpu_count wins whoever reports it: %+v", got)
 	}

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/irego/irego/identify"
+	"github.com/irego/irego/payload"
 )
 
 // Unknown is the sys_id reported when an item has none, as IRE reports it.
@@ -105,11 +107,11 @@ type ClassSummary struct {
 
 // buildResult renders a plan. committed says whether its writes were
 // stored; a dry run reports new CIs with the sys_id "Unknown".
-func buildResult(pl *identify.Plan, itemClasses []string, committed bool, summary bool) *Result {
+func buildResult(pl *identify.Plan, p *payload.Payload, committed bool) *Result {
 	res := &Result{Items: []ItemResult{}, Relations: []RelationResult{},
 		AdditionalCommittedItems: []ItemResult{}, AdditionalCommittedRelations: []RelationResult{}}
 	for _, ip := range pl.Items {
-		ir := ItemResult{ClassName: itemClasses[ip.Index], Operation: identify.OpNoChange, SysID: Unknown,
+		ir := ItemResult{ClassName: p.Items[ip.Index].ClassName, Operation: identify.OpNoChange, SysID: Unknown,
 			IdentifierEntrySysID: Unknown, IdentificationAttempts: nonNil(ip.Attempts), Info: []Info{},
 			InputIndices: []int{ip.Index}, DuplicateIndices: []int{}, MaskedAttributes: []string{},
 			RelatedItems: []RelatedResult{}, MergedPayloadIDs: []string{}, Markers: []string{}}
@@ -173,10 +175,60 @@ func buildResult(pl *identify.Plan, itemClasses []string, committed bool, summar
 		res.HasError = res.HasError || rr.ErrorCount > 0
 		res.Relations = append(res.Relations, rr)
 	}
-	if summary {
-		res.Summary = summarize(res)
-	}
 	return res
+}
+
+// foldPartials reports the items kept as partial payload pp as warnings
+// (operation INSERT_AS_PARTIAL), names the partial payloads merged into
+// each item, and moves the outcome of items and relations that came from
+// merged partial payloads to additionalCommittedItems/Relations.
+func (res *Result) foldPartials(m *merged, kept []bool, pp *PartialPayload) {
+	for i := range res.Items {
+		it := &res.Items[i]
+		it.MergedPayloadIDs = append(it.MergedPayloadIDs, m.mergedIDs[i]...)
+		if kept != nil && kept[i] {
+			note := Issue{Code: InsertAsPartial, Message: fmt.Sprintf("item %d (%s): kept as partial payload %s until a later payload supplies what is missing", i, it.ClassName, pp.ID)}
+			it.Warnings = append(append(it.Warnings, it.Errors...), note)
+			it.Errors, it.Operation, it.SysID = []Issue{}, InsertAsPartial, Unknown
+		}
+	}
+	for k := range res.Relations {
+		rel := m.p.Relations[k]
+		if r := &res.Relations[k]; kept != nil && r.ErrorCount > 0 && (kept[rel.Parent] || kept[rel.Child]) {
+			r.Errors, r.Operation = []Issue{}, InsertAsPartial
+		}
+	}
+	if len(res.Items) > m.n {
+		for _, it := range res.Items[m.n:] {
+			if it.Operation != InsertAsPartial && len(it.Errors) == 0 {
+				res.AdditionalCommittedItems = append(res.AdditionalCommittedItems, it)
+			}
+		}
+		res.Items = res.Items[:m.n]
+	}
+	if len(res.Relations) > m.nRel {
+		for _, r := range res.Relations[m.nRel:] {
+			if r.Operation != InsertAsPartial && len(r.Errors) == 0 {
+				res.AdditionalCommittedRelations = append(res.AdditionalCommittedRelations, r)
+			}
+		}
+		res.Relations = res.Relations[:m.nRel]
+	}
+	res.HasError, res.HasWarning = false, false
+	for i := range res.Items {
+		it := &res.Items[i]
+		it.ErrorCount, it.WarningCount = len(it.Errors), len(it.Warnings)
+		res.HasError = res.HasError || it.ErrorCount > 0
+		res.HasWarning = res.HasWarning || it.WarningCount > 0
+		for _, r := range it.RelatedItems {
+			res.HasError = res.HasError || r.ErrorCount > 0
+			res.HasWarning = res.HasWarning || r.WarningCount > 0
+		}
+	}
+	for i := range res.Relations {
+		res.Relations[i].ErrorCount = len(res.Relations[i].Errors)
+		res.HasError = res.HasError || res.Relations[i].ErrorCount > 0
+	}
 }
 
 func relatedResult(rp *identify.RelatedPlan, committed bool) RelatedResult {
@@ -221,6 +273,8 @@ func summarize(res *Result) map[string]*ClassSummary {
 		s.Errors += it.ErrorCount
 		s.Warnings += it.WarningCount
 		switch {
+		case it.Operation == InsertAsPartial:
+			s.Partial++
 		case it.ErrorCount > 0:
 			s.Skipped++
 		case it.Operation == identify.OpInsert:

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/irego/irego/payload"
+	"github.com/irego/irego/rules"
 	"github.com/irego/irego/store"
 )
 
@@ -74,4 +75,49 @@ func (pl *planner) byNativeKey(i int, scope string, hasParent bool) *Target {
 	}
 	c, _ := pl.rs.Class(rec.Class)
 	return pl.existingTarget(rec, c)
+}
+
+// anyScope stands for "whatever the item depends on" in partial keys; it
+// is neither a sys_id nor store.NoScope.
+const anyScope = "*"
+
+// PartialKeys returns the identifier keys by which a later payload finds an
+// item kept aside as partial: its source native key, and the value set of
+// every identifier entry it fills, regardless of the CI it depends on.
+// Nil when the item has none, and so cannot be kept as partial.
+func PartialKeys(rs *rules.RuleSet, it *payload.Item, source string) [][]byte {
+	var keys [][]byte
+	if si := it.SourceInfo; si != nil && si.SourceNativeKey != "" {
+		keys = append(keys, store.NativeKey(NativeSourceName(si, source), si.SourceNativeKey))
+	}
+	c, ok := rs.Class(it.ClassName)
+	if !ok || c.Rule == nil {
+		return keys
+	}
+	for _, e := range c.Rule.Entries {
+		if k, _ := entryKey(e, it.Values, anyScope); k != nil {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// IdentifyingAttributes returns the attributes any identifier entry of the
+// item's rule names, so a payload can be cut down to what identifies it.
+func IdentifyingAttributes(rs *rules.RuleSet, class string) []string {
+	c, ok := rs.Class(class)
+	if !ok || c.Rule == nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range c.Rule.Entries {
+		for _, a := range e.Attributes {
+			if !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out
 }
