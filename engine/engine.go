@@ -213,6 +213,11 @@ func (e *Engine) once(p *payload.Payload, io identify.Options, o ApplyOptions, c
 	}
 	res := buildResult(plan, m.p, commit)
 	res.foldPartials(m, kept, pp)
+	if o.Explain {
+		for i := range res.Items {
+			res.Items[i].Explanation = explain(plan.Items[i], &m.p.Items[i], &res.Items[i])
+		}
+	}
 	if o.GenerateSummary {
 		res.Summary = summarize(res)
 	}

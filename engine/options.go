@@ -21,6 +21,9 @@ type ApplyOptions struct {
 	DeduplicatePayloads bool
 	// GenerateSummary adds per-class counts to the result.
 	GenerateSummary bool
+	// Explain adds to every item a readable account of how it was
+	// identified and reconciled (an irego extension).
+	Explain bool
 }
 
 // DefaultApplyOptions are the documented defaults of the enhanced call.
@@ -65,6 +68,8 @@ func ParseApplyOptions(s string) (ApplyOptions, error) {
 			o.DeduplicatePayloads = b
 		case "generate_summary":
 			o.GenerateSummary = b
+		case "explain":
+			o.Explain = b
 		default:
 			return o, fmt.Errorf("Chunk [%s] is not a valid entry: unknown option %s", chunk, name)
 		}

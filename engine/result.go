@@ -53,6 +53,9 @@ type ItemResult struct {
 	RelatedItems           []RelatedResult `json:"relatedItems"`
 	MergedPayloadIDs       []string        `json:"mergedPayloadIds"`
 	Markers                []string        `json:"markers"`
+	// Explanation tells how the item was identified and reconciled, when
+	// the options ask for it.
+	Explanation string `json:"explanation,omitempty"`
 }
 
 // RelatedIndex locates a related item: items[MainIndex].related[SubIndex].

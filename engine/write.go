@@ -104,14 +104,18 @@ func writeHistory(txn store.Txn, t *identify.Target, rec *store.Record, source s
 			c.Attributes[k] = store.ValueChange{Before: w}
 		}
 	}
-	if len(c.Attributes) == 0 && c.ClassBefore == "" && t.Existing != nil {
+	if len(c.Attributes) == 0 && c.ClassBefore == "" && t.Existing != nil && !t.Existing.Retired {
 		return nil
 	}
+	return putChange(txn, t.SysID, c, now)
+}
+
+func putChange(txn store.Txn, sysID string, c store.Change, now time.Time) error {
 	b, err := store.EncodeChange(&c)
 	if err != nil {
 		return err
 	}
-	return txn.Set(store.HistoryKey(t.SysID, now, historySeq.Add(1)), b)
+	return txn.Set(store.HistoryKey(sysID, now, historySeq.Add(1)), b)
 }
 
 // writeSources notes, for every CI an item of the payload identified, that

@@ -67,8 +67,8 @@ func (pl *planner) settle(t *Target) error {
 		}
 	} else if t.Op == "" {
 		t.Op = OpNoChange
-		if !sameValues(t.Existing.Values, t.Values) {
-			t.Op = OpUpdate
+		if !sameValues(t.Existing.Values, t.Values) || t.Existing.Retired {
+			t.Op = OpUpdate // a retired CI reported again comes back
 		}
 	}
 	t.IdentityKeys = identityKeys(t, pl.rs)
