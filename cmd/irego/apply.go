@@ -21,6 +21,7 @@ func cmdApply(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	options := fs.String("options", "", "enhanced options, name:value,... (partial_payloads, partial_commits, deduplicate_payloads, generate_summary)")
 	rulesFile := fs.String("rules", "", "rule file (default: the built-in rule pack)")
 	dryRun := fs.Bool("dry-run", false, "identify only: print what would happen, write nothing")
+	explain := fs.Bool("explain", false, "print, for people, how each item was identified and reconciled instead of the JSON result")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -48,10 +49,17 @@ func cmdApply(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *dryRun {
 		do = e.Identify
 	}
+	opts.Explain = opts.Explain || *explain
 	res, err := do(context.Background(), *source, p, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "irego apply: %v\n", err)
 		return exitFail
+	}
+	if *explain {
+		for _, it := range res.Items {
+			fmt.Fprint(stdout, it.Explanation)
+		}
+		return exitOK
 	}
 	return printJSON(stdout, stderr, res)
 }

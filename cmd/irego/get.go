@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -11,21 +10,9 @@ import (
 )
 
 func cmdGet(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("get", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	db := fs.String("db", "", "store directory")
-	rulesFile := fs.String("rules", "", "rule file (default: the built-in rule pack)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if *db == "" || fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "irego get: need --db DIR and one sys_id")
-		return exitUsage
-	}
-	e, err := openEngine(*db, *rulesFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "irego get: %v\n", err)
-		return exitFail
+	e, fs, code := storeCommand("get", args, stderr, 1, nil)
+	if e == nil {
+		return code
 	}
 	defer e.Close()
 	ci, err := e.Get(context.Background(), fs.Arg(0))
@@ -41,21 +28,9 @@ func cmdGet(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	db := fs.String("db", "", "store directory")
-	rulesFile := fs.String("rules", "", "rule file (default: the built-in rule pack)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if *db == "" || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "irego check: need --db DIR")
-		return exitUsage
-	}
-	e, err := openEngine(*db, *rulesFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "irego check: %v\n", err)
-		return exitFail
+	e, _, code := storeCommand("check", args, stderr, 0, nil)
+	if e == nil {
+		return code
 	}
 	defer e.Close()
 	problems, err := e.Check(context.Background())

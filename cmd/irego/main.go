@@ -11,9 +11,12 @@ import (
 const usage = `irego — identification and reconciliation engine
 
 Usage:
-  irego apply --db DIR --source NAME [--options name:value,...] [--rules FILE] [--dry-run] FILE|-
+  irego apply --db DIR --source NAME [--options name:value,...] [--rules FILE] [--dry-run] [--explain] FILE|-
   irego get   --db DIR [--rules FILE] SYS_ID
   irego check --db DIR [--rules FILE]
+  irego history --db DIR [--as-of TIME] SYS_ID
+  irego partials --db DIR
+  irego stale --db DIR --source NAME [--run-start TIME] [--retention 30d] [--action list|retire|delete]
   irego rules check FILE...
   irego rules default
 
@@ -45,6 +48,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdCheck(args[1:], stdout, stderr)
 	case "rules":
 		return cmdRules(args[1:], stdout, stderr)
+	case "history":
+		return cmdHistory(args[1:], stdout, stderr)
+	case "partials":
+		return cmdPartials(args[1:], stdout, stderr)
+	case "stale":
+		return cmdStale(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
