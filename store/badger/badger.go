@@ -34,7 +34,8 @@ func Open(opts Options) (*DB, error) {
 		WithValueThreshold(1 << 10).
 		WithNumVersionsToKeep(1)
 	if opts.InMemory {
-		bo = bo.WithInMemory(true).WithDir("").WithValueDir("")
+		// There is no value log in memory: every value stays in the tree.
+		bo = bo.WithInMemory(true).WithDir("").WithValueDir("").WithValueThreshold(1 << 20)
 	}
 	db, err := bdg.Open(bo)
 	if err != nil {
