@@ -25,6 +25,11 @@ type CI struct {
 	// Outbound are relations where this CI is the parent; Inbound, the child.
 	Outbound []Link `json:"outbound"`
 	Inbound  []Link `json:"inbound"`
+	// Owners says which source set each attribute; Sources, when each
+	// source last reported the CI and under which native key.
+	Owners  map[string]store.Owner `json:"owners,omitempty"`
+	Sources []store.SourceInfo     `json:"sources"`
+	Retired bool                   `json:"retired,omitempty"`
 }
 
 // Ref names another record.
@@ -51,7 +56,16 @@ func (e *Engine) Get(ctx context.Context, sysID string) (*CI, error) {
 		}
 		ci = &CI{SysID: rec.SysID, Class: rec.Class, Values: rec.Values, Source: rec.Source,
 			Created: rec.Created, Updated: rec.Updated, DependsOn: rec.Scope,
-			Related: []Ref{}, Outbound: []Link{}, Inbound: []Link{}}
+			Related: []Ref{}, Outbound: []Link{}, Inbound: []Link{}, Owners: rec.Owners, Sources: []store.SourceInfo{}, Retired: rec.Retired}
+		if err := r.Iterate(store.SourcePrefix(sysID), func(_, v []byte) error {
+			si, err := store.DecodeSourceInfo(v)
+			if err == nil {
+				ci.Sources = append(ci.Sources, *si)
+			}
+			return err
+		}); err != nil {
+			return err
+		}
 		if err := r.Iterate(store.SubPrefix(sysID), func(k, _ []byte) error {
 			sub, err := getRecord(r, store.SysIDFromSubKey(k))
 			if err != nil {

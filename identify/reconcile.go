@@ -100,7 +100,7 @@ func (pl *planner) refusal(t *Target, rule *rules.ReconciliationRule, a string, 
 	reason := fmt.Sprintf("kept %q: owned by %s (priority %s), which outranks %s (priority %s) under the reconciliation rule on %s (line %d)",
 		payload.Canonical(cur), owner.Source, priority(theirs), source, priority(mine), rule.AppliesTo, rule.Line)
 	if refresh > 0 {
-		reason += fmt.Sprintf("; %s's hold lapses %s after its last report", owner.Source, refresh)
+		reason += fmt.Sprintf("; %s's hold lapses %s after its last report", owner.Source, days(refresh))
 	}
 	return reason, nil
 }
@@ -130,4 +130,12 @@ func priority(p int) string {
 		return "unlisted"
 	}
 	return fmt.Sprint(p)
+}
+
+// days renders a refresh period the way rule files write it.
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return d.String()
 }
