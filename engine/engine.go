@@ -147,16 +147,41 @@ func (e *Engine) Identify(ctx context.Context, source string, p *payload.Payload
 }
 
 func (e *Engine) run(ctx context.Context, source string, p *payload.Payload, o ApplyOptions, commit bool) (*Result, error) {
-	o = o.effective()
 	if source == "" {
 		return invalidSource(p), nil
 	}
+	res, err := e.retry(ctx, []*payload.Payload{p}, source, o, commit)
+	if err != nil {
+		return nil, err
+	}
+	return res[0], nil
+}
+
+// ApplyBatch applies several payloads from one source in a single
+// transaction, one after the other, each seeing what the previous ones
+// wrote: the results are those of applying them in order, at the cost of
+// one commit. A store error fails the whole batch and writes nothing.
+func (e *Engine) ApplyBatch(ctx context.Context, source string, ps []*payload.Payload, o ApplyOptions) ([]*Result, error) {
+	if source == "" {
+		out := make([]*Result, len(ps))
+		for i, p := range ps {
+			out[i] = invalidSource(p)
+		}
+		return out, nil
+	}
+	return e.retry(ctx, ps, source, o, true)
+}
+
+// retry runs the payloads in one transaction, again from the start when a
+// concurrent write conflicts with what they read.
+func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string, o ApplyOptions, commit bool) ([]*Result, error) {
+	o = o.effective()
 	io := identify.Options{Source: source, Deduplicate: o.DeduplicatePayloads, PartialCommits: o.PartialCommits, NewSysID: e.opts.NewSysID, Now: e.opts.Now}
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		res, err := e.once(p, io, o, commit)
+		res, err := e.once(ps, io, o, commit)
 		if errors.Is(err, store.ErrConflict) {
 			if attempt >= e.opts.MaxAttempts {
 				return nil, ErrTooManyConflicts
@@ -165,33 +190,51 @@ func (e *Engine) run(ctx context.Context, source string, p *payload.Payload, o A
 			continue
 		}
 		if errors.Is(err, store.ErrTxnTooBig) {
-			return nil, fmt.Errorf("engine: payload of %d items is too large for one transaction; split it: %w", len(p.Items), err)
+			return nil, fmt.Errorf("engine: %d payloads are too large for one transaction; split them: %w", len(ps), err)
 		}
 		return res, err
 	}
 }
 
 // once identifies and (when commit) writes in one transaction, so the reads
-// that decided the plan are checked for conflicts when it commits.
-func (e *Engine) once(p *payload.Payload, io identify.Options, o ApplyOptions, commit bool) (*Result, error) {
+// that decided the plans are checked for conflicts when it commits.
+func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions, commit bool) ([]*Result, error) {
 	txn := e.st.NewTxn()
 	defer txn.Discard()
+	out := make([]*Result, len(ps))
+	total := 0
+	for i, p := range ps {
+		res, n, err := e.stage(txn, p, io, o, commit)
+		if err != nil {
+			return nil, err
+		}
+		out[i], total = res, total+n
+	}
+	if total == 0 {
+		return out, nil
+	}
+	return out, txn.Commit()
+}
+
+// stage identifies p against txn and, when commit, writes the outcome into
+// txn without committing it. It returns how many keys it wrote.
+func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o ApplyOptions, commit bool) (*Result, int, error) {
 	now := e.opts.Now().UTC()
 	m := &merged{p: p, n: len(p.Items), nRel: len(p.Relations)}
 	var expired []*PartialPayload
 	if o.PartialPayloads {
 		live, exp, err := findPartials(txn, e.rs, p, io.Source, now, e.opts.PartialTTL)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if m, err = mergePartials(e.rs, p, io.Source, live); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		expired = exp
 	}
 	plan, err := identify.Build(txn, e.rs, m.p, io)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var kept []bool
 	var pp *PartialPayload
@@ -200,15 +243,16 @@ func (e *Engine) once(p *payload.Payload, io identify.Options, o ApplyOptions, c
 		for _, k := range kept {
 			if k {
 				if pp, err = newPartial(e.rs, m.p, plan, kept, e.opts.NewSysID(), io.Source, now); err != nil {
-					return nil, err
+					return nil, 0, err
 				}
 				break
 			}
 		}
 	}
+	n := 0
 	if commit {
-		if err := e.commit(txn, m, plan, kept, pp, expired, io.Source, now); err != nil {
-			return nil, err
+		if n, err = e.writeAll(txn, m, plan, kept, pp, expired, io.Source, now); err != nil {
+			return nil, 0, err
 		}
 	}
 	res := buildResult(plan, m.p, commit)
@@ -221,38 +265,36 @@ func (e *Engine) once(p *payload.Payload, io identify.Options, o ApplyOptions, c
 	if o.GenerateSummary {
 		res.Summary = summarize(res)
 	}
-	return res, nil
+	return res, n, nil
 }
 
-// commit writes the plan and the partial payload bookkeeping.
-func (e *Engine) commit(txn store.Txn, m *merged, plan *identify.Plan, kept []bool, pp *PartialPayload, expired []*PartialPayload, source string, now time.Time) error {
+// writeAll writes the plan and the partial payload bookkeeping. It returns
+// how many keys it wrote.
+func (e *Engine) writeAll(txn store.Txn, m *merged, plan *identify.Plan, kept []bool, pp *PartialPayload, expired []*PartialPayload, source string, now time.Time) (int, error) {
 	n, err := e.write(txn, m.p, plan, source)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if kept != nil {
 		for _, old := range append(m.consumed, expired...) {
 			if err := deletePartial(txn, old); err != nil {
-				return err
+				return 0, err
 			}
 			n++
 		}
 		if pp != nil {
 			if err := putPartial(txn, pp); err != nil {
-				return err
+				return 0, err
 			}
 			n++
 		}
 		k, err := recordIncomplete(txn, m.p, plan, kept, source, now, e.opts.NewSysID)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		n += k
 	}
-	if n == 0 {
-		return nil
-	}
-	return txn.Commit()
+	return n, nil
 }
 
 // backoff sleeps a little, more after each conflict, with jitter so that

@@ -213,3 +213,25 @@ func mustJSON(v any) string {
 	b, _ := json.MarshalIndent(v, "", "  ")
 	return string(b)
 }
+
+func TestApplyBatchSeesEarlierPayloads(t *testing.T) {
+	e := openDisk(t)
+	var ps []*payload.Payload
+	for range 3 {
+		ps = append(ps, byol(t))
+	}
+	res, err := e.ApplyBatch(context.Background(), "ServiceNow", ps, seedOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ops(res[0]) != ops(apply(t, openDisk(t), byol(t))) || strings.Contains(ops(res[1]), "INSERT") || strings.Contains(ops(res[2]), "INSERT") {
+		t.Fatalf("batch results: %q / %q / %q", ops(res[0]), ops(res[1]), ops(res[2]))
+	}
+	if res[0].Items[0].SysID != res[2].Items[0].SysID {
+		t.Fatal("the same computer got two sys_ids within one batch")
+	}
+	checkClean(t, e)
+	if n := countRecords(t, e); n["cmdb_ci_cloud_service_account"] != 1 {
+		t.Fatalf("records: %v", n)
+	}
+}
