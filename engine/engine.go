@@ -223,7 +223,15 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 	m := &merged{p: p, n: len(p.Items), nRel: len(p.Relations)}
 	var expired []*PartialPayload
 	if o.PartialPayloads {
-		live, exp, err := findPartials(txn, e.rs, p, io.Source, now, e.opts.PartialTTL)
+		// Looked up in a snapshot of their own: iterating inside a write
+		// transaction would sort all its pending writes each time. Two
+		// payloads racing for one partial both carry it; identification
+		// still gives its items one CI each.
+		var live, exp []*PartialPayload
+		err := e.st.View(func(r store.Reader) (err error) {
+			live, exp, err = findPartials(r, e.rs, p, io.Source, now, e.opts.PartialTTL)
+			return err
+		})
 		if err != nil {
 			return nil, 0, err
 		}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/irego/irego/bench"
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/store"
+	"github.com/irego/irego/store/badger"
+)
+
+// cmdBench is the load tool: BYOL payloads in process or over HTTP.
+func cmdBench(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	mode := fs.String("mode", "inproc", "inproc (engine.Apply on a local store) or http (a running irego serve)")
+	baseURL := fs.String("url", "http://127.0.0.1:8080", "server base URL (http mode)")
+	user := fs.String("user", "admin", "user for HTTP Basic auth (http mode)")
+	password := fs.String("password", os.Getenv("IREGO_ADMIN_PASSWORD"), "password (http mode; default $IREGO_ADMIN_PASSWORD)")
+	db := fs.String("db", "", "store directory (inproc mode; default a temporary one, removed afterwards)")
+	batch := fs.Int("batch", 1, "payloads per transaction (inproc mode)")
+	concurrency := fs.Int("concurrency", 1, "concurrent clients")
+	duration := fs.Duration("duration", 10*time.Second, "how long to run")
+	count := fs.Int("count", 0, "payloads to send (overrides --duration)")
+	sync := fs.Bool("sync", false, "fsync every commit (inproc mode)")
+	preload := fs.Int("preload", 0, "CIs to store before timing starts")
+	baseline := fs.Bool("baseline", false, "also run the bare Badger baseline with the same transaction and record sizes")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	updates := fs.Float64("updates", 0.1, "fraction of payloads that update a known chain")
+	repeats := fs.Float64("repeats", 0.1, "fraction of payloads that repeat a known chain unchanged")
+	installs := fs.Int("installs", 3, "software installs per computer")
+	source := fs.String("source", "ServiceNow", "data source name")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		return exitUsage
+	}
+	ctx := context.Background()
+	var target bench.Target
+	var e *engine.Engine
+	switch *mode {
+	case "inproc":
+		dir := *db
+		if dir == "" {
+			tmp, err := os.MkdirTemp("", "irego-bench-")
+			if err != nil {
+				fmt.Fprintf(stderr, "irego bench: %v\n", err)
+				return exitFail
+			}
+			defer os.RemoveAll(tmp)
+			dir = tmp
+		}
+		var err error
+		if e, err = engine.Open(dir, engine.Options{SyncWrites: *sync}); err != nil {
+			fmt.Fprintf(stderr, "irego bench: %v\n", err)
+			return exitFail
+		}
+		defer e.Close()
+		target = &bench.InProc{Engine: e, Source: *source, Options: engine.DefaultApplyOptions()}
+	case "http":
+		tr := &http.Transport{MaxIdleConnsPerHost: *concurrency, MaxConnsPerHost: *concurrency}
+		target = &bench.HTTP{BaseURL: *baseURL, Source: *source, User: *user, Password: *password, Client: &http.Client{Transport: tr, Timeout: time.Minute}}
+		*batch = 1
+	default:
+		fmt.Fprintf(stderr, "irego bench: --mode %q: want inproc or http\n", *mode)
+		return exitUsage
+	}
+	gen := bench.NewGenerator(uint64(time.Now().UnixNano()), 0)
+	gen.Installs = *installs
+	if *preload > 0 {
+		// Chains share datacenters and accounts; count what one chain adds.
+		perChain := bench.ItemsPerChain(*installs) - 2
+		n := (*preload + perChain - 1) / perChain
+		fmt.Fprintf(stderr, "preloading %d chains (~%d CIs)\n", n, n*perChain)
+		r := bench.Run(ctx, target, bench.Config{Concurrency: 2, Batch: max(*batch, 100), Count: n, Gen: gen, Progress: stderr})
+		if r.Errors > 0 {
+			fmt.Fprintf(stderr, "irego bench: preload: %d errors, first: %s\n", r.Errors, r.FirstError)
+			return exitFail
+		}
+	}
+	gen.UpdateFraction, gen.RepeatFraction = *updates, *repeats
+	cfg := bench.Config{Concurrency: *concurrency, Batch: *batch, Duration: *duration, Count: *count, Gen: gen, Progress: stderr}
+	rep := bench.Run(ctx, target, cfg)
+	rep.Mode, rep.Sync, rep.Preloaded = *mode, *sync, *preload
+	if *baseline {
+		size := 512
+		if e != nil {
+			size = averageRecordSize(e.Store())
+		}
+		base, err := runBaseline(ctx, *batch*bench.ItemsPerChain(*installs), size, *concurrency, *sync, min(*duration, 10*time.Second))
+		if err != nil {
+			fmt.Fprintf(stderr, "irego bench: baseline: %v\n", err)
+			return exitFail
+		}
+		rep.BaselineItemsPerSec, rep.Ratio = base, rep.ItemsPerSec/base
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	} else {
+		printReport(stdout, rep)
+	}
+	if rep.Errors > 0 {
+		fmt.Fprintf(stderr, "irego bench: %d failed sends, first: %s\n", rep.Errors, rep.FirstError)
+		return exitFail
+	}
+	return exitOK
+}
+
+func printReport(w io.Writer, r *bench.Report) {
+	fmt.Fprintf(w, "mode %s, concurrency %d, batch %d, sync %v, preloaded %d CIs\n", r.Mode, r.Concurrency, r.Batch, r.Sync, r.Preloaded)
+	fmt.Fprintf(w, "%d payloads, %d items in %.1fs: %.0f items/s, %.0f payloads/s\n", r.Payloads, r.Items, r.Seconds, r.ItemsPerSec, r.PayloadsPerSec)
+	fmt.Fprintf(w, "latency p50 %.2fms p95 %.2fms p99 %.2fms; %.0f allocs/item; peak RSS %d MiB\n", r.P50ms, r.P95ms, r.P99ms, r.AllocsPerItem, r.PeakRSSBytes>>20)
+	if r.BaselineItemsPerSec > 0 {
+		fmt.Fprintf(w, "bare Badger baseline %.0f records/s: irego reaches %.0f%% of it\n", r.BaselineItemsPerSec, 100*r.Ratio)
+	}
+}
+
+// averageRecordSize is the mean size of the stored CI records.
+func averageRecordSize(st store.Store) int {
+	total, n := 0, 0
+	st.View(func(r store.Reader) error {
+		return r.Iterate(store.CIPrefix(), func(_, v []byte) error {
+			total, n = total+len(v), n+1
+			if n >= 10000 {
+				return store.ErrStop
+			}
+			return nil
+		})
+	})
+	if n == 0 {
+		return 512
+	}
+	return total / n
+}
+
+func runBaseline(ctx context.Context, perTxn, size, concurrency int, sync bool, d time.Duration) (float64, error) {
+	dir, err := os.MkdirTemp("", "irego-baseline-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	db, err := badger.Open(badger.Options{Dir: dir, SyncWrites: sync})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	b := &bench.Baseline{DB: db.Badger(), RecordsPerTxn: perTxn, RecordSize: size, Concurrency: concurrency}
+	return b.Run(ctx, d)
+}
