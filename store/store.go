@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"io"
+)
 
 // Sentinel errors. Backends map their own errors onto these so callers can
 // branch with errors.Is whatever the backend.
@@ -52,4 +55,11 @@ type Store interface {
 	// Sync forces written data to stable storage.
 	Sync() error
 	Close() error
+}
+
+// Backuper is a store that can write a consistent online backup of itself
+// and load one back.
+type Backuper interface {
+	Backup(w io.Writer) error
+	Restore(r io.Reader) error
 }

@@ -10,7 +10,7 @@ import (
 )
 
 func cmdGet(args []string, stdout, stderr io.Writer) int {
-	e, fs, code := storeCommand("get", args, stderr, 1, nil)
+	e, fs, code := storeCommand("get", args, stderr, "sys_id", nil)
 	if e == nil {
 		return code
 	}
@@ -28,7 +28,7 @@ func cmdGet(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	e, _, code := storeCommand("check", args, stderr, 0, nil)
+	e, _, code := storeCommand("check", args, stderr, "", nil)
 	if e == nil {
 		return code
 	}

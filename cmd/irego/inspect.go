@@ -13,8 +13,9 @@ import (
 )
 
 // storeCommand parses the flags every store-reading command shares and
-// opens the engine. It returns nil after reporting a problem.
-func storeCommand(name string, args []string, stderr io.Writer, nargs int, extra func(*flag.FlagSet)) (*engine.Engine, *flag.FlagSet, int) {
+// opens the engine. arg names the one argument the command takes ("" for
+// none). It returns nil after reporting a problem.
+func storeCommand(name string, args []string, stderr io.Writer, arg string, extra func(*flag.FlagSet)) (*engine.Engine, *flag.FlagSet, int) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "store directory")
@@ -25,10 +26,14 @@ func storeCommand(name string, args []string, stderr io.Writer, nargs int, extra
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, exitUsage
 	}
+	nargs := 0
+	if arg != "" {
+		nargs = 1
+	}
 	if *db == "" || fs.NArg() != nargs {
 		fmt.Fprintf(stderr, "irego %s: need --db DIR", name)
-		if nargs == 1 {
-			fmt.Fprint(stderr, " and one sys_id")
+		if arg != "" {
+			fmt.Fprint(stderr, " and one "+arg)
 		}
 		fmt.Fprintln(stderr)
 		return nil, nil, exitUsage
@@ -44,7 +49,7 @@ func storeCommand(name string, args []string, stderr io.Writer, nargs int, extra
 // cmdHistory prints a CI's changes, or with --as-of the CI as it was then.
 func cmdHistory(args []string, stdout, stderr io.Writer) int {
 	var asOf string
-	e, fs, code := storeCommand("history", args, stderr, 1, func(fs *flag.FlagSet) {
+	e, fs, code := storeCommand("history", args, stderr, "sys_id", func(fs *flag.FlagSet) {
 		fs.StringVar(&asOf, "as-of", "", "print the CI as it was at this time (RFC 3339, e.g. 2026-11-01T00:00:00Z)")
 	})
 	if e == nil {
@@ -78,7 +83,7 @@ func cmdHistory(args []string, stdout, stderr io.Writer) int {
 // cmdPartials lists the partial payloads waiting for completion and the
 // incomplete items kept for inspection.
 func cmdPartials(args []string, stdout, stderr io.Writer) int {
-	e, _, code := storeCommand("partials", args, stderr, 0, nil)
+	e, _, code := storeCommand("partials", args, stderr, "", nil)
 	if e == nil {
 		return code
 	}
@@ -100,7 +105,7 @@ func cmdPartials(args []string, stdout, stderr io.Writer) int {
 // no longer reports.
 func cmdStale(args []string, stdout, stderr io.Writer) int {
 	var source, runStart, retention, action string
-	e, _, code := storeCommand("stale", args, stderr, 0, func(fs *flag.FlagSet) {
+	e, _, code := storeCommand("stale", args, stderr, "", func(fs *flag.FlagSet) {
 		fs.StringVar(&source, "source", "", "the data source whose CIs to look at")
 		fs.StringVar(&runStart, "run-start", "", "start of the source's last full run (RFC 3339); default now")
 		fs.StringVar(&retention, "retention", "0d", "keep CIs last reported within this period (e.g. 30d, 12h)")

@@ -3,6 +3,7 @@ package badger
 
 import (
 	"errors"
+	"io"
 
 	bdg "github.com/dgraph-io/badger/v4"
 
@@ -107,4 +108,16 @@ func mapErr(err error) error {
 		return store.ErrClosed
 	}
 	return err
+}
+
+// Backup writes a full backup of the store to w in Badger's own backup
+// format. It runs on a consistent snapshot while writes go on.
+func (d *DB) Backup(w io.Writer) error {
+	_, err := d.db.Backup(w, 0)
+	return err
+}
+
+// Restore loads a backup made by Backup. Load it into an empty store.
+func (d *DB) Restore(r io.Reader) error {
+	return d.db.Load(r, 256)
 }

@@ -1,0 +1,50 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/irego/irego/store"
+)
+
+// ErrNoBackup: the store cannot back itself up.
+var ErrNoBackup = errors.New("engine: this store does not support backups")
+
+// Backup writes a consistent backup of the whole store to w while
+// payloads keep being applied.
+func (e *Engine) Backup(w io.Writer) error {
+	b, ok := e.st.(store.Backuper)
+	if !ok {
+		return ErrNoBackup
+	}
+	return b.Backup(w)
+}
+
+// Restore loads a backup into this engine's store, which must be empty,
+// then checks the schema and rebuilds the identity index if the backup was
+// made under other rules.
+func (e *Engine) Restore(r io.Reader) error {
+	b, ok := e.st.(store.Backuper)
+	if !ok {
+		return ErrNoBackup
+	}
+	empty := true
+	if err := e.st.View(func(rd store.Reader) error {
+		return rd.Iterate([]byte("v1/"), func(_, _ []byte) error { empty = false; return store.ErrStop })
+	}); err != nil {
+		return err
+	}
+	if !empty {
+		return fmt.Errorf("engine: restore needs an empty store; this one holds CIs")
+	}
+	if err := b.Restore(r); err != nil {
+		return fmt.Errorf("engine: restore: %w", err)
+	}
+	if err := store.CheckSchema(e.st); err != nil {
+		return err
+	}
+	notices, err := reindexIfRulesChanged(e.st, e.rs)
+	e.notices = append(e.notices, notices...)
+	return err
+}
