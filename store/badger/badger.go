@@ -33,7 +33,14 @@ func Open(opts Options) (*DB, error) {
 		// Small values live in the LSM tree: identity keys and CI records
 		// are read far more often than they are large.
 		WithValueThreshold(1 << 10).
-		WithNumVersionsToKeep(1)
+		WithNumVersionsToKeep(1).
+		// Bounded memory whatever the store's size: fewer, smaller
+		// memtables, a modest block cache, and table indexes in a cache
+		// rather than all in memory.
+		WithMemTableSize(32 << 20).
+		WithNumMemtables(3).
+		WithBlockCacheSize(64 << 20).
+		WithIndexCacheSize(64 << 20)
 	if opts.InMemory {
 		// There is no value log in memory: every value stays in the tree.
 		bo = bo.WithInMemory(true).WithDir("").WithValueDir("").WithValueThreshold(1 << 20)
