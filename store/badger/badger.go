@@ -16,20 +16,25 @@ type Options struct {
 	Dir string
 	// InMemory keeps everything in memory (tests).
 	InMemory bool
-	// SyncWrites makes every commit wait for fsync.
+	// SyncWrites makes every commit wait until it is on stable storage;
+	// concurrent commits share one fsync.
 	SyncWrites bool
 }
 
 // DB is a store.Store backed by Badger. Safe for concurrent use.
 type DB struct {
 	db *bdg.DB
+	// durable, when set, makes every commit wait until it is synced.
+	durable *groupSync
 }
 
 // Open opens (creating if needed) the store at opts.Dir.
 func Open(opts Options) (*DB, error) {
 	bo := bdg.DefaultOptions(opts.Dir).
 		WithLogger(nil).
-		WithSyncWrites(opts.SyncWrites).
+		// Durability comes from group syncs after commit (see groupSync),
+		// not from Badger syncing every transaction on its own.
+		WithSyncWrites(false).
 		// Small values live in the LSM tree: identity keys and CI records
 		// are read far more often than they are large.
 		WithValueThreshold(1 << 10).
@@ -49,7 +54,11 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{db: db}, nil
+	d := &DB{db: db}
+	if opts.SyncWrites && !opts.InMemory {
+		d.durable = newGroupSync(db.Sync)
+	}
+	return d, nil
 }
 
 // Badger exposes the underlying database (backup, GC).
@@ -59,7 +68,7 @@ func (d *DB) View(fn func(store.Reader) error) error {
 	return mapErr(d.db.View(func(t *bdg.Txn) error { return fn(reader{t}) }))
 }
 
-func (d *DB) NewTxn() store.Txn { return &txn{reader{d.db.NewTransaction(true)}} }
+func (d *DB) NewTxn() store.Txn { return &txn{reader{d.db.NewTransaction(true)}, d.durable} }
 
 func (d *DB) Sync() error { return d.db.Sync() }
 
@@ -94,12 +103,26 @@ func (r reader) Iterate(prefix []byte, fn func(key, value []byte) error) error {
 	return nil
 }
 
-type txn struct{ reader }
+type txn struct {
+	reader
+	durable *groupSync
+}
 
 func (t *txn) Set(key, value []byte) error { return mapErr(t.t.Set(key, value)) }
 func (t *txn) Delete(key []byte) error     { return mapErr(t.t.Delete(key)) }
-func (t *txn) Commit() error               { return mapErr(t.t.Commit()) }
 func (t *txn) Discard()                    { t.t.Discard() }
+
+// Commit commits and, when the store is durable, returns only once the
+// transaction is on stable storage.
+func (t *txn) Commit() error {
+	if err := t.t.Commit(); err != nil {
+		return mapErr(err)
+	}
+	if t.durable != nil {
+		return t.durable.wait()
+	}
+	return nil
+}
 
 func mapErr(err error) error {
 	switch {
