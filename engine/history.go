@@ -2,17 +2,22 @@ package engine
 
 import (
 	"context"
+	"maps"
 	"time"
 
+	"github.com/irego/irego/identify"
 	"github.com/irego/irego/store"
 )
 
 // History returns every recorded change of a CI, oldest first: who (the
 // source), when, the operation, and each attribute's value before and after.
+// Only updates are stored; the insert is derived from the record by undoing
+// them, which saves a write per new CI.
 func (e *Engine) History(ctx context.Context, sysID string) ([]store.Change, error) {
-	var out []store.Change
-	err := e.st.View(func(r store.Reader) error {
-		if _, err := getRecord(r, sysID); err != nil {
+	var rec *store.Record
+	var changes []store.Change
+	err := e.st.View(func(r store.Reader) (err error) {
+		if rec, err = getRecord(r, sysID); err != nil {
 			return err
 		}
 		return r.Iterate(store.HistoryPrefix(sysID), func(_, v []byte) error {
@@ -23,11 +28,31 @@ func (e *Engine) History(ctx context.Context, sysID string) ([]store.Change, err
 			if err != nil {
 				return err
 			}
-			out = append(out, *c)
+			changes = append(changes, *c)
 			return nil
 		})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	values, class := maps.Clone(rec.Values), rec.Class
+	for i := len(changes) - 1; i >= 0; i-- {
+		for k, vc := range changes[i].Attributes {
+			if vc.Before == nil {
+				delete(values, k)
+			} else {
+				values[k] = vc.Before
+			}
+		}
+		if changes[i].ClassBefore != "" {
+			class = changes[i].ClassBefore
+		}
+	}
+	insert := store.Change{At: rec.Created, Source: rec.Source, Op: identify.OpInsert, Class: class, Attributes: map[string]store.ValueChange{}}
+	for k, v := range values {
+		insert.Attributes[k] = store.ValueChange{After: v}
+	}
+	return append([]store.Change{insert}, changes...), nil
 }
 
 // Snapshot is a CI as it was at a point in time.

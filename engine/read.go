@@ -27,9 +27,9 @@ type CI struct {
 	Inbound  []Link `json:"inbound"`
 	// Owners says which source set each attribute; Sources, when each
 	// source last reported the CI and under which native key.
-	Owners  map[string]store.Owner `json:"owners,omitempty"`
-	Sources []store.SourceInfo     `json:"sources"`
-	Retired bool                   `json:"retired,omitempty"`
+	Owners  map[string]string  `json:"owners,omitempty"`
+	Sources []store.SourceInfo `json:"sources"`
+	Retired bool               `json:"retired,omitempty"`
 }
 
 // Ref names another record.

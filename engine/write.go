@@ -83,16 +83,16 @@ func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time
 // historySeq orders history entries written with the same timestamp.
 var historySeq atomic.Uint64
 
-// writeHistory records what the write changes, unless it only moves the
+// writeHistory records what an update changes, unless it only moves the
 // ownership of attributes.
 func writeHistory(txn store.Txn, t *identify.Target, rec *store.Record, source string, now time.Time) error {
+	if t.Existing == nil {
+		return nil // History derives the insert from the record and its later changes
+	}
 	c := store.Change{At: now, Source: source, Op: t.Op, Class: rec.Class, Attributes: map[string]store.ValueChange{}}
-	var before map[string]any
-	if old := t.Existing; old != nil {
-		before = old.Values
-		if old.Class != rec.Class {
-			c.ClassBefore = old.Class
-		}
+	before := t.Existing.Values
+	if t.Existing.Class != rec.Class {
+		c.ClassBefore = t.Existing.Class
 	}
 	for k, v := range rec.Values {
 		if w, ok := before[k]; !ok || payload.Canonical(w) != payload.Canonical(v) {
@@ -104,7 +104,7 @@ func writeHistory(txn store.Txn, t *identify.Target, rec *store.Record, source s
 			c.Attributes[k] = store.ValueChange{Before: w}
 		}
 	}
-	if len(c.Attributes) == 0 && c.ClassBefore == "" && t.Existing != nil && !t.Existing.Retired {
+	if len(c.Attributes) == 0 && c.ClassBefore == "" && !t.Existing.Retired {
 		return nil
 	}
 	return putChange(txn, t.SysID, c, now)

@@ -73,7 +73,7 @@ type Target struct {
 	Masked []string
 	Masks  []Mask
 	// Owners says which source set each attribute (after this payload).
-	Owners map[string]store.Owner
+	Owners map[string]string
 	// Scope is the sys_id the identity lives under ("" when independent).
 	Scope string
 	// Op is the operation: INSERT, UPDATE, UPDATE_WITH_UPGRADE,

@@ -21,8 +21,8 @@ type Mask struct {
 // this source write. An insert takes every reported value; the inserting
 // source owns what it set.
 func (pl *planner) reconcile(t *Target, incoming map[string]any) error {
-	source, now := pl.opts.Source, pl.opts.Now().UTC()
-	values, owners := map[string]any{}, map[string]store.Owner{}
+	source := pl.opts.Source
+	values, owners := map[string]any{}, map[string]string{}
 	if t.Existing != nil {
 		for k, v := range t.Existing.Values {
 			values[k] = v
@@ -47,12 +47,12 @@ func (pl *planner) reconcile(t *Target, incoming map[string]any) error {
 				continue
 			}
 		}
-		if same && owned && (rule == nil || rule.Priority(source) >= rule.Priority(owner.Source)) {
+		if same && owned && (rule == nil || rule.Priority(source) >= rule.Priority(owner)) {
 			continue // the owner keeps an attribute it agrees with
 		}
 		values[a] = v
-		if owner.Source != source || !same {
-			owners[a] = store.Owner{Source: source, At: now}
+		if owner != source || !same {
+			owners[a] = source
 			t.ownersChanged = t.ownersChanged || t.Existing != nil
 		}
 	}
@@ -65,13 +65,13 @@ func (pl *planner) reconcile(t *Target, incoming map[string]any) error {
 
 // refusal returns why rule keeps source from changing attribute a from cur
 // to v, or "" when the change is allowed.
-func (pl *planner) refusal(t *Target, rule *rules.ReconciliationRule, a string, v, cur any, has bool, owner store.Owner, owned bool) (string, error) {
+func (pl *planner) refusal(t *Target, rule *rules.ReconciliationRule, a string, v, cur any, has bool, owner string, owned bool) (string, error) {
 	source := pl.opts.Source
 	switch {
 	case rule == nil || !has:
 		return "", nil // no rule, or an empty attribute: anyone may fill it
 	case rule.Prefer != nil:
-		ok, err := rule.Prefer.Eval(map[string]any{"incoming": v, "current": cur, "attribute": a, "source": source, "owner": owner.Source})
+		ok, err := rule.Prefer.Eval(map[string]any{"incoming": v, "current": cur, "attribute": a, "source": source, "owner": owner})
 		if err != nil {
 			return fmt.Sprintf("kept %q: the reconciliation rule on %s (line %d) could not decide: %v", payload.Canonical(cur), rule.AppliesTo, rule.Line, err), nil
 		}
@@ -83,13 +83,13 @@ func (pl *planner) refusal(t *Target, rule *rules.ReconciliationRule, a string, 
 	case !owned:
 		return "", nil
 	}
-	mine, theirs := rule.Priority(source), rule.Priority(owner.Source)
+	mine, theirs := rule.Priority(source), rule.Priority(owner)
 	if mine <= theirs {
 		return "", nil
 	}
-	refresh := rule.RefreshFor(owner.Source)
+	refresh := rule.RefreshFor(owner)
 	if refresh > 0 {
-		last, err := pl.lastScan(t.SysID, owner)
+		last, err := pl.lastScan(t, owner)
 		if err != nil {
 			return "", err
 		}
@@ -98,19 +98,19 @@ func (pl *planner) refusal(t *Target, rule *rules.ReconciliationRule, a string, 
 		}
 	}
 	reason := fmt.Sprintf("kept %q: owned by %s (priority %s), which outranks %s (priority %s) under the reconciliation rule on %s (line %d)",
-		payload.Canonical(cur), owner.Source, priority(theirs), source, priority(mine), rule.AppliesTo, rule.Line)
+		payload.Canonical(cur), owner, priority(theirs), source, priority(mine), rule.AppliesTo, rule.Line)
 	if refresh > 0 {
-		reason += fmt.Sprintf("; %s's hold lapses %s after its last report", owner.Source, days(refresh))
+		reason += fmt.Sprintf("; %s's hold lapses %s after its last report", owner, days(refresh))
 	}
 	return reason, nil
 }
 
-// lastScan is when owner's source last reported the CI, or when it set the
-// attribute if it never reported it since.
-func (pl *planner) lastScan(sysID string, owner store.Owner) (time.Time, error) {
-	b, err := pl.r.Get(store.SourceKey(sysID, owner.Source))
+// lastScan is when owner last reported the CI; for CIs it never reported
+// as an item of its own (related records), when the record last changed.
+func (pl *planner) lastScan(t *Target, owner string) (time.Time, error) {
+	b, err := pl.r.Get(store.SourceKey(t.SysID, owner))
 	if errors.Is(err, store.ErrNotFound) {
-		return owner.At, nil
+		return t.Existing.Updated, nil
 	}
 	if err != nil {
 		return time.Time{}, err
@@ -119,10 +119,7 @@ func (pl *planner) lastScan(sysID string, owner store.Owner) (time.Time, error) 
 	if err != nil {
 		return time.Time{}, err
 	}
-	if si.LastScan.After(owner.At) {
-		return si.LastScan, nil
-	}
-	return owner.At, nil
+	return si.LastScan, nil
 }
 
 func priority(p int) string {

@@ -28,17 +28,12 @@ type Record struct {
 	// IdentityKeys are the identity index keys the record owns, so an update
 	// can remove exactly the keys its old values held.
 	IdentityKeys [][]byte `json:"identity_keys,omitempty"`
-	// Owners says, per attribute, which source last set it and when
-	// (ServiceNow's cmdb_datasource_last_update).
-	Owners map[string]Owner `json:"owners,omitempty"`
+	// Owners says, per attribute, which source last set it (ServiceNow's
+	// cmdb_datasource_last_update); when that source last reported the CI
+	// is in its SourceInfo.
+	Owners map[string]string `json:"owners,omitempty"`
 	// Retired is set when the CI was retired as stale.
 	Retired bool `json:"retired,omitempty"`
-}
-
-// Owner is the source that last set an attribute.
-type Owner struct {
-	Source string    `json:"source"`
-	At     time.Time `json:"at"`
 }
 
 // SourceInfo is what one data source last said of one CI (ServiceNow's
