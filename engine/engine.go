@@ -51,7 +51,8 @@ type Engine struct {
 	opts  Options
 	close sync.Once
 	// notices are what Open had to tell, e.g. identities lost to a rule change.
-	notices []string
+	notices  []string
+	partials partialHint
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity
@@ -222,14 +223,14 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 	now := e.opts.Now().UTC()
 	m := &merged{p: p, n: len(p.Items), nRel: len(p.Relations)}
 	var expired []*PartialPayload
-	if o.PartialPayloads {
+	if o.PartialPayloads && !e.partials.skip() {
 		// Looked up in a snapshot of their own: iterating inside a write
 		// transaction would sort all its pending writes each time. Two
 		// payloads racing for one partial both carry it; identification
 		// still gives its items one CI each.
 		var live, exp []*PartialPayload
 		err := e.st.View(func(r store.Reader) (err error) {
-			live, exp, err = findPartials(r, e.rs, p, io.Source, now, e.opts.PartialTTL)
+			live, exp, err = findPartials(r, e.rs, p, io.Source, now, e.opts.PartialTTL, &e.partials)
 			return err
 		})
 		if err != nil {
@@ -294,6 +295,7 @@ func (e *Engine) writeAll(txn store.Txn, m *merged, plan *identify.Plan, kept []
 			if err := putPartial(txn, pp); err != nil {
 				return 0, err
 			}
+			e.partials.stored()
 			n++
 		}
 		k, err := recordIncomplete(txn, m.p, plan, kept, source, now, e.opts.NewSysID)

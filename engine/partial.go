@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/irego/irego/identify"
@@ -77,13 +78,55 @@ type merged struct {
 	consumed  []*PartialPayload
 }
 
+// partialHint spares most payloads a store scan while no partial payload
+// waits: after a scan found none, the next ones skip the lookup for a
+// second, unless this engine stores a partial payload meanwhile. (Another
+// process sharing the store is noticed within that second.)
+type partialHint struct {
+	mu      sync.Mutex
+	none    bool
+	checked time.Time
+	gen     uint64 // partial payloads this engine stored
+}
+
+func (h *partialHint) skip() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.none && time.Since(h.checked) < time.Second
+}
+
+// begin returns the generation a scan starts at.
+func (h *partialHint) begin() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.gen
+}
+
+// observe records a scan's finding, unless a partial payload was stored
+// since the scan began (the scan may have missed it).
+func (h *partialHint) observe(any bool, gen uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if gen == h.gen {
+		h.none, h.checked = !any, time.Now()
+	}
+}
+
+func (h *partialHint) stored() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.gen++
+	h.none = false
+}
+
 // findPartials returns the live partial payloads that share an identifier
 // key with an item of p, oldest first, and the expired ones it met.
-func findPartials(r store.Reader, rs *rules.RuleSet, p *payload.Payload, source string, now time.Time, ttl time.Duration) (live, expired []*PartialPayload, err error) {
-	any := false
+func findPartials(r store.Reader, rs *rules.RuleSet, p *payload.Payload, source string, now time.Time, ttl time.Duration, hint *partialHint) (live, expired []*PartialPayload, err error) {
+	gen, any := hint.begin(), false
 	if err := r.Iterate(store.PartialPrefix(), func(_, _ []byte) error { any = true; return store.ErrStop }); err != nil && !errors.Is(err, store.ErrStop) {
 		return nil, nil, err
 	}
+	hint.observe(any, gen)
 	if !any {
 		return nil, nil, nil
 	}
