@@ -1,5 +1,6 @@
 // Command irego is the identification and reconciliation engine's command
-// line: apply payloads, read CIs back, check rule files and stores.
+// line: apply payloads, read CIs back, check rule files and stores, serve
+// the REST APIs and manage their users.
 package main
 
 import (
@@ -17,8 +18,13 @@ Usage:
   irego history --db DIR [--as-of TIME] SYS_ID
   irego partials --db DIR
   irego stale --db DIR --source NAME [--run-start TIME] [--retention 30d] [--action list|retire|delete]
+  irego bench [--mode inproc|http] [--batch N] [--concurrency C] [--duration D | --count N] [--sync] [--preload N] [--baseline] [--json]
+  irego backup --db DIR -o FILE
+  irego restore --db EMPTY_DIR FILE
   irego rules check FILE...
   irego rules default
+  irego serve [--db DIR] [--addr HOST:PORT] [--rules FILE] [--max-body SIZE] [--log text|json]
+  irego users add|list|delete --db DIR [--name NAME] [--roles ROLE,...]
 
 Run "irego COMMAND -h" for a command's flags.
 `
@@ -48,12 +54,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdCheck(args[1:], stdout, stderr)
 	case "rules":
 		return cmdRules(args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(args[1:], stderr)
+	case "users":
+		return cmdUsers(args[1:], stdin, stdout, stderr)
 	case "history":
 		return cmdHistory(args[1:], stdout, stderr)
 	case "partials":
 		return cmdPartials(args[1:], stdout, stderr)
 	case "stale":
 		return cmdStale(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
+	case "backup":
+		return cmdBackup(args[1:], stdout, stderr)
+	case "restore":
+		return cmdRestore(args[1:], stdin, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -1,0 +1,107 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+)
+
+// Route is one endpoint of an adapter.
+type Route struct {
+	// Method and Path form a net/http pattern, e.g. "GET" and
+	// "/api/now/table/{class}".
+	Method, Path string
+	// Roles are the roles that may call the route (any one suffices; the
+	// admin role always does). Empty means any authenticated user.
+	Roles []string
+	// Public routes need no credentials at all.
+	Public  bool
+	Handler http.HandlerFunc
+}
+
+// Group is one adapter: its routes and how its API renders errors.
+type Group struct {
+	Name   string
+	Routes []Route
+	// WriteError renders an error in the API's own shape; the server uses
+	// it for authentication failures and oversized bodies. Nil means
+	// WriteError.
+	WriteError func(http.ResponseWriter, *http.Request, *Error)
+}
+
+// Roles returns every role the group's routes accept, sorted.
+func (g Group) Roles() []string {
+	var out []string
+	for _, r := range g.Routes {
+		out = append(out, r.Roles...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Error is an error with the HTTP status an API answers it with.
+type Error struct {
+	Status  int
+	Message string // short: what went wrong
+	Detail  string // why, and what to do about it; may be empty
+}
+
+func (e *Error) Error() string {
+	if e.Detail == "" {
+		return e.Message
+	}
+	return e.Message + ": " + e.Detail
+}
+
+// Errorf makes an Error whose detail is formatted.
+func Errorf(status int, message, format string, args ...any) *Error {
+	return &Error{Status: status, Message: message, Detail: fmt.Sprintf(format, args...)}
+}
+
+// WriteError renders e in ServiceNow's REST error envelope, which irego's
+// own endpoints use too:
+//
+//	{"error": {"message": "...", "detail": "..."}, "status": "failure"}
+func WriteError(w http.ResponseWriter, _ *http.Request, e *Error) {
+	type body struct {
+		Message string  `json:"message"`
+		Detail  *string `json:"detail"`
+	}
+	b := body{Message: e.Message}
+	if e.Detail != "" {
+		b.Detail = &e.Detail
+	}
+	WriteJSON(w, e.Status, map[string]any{"error": b, "status": "failure"})
+}
+
+// WriteJSON writes v as the JSON reply with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the client went away; nothing left to tell it
+}
+
+// ReadBody reads the whole request body. A body over the server's limit
+// is a 413 Error, one that cannot be read a 400.
+func ReadBody(r *http.Request) ([]byte, *Error) {
+	b, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, TooLarge(tooBig.Limit)
+	case err != nil:
+		return nil, Errorf(http.StatusBadRequest, "Exception while reading request", "cannot read the request body: %v", err)
+	}
+	return b, nil
+}
+
+// TooLarge is the 413 Error for a body over limit bytes.
+func TooLarge(limit int64) *Error {
+	return Errorf(http.StatusRequestEntityTooLarge, "Request body too large",
+		"the request body is larger than the server's limit of %d bytes; split the payload, or raise the limit with irego serve --max-body", limit)
+}

@@ -1,0 +1,181 @@
+package servicenow
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// query is a parsed sysparm_query, ServiceNow's encoded query: terms joined
+// by ^ (AND); ^OR joins a term to the one before it (OR binds tighter than
+// AND, so a^ORb^c is (a or b) and c); ^NQ starts another query whose rows
+// are added; ORDERBYfield and ORDERBYDESCfield sort; ^^ is a literal ^.
+// Text comparisons ignore case, as on a ServiceNow instance.
+type query struct {
+	alternatives [][]orGroup // ^NQ parts, each an AND of OR groups
+	order        []orderTerm
+}
+
+type orGroup []cond
+
+type cond struct{ field, op, value string }
+
+type orderTerm struct {
+	field string
+	desc  bool
+}
+
+// operators, longest first where one is the prefix of another.
+var operators = []string{"ISNOTEMPTY", "ISEMPTY", "STARTSWITH", "ENDSWITH", "NOTLIKE", "LIKE", "NOT IN", "IN",
+	"ANYTHING", "!=", ">=", "<=", "=", ">", "<"}
+
+// escaped stands for ^^ while a query is split.
+const escaped = "\x00"
+
+func parseQuery(s string) (*query, error) {
+	q := &query{}
+	for _, part := range strings.Split(strings.ReplaceAll(s, "^^", escaped), "^NQ") {
+		var and []orGroup
+		for _, term := range strings.Split(part, "^") {
+			switch {
+			case term == "" || term == "EQ": // EQ ends queries the list UI builds
+			case strings.HasPrefix(term, "ORDERBYDESC"):
+				q.order = append(q.order, orderTerm{field: term[len("ORDERBYDESC"):], desc: true})
+			case strings.HasPrefix(term, "ORDERBY"):
+				q.order = append(q.order, orderTerm{field: term[len("ORDERBY"):]})
+			case strings.HasPrefix(term, "OR"):
+				if len(and) == 0 {
+					return nil, fmt.Errorf("term %q: ^OR needs a term before it", term)
+				}
+				c, err := parseCond(term[len("OR"):])
+				if err != nil {
+					return nil, err
+				}
+				and[len(and)-1] = append(and[len(and)-1], c)
+			default:
+				c, err := parseCond(term)
+				if err != nil {
+					return nil, err
+				}
+				and = append(and, orGroup{c})
+			}
+		}
+		if len(and) > 0 {
+			q.alternatives = append(q.alternatives, and)
+		}
+	}
+	for _, o := range q.order {
+		if o.field == "" || strings.IndexFunc(o.field, func(r rune) bool { return !fieldChar(r) }) >= 0 {
+			return nil, fmt.Errorf("ORDERBY: %q is not a field name", o.field)
+		}
+	}
+	return q, nil
+}
+
+func fieldChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '.'
+}
+
+// parseCond reads field, operator and value, e.g. nameSTARTSWITHComp.
+func parseCond(term string) (cond, error) {
+	i := strings.IndexFunc(term, func(r rune) bool { return !fieldChar(r) })
+	if i <= 0 {
+		return cond{}, fmt.Errorf("term %q: expected a field name, an operator and a value, e.g. name=web01 or nameSTARTSWITHweb", unescape(term))
+	}
+	for _, op := range operators {
+		if v, ok := strings.CutPrefix(term[i:], op); ok {
+			return cond{field: term[:i], op: op, value: unescape(v)}, nil
+		}
+	}
+	return cond{}, fmt.Errorf("term %q: unknown operator after %q; use one of %s", unescape(term), term[:i], strings.Join(operators, " "))
+}
+
+func unescape(s string) string { return strings.ReplaceAll(s, escaped, "^") }
+
+// match reports whether a row satisfies the query; an empty query matches
+// every row.
+func (q *query) match(row map[string]string) bool {
+	if len(q.alternatives) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(q.alternatives, func(and []orGroup) bool {
+		for _, or := range and {
+			if !slices.ContainsFunc(or, func(c cond) bool { return c.eval(row) }) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func (c cond) eval(row map[string]string) bool {
+	v := row[c.field]
+	lv, lc := strings.ToLower(v), strings.ToLower(c.value)
+	switch c.op {
+	case "=":
+		return lv == lc
+	case "!=":
+		return lv != lc
+	case "STARTSWITH":
+		return strings.HasPrefix(lv, lc)
+	case "ENDSWITH":
+		return strings.HasSuffix(lv, lc)
+	case "LIKE":
+		return strings.Contains(lv, lc)
+	case "NOTLIKE":
+		return !strings.Contains(lv, lc)
+	case "IN", "NOT IN":
+		in := slices.ContainsFunc(strings.Split(c.value, ","), func(x string) bool { return strings.EqualFold(strings.TrimSpace(x), v) })
+		return in == (c.op == "IN")
+	case "ISEMPTY":
+		return v == ""
+	case "ISNOTEMPTY":
+		return v != ""
+	case "ANYTHING":
+		return true
+	}
+	if v == "" { // an empty value is neither less nor greater than anything
+		return false
+	}
+	n := compareValues(v, c.value)
+	switch c.op {
+	case ">":
+		return n > 0
+	case ">=":
+		return n >= 0
+	case "<":
+		return n < 0
+	default: // "<="
+		return n <= 0
+	}
+}
+
+// compareValues compares numerically when both are numbers, else as text
+// ignoring case (dates in ServiceNow's format order correctly as text).
+func compareValues(a, b string) int {
+	x, errA := strconv.ParseFloat(a, 64)
+	y, errB := strconv.ParseFloat(b, 64)
+	if errA == nil && errB == nil {
+		return cmp.Compare(x, y)
+	}
+	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+}
+
+// sort orders rows by the query's ORDERBY terms, then by sys_id, so pages
+// are stable.
+func (q *query) sort(rows []map[string]string) {
+	slices.SortStableFunc(rows, func(a, b map[string]string) int {
+		for _, o := range q.order {
+			n := compareValues(a[o.field], b[o.field])
+			if o.desc {
+				n = -n
+			}
+			if n != 0 {
+				return n
+			}
+		}
+		return strings.Compare(a["sys_id"], b["sys_id"])
+	})
+}

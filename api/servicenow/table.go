@@ -1,0 +1,197 @@
+package servicenow
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/irego/irego/api"
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/payload"
+	"github.com/irego/irego/store"
+)
+
+// defaultLimit is the page size when sysparm_limit is absent, as on a
+// ServiceNow instance.
+const defaultLimit = 10000
+
+// row renders a record as ServiceNow's Table API does: every value a
+// string, plus the system fields.
+func row(rec *store.Record) map[string]string {
+	m := make(map[string]string, len(rec.Values)+5)
+	for k, v := range rec.Values {
+		m[k] = payload.Canonical(v)
+	}
+	if _, ok := m["discovery_source"]; !ok && rec.Source != "" {
+		m["discovery_source"] = rec.Source
+	}
+	m["sys_id"] = rec.SysID
+	m["sys_class_name"] = rec.Class
+	m["sys_created_on"] = rec.Created.UTC().Format(time.DateTime)
+	m["sys_updated_on"] = rec.Updated.UTC().Format(time.DateTime)
+	return m
+}
+
+// project keeps only fields (all of them when fields is empty); a field the
+// row lacks is rendered empty.
+func project(m map[string]string, fields []string) map[string]string {
+	if len(fields) == 0 {
+		return m
+	}
+	out := make(map[string]string, len(fields))
+	for _, f := range fields {
+		out[f] = m[f]
+	}
+	return out
+}
+
+// fieldsParam reads sysparm_fields, a comma-separated list.
+func fieldsParam(r *http.Request) []string {
+	var out []string
+	for _, f := range strings.Split(r.URL.Query().Get("sysparm_fields"), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// GET /api/now/table/{class}
+func (h *handler) tableList(w http.ResponseWriter, r *http.Request) {
+	h.list(w, r, fieldsParam(r))
+}
+
+// GET /api/now/table/{class}/{sys_id}
+func (h *handler) tableGet(w http.ResponseWriter, r *http.Request) {
+	rec, e := h.record(r)
+	if e != nil {
+		writeError(w, r, e)
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"result": project(row(rec), fieldsParam(r))})
+}
+
+// list answers a page of the records of a class and its subclasses that
+// match sysparm_query, with X-Total-Count and Link headers.
+func (h *handler) list(w http.ResponseWriter, r *http.Request, fields []string) {
+	params := r.URL.Query()
+	q, err := parseQuery(params.Get("sysparm_query"))
+	if err != nil {
+		writeError(w, r, &api.Error{Status: http.StatusBadRequest, Message: "Invalid sysparm_query", Detail: err.Error()})
+		return
+	}
+	limit, e := intParam(params, "sysparm_limit", defaultLimit)
+	if e != nil {
+		writeError(w, r, e)
+		return
+	}
+	offset, e := intParam(params, "sysparm_offset", 0)
+	if e != nil {
+		writeError(w, r, e)
+		return
+	}
+	class := r.PathValue("class")
+	var rows []map[string]string
+	err = h.e.List(r.Context(), class, func(rec *store.Record) error {
+		if m := row(rec); q.match(m) {
+			rows = append(rows, m)
+		}
+		return nil
+	})
+	if errors.Is(err, engine.ErrUnknownClass) {
+		writeError(w, r, invalidTable(class))
+		return
+	}
+	if err != nil {
+		writeError(w, r, engineError(err))
+		return
+	}
+	q.sort(rows)
+	total := len(rows)
+	start, end := min(offset, total), total
+	if limit < total-start {
+		end = start + limit
+	}
+	page := make([]map[string]string, 0, end-start)
+	for _, m := range rows[start:end] {
+		page = append(page, project(m, fields))
+	}
+	w.Header().Set("X-Total-Count", strconv.Itoa(total))
+	if link := pageLinks(r, offset, limit, total); link != "" {
+		w.Header().Set("Link", link)
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"result": page})
+}
+
+func intParam(params url.Values, name string, def int) (int, *api.Error) {
+	s := params.Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, api.Errorf(http.StatusBadRequest, "Invalid "+name, "%q is not a whole number >= 0", s)
+	}
+	return n, nil
+}
+
+// pageLinks is the Link header: first, prev, next and last pages.
+func pageLinks(r *http.Request, offset, limit, total int) string {
+	if limit <= 0 {
+		return ""
+	}
+	link := func(off int, rel string) string {
+		q := r.URL.Query()
+		q.Set("sysparm_offset", strconv.Itoa(off))
+		q.Set("sysparm_limit", strconv.Itoa(limit))
+		return fmt.Sprintf("<%s%s?%s>;rel=%q", baseURL(r), r.URL.Path, q.Encode(), rel)
+	}
+	links := []string{link(0, "first")}
+	if offset > 0 {
+		links = append(links, link(max(offset-limit, 0), "prev"))
+	}
+	if offset < total-limit {
+		links = append(links, link(offset+limit, "next"))
+	}
+	return strings.Join(append(links, link(max(total-1, 0)/limit*limit, "last")), ",")
+}
+
+// baseURL is the scheme and host the client reached the server by.
+func baseURL(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
+}
+
+// record reads the {sys_id} of a request, which must be of {class} or one
+// of its subclasses.
+func (h *handler) record(r *http.Request) (*store.Record, *api.Error) {
+	class := r.PathValue("class")
+	if _, ok := h.e.Rules().Class(class); !ok {
+		return nil, invalidTable(class)
+	}
+	rec, err := h.e.Record(r.Context(), r.PathValue("sys_id"))
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, notFound()
+	}
+	if err != nil {
+		return nil, engineError(err)
+	}
+	if c, ok := h.e.Rules().Class(rec.Class); !ok || !c.IsA(class) {
+		return nil, notFound()
+	}
+	return rec, nil
+}
+
+func invalidTable(class string) *api.Error {
+	return &api.Error{Status: http.StatusBadRequest, Message: "Invalid table " + class}
+}
+
+func notFound() *api.Error {
+	return &api.Error{Status: http.StatusNotFound, Message: "No Record found", Detail: "Record doesn't exist or ACL restricts the record retrieval"}
+}

@@ -1,0 +1,364 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/irego/irego/store"
+)
+
+// Admin is the role that passes every role check.
+const Admin = "admin"
+
+// AdminName is the user the server creates on first start.
+const AdminName = "admin"
+
+// Limits on what a user record may hold.
+const (
+	MinPasswordLen = 8
+	MaxPasswordLen = 72 // bcrypt reads no further
+	maxNameLen     = 64
+)
+
+// Sentinel errors.
+var (
+	// ErrBadCredentials: no such user, or the password is wrong. Verify
+	// never says which.
+	ErrBadCredentials = errors.New("auth: bad credentials")
+	ErrNotFound       = errors.New("auth: no such user")
+	ErrExists         = errors.New("auth: user already exists")
+	// ErrLastAdmin: the change would leave no user with the admin role.
+	ErrLastAdmin = errors.New("auth: this is the last user with the admin role")
+)
+
+// User is a user account as callers see it (never with its password hash).
+type User struct {
+	Name    string    `json:"name"`
+	Roles   []string  `json:"roles"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+// HasAnyRole reports whether u holds Admin or one of roles.
+func (u *User) HasAnyRole(roles []string) bool {
+	return slices.Contains(u.Roles, Admin) || slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(u.Roles, r) })
+}
+
+// record is the stored form of a user.
+type record struct {
+	User
+	Hash string `json:"password_hash"`
+}
+
+// Users reads and writes user accounts in a store. Safe for concurrent use.
+type Users struct {
+	st store.Store
+	// Cost is the bcrypt cost of new hashes; 0 means bcrypt.DefaultCost.
+	// Tests lower it to bcrypt.MinCost.
+	Cost int
+	// key keys the digests of passwords that passed (see the package doc);
+	// random per process, so a digest is worthless outside it.
+	key    [32]byte
+	mu     sync.Mutex
+	passed map[string]pass
+	dummy  []byte // a hash to check unknown names against, so they take as long
+	once   sync.Once
+}
+
+// pass is a password that passed Verify against hash.
+type pass struct {
+	hash string
+	mac  []byte
+}
+
+// New returns the user accounts kept in st.
+func New(st store.Store) *Users {
+	u := &Users{st: st, passed: map[string]pass{}}
+	if _, err := rand.Read(u.key[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return u
+}
+
+// Add creates a user. It returns ErrExists when the name is taken.
+func (u *Users) Add(name, password string, roles []string) (*User, error) {
+	roles, err := checkUser(name, password, roles)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := u.hash(password)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	rec := &record{User: User{Name: name, Roles: roles, Created: now, Updated: now}, Hash: hash}
+	err = u.write(func(txn store.Txn) error {
+		if _, err := txn.Get(store.UserKey(name)); err == nil {
+			return ErrExists
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return put(txn, rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rec.copyUser(), nil
+}
+
+// Change says what Update changes; nil fields stay as they are.
+type Change struct {
+	Password *string
+	Roles    []string
+}
+
+// Update changes a user's password and/or roles, all or nothing. Taking
+// Admin from the last admin fails with ErrLastAdmin.
+func (u *Users) Update(name string, c Change) (*User, error) {
+	var hash string
+	if c.Password != nil {
+		if err := checkPassword(*c.Password); err != nil {
+			return nil, err
+		}
+		var err error
+		if hash, err = u.hash(*c.Password); err != nil {
+			return nil, err
+		}
+	}
+	roles := c.Roles
+	if roles != nil {
+		var err error
+		if roles, err = checkRoles(roles); err != nil {
+			return nil, err
+		}
+	}
+	var out *User
+	err := u.write(func(txn store.Txn) error {
+		rec, err := get(txn, name)
+		if err != nil {
+			return err
+		}
+		if roles != nil && slices.Contains(rec.Roles, Admin) && !slices.Contains(roles, Admin) {
+			if err := otherAdmin(txn, name); err != nil {
+				return err
+			}
+		}
+		if roles != nil {
+			rec.Roles = roles
+		}
+		if hash != "" {
+			rec.Hash = hash
+		}
+		rec.Updated = time.Now().UTC()
+		out = rec.copyUser()
+		return put(txn, rec)
+	})
+	return out, err
+}
+
+// Delete removes a user. Removing the last admin fails with ErrLastAdmin.
+func (u *Users) Delete(name string) error {
+	return u.write(func(txn store.Txn) error {
+		rec, err := get(txn, name)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(rec.Roles, Admin) {
+			if err := otherAdmin(txn, name); err != nil {
+				return err
+			}
+		}
+		return txn.Delete(store.UserKey(name))
+	})
+}
+
+// Get returns one user, or ErrNotFound.
+func (u *Users) Get(name string) (*User, error) {
+	rec, err := u.get(name)
+	if err != nil {
+		return nil, err
+	}
+	return rec.copyUser(), nil
+}
+
+// List returns every user, by name.
+func (u *Users) List() ([]User, error) {
+	var out []User
+	err := u.st.View(func(r store.Reader) error {
+		return eachUser(r, func(rec *record) error {
+			out = append(out, *rec.copyUser())
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Verify returns the user when password is theirs, else ErrBadCredentials.
+// It reads the user's record on every call, so role changes apply at once.
+func (u *Users) Verify(name, password string) (*User, error) {
+	rec, err := u.get(name)
+	if errors.Is(err, ErrNotFound) {
+		u.once.Do(func() { u.dummy, _ = bcrypt.GenerateFromPassword([]byte("irego-no-such-user"), u.cost()) })
+		_ = bcrypt.CompareHashAndPassword(u.dummy, []byte(password))
+		return nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	mac := u.mac(name, password)
+	u.mu.Lock()
+	p, ok := u.passed[name]
+	u.mu.Unlock()
+	if ok && p.hash == rec.Hash && hmac.Equal(p.mac, mac) {
+		return rec.copyUser(), nil
+	}
+	if len(password) > MaxPasswordLen || bcrypt.CompareHashAndPassword([]byte(rec.Hash), []byte(password)) != nil {
+		return nil, ErrBadCredentials
+	}
+	u.mu.Lock()
+	u.passed[name] = pass{hash: rec.Hash, mac: mac}
+	u.mu.Unlock()
+	return rec.copyUser(), nil
+}
+
+// EnsureAdmin makes sure some user holds the Admin role. When none does (a
+// new store), it creates the user AdminName with password, or with a random
+// password when password is empty, and returns the password it used;
+// otherwise it changes nothing and returns "".
+func (u *Users) EnsureAdmin(password string) (string, error) {
+	users, err := u.List()
+	if err != nil {
+		return "", err
+	}
+	for _, x := range users {
+		if slices.Contains(x.Roles, Admin) {
+			return "", nil
+		}
+	}
+	if password == "" {
+		password = RandomPassword()
+	}
+	if _, err := u.Add(AdminName, password, []string{Admin}); err != nil {
+		if errors.Is(err, ErrExists) {
+			return "", fmt.Errorf("auth: no user has the admin role and the name %q is taken by a user without it; give it the role with `irego users add --replace`", AdminName)
+		}
+		return "", err
+	}
+	return password, nil
+}
+
+// RandomPassword returns 24 random URL-safe characters.
+func RandomPassword() string {
+	var b [18]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func (u *Users) cost() int {
+	if u.Cost == 0 {
+		return bcrypt.DefaultCost
+	}
+	return u.Cost
+}
+
+func (u *Users) hash(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), u.cost())
+	return string(h), err
+}
+
+func (u *Users) mac(name, password string) []byte {
+	m := hmac.New(sha256.New, u.key[:])
+	m.Write([]byte(name))
+	m.Write([]byte{0})
+	m.Write([]byte(password))
+	return m.Sum(nil)
+}
+
+func (u *Users) get(name string) (*record, error) {
+	var rec *record
+	err := u.st.View(func(r store.Reader) (err error) {
+		rec, err = get(r, name)
+		return err
+	})
+	return rec, err
+}
+
+// write runs fn in one transaction and commits it.
+func (u *Users) write(fn func(store.Txn) error) error {
+	txn := u.st.NewTxn()
+	defer txn.Discard()
+	if err := fn(txn); err != nil {
+		return err
+	}
+	return txn.Commit()
+}
+
+func get(r store.Reader, name string) (*record, error) {
+	b, err := r.Get(store.UserKey(name))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rec record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("auth: corrupt user record %q: %w", name, err)
+	}
+	return &rec, nil
+}
+
+func put(txn store.Txn, rec *record) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return txn.Set(store.UserKey(rec.Name), b)
+}
+
+func eachUser(r store.Reader, fn func(*record) error) error {
+	return r.Iterate(store.UserPrefix(), func(k, v []byte) error {
+		var rec record
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("auth: corrupt user record %q: %w", k, err)
+		}
+		return fn(&rec)
+	})
+}
+
+// otherAdmin returns ErrLastAdmin unless a user other than name holds Admin.
+func otherAdmin(r store.Reader, name string) error {
+	found := false
+	err := eachUser(r, func(rec *record) error {
+		if rec.Name != name && slices.Contains(rec.Roles, Admin) {
+			found = true
+			return store.ErrStop
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !found {
+		return ErrLastAdmin
+	}
+	return nil
+}
+
+func (rec *record) copyUser() *User {
+	c := rec.User
+	c.Roles = slices.Clone(rec.Roles)
+	return &c
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/irego/irego/auth"
+	"github.com/irego/irego/store"
+	"github.com/irego/irego/store/badger"
+)
+
+const usersUsage = `usage:
+  irego users add    --db DIR --name NAME --roles ROLE,... [--replace]   (password: first line of stdin)
+  irego users list   --db DIR
+  irego users delete --db DIR --name NAME
+The store must not be in use: while irego serve runs, use its /api/irego/users endpoints.
+`
+
+func cmdUsers(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "list" && args[0] != "delete") {
+		fmt.Fprint(stderr, usersUsage)
+		return exitUsage
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("users "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "store directory")
+	name := fs.String("name", "", "user name")
+	roles := fs.String("roles", "", "comma-separated roles: "+strings.Join(knownRoles(), ", "))
+	replace := fs.Bool("replace", false, "add: replace the password and roles of an existing user")
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitUsage
+	}
+	if *db == "" || fs.NArg() != 0 || (sub != "list" && *name == "") || (sub == "add" && *roles == "") {
+		fmt.Fprint(stderr, usersUsage)
+		return exitUsage
+	}
+	if _, err := os.Stat(*db); err != nil && sub != "add" {
+		fmt.Fprintf(stderr, "irego users: no store at %s\n", *db)
+		return exitFail
+	}
+	st, err := openStore(*db)
+	if err != nil {
+		fmt.Fprintf(stderr, "irego users: %v\n", err)
+		return exitFail
+	}
+	defer st.Close()
+	users := auth.New(st)
+	switch sub {
+	case "list":
+		list, err := users.List()
+		if err == nil {
+			for _, u := range list {
+				fmt.Fprintf(stdout, "%s\t%s\n", u.Name, strings.Join(u.Roles, ","))
+			}
+		}
+		return report(stderr, err)
+	case "delete":
+		return report(stderr, users.Delete(*name))
+	}
+	rs := strings.Split(*roles, ",")
+	for i := range rs {
+		rs[i] = strings.TrimSpace(rs[i])
+	}
+	if err := auth.UnknownRoles(rs, knownRoles()); err != nil {
+		return report(stderr, err)
+	}
+	if f, ok := stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprintf(stderr, "password for %s (it will show as you type): ", *name)
+		}
+	}
+	password, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return report(stderr, fmt.Errorf("reading the password from stdin: %w", err))
+	}
+	password = strings.TrimRight(password, "\r\n")
+	_, err = users.Add(*name, password, rs)
+	if errors.Is(err, auth.ErrExists) && *replace {
+		_, err = users.Update(*name, auth.Change{Password: &password, Roles: rs})
+	} else if errors.Is(err, auth.ErrExists) {
+		err = fmt.Errorf("user %q exists; add --replace to change its password and roles", *name)
+	}
+	return report(stderr, err)
+}
+
+// openStore opens the store alone (no rules, no reindexing): users live
+// beside the CIs and need neither.
+func openStore(dir string) (store.Store, error) {
+	db, err := badger.Open(badger.Options{Dir: dir})
+	if err != nil {
+		if strings.Contains(err.Error(), "directory lock") {
+			return nil, fmt.Errorf("the store %s is in use, probably by irego serve; while it runs, manage users through its /api/irego/users endpoints", dir)
+		}
+		return nil, err
+	}
+	if err := store.CheckSchema(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func report(stderr io.Writer, err error) int {
+	if err != nil {
+		fmt.Fprintf(stderr, "irego users: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}

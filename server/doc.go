@@ -1,0 +1,29 @@
+// Package server is irego's bundled HTTP server: one consumer of the engine
+// among others. It mounts the routes of the adapters it is given (package
+// api describes the contract), and does for all of them what none should do
+// itself: HTTP Basic authentication against package auth, the role check
+// each route declares (401 without valid credentials, 403 without a
+// suitable role), a bound on request bodies (413), one structured access log
+// record per request (log/slog), GET /healthz, and a graceful shutdown that
+// lets requests in flight finish.
+//
+// Its own endpoints administer users while the server runs (the running
+// server holds the store's lock, so the command line cannot):
+//
+//	GET    /api/irego/users          list
+//	POST   /api/irego/users          {"name", "password", "roles"}: create
+//	GET    /api/irego/users/{name}
+//	PUT    /api/irego/users/{name}   {"password"} and/or {"roles"}: change
+//	DELETE /api/irego/users/{name}
+//
+// all for the admin role only.
+//
+// # Basics
+//
+//	srv, err := server.New(server.Config{Engine: e, Users: auth.New(e.Store()),
+//		Groups: []api.Group{servicenow.Routes(e)}})
+//	err = srv.Serve(ctx, ln) // until ctx ends; then close the engine
+//
+// A Server is safe for concurrent use; it neither opens nor closes the
+// engine.
+package server

@@ -1,0 +1,184 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/irego/irego/api"
+	"github.com/irego/irego/auth"
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/store"
+)
+
+// DefaultMaxBody bounds request bodies unless Config.MaxBody says otherwise.
+const DefaultMaxBody = 16 << 20
+
+// Config assembles a Server.
+type Config struct {
+	Engine *engine.Engine
+	Users  *auth.Users
+	// Groups are the adapters to mount (e.g. servicenow.Routes(e)).
+	Groups []api.Group
+	// Logger receives one access log record per request; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// MaxBody bounds a request body in bytes; 0 means DefaultMaxBody.
+	MaxBody int64
+	// ShutdownTimeout bounds how long Serve waits for requests in flight
+	// once its context ends; 0 means 30 seconds.
+	ShutdownTimeout time.Duration
+}
+
+// Server is irego's HTTP server: the adapters' routes behind
+// authentication, role checks, a body limit and access logs.
+type Server struct {
+	cfg   Config
+	mux   *http.ServeMux
+	roles []string
+}
+
+// New builds the server's routes. It fails when two routes claim the same
+// pattern.
+func New(cfg Config) (*Server, error) {
+	if cfg.Engine == nil || cfg.Users == nil {
+		return nil, errors.New("server: Config needs an Engine and Users")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), roles: []string{auth.Admin}}
+	for _, g := range append([]api.Group{s.own()}, cfg.Groups...) {
+		if g.WriteError == nil {
+			g.WriteError = api.WriteError
+		}
+		for _, rt := range g.Routes {
+			if err := s.handle(g, rt); err != nil {
+				return nil, err
+			}
+		}
+		s.roles = append(s.roles, g.Roles()...)
+	}
+	slices.Sort(s.roles)
+	s.roles = slices.Compact(s.roles)
+	return s, nil
+}
+
+// Roles returns every role a user may usefully hold: admin and the roles
+// the mounted routes accept, sorted.
+func (s *Server) Roles() []string { return slices.Clone(s.roles) }
+
+// Handler returns the server's root handler (routes wrapped in the access
+// log), for httptest or an http.Server of the caller's own.
+func (s *Server) Handler() http.Handler { return s.accessLog(s.mux) }
+
+// Serve answers requests on ln until ctx ends, then stops taking new ones,
+// waits for those in flight (at most ShutdownTimeout) and returns. The
+// caller closes the engine afterwards.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	<-done // http.ErrServerClosed, now that Shutdown has been called
+	if err != nil {
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	return nil
+}
+
+// handle mounts one route behind authentication, its role check and the
+// body limit.
+func (s *Server) handle(g api.Group, rt api.Route) (err error) {
+	defer func() {
+		if p := recover(); p != nil { // ServeMux panics on conflicting patterns
+			err = fmt.Errorf("server: %s route %s %s: %v", g.Name, rt.Method, rt.Path, p)
+		}
+	}()
+	s.mux.Handle(rt.Method+" "+rt.Path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !rt.Public {
+			u, e := s.authenticate(r, rt.Roles)
+			if e != nil {
+				if e.Status == http.StatusUnauthorized {
+					w.Header().Set("WWW-Authenticate", `Basic realm="irego"`)
+				}
+				g.WriteError(w, r, e)
+				return
+			}
+			logUser(r, u.Name)
+			r = r.WithContext(auth.WithUser(r.Context(), u))
+		}
+		if r.ContentLength > s.cfg.MaxBody {
+			g.WriteError(w, r, api.TooLarge(s.cfg.MaxBody))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		rt.Handler(w, r)
+	}))
+	return nil
+}
+
+// authenticate checks the caller's HTTP Basic credentials and roles.
+func (s *Server) authenticate(r *http.Request, roles []string) (*auth.User, *api.Error) {
+	name, password, ok := r.BasicAuth()
+	if !ok {
+		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: "Required to provide Auth information"}
+	}
+	u, err := s.cfg.Users.Verify(name, password)
+	if errors.Is(err, auth.ErrBadCredentials) {
+		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: "Invalid user name or password"}
+	}
+	if err != nil {
+		s.cfg.Logger.Error("reading user", "user", name, "err", err)
+		return nil, &api.Error{Status: http.StatusInternalServerError, Message: "Internal server error", Detail: "cannot read the user's account"}
+	}
+	if len(roles) > 0 && !u.HasAnyRole(roles) {
+		return nil, api.Errorf(http.StatusForbidden, "User Not Authorized", "user %q needs one of the roles %v (or %s)", name, roles, auth.Admin)
+	}
+	return u, nil
+}
+
+// own is the server's own group: health and user administration.
+func (s *Server) own() api.Group {
+	admin := []string{auth.Admin}
+	return api.Group{Name: "irego", Routes: []api.Route{
+		{Method: "GET", Path: "/healthz", Public: true, Handler: s.healthz},
+		{Method: "GET", Path: "/api/irego/users", Roles: admin, Handler: s.listUsers},
+		{Method: "POST", Path: "/api/irego/users", Roles: admin, Handler: s.addUser},
+		{Method: "GET", Path: "/api/irego/users/{name}", Roles: admin, Handler: s.getUser},
+		{Method: "PUT", Path: "/api/irego/users/{name}", Roles: admin, Handler: s.updateUser},
+		{Method: "DELETE", Path: "/api/irego/users/{name}", Roles: admin, Handler: s.deleteUser},
+	}}
+}
+
+// healthz answers 200 while the store is open and readable.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Engine.Store().View(func(store.Reader) error { return nil }); err != nil {
+		api.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
