@@ -161,7 +161,7 @@ func (s *Server) authenticate(r *http.Request, roles []string) (*auth.User, *api
 	return u, nil
 }
 
-// own is the server's own group: health and user administration.
+// own is the server's own group: health, user administration and backups.
 func (s *Server) own() api.Group {
 	admin := []string{auth.Admin}
 	return api.Group{Name: "irego", Routes: []api.Route{
@@ -171,6 +171,7 @@ func (s *Server) own() api.Group {
 		{Method: "GET", Path: "/api/irego/users/{name}", Roles: admin, Handler: s.getUser},
 		{Method: "PUT", Path: "/api/irego/users/{name}", Roles: admin, Handler: s.updateUser},
 		{Method: "DELETE", Path: "/api/irego/users/{name}", Roles: admin, Handler: s.deleteUser},
+		{Method: "GET", Path: "/api/irego/backup", Roles: admin, Handler: s.backup},
 	}}
 }
 

@@ -77,14 +77,19 @@ func readPayload(name string, stdin io.Reader) (*payload.Payload, error) {
 }
 
 func openEngine(db, rulesFile string) (*engine.Engine, error) {
-	var rs *rules.RuleSet
+	return openEngineWith(db, rulesFile, engine.Options{})
+}
+
+// openEngineWith opens the engine with opts, the rules read from rulesFile
+// (the built-in pack when it is "").
+func openEngineWith(db, rulesFile string, opts engine.Options) (*engine.Engine, error) {
 	if rulesFile != "" {
 		var err error
-		if rs, err = rules.LoadFile(rulesFile); err != nil {
+		if opts.Rules, err = rules.LoadFile(rulesFile); err != nil {
 			return nil, err
 		}
 	}
-	return engine.Open(db, engine.Options{Rules: rs})
+	return engine.Open(db, opts)
 }
 
 func printJSON(stdout, stderr io.Writer, v any) int {

@@ -45,6 +45,7 @@ func knownRoles() []string {
 type serveConfig struct {
 	db, addr, rulesFile, logFormat string
 	maxBody                        int64
+	sync                           bool
 }
 
 func cmdServe(args []string, stderr io.Writer) int {
@@ -55,6 +56,7 @@ func cmdServe(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.rulesFile, "rules", "", "rule file (default: the built-in rule pack)")
 	fs.StringVar(&cfg.logFormat, "log", "text", "log format on stderr: text or json")
+	fs.BoolVar(&cfg.sync, "sync", false, "answer a write only once it is on stable storage (concurrent writes share one fsync)")
 	maxBody := fs.String("max-body", "16MiB", "largest request body accepted: bytes, or a number with KiB, MiB or GiB")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -85,7 +87,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 		log.Error("irego serve: " + err.Error())
 		return exitFail
 	}
-	e, err := openEngine(cfg.db, cfg.rulesFile)
+	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync})
 	if err != nil {
 		return fail(err)
 	}
