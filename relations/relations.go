@@ -1,8 +1,6 @@
 package relations
 
 import (
-	"errors"
-	"fmt"
 
 	"github.com/irego/irego/store"
 )
@@ -18,27 +16,6 @@ const (
 	// Both follows edges either way.
 	Both
 )
-
-// Type is a parsed relation type name.
-type Type struct {
-	Name             string
-	ParentDescriptor string
-	ChildDescriptor  string
-}
-
-// ParseType parses "Parent::Child".
-func ParseType(name string) (Type, error) {
-	for i := 0; i+1 < len(name); i++ {
-		if name[i] == ':' && name[i+1] == ':' {
-			p, c := name[:i], name[i+2:]
-			if p == "" || c == "" {
-				break
-			}
-			return Type{Name: name, ParentDescriptor: p, ChildDescriptor: c}, nil
-		}
-	}
-	return Type{}, fmt.Errorf("relation type %q: want \"<parent descriptor>::<child descriptor>\"", name)
-}
 
 // Put stores e under both of its ends.
 func Put(t store.Txn, e *store.Edge) error {
@@ -152,6 +129,3 @@ func neighbours(r store.Reader, id string, dir Direction) ([]*store.Edge, error)
 	}
 	return out, nil
 }
-
-// ErrNoSuchType is returned for relation types the rule set does not declare.
-var ErrNoSuchType = errors.New("relations: unknown relation type")
