@@ -1,7 +1,6 @@
 package relations
 
 import (
-
 	"github.com/irego/irego/store"
 )
 
