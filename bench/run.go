@@ -54,7 +54,11 @@ type Report struct {
 	P99ms          float64 `json:"p99_ms"`
 	AllocsPerItem  float64 `json:"allocs_per_item"`
 	PeakRSSBytes   int64   `json:"peak_rss_bytes"`
-	FirstError     string  `json:"first_error,omitempty"`
+	// PeakAnonBytes is the largest anonymous (heap and stack) part of the
+	// resident set seen while running; the rest of the RSS is the store's
+	// memory-mapped files, which the kernel reclaims under pressure.
+	PeakAnonBytes int64  `json:"peak_anon_bytes"`
+	FirstError    string `json:"first_error,omitempty"`
 	// With a baseline run:
 	BaselineItemsPerSec float64 `json:"baseline_items_per_sec,omitempty"`
 	Ratio               float64 `json:"ratio,omitempty"`
@@ -78,6 +82,7 @@ func Run(ctx context.Context, t Target, c Config) *Report {
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	stop := progress(c.Progress, start, &payloads, &items)
+	stopSampling, peakAnon := sampleAnon()
 	var wg sync.WaitGroup
 	for w := range c.Concurrency {
 		wg.Add(1)
@@ -118,9 +123,10 @@ func Run(ctx context.Context, t Target, c Config) *Report {
 	wg.Wait()
 	elapsed := time.Since(start)
 	stop()
+	stopSampling()
 	runtime.ReadMemStats(&after)
 	r := &Report{Concurrency: c.Concurrency, Batch: c.Batch, Payloads: payloads.Load(), Items: items.Load(),
-		Errors: errs.Load(), Seconds: elapsed.Seconds(), PeakRSSBytes: PeakRSS()}
+		Errors: errs.Load(), Seconds: elapsed.Seconds(), PeakRSSBytes: procStatus("VmHWM:"), PeakAnonBytes: peakAnon.Load()}
 	if s, ok := firstErr.Load().(string); ok {
 		r.FirstError = s
 	}
@@ -171,17 +177,40 @@ func progress(w io.Writer, start time.Time, payloads, items *atomic.Int64) (stop
 	return func() { close(done); <-finished }
 }
 
-// PeakRSS is the process's peak resident set size in bytes (Linux), or 0.
-func PeakRSS() int64 {
+// procStatus reads one kB figure of /proc/self/status in bytes (Linux;
+// 0 elsewhere): VmHWM is the peak resident set, RssAnon its anonymous part.
+func procStatus(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb * 1024
 		}
 	}
 	return 0
+}
+
+// sampleAnon tracks the peak anonymous resident memory until stopped.
+func sampleAnon() (stop func(), peak *atomic.Int64) {
+	peak = new(atomic.Int64)
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if n := procStatus("RssAnon:"); n > peak.Load() {
+				peak.Store(n)
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }, peak
 }

@@ -25,6 +25,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	user := fs.String("user", "admin", "user for HTTP Basic auth (http mode)")
 	password := fs.String("password", os.Getenv("IREGO_ADMIN_PASSWORD"), "password (http mode; default $IREGO_ADMIN_PASSWORD)")
 	db := fs.String("db", "", "store directory (inproc mode; default a temporary one, removed afterwards)")
+	storeSpec := fs.String("store", "", "store to run on instead of --db (inproc mode): badger:DIR or postgres://…; it should start empty")
 	batch := fs.Int("batch", 1, "payloads per transaction (inproc mode)")
 	concurrency := fs.Int("concurrency", 1, "concurrent clients")
 	duration := fs.Duration("duration", 10*time.Second, "how long to run")
@@ -45,18 +46,21 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	var e *engine.Engine
 	switch *mode {
 	case "inproc":
-		dir := *db
-		if dir == "" {
+		spec := *storeSpec
+		if spec == "" {
+			spec = *db
+		}
+		if spec == "" {
 			tmp, err := os.MkdirTemp("", "irego-bench-")
 			if err != nil {
 				fmt.Fprintf(stderr, "irego bench: %v\n", err)
 				return exitFail
 			}
 			defer os.RemoveAll(tmp)
-			dir = tmp
+			spec = tmp
 		}
 		var err error
-		if e, err = engine.Open(dir, engine.Options{SyncWrites: *sync}); err != nil {
+		if e, err = openEngineWith(spec, "", engine.Options{SyncWrites: *sync}); err != nil {
 			fmt.Fprintf(stderr, "irego bench: %v\n", err)
 			return exitFail
 		}
@@ -116,7 +120,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 func printReport(w io.Writer, r *bench.Report) {
 	fmt.Fprintf(w, "mode %s, concurrency %d, batch %d, sync %v, preloaded %d CIs\n", r.Mode, r.Concurrency, r.Batch, r.Sync, r.Preloaded)
 	fmt.Fprintf(w, "%d payloads, %d items in %.1fs: %.0f items/s, %.0f payloads/s\n", r.Payloads, r.Items, r.Seconds, r.ItemsPerSec, r.PayloadsPerSec)
-	fmt.Fprintf(w, "latency p50 %.2fms p95 %.2fms p99 %.2fms; %.0f allocs/item; peak RSS %d MiB\n", r.P50ms, r.P95ms, r.P99ms, r.AllocsPerItem, r.PeakRSSBytes>>20)
+	fmt.Fprintf(w, "latency p50 %.2fms p95 %.2fms p99 %.2fms; %.0f allocs/item; peak RSS %d MiB (anonymous %d MiB)\n",
+		r.P50ms, r.P95ms, r.P99ms, r.AllocsPerItem, r.PeakRSSBytes>>20, r.PeakAnonBytes>>20)
 	if r.BaselineItemsPerSec > 0 {
 		fmt.Fprintf(w, "bare Badger baseline %.0f records/s: irego reaches %.0f%% of it\n", r.BaselineItemsPerSec, 100*r.Ratio)
 	}
