@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/irego/irego/bench"
@@ -38,6 +39,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	repeats := fs.Float64("repeats", 0.1, "fraction of payloads that repeat a known chain unchanged")
 	installs := fs.Int("installs", 3, "software installs per computer")
 	source := fs.String("source", "ServiceNow", "data source name")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed run to this file (go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the timed run to this file")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return exitUsage
 	}
@@ -89,7 +92,16 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	}
 	gen.UpdateFraction, gen.RepeatFraction = *updates, *repeats
 	cfg := bench.Config{Concurrency: *concurrency, Batch: *batch, Duration: *duration, Count: *count, Gen: gen, Progress: stderr}
+	stopProfile, err := startProfiles(*cpuProfile, *memProfile)
+	if err != nil {
+		fmt.Fprintf(stderr, "irego bench: %v\n", err)
+		return exitFail
+	}
 	rep := bench.Run(ctx, target, cfg)
+	if err := stopProfile(); err != nil {
+		fmt.Fprintf(stderr, "irego bench: %v\n", err)
+		return exitFail
+	}
 	rep.Mode, rep.Sync, rep.Preloaded = *mode, *sync, *preload
 	if *baseline {
 		size := 512
@@ -115,6 +127,37 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// startProfiles starts a CPU profile and returns the function that stops
+// it and writes the heap profile.
+func startProfiles(cpu, mem string) (stop func() error, err error) {
+	var cpuFile *os.File
+	if cpu != "" {
+		if cpuFile, err = os.Create(cpu); err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(cpuFile); err != nil {
+			return nil, err
+		}
+	}
+	return func() error {
+		if cpuFile != nil {
+			pprof.StopCPUProfile()
+			if err := cpuFile.Close(); err != nil {
+				return err
+			}
+		}
+		if mem == "" {
+			return nil
+		}
+		f, err := os.Create(mem)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return pprof.WriteHeapProfile(f)
+	}, nil
 }
 
 func printReport(w io.Writer, r *bench.Report) {
