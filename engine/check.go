@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/irego/irego/identify"
 	"github.com/irego/irego/store"
 )
 
 // Check verifies the store's invariants and returns every violation found
 // (nil when consistent): every identity index entry points at a CI that owns
 // it, every CI's identity keys are indexed to it and no two CIs share one,
+// every CI holds exactly the identity keys its values and rules give it,
 // every CI is in its class index, and every edge joins two existing CIs and
 // is stored at both ends.
 func (e *Engine) Check(ctx context.Context) ([]string, error) {
@@ -39,9 +41,15 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 					bad("CI %s: identity key %q is not indexed to it", rec.SysID, key)
 				}
 			}
+			var main *store.Record
 			if rec.Scope != "" {
-				if _, err := r.Get(store.CIKey(rec.Scope)); err != nil {
+				if main, err = getRecord(r, rec.Scope); err != nil {
 					bad("CI %s: depends on missing CI %s", rec.SysID, rec.Scope)
+				}
+			}
+			if main != nil || !rec.Related {
+				if want := identify.KeysFor(e.rs, rec, main); !sameKeys(want, rec.IdentityKeys) {
+					bad("CI %s (%s): holds %d identity keys, its values and rules give %d", rec.SysID, rec.Class, len(rec.IdentityKeys), len(want))
 				}
 			}
 			return nil
@@ -74,4 +82,16 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 		})
 	})
 	return problems, err
+}
+
+func sameKeys(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, k := range a {
+		if !containsKey(b, k) {
+			return false
+		}
+	}
+	return true
 }

@@ -267,7 +267,7 @@ func keptItems(rs *rules.RuleSet, m *payload.Payload, plan *identify.Plan, sourc
 	}
 	for changed := true; changed; {
 		changed = false
-		for _, rel := range m.Relations {
+		for _, rel := range validRelations(m) {
 			for _, e := range [][2]int{{rel.Parent, rel.Child}, {rel.Child, rel.Parent}} {
 				if kept[e[0]] && abandonedOnly[e[1]] && !kept[e[1]] {
 					kept[e[1]], changed = true, true
@@ -282,7 +282,7 @@ func keptItems(rs *rules.RuleSet, m *payload.Payload, plan *identify.Plan, sourc
 // item's connected part of the payload, the other items of it cut down to
 // the values that identify them, so that replaying it never reverts them.
 func newPartial(rs *rules.RuleSet, m *payload.Payload, plan *identify.Plan, kept []bool, id, source string, now time.Time) (*PartialPayload, error) {
-	part := components(len(m.Items), m.Relations)
+	part := components(len(m.Items), validRelations(m))
 	withKept := map[int]bool{}
 	for i, k := range kept {
 		if k {
@@ -312,7 +312,7 @@ func newPartial(rs *rules.RuleSet, m *payload.Payload, plan *identify.Plan, kept
 		at[i] = len(out.Items)
 		out.Items = append(out.Items, it)
 	}
-	for _, rel := range m.Relations {
+	for _, rel := range validRelations(m) {
 		if at[rel.Parent] >= 0 && at[rel.Child] >= 0 {
 			out.Relations = append(out.Relations, payload.Relation{Type: rel.Type, Parent: at[rel.Parent], Child: at[rel.Child]})
 		}
@@ -323,6 +323,18 @@ func newPartial(rs *rules.RuleSet, m *payload.Payload, plan *identify.Plan, kept
 	}
 	pp.Payload = b
 	return pp, nil
+}
+
+// validRelations are the relations whose ends are two items of p (the
+// others fail validation and are reported, not followed).
+func validRelations(p *payload.Payload) []payload.Relation {
+	out := make([]payload.Relation, 0, len(p.Relations))
+	for _, r := range p.Relations {
+		if r.Parent >= 0 && r.Parent < len(p.Items) && r.Child >= 0 && r.Child < len(p.Items) && r.Parent != r.Child {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // components labels each item with its connected part of the relation graph.

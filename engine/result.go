@@ -195,9 +195,10 @@ func (res *Result) foldPartials(m *merged, kept []bool, pp *PartialPayload) {
 			it.Errors, it.Operation, it.SysID = []Issue{}, InsertAsPartial, Unknown
 		}
 	}
+	keptEnd := func(i int) bool { return i >= 0 && i < len(kept) && kept[i] }
 	for k := range res.Relations {
 		rel := m.p.Relations[k]
-		if r := &res.Relations[k]; kept != nil && r.ErrorCount > 0 && (kept[rel.Parent] || kept[rel.Child]) {
+		if r := &res.Relations[k]; kept != nil && r.ErrorCount > 0 && (keptEnd(rel.Parent) || keptEnd(rel.Child)) {
 			r.Errors, r.Operation = []Issue{}, InsertAsPartial
 		}
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -45,7 +46,15 @@ func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time
 	if old := t.Existing; old != nil {
 		rec.Source, rec.Created = old.Source, old.Created
 		for _, k := range old.IdentityKeys {
-			if !containsKey(t.IdentityKeys, k) {
+			if containsKey(t.IdentityKeys, k) {
+				continue
+			}
+			// Another CI of this payload may have taken the key already.
+			owner, err := txn.Get(k)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if string(owner) == t.SysID {
 				if err := txn.Delete(k); err != nil {
 					return err
 				}
@@ -71,6 +80,9 @@ func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time
 		}
 	}
 	if err := writeHistory(txn, t, rec, source, now); err != nil {
+		return err
+	}
+	if err := writeIndex(txn, t, rec); err != nil {
 		return err
 	}
 	b, err := store.EncodeRecord(rec)

@@ -128,6 +128,11 @@ func (pl *planner) validate() {
 	}
 	for k, rel := range pl.p.Relations {
 		rp := pl.plan.Relations[k]
+		if n := len(pl.p.Items); rel.Parent < 0 || rel.Parent >= n || rel.Child < 0 || rel.Child >= n || rel.Parent == rel.Child {
+			rp.Errors = append(rp.Errors, issue(InvalidInputData,
+				"relation %d (%s): parent %d and child %d must be two different indexes into items (0 to %d)", k, rel.Type, rel.Parent, rel.Child, n-1))
+			continue
+		}
 		if !pl.rs.HasRelationType(rel.Type) {
 			rp.Errors = append(rp.Errors, issue(InvalidInputData,
 				"relation %d: relationship type [%s] is not a declared relation type (items %d and %d)", k, rel.Type, rel.Parent, rel.Child))
@@ -422,7 +427,7 @@ func (pl *planner) load(id string) (*store.Record, error) {
 }
 
 func (pl *planner) existingTarget(rec *store.Record, c *rules.Class) *Target {
-	t := &Target{SysID: rec.SysID, Class: c, Existing: rec, Scope: rec.Scope}
+	t := &Target{SysID: rec.SysID, Class: c, Existing: rec, Scope: rec.Scope, IsRelated: rec.Related}
 	pl.add(t)
 	return t
 }

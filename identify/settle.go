@@ -20,13 +20,28 @@ func (pl *planner) settle(t *Target) error {
 	}
 	merged := map[string]any{}
 	from := map[string]int{}
+	criteria := map[string]bool{}
+	for _, e := range t.entries() {
+		for _, a := range e.Attributes {
+			criteria[a] = true
+		}
+	}
 	var class *rules.Class
 	for _, in := range t.incoming { // canonical order: the result does not depend on input order
-		for k, v := range in.values {
+		for _, k := range sortedKeys(in.values) {
+			v := in.values[k]
 			if v == nil || k == "sys_id" {
 				continue
 			}
 			if old, ok := merged[k]; ok && payload.Canonical(old) != payload.Canonical(v) {
+				if criteria[k] {
+					// Which value identifies the CI would depend on the
+					// order of the items: refuse rather than guess.
+					t.Errors = appendOnce(t.Errors, issue(DuplicatePayloadRecords,
+						"items %d and %d identify the same CI but disagree on its identifying attribute %s (%q, %q); send one value",
+						from[k], in.index, k, payload.Canonical(old), payload.Canonical(v)))
+					continue
+				}
 				t.Warnings = append(t.Warnings, issue(DuplicatePayloadRecords,
 					"items %d and %d identify the same CI but disagree on %s (%q, %q); kept %q",
 					from[k], in.index, k, payload.Canonical(old), payload.Canonical(v), payload.Canonical(v)))
@@ -34,6 +49,9 @@ func (pl *planner) settle(t *Target) error {
 			merged[k], from[k] = v, in.index
 		}
 		class = mostSpecific(class, in.class)
+	}
+	if len(t.Errors) > 0 {
+		return nil
 	}
 	t.Class = class
 	if t.Existing != nil {
@@ -150,8 +168,31 @@ func sameValues(a, b map[string]any) bool {
 
 // checkKeys makes sure no identity key would belong to two CIs: neither two
 // targets of this payload, nor a target and a stored CI the payload does not
-// move off that key.
+// move off that key. A CI may take a key another CI of the payload gives
+// up, so long as that one is written: the checks repeat, with the
+// abandonment of dependents, until no target fails anew.
 func (pl *planner) checkKeys() error {
+	for {
+		before := pl.targetErrors()
+		if err := pl.checkKeysOnce(); err != nil {
+			return err
+		}
+		pl.abandonDependents()
+		if pl.targetErrors() == before {
+			return nil
+		}
+	}
+}
+
+func (pl *planner) targetErrors() int {
+	n := 0
+	for _, t := range pl.plan.Targets {
+		n += len(t.Errors)
+	}
+	return n
+}
+
+func (pl *planner) checkKeysOnce() error {
 	owner := map[string][]*Target{}
 	for _, t := range pl.plan.Targets {
 		if len(t.Errors) > 0 {
@@ -161,7 +202,13 @@ func (pl *planner) checkKeys() error {
 			owner[string(k)] = append(owner[string(k)], t)
 		}
 	}
-	for k, ts := range owner {
+	keys := make([]string, 0, len(owner))
+	for k := range owner {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ts := owner[k]
 		if len(ts) > 1 {
 			for _, t := range ts {
 				t.Errors = appendOnce(t.Errors, issue(MultiMatch,
@@ -268,12 +315,7 @@ func (pl *planner) planRelations() error {
 // one is abandoned, and so is a relation with a failed end. Without partial
 // commits, any failure fails everything.
 func (pl *planner) cascade() {
-	for _, t := range pl.plan.Targets { // parents come before their dependents
-		if p := t.parent; p != nil && len(p.Errors) > 0 && len(t.Errors) == 0 {
-			t.Errors = append(t.Errors, issue(Abandoned, "%s (%s): abandoned, since the CI it depends on (%s, %s) has errors",
-				t.where(), t.Class.Name, p.where(), p.Class.Name))
-		}
-	}
+	pl.abandonDependents()
 	for _, ip := range pl.plan.Items {
 		for _, rp := range ip.Related {
 			if rp.Target == nil && len(rp.Errors) == 0 && ip.Failed() {
@@ -306,6 +348,16 @@ func (pl *planner) cascade() {
 	for _, rp := range pl.plan.Relations {
 		if len(rp.Errors) == 0 {
 			rp.Errors = append(rp.Errors, issue(Abandoned, "relation %d (%s): not committed, since %s and partial_commits is off", rp.Index, rp.Type, first))
+		}
+	}
+}
+
+// abandonDependents fails every target whose parent failed.
+func (pl *planner) abandonDependents() {
+	for _, t := range pl.plan.Targets { // parents come before their dependents
+		if p := t.parent; p != nil && len(p.Errors) > 0 && len(t.Errors) == 0 {
+			t.Errors = append(t.Errors, issue(Abandoned, "%s (%s): abandoned, since the CI it depends on (%s, %s) has errors",
+				t.where(), t.Class.Name, p.where(), p.Class.Name))
 		}
 	}
 }
