@@ -89,6 +89,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "irego bench: preload: %d errors, first: %s\n", r.Errors, r.FirstError)
 			return exitFail
 		}
+		fmt.Fprintf(stderr, "preloaded %d items in %.0fs (%.0f items/s), peak RSS %d MiB, anonymous %d MiB\n",
+			r.Items, r.Seconds, r.ItemsPerSec, r.PeakRSSBytes>>20, r.PeakAnonBytes>>20)
 	}
 	gen.UpdateFraction, gen.RepeatFraction = *updates, *repeats
 	cfg := bench.Config{Concurrency: *concurrency, Batch: *batch, Duration: *duration, Count: *count, Gen: gen, Progress: stderr}
