@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 )
@@ -30,7 +32,26 @@ type Group struct {
 	// it for authentication failures and oversized bodies. Nil means
 	// WriteError.
 	WriteError func(http.ResponseWriter, *http.Request, *Error)
+	// Auth is how the server authenticates callers of the group's routes;
+	// the zero value is HTTP Basic.
+	Auth AuthScheme
+	// Run, when not nil, is background work of the adapter (scheduled
+	// imports, say). Server.Serve runs it beside the listener and waits for
+	// it to return once its context ends.
+	Run func(ctx context.Context, log *slog.Logger)
 }
+
+// AuthScheme says how callers prove who they are.
+type AuthScheme int
+
+const (
+	// AuthBasic is HTTP Basic: user name and password on every request.
+	AuthBasic AuthScheme = iota
+	// AuthToken is License Metric Tool's API token: the Token header, or
+	// token= in the URL while the setting api_token_in_url_enabled is
+	// true (the header wins when both are given).
+	AuthToken
+)
 
 // Roles returns every role the group's routes accept, sorted.
 func (g Group) Roles() []string {

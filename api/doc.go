@@ -12,8 +12,10 @@
 //	func Routes(e *engine.Engine) api.Group
 //
 // and cmd/irego lists it once in its adapter table. The server mounts every
-// route, authenticates callers (HTTP Basic against package auth), checks the
-// route's roles, bounds the request body and logs the request; the handler
+// route, authenticates callers (HTTP Basic against package auth, or an API
+// token when the group's Auth is AuthToken), checks the route's roles,
+// bounds the request body and logs the request, and runs the group's Run
+// (background work such as scheduled imports) while it serves; the handler
 // only decodes, calls the engine, encodes and maps errors. Anything two
 // adapters would both need beyond this belongs in package engine. Tests
 // run the adapter inside the whole server with server/servertest.

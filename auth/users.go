@@ -58,6 +58,8 @@ func (u *User) HasAnyRole(roles []string) bool {
 type record struct {
 	User
 	Hash string `json:"password_hash"`
+	// Token is the user's API token (tokens.go); empty until asked for.
+	Token string `json:"api_token,omitempty"`
 }
 
 // Users reads and writes user accounts in a store. Safe for concurrent use.
@@ -158,6 +160,9 @@ func (u *Users) Update(name string, c Change) (*User, error) {
 		}
 		if hash != "" {
 			rec.Hash = hash
+			if err := dropToken(txn, rec); err != nil { // a new password voids the old token
+				return err
+			}
 		}
 		rec.Updated = time.Now().UTC()
 		out = rec.copyUser()
@@ -177,6 +182,9 @@ func (u *Users) Delete(name string) error {
 			if err := otherAdmin(txn, name); err != nil {
 				return err
 			}
+		}
+		if err := dropToken(txn, rec); err != nil {
+			return err
 		}
 		return txn.Delete(store.UserKey(name))
 	})

@@ -104,6 +104,10 @@ func Open(path string, opts Options) (*Engine, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := indexIfRulesChanged(st, opts.Rules); err != nil {
+		st.Close()
+		return nil, err
+	}
 	e := &Engine{rs: opts.Rules, st: st, opts: opts, notices: notices}
 	if _, _, err := e.Expire(); err != nil {
 		st.Close()

@@ -228,6 +228,9 @@ func deleteCI(txn store.Txn, rec *store.Record) error {
 			return err
 		}
 	}
+	if err := dropIndex(txn, rec); err != nil {
+		return err
+	}
 	var keys [][]byte
 	if err := txn.Iterate(store.SourcePrefix(rec.SysID), func(k, v []byte) error {
 		keys = append(keys, append([]byte(nil), k...))

@@ -82,6 +82,9 @@ func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time
 	if err := writeHistory(txn, t, rec, source, now); err != nil {
 		return err
 	}
+	if err := writeIndex(txn, t, rec); err != nil {
+		return err
+	}
 	b, err := store.EncodeRecord(rec)
 	if err != nil {
 		return err

@@ -13,6 +13,9 @@ type classDecl struct {
 	extends  *yaml.Node // nil for a root class
 	required []string
 	values   map[string][]string
+	// indexed and the node it was read from (indexes.go).
+	indexed     []string
+	indexedNode *yaml.Node
 }
 
 func (l *loader) relationTypes(n *yaml.Node) {
@@ -47,7 +50,7 @@ func (l *loader) classes(n *yaml.Node) {
 		if name := peekName(it); name != "" {
 			s = scope{class: name}
 		}
-		f := l.fields(it, s, "name", "extends", "required", "values")
+		f := l.fields(it, s, "name", "extends", "required", "values", "indexed")
 		if f == nil {
 			continue
 		}
@@ -78,6 +81,9 @@ func (l *loader) classes(n *yaml.Node) {
 		}
 		if vn := f["values"]; vn != nil {
 			d.values = l.values(vn, s.key("values"))
+		}
+		if d.indexedNode = f["indexed"]; d.indexedNode != nil {
+			l.indexed(d, s.key("indexed"))
 		}
 	}
 	l.link()
@@ -162,6 +168,7 @@ func (l *loader) inherit() {
 				c.Rule = r
 			}
 		}
+		inheritIndexed(c, chain)
 		l.rs.classes[c.Name] = c
 		l.rs.classOrder = append(l.rs.classOrder, c.Name)
 	}

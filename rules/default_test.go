@@ -74,24 +74,27 @@ func TestDefaultShape(t *testing.T) {
 	}
 
 	wantRelations := []string{"Hosted on::Hosts", "Runs on::Runs", "Virtualized by::Virtualizes",
-		"Contains::Contained by", "Owned by::Owns", "Depends on::Used by"}
+		"Contains::Contained by", "Owned by::Owns", "Depends on::Used by",
+		"Bundles::Bundled in", "Realized by service::Realizes", "Realized by resource::Realizes"}
 	if diff := cmp.Diff(wantRelations, rs.RelationTypes()); diff != "" {
 		t.Errorf("relation types (-want +got):\n%s", diff)
 	}
 
 	wantParents := map[string]string{
-		"cmdb_ci":                       "",
-		"cmdb_ci_hardware":              "cmdb_ci",
-		"cmdb_ci_computer":              "cmdb_ci_hardware",
-		"cmdb_ci_server":                "cmdb_ci_computer",
-		"cmdb_ci_cloud_host":            "cmdb_ci_hardware",
-		"cmdb_ci_cloud_service_account": "cmdb_ci",
-		"cmdb_ci_logical_datacenter":    "cmdb_ci",
-		"cmdb_ci_aws_datacenter":        "cmdb_ci_logical_datacenter",
-		"cmdb_ci_azure_datacenter":      "cmdb_ci_logical_datacenter",
-		"cmdb_ci_vm_instance":           "cmdb_ci",
-		"cmdb_sam_sw_install":           "",
-		"samp_sw_usage":                 "",
+		"cmdb_ci":                             "",
+		"cmdb_ci_hardware":                    "cmdb_ci",
+		"cmdb_ci_computer":                    "cmdb_ci_hardware",
+		"cmdb_ci_server":                      "cmdb_ci_computer",
+		"cmdb_ci_cloud_host":                  "cmdb_ci_hardware",
+		"cmdb_ci_cloud_service_account":       "cmdb_ci",
+		"cmdb_ci_logical_datacenter":          "cmdb_ci",
+		"cmdb_ci_aws_datacenter":              "cmdb_ci_logical_datacenter",
+		"cmdb_ci_azure_datacenter":            "cmdb_ci_logical_datacenter",
+		"cmdb_ci_vm_instance":                 "cmdb_ci",
+		"cmdb_sam_sw_install":                 "",
+		"samp_sw_usage":                       "",
+		"sn_prd_invt_product_inventory":       "",
+		"sn_prd_invt_product_characteristics": "",
 	}
 	if diff := cmp.Diff(wantParents, parentOf(rs)); diff != "" {
 		t.Errorf("class parents (-want +got):\n%s", diff)
@@ -110,24 +113,28 @@ func TestDefaultShape(t *testing.T) {
 			"; depends on cmdb_ci_cloud_host via Runs on::Runs item_to_parent",
 		`Software Usage Rule on samp_sw_usage: [100 configuration_item,norm_product,year,month_used when reclamation_type == "total_usage"]` +
 			` [200 configuration_item,norm_product when reclamation_type == "last_used_date"]`,
+		"Product Inventory Rule on sn_prd_invt_product_inventory: [100 pid] [200 number]" +
+			"; related sn_prd_invt_product_characteristics via product: [100 name]",
 	}
 	if diff := cmp.Diff(wantRules, summarize(rs)); diff != "" {
 		t.Errorf("rules (-want +got):\n%s", diff)
 	}
 
 	wantRuleOf := map[string]string{
-		"cmdb_ci":                       "",
-		"cmdb_ci_hardware":              "Hardware Rule",
-		"cmdb_ci_computer":              "Hardware Rule",
-		"cmdb_ci_server":                "Hardware Rule",
-		"cmdb_ci_cloud_host":            "Cloud Host Rule",
-		"cmdb_ci_cloud_service_account": "Cloud Service Account Rule",
-		"cmdb_ci_logical_datacenter":    "Logical Datacenter Rule",
-		"cmdb_ci_aws_datacenter":        "Logical Datacenter Rule",
-		"cmdb_ci_azure_datacenter":      "Logical Datacenter Rule",
-		"cmdb_ci_vm_instance":           "VM Instance Rule",
-		"cmdb_sam_sw_install":           "",
-		"samp_sw_usage":                 "Software Usage Rule",
+		"cmdb_ci":                             "",
+		"cmdb_ci_hardware":                    "Hardware Rule",
+		"cmdb_ci_computer":                    "Hardware Rule",
+		"cmdb_ci_server":                      "Hardware Rule",
+		"cmdb_ci_cloud_host":                  "Cloud Host Rule",
+		"cmdb_ci_cloud_service_account":       "Cloud Service Account Rule",
+		"cmdb_ci_logical_datacenter":          "Logical Datacenter Rule",
+		"cmdb_ci_aws_datacenter":              "Logical Datacenter Rule",
+		"cmdb_ci_azure_datacenter":            "Logical Datacenter Rule",
+		"cmdb_ci_vm_instance":                 "VM Instance Rule",
+		"cmdb_sam_sw_install":                 "",
+		"samp_sw_usage":                       "Software Usage Rule",
+		"sn_prd_invt_product_inventory":       "Product Inventory Rule",
+		"sn_prd_invt_product_characteristics": "",
 	}
 	if diff := cmp.Diff(wantRuleOf, ruleOf(rs)); diff != "" {
 		t.Errorf("rule in force per class (-want +got):\n%s", diff)

@@ -13,6 +13,7 @@
 //	relation_types: ["Hosted on::Hosts", ...]     # "Parent descriptor::Child descriptor"
 //	classes:        [{name, extends, required, values}, ...]
 //	identification: [{name, applies_to, independent, entries, depends_on, related}, ...]
+//	metrics:        {installs, vars, rules: [{metric, name, when, vars, per, value}, ...]}   (metrics.go)
 //
 // Compiling resolves inheritance once: every Class carries the Rule in
 // force (its own or its nearest ancestor's; a subclass's own rule replaces

@@ -14,6 +14,7 @@ package rules
 //	    required: [reclamation_type, configuration_item, norm_product]   # needed to insert (inherited by subclasses, merged with own)
 //	    values:                # allowed values per attribute (inherited; a subclass's list replaces the parent's for that attribute)
 //	      reclamation_type: [total_usage, last_used_date]
+//	    indexed: [state, customer]   # attributes the engine indexes for engine.Find (see indexes.go)
 //	identification:            # identification rules, at most one per class
 //	  - name: Hardware Rule    # unique
 //	    applies_to: cmdb_ci_hardware
@@ -50,6 +51,14 @@ package rules
 //	  - applies_to: cmdb_ci_computer
 //	    source: SAM
 //	    insert_not_allowed: true       # SAM may update computers but not create them (a subclass may re-allow)
+//	metrics:                   # license metric rules, evaluated per software install by a license import (see metrics.go)
+//	  installs: 'install.cloud_license_type in [nil, "", "BYOL"]'   # optional expr: which installs count
+//	  vars: {pvu_per_core: 70} # optional variables for every rule
+//	  rules:                   # per metric, the first rule whose when holds gives the value
+//	    - metric: PVU_FULL_CAP # code name
+//	      when: 'host != nil'  # optional expr condition over install, computer, vm, host and the vars
+//	      per: host            # optional: computer (default) | host (counts once per cloud host)
+//	      value: 'host.cpu_core_count * pvu_per_core'   # expr yielding a number
 //
 // All sections are optional, in any order. In depends_on every key is
 // required; in an entry priority and attributes are. A class without a rule
@@ -158,7 +167,7 @@ func (l *loader) yamlError(err error) {
 // load reads the sections in dependency order, whatever their order in the
 // file: rules refer to classes and relation types.
 func (l *loader) load(root *yaml.Node) {
-	f := l.fields(root, scope{}, "relation_types", "classes", "identification", "reconciliation", "data_sources")
+	f := l.fields(root, scope{}, "relation_types", "classes", "identification", "reconciliation", "data_sources", "metrics")
 	if f == nil {
 		return
 	}
@@ -176,6 +185,9 @@ func (l *loader) load(root *yaml.Node) {
 	}
 	if n := f["data_sources"]; n != nil {
 		l.dataSources(n)
+	}
+	if n := f["metrics"]; n != nil {
+		l.metrics(n)
 	}
 	l.inherit()
 }

@@ -18,6 +18,7 @@ type RuleSet struct {
 	relationTypes map[string]bool
 	relationOrder []string
 	rules         []*Rule
+	metrics       *MetricRules // the metrics section (metrics.go); nil when absent
 }
 
 // Class is one class of the hierarchy.
@@ -32,6 +33,11 @@ type Class struct {
 	// Rule is the identification rule in force: the class's own, or the
 	// nearest ancestor's when it defines none. Nil when no rule applies.
 	Rule *Rule
+	// Indexed are the attributes the engine indexes for the class (own and
+	// inherited, see indexes.go); IndexClass is the class whose index holds
+	// them, "" when none is declared.
+	Indexed    []string
+	IndexClass string
 
 	// policy holds the reconciliation and data source rules declared on
 	// this class itself; lookups walk up the ancestry.

@@ -1,7 +1,8 @@
 // Package server is irego's bundled HTTP server: one consumer of the engine
 // among others. It mounts the routes of the adapters it is given (package
 // api describes the contract), and does for all of them what none should do
-// itself: HTTP Basic authentication against package auth, the role check
+// itself: authentication against package auth (HTTP Basic, or License Metric
+// Tool's API token for groups whose Auth is api.AuthToken), the role check
 // each route declares (401 without valid credentials, 403 without a
 // suitable role), a bound on request bodies (413), one structured access log
 // record per request (log/slog), GET /healthz, and a graceful shutdown that

@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/settings"
 	"github.com/irego/irego/store"
 )
 
@@ -38,9 +40,10 @@ type Config struct {
 // Server is irego's HTTP server: the adapters' routes behind
 // authentication, role checks, a body limit and access logs.
 type Server struct {
-	cfg   Config
-	mux   *http.ServeMux
-	roles []string
+	cfg      Config
+	mux      *http.ServeMux
+	roles    []string
+	settings *settings.Settings
 }
 
 // New builds the server's routes. It fails when two routes claim the same
@@ -58,7 +61,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), roles: []string{auth.Admin}}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), roles: []string{auth.Admin}, settings: settings.New(cfg.Engine.Store())}
 	for _, g := range append([]api.Group{s.own()}, cfg.Groups...) {
 		if g.WriteError == nil {
 			g.WriteError = api.WriteError
@@ -95,6 +98,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
+	bctx, stopBackground := context.WithCancel(ctx)
+	defer s.background(bctx)()
+	defer stopBackground()
 	select {
 	case err := <-done:
 		return err
@@ -120,9 +126,9 @@ func (s *Server) handle(g api.Group, rt api.Route) (err error) {
 	}()
 	s.mux.Handle(rt.Method+" "+rt.Path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !rt.Public {
-			u, e := s.authenticate(r, rt.Roles)
+			u, e := s.authenticate(r, g.Auth, rt.Roles)
 			if e != nil {
-				if e.Status == http.StatusUnauthorized {
+				if e.Status == http.StatusUnauthorized && g.Auth == api.AuthBasic {
 					w.Header().Set("WWW-Authenticate", `Basic realm="irego"`)
 				}
 				g.WriteError(w, r, e)
@@ -141,24 +147,76 @@ func (s *Server) handle(g api.Group, rt api.Route) (err error) {
 	return nil
 }
 
-// authenticate checks the caller's HTTP Basic credentials and roles.
-func (s *Server) authenticate(r *http.Request, roles []string) (*auth.User, *api.Error) {
+// authenticate checks the caller's credentials, by the group's scheme, and
+// roles.
+func (s *Server) authenticate(r *http.Request, scheme api.AuthScheme, roles []string) (*auth.User, *api.Error) {
+	credentials := s.basicUser
+	if scheme == api.AuthToken {
+		credentials = s.tokenUser
+	}
+	u, e := credentials(r)
+	if e != nil {
+		return nil, e
+	}
+	if len(roles) > 0 && !u.HasAnyRole(roles) {
+		return nil, api.Errorf(http.StatusForbidden, "User Not Authorized", "user %q needs one of the roles %v (or %s)", u.Name, roles, auth.Admin)
+	}
+	return u, nil
+}
+
+// basicUser is the user of a request's HTTP Basic credentials.
+func (s *Server) basicUser(r *http.Request) (*auth.User, *api.Error) {
 	name, password, ok := r.BasicAuth()
 	if !ok {
 		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: "Required to provide Auth information"}
 	}
 	u, err := s.cfg.Users.Verify(name, password)
+	return s.verified(u, err, name, "Invalid user name or password")
+}
+
+// tokenUser is the user of a request's API token.
+func (s *Server) tokenUser(r *http.Request) (*auth.User, *api.Error) {
+	token := r.Header.Get("Token")
+	if token == "" && s.settings.Bool(settings.TokenInURL) {
+		token = r.URL.Query().Get("token")
+	}
+	if token == "" {
+		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: s.tokenHint()}
+	}
+	u, err := s.cfg.Users.VerifyToken(token)
+	return s.verified(u, err, "(token)", "Invalid token")
+}
+
+// verified maps the outcome of a credential check.
+func (s *Server) verified(u *auth.User, err error, who, invalid string) (*auth.User, *api.Error) {
 	if errors.Is(err, auth.ErrBadCredentials) {
-		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: "Invalid user name or password"}
+		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: invalid}
 	}
 	if err != nil {
-		s.cfg.Logger.Error("reading user", "user", name, "err", err)
+		s.cfg.Logger.Error("reading user", "user", who, "err", err)
 		return nil, &api.Error{Status: http.StatusInternalServerError, Message: "Internal server error", Detail: "cannot read the user's account"}
 	}
-	if len(roles) > 0 && !u.HasAnyRole(roles) {
-		return nil, api.Errorf(http.StatusForbidden, "User Not Authorized", "user %q needs one of the roles %v (or %s)", name, roles, auth.Admin)
-	}
 	return u, nil
+}
+
+// tokenHint says where a token goes, as the settings allow.
+func (s *Server) tokenHint() string {
+	if s.settings.Bool(settings.TokenInURL) {
+		return "Required to provide a token: the Token header, or token= in the URL (POST /api/get_token returns one)"
+	}
+	return "Required to provide a token in the Token header (POST /api/get_token returns one); api_token_in_url_enabled is false"
+}
+
+// background starts every group's Run and returns a function that waits
+// for them to return (after ctx ends).
+func (s *Server) background(ctx context.Context) (wait func()) {
+	var wg sync.WaitGroup
+	for _, g := range s.cfg.Groups {
+		if g.Run != nil {
+			wg.Go(func() { g.Run(ctx, s.cfg.Logger) })
+		}
+	}
+	return wg.Wait
 }
 
 // own is the server's own group: health, user administration and backups.

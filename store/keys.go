@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -24,6 +25,20 @@ import (
 //	v1/ppk/<identifier key>/<id>                  → "" (index of partial payloads by identifier key)
 //	v1/inc/<time>/<id>                            → an incomplete payload item (JSON), for inspection
 //	v1/usr/<user name>                            → user account (JSON, owned by the auth package)
+//	v1/tok/<SHA-256 of an API token, hex>         → user name the token belongs to (auth)
+//	v1/set/<setting name>                         → a server setting's value (JSON, owned by the settings package)
+//	v1/lic/state                                  → license import state (JSON, owned by the license package)
+//	v1/lic/dim/<kind>/<id>                        → a computer system or software title with its numeric id (JSON)
+//	v1/lic/dimk/<kind>/<natural key>              → that id (8 bytes), by the sys_id or title it stands for
+//	v1/lic/snap/<day>/<import>/<cs>/<title>/<metric> → one day's license usage of one import (JSON)
+//	v1/lic/peak/<import>/<cs>/<title>/<metric>    → the 90-day peak computed by one import (JSON)
+//	v1/lic/ctr/<contract id>                      → a license contract (JSON)
+//	v1/lic/doc/<name>                             → a small license document: computer groups, metric catalogue (JSON)
+//	meta/indexes                                  → fingerprint of the secondary indexes the rule set declares
+//	v1/ix/<class><attribute><value><sys_id>       → "" (secondary index of a class's `indexed` attributes)
+//	v1/ixn/<class><attribute><value><chunk>       → how many of those entries have a sys_id starting with <chunk> (8 bytes)
+//	v1/hub/<id>                                   → a product event subscription (JSON, owned by api/tmf637)
+//	v1/seq/<name>                                 → the last number a sequence handed out (decimal)
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
 // escaping. Identity values are length-prefixed, so no value can forge
@@ -159,6 +174,121 @@ func IncompleteTime(k []byte) time.Time {
 func UserKey(name string) []byte { return cat(prefixUser, name) }
 func UserPrefix() []byte         { return prefixUser }
 
+// API tokens, server settings and license data. <day> is YYYY-MM-DD;
+// <import>, <id>, <cs> and <title> are 8-byte big-endian numbers, so keys
+// sort by day, then import, then computer system and title.
+var (
+	prefixToken    = []byte("v1/tok/")
+	prefixSetting  = []byte("v1/set/")
+	keyLicState    = []byte("v1/lic/state")
+	prefixLicDim   = []byte("v1/lic/dim/")
+	prefixLicDimK  = []byte("v1/lic/dimk/")
+	prefixLicSnap  = []byte("v1/lic/snap/")
+	prefixLicPeak  = []byte("v1/lic/peak/")
+	prefixContract = []byte("v1/lic/ctr/")
+	prefixLicDoc   = []byte("v1/lic/doc/")
+)
+
+func TokenKey(digest string) []byte    { return cat(prefixToken, digest) }
+func SettingKey(name string) []byte    { return cat(prefixSetting, name) }
+func LicenseStateKey() []byte          { return keyLicState }
+func LicenseDocKey(name string) []byte { return cat(prefixLicDoc, name) }
+func ContractKey(id string) []byte     { return cat(prefixContract, id) }
+func ContractPrefix() []byte           { return prefixContract }
+
+func LicenseDimKey(kind string, id uint64) []byte {
+	return binary.BigEndian.AppendUint64(cat(prefixLicDim, kind, "/"), id)
+}
+func LicenseDimPrefix(kind string) []byte        { return cat(prefixLicDim, kind, "/") }
+func LicenseDimIndexKey(kind, key string) []byte { return cat(prefixLicDimK, kind, "/", key) }
+
+// SnapshotKey is one day's usage of one (computer system, title, metric)
+// as one import computed it.
+func SnapshotKey(day string, imp, cs, title uint64, metric string) []byte {
+	k := SnapshotPrefix(day, imp)
+	k = binary.BigEndian.AppendUint64(k, cs)
+	k = binary.BigEndian.AppendUint64(k, title)
+	return append(k, metric...)
+}
+func SnapshotPrefix(day string, imp uint64) []byte {
+	return binary.BigEndian.AppendUint64(SnapshotDayPrefix(day), imp)
+}
+
+// SnapshotDayPrefix holds every import's snapshot of one day.
+func SnapshotDayPrefix(day string) []byte { return cat(prefixLicSnap, day, "/") }
+
+func PeakKey(imp, cs, title uint64, metric string) []byte {
+	k := binary.BigEndian.AppendUint64(PeakPrefix(imp), cs)
+	k = binary.BigEndian.AppendUint64(k, title)
+	return append(k, metric...)
+}
+func PeakPrefix(imp uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefixLicPeak...), imp)
+}
+
+// Secondary indexes (engine.Find). An index entry's bucket is its class,
+// attribute and value, each length-prefixed so no part can forge another;
+// entries sort by sys_id within a bucket. Each bucket keeps a count per
+// chunk, the first IndexChunkLen characters of the sys_id, so a page at any
+// offset is found by summing at most 256 counts (sys_ids are random hex)
+// and skipping within one chunk. Writers touching different chunks do not
+// conflict over counts.
+var (
+	keyIndexesHash   = []byte("meta/indexes")
+	prefixIndex      = []byte("v1/ix/")
+	prefixIndexCount = []byte("v1/ixn/")
+	prefixHub        = []byte("v1/hub/")
+	prefixSeq        = []byte("v1/seq/")
+)
+
+// IndexChunkLen is how many leading sys_id characters name a count chunk.
+const IndexChunkLen = 2
+
+func IndexesHashKey() []byte { return keyIndexesHash }
+
+// IndexBucket is the prefix of the index entries of one class, attribute
+// and value (canonical text).
+func IndexBucket(class, attr, value string) []byte {
+	k := append([]byte(nil), prefixIndex...)
+	for _, p := range []string{class, attr, value} {
+		k = binary.AppendUvarint(k, uint64(len(p)))
+		k = append(k, p...)
+	}
+	return k
+}
+
+// IndexKey is the index entry of one record in a bucket.
+func IndexKey(class, attr, value, sysID string) []byte {
+	return append(IndexBucket(class, attr, value), sysID...)
+}
+func IndexPrefix() []byte { return prefixIndex }
+
+// IndexCountPrefix is the prefix of a bucket's chunk counts; in key order
+// the chunks follow the order of the bucket's entries.
+func IndexCountPrefix(class, attr, value string) []byte {
+	b := IndexBucket(class, attr, value)
+	return append(append([]byte(nil), prefixIndexCount...), b[len(prefixIndex):]...)
+}
+func IndexCountsPrefix() []byte { return prefixIndexCount }
+
+// IndexCountKeyOf is the count key of the chunk an index entry built by
+// IndexKey for sysID falls in.
+func IndexCountKeyOf(entry []byte, sysID string) []byte {
+	bucket := entry[len(prefixIndex) : len(entry)-len(sysID)]
+	k := append(append([]byte(nil), prefixIndexCount...), bucket...)
+	return append(k, IndexChunk(sysID)...)
+}
+
+// IndexChunk is the chunk a sys_id counts in.
+func IndexChunk(sysID string) string { return sysID[:min(IndexChunkLen, len(sysID))] }
+
+// HubKey is one event subscription of the product inventory API.
+func HubKey(id string) []byte { return cat(prefixHub, id) }
+func HubPrefix() []byte       { return prefixHub }
+
+// SequenceKey holds the last number the named sequence handed out.
+func SequenceKey(name string) []byte { return cat(prefixSeq, name) }
+
 func cat(prefix []byte, parts ...string) []byte {
 	n := len(prefix)
 	for _, p := range parts {
@@ -173,11 +303,22 @@ func cat(prefix []byte, parts ...string) []byte {
 }
 
 // CheckSchema verifies (or, on an empty store, writes) the schema version.
+// Processes opening one new shared store at once all succeed: the ones
+// whose write conflicts read the version again.
 func CheckSchema(s Store) error {
+	for attempt := 1; ; attempt++ {
+		err := checkSchema(s)
+		if !errors.Is(err, ErrConflict) || attempt == 5 {
+			return err
+		}
+	}
+}
+
+func checkSchema(s Store) error {
 	t := s.NewTxn()
 	defer t.Discard()
 	v, err := t.Get(keySchema)
-	if err == ErrNotFound {
+	if errors.Is(err, ErrNotFound) {
 		if err := t.Set(keySchema, fmt.Appendf(nil, "%d", SchemaVersion)); err != nil {
 			return err
 		}

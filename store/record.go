@@ -28,6 +28,9 @@ type Record struct {
 	// IdentityKeys are the identity index keys the record owns, so an update
 	// can remove exactly the keys its old values held.
 	IdentityKeys [][]byte `json:"identity_keys,omitempty"`
+	// IndexKeys are the secondary index entries the record owns (the
+	// engine's indexes of `indexed` attributes), removed with it.
+	IndexKeys [][]byte `json:"index_keys,omitempty"`
 	// Owners says, per attribute, which source last set it (ServiceNow's
 	// cmdb_datasource_last_update); when that source last reported the CI
 	// is in its SourceInfo.

@@ -10,8 +10,9 @@ import (
 var (
 	// ErrNotFound: the key does not exist.
 	ErrNotFound = errors.New("store: key not found")
-	// ErrConflict: a concurrent transaction changed what this one read;
-	// the caller should redo its whole read-decide-write cycle.
+	// ErrConflict: committing would not be serializable with a concurrent
+	// transaction (typically one changed what this one read); the caller
+	// should redo its whole read-decide-write cycle.
 	ErrConflict = errors.New("store: transaction conflict")
 	// ErrTxnTooBig: the transaction holds more writes than the backend can
 	// commit at once.
@@ -34,14 +35,21 @@ type Reader interface {
 var ErrStop = errors.New("store: stop iteration")
 
 // Txn is a read-write transaction. Reads see the transaction's own writes.
-// Discard is always safe to defer, also after Commit.
+// Discard is always safe to defer, also after Commit. A Txn belongs to one
+// goroutine.
 type Txn interface {
 	Reader
+	// Set and Delete may keep key and value until the transaction ends:
+	// do not modify them before.
 	Set(key, value []byte) error
 	Delete(key []byte) error
 	// Commit makes every write visible atomically, or none of them. It
-	// returns ErrConflict when a concurrent commit changed a key this
-	// transaction read.
+	// returns ErrConflict when the transaction cannot be serialized with
+	// the concurrent ones: at least when a concurrent commit changed a key
+	// this transaction read and then wrote. A backend may report conflicts
+	// more coarsely than by key (Badger: any key read that a concurrent
+	// commit changed; PostgreSQL: predicate locks on index pages), and may
+	// report them from a read or a write as well as from Commit.
 	Commit() error
 	Discard()
 }

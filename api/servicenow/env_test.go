@@ -2,7 +2,6 @@ package servicenow_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -28,6 +27,7 @@ var testUsers = map[string][]string{
 type env struct {
 	e   *engine.Engine
 	url string
+	s   *servertest.Server
 }
 
 func newEnv(t *testing.T) *env { return serveEngine(t, nil) }
@@ -37,7 +37,7 @@ func serveEngine(t *testing.T, e *engine.Engine) *env {
 	t.Helper()
 	routes := func(e *engine.Engine) []api.Group { return []api.Group{servicenow.Routes(e)} }
 	s := servertest.Start(t, routes, servertest.Options{Engine: e, Users: testUsers, MaxBody: 1 << 20})
-	return &env{e: s.Engine, url: s.URL}
+	return &env{e: s.Engine, url: s.URL, s: s}
 }
 
 // request is one call: who, what, and the headers that matter here.
@@ -51,31 +51,14 @@ type request struct {
 // do sends r and returns the response with its body read.
 func (v *env) do(t *testing.T, r request) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(r.method, v.url+r.path, strings.NewReader(r.body))
-	if err != nil {
-		t.Fatal(err)
+	h := http.Header{}
+	if r.contentType != "" {
+		h.Set("Content-Type", r.contentType)
 	}
-	if r.user != "" {
-		req.SetBasicAuth(r.user, servertest.Password(r.user))
-	}
-	ct := r.contentType
-	if ct == "" {
-		ct = "application/json"
-	}
-	req.Header.Set("Content-Type", ct)
 	if r.accept != "" {
-		req.Header.Set("Accept", r.accept)
+		h.Set("Accept", r.accept)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, b
+	return v.s.Do(t, r.user, r.method, r.path, r.body, h)
 }
 
 // call sends r, requires the status and decodes the JSON reply into out

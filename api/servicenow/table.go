@@ -2,7 +2,6 @@ package servicenow
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -141,32 +140,11 @@ func intParam(params url.Values, name string, def int) (int, *api.Error) {
 
 // pageLinks is the Link header: first, prev, next and last pages.
 func pageLinks(r *http.Request, offset, limit, total int) string {
-	if limit <= 0 {
-		return ""
-	}
-	link := func(off int, rel string) string {
-		q := r.URL.Query()
-		q.Set("sysparm_offset", strconv.Itoa(off))
-		q.Set("sysparm_limit", strconv.Itoa(limit))
-		return fmt.Sprintf("<%s%s?%s>;rel=%q", baseURL(r), r.URL.Path, q.Encode(), rel)
-	}
-	links := []string{link(0, "first")}
-	if offset > 0 {
-		links = append(links, link(max(offset-limit, 0), "prev"))
-	}
-	if offset < total-limit {
-		links = append(links, link(offset+limit, "next"))
-	}
-	return strings.Join(append(links, link(max(total-1, 0)/limit*limit, "last")), ",")
+	return api.PageLinks(r, "sysparm_offset", "sysparm_limit", offset, limit, total)
 }
 
 // baseURL is the scheme and host the client reached the server by.
-func baseURL(r *http.Request) string {
-	if r.TLS != nil {
-		return "https://" + r.Host
-	}
-	return "http://" + r.Host
-}
+func baseURL(r *http.Request) string { return api.BaseURL(r) }
 
 // record reads the {sys_id} of a request, which must be of {class} or one
 // of its subclasses.

@@ -11,12 +11,14 @@ import (
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/payload"
 	"github.com/irego/irego/rules"
+	"github.com/irego/irego/store/backend"
 )
 
 func cmdApply(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", "", "store directory (created if missing)")
+	db := fs.String("db", "", "store: a directory (created if missing), badger:DIR or postgres://…")
+	fs.StringVar(db, "store", "", "the same as --db")
 	source := fs.String("source", "", "data source of the payload, e.g. ServiceNow or SCCM")
 	options := fs.String("options", "", "enhanced options, name:value,... (partial_payloads, partial_commits, deduplicate_payloads, generate_summary)")
 	rulesFile := fs.String("rules", "", "rule file (default: the built-in rule pack)")
@@ -80,8 +82,9 @@ func openEngine(db, rulesFile string) (*engine.Engine, error) {
 	return openEngineWith(db, rulesFile, engine.Options{})
 }
 
-// openEngineWith opens the engine with opts, the rules read from rulesFile
-// (the built-in pack when it is "").
+// openEngineWith opens the engine with opts on the store db names (a
+// directory, badger:DIR or postgres://…, see store/backend), the rules read
+// from rulesFile (the built-in pack when it is "").
 func openEngineWith(db, rulesFile string, opts engine.Options) (*engine.Engine, error) {
 	if rulesFile != "" {
 		var err error
@@ -89,6 +92,11 @@ func openEngineWith(db, rulesFile string, opts engine.Options) (*engine.Engine, 
 			return nil, err
 		}
 	}
+	st, err := backend.OpenURL(context.Background(), db, opts.SyncWrites)
+	if err != nil {
+		return nil, err
+	}
+	opts.Store = st
 	return engine.Open(db, opts)
 }
 

@@ -23,7 +23,7 @@ Usage:
   irego restore --db EMPTY_DIR FILE
   irego rules check FILE...
   irego rules default
-  irego serve [--db DIR] [--addr HOST:PORT] [--rules FILE] [--sync] [--max-body SIZE] [--log text|json]
+  irego serve [--db DIR] [--addr HOST:PORT] [--rules FILE] [--sync] [--max-body SIZE] [--log text|json] [--set name=value]...
   irego users add|list|delete --db DIR [--name NAME] [--roles ROLE,...]
 
 Run "irego COMMAND -h" for a command's flags.

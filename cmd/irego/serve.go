@@ -15,7 +15,9 @@ import (
 	"syscall"
 
 	"github.com/irego/irego/api"
+	"github.com/irego/irego/api/ilmt"
 	"github.com/irego/irego/api/servicenow"
+	"github.com/irego/irego/api/tmf637"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/server"
@@ -28,6 +30,8 @@ var adapters = []struct {
 	routes func(*engine.Engine) api.Group
 }{
 	{servicenow.Roles, servicenow.Routes},
+	{ilmt.Roles, ilmt.Routes},
+	{tmf637.Roles, tmf637.Routes},
 }
 
 // knownRoles are the roles a user may be given: admin and every role an
@@ -45,6 +49,7 @@ func knownRoles() []string {
 type serveConfig struct {
 	db, addr, rulesFile, logFormat string
 	maxBody                        int64
+	settings                       map[string]string // --set name=value (settings.go)
 	sync                           bool
 }
 
@@ -58,6 +63,7 @@ func cmdServe(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.logFormat, "log", "text", "log format on stderr: text or json")
 	fs.BoolVar(&cfg.sync, "sync", false, "answer a write only once it is on stable storage (concurrent writes share one fsync)")
 	maxBody := fs.String("max-body", "16MiB", "largest request body accepted: bytes, or a number with KiB, MiB or GiB")
+	fs.Var(settingFlag{&cfg.settings}, "set", "change an advanced server setting, kept in the store: name=value (repeatable; see GET /api/sam/configs)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -94,6 +100,9 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	defer e.Close()
 	for _, n := range e.Notices() {
 		log.Warn(n)
+	}
+	if err := applySettings(e, cfg.settings); err != nil {
+		return fail(err)
 	}
 	users := auth.New(e.Store())
 	password, err := users.EnsureAdmin(os.Getenv("IREGO_ADMIN_PASSWORD"))

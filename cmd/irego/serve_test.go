@@ -18,20 +18,7 @@ import (
 func TestServe(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("IREGO_ADMIN_PASSWORD", "")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr bytes.Buffer
-	addr, done := make(chan string, 1), make(chan int, 1)
-	go func() {
-		done <- serve(ctx, serveConfig{db: dir, addr: "127.0.0.1:0", logFormat: "json", maxBody: 1 << 20}, &stderr, func(a string) { addr <- a })
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case code := <-done:
-		t.Fatalf("serve exited %d: %s", code, stderr.String())
-	}
+	base, stderr, stop := startServe(t, serveConfig{db: dir, addr: "127.0.0.1:0", logFormat: "json", maxBody: 1 << 20})
 	// The admin's random password was printed once, before listening.
 	m := regexp.MustCompile(`created user "admin" with password (\S+)`).FindStringSubmatch(stderr.String())
 	if m == nil {
@@ -57,8 +44,7 @@ func TestServe(t *testing.T) {
 	if resp.StatusCode != 200 || strings.Count(string(reply), `"operation":"INSERT"`) != 10 {
 		t.Fatalf("BYOL: %d %s", resp.StatusCode, reply)
 	}
-	cancel()
-	if code := <-done; code != exitOK {
+	if code := stop(); code != exitOK {
 		t.Fatalf("serve exited %d: %s", code, stderr.String())
 	}
 	if !strings.Contains(stderr.String(), "store closed") {

@@ -68,7 +68,12 @@ func (d *DB) View(fn func(store.Reader) error) error {
 	return mapErr(d.db.View(func(t *bdg.Txn) error { return fn(reader{t}) }))
 }
 
-func (d *DB) NewTxn() store.Txn { return &txn{reader{d.db.NewTransaction(true)}, d.durable} }
+func (d *DB) NewTxn() store.Txn {
+	if d.db.IsClosed() {
+		return closedTxn{}
+	}
+	return &txn{reader{d.db.NewTransaction(true)}, d.durable}
+}
 
 func (d *DB) Sync() error { return d.db.Sync() }
 
@@ -123,6 +128,17 @@ func (t *txn) Commit() error {
 	}
 	return nil
 }
+
+// closedTxn is a transaction on a closed store: Badger's own would fail
+// with errors of its own, or touch freed memory.
+type closedTxn struct{}
+
+func (closedTxn) Get([]byte) ([]byte, error)                          { return nil, store.ErrClosed }
+func (closedTxn) Iterate([]byte, func(key, value []byte) error) error { return store.ErrClosed }
+func (closedTxn) Set(_, _ []byte) error                               { return store.ErrClosed }
+func (closedTxn) Delete([]byte) error                                 { return store.ErrClosed }
+func (closedTxn) Commit() error                                       { return store.ErrClosed }
+func (closedTxn) Discard()                                            {}
 
 func mapErr(err error) error {
 	switch {

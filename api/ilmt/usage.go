@@ -1,0 +1,279 @@
+package ilmt
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/irego/irego/api"
+	"github.com/irego/irego/license"
+	"github.com/irego/irego/settings"
+)
+
+// dimension columns name software titles and computer systems.
+var (
+	titleColumns = []column{
+		{name: "software_title_dimension.name", hidden: true}, {name: "software_title_dimension.guid", hidden: true},
+		{name: "software_title_dimension.publisher_name", hidden: true}, {name: "software_title_dimension.publisher_guid", hidden: true},
+	}
+	// v1Table is GET /api/sam/license_usages. computer_system_dimension is
+	// irego's: the computer's name and sys_id.
+	v1Table = &table{
+		columns: append(append([]column{
+			{name: "software_title_id", kind: number}, {name: "metric_name"}, {name: "computer_system_id", kind: number},
+			{name: "peak_value", kind: number}, {name: "peak_date", kind: date}, {name: "peak_time", kind: timestamp},
+			{name: "reporting_period_start_date", kind: date}, {name: "reporting_period_end_date", kind: date},
+		}, titleColumns...), column{name: "computer_system_dimension.name", hidden: true}, column{name: "computer_system_dimension.sys_id", hidden: true}),
+		order: []string{"computer_system_id", "software_title_id", "metric_name"},
+		aliases: map[string]string{"publisher_name": "software_title_dimension.publisher_name", "software_title_name": "software_title_dimension.name",
+			"computer_system_name": "computer_system_dimension.name"},
+	}
+	productColumns = []column{
+		{name: "product_id", kind: number}, {name: "product_name"}, {name: "product_publisher_name"},
+		{name: "metric_id", kind: number}, {name: "metric_code_name"}, {name: "metric_name"},
+	}
+	bundleColumns = []column{
+		{name: "bundle_id", kind: number}, {name: "bundle_name"}, {name: "bundle_guid"}, {name: "bundle_type"},
+		{name: "bundle_metric_contribution"}, {name: "flex_id", kind: number},
+		{name: "product_bundle_ratio_factor", kind: number}, {name: "product_bundle_ratio_divider", kind: number},
+	}
+	// usageTable is GET /api/sam/v2/license_usage; hwm_date and the guids
+	// are irego's, hidden.
+	usageTable = &table{
+		columns: concat(productColumns, []column{{name: "hwm_quantity", kind: number}}, bundleColumns, []column{
+			{name: "hwm_date", kind: date, hidden: true}, {name: "product_guid", hidden: true}, {name: "product_publisher_guid", hidden: true}}),
+		order: []string{"product_name", "metric_code_name"},
+	}
+	// perServerTable is GET /api/sam/v2/license_usage_per_server.
+	perServerTable = &table{
+		columns: concat(productColumns, bundleColumns[:3], []column{
+			{name: "server_id", kind: number}, {name: "server_name"}, {name: "hwm_quantity", kind: number}, {name: "hwm_cores", kind: number},
+			{name: "computer_system_ids", hidden: true}}),
+		order: []string{"server_id", "product_name", "metric_code_name"},
+	}
+	// complianceTable is GET /api/sam/v2/compliance.
+	complianceTable = &table{
+		columns: concat(productColumns, []column{
+			{name: "entitled_quantity", kind: number}, {name: "peak_quantity", kind: number}, {name: "peak_date", kind: date},
+			{name: "difference", kind: number}, {name: "status"}, {name: "contract_ids"}}),
+		order: []string{"product_name", "metric_code_name"},
+	}
+)
+
+func concat(parts ...[]column) []column {
+	var out []column
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// productRow fills the product and metric columns of a row.
+func productRow(t *license.Title, m license.Metric) row {
+	return row{"product_id": t.ID, "product_name": t.Name(), "product_publisher_name": t.Publisher,
+		"product_guid": t.GUID, "product_publisher_guid": t.PublisherGUID,
+		"metric_id": m.ID, "metric_code_name": m.CodeName, "metric_name": m.DisplayName}
+}
+
+// unbundled fills the bundle columns of a product that is not in a bundle.
+func (r row) unbundled() row {
+	for k, v := range map[string]any{"bundle_id": -1, "bundle_name": "", "bundle_guid": "", "bundle_type": "",
+		"bundle_metric_contribution": "", "flex_id": -1, "product_bundle_ratio_factor": -1, "product_bundle_ratio_divider": -1} {
+		r[k] = v
+	}
+	return r
+}
+
+// GET /api/sam/license_usages: the deprecated peaks, per computer system,
+// title and metric. A fault in a query parameter is a 500 "Bad Request",
+// as documented.
+func (h *handler) licenseUsages(w http.ResponseWriter, r *http.Request) {
+	if !h.set.Bool(settings.ExposeDeprecatedAPI) {
+		writeError(w, r, api.Errorf(http.StatusNotFound, "Not Found",
+			"GET /api/sam/license_usages is deprecated and disabled; use /api/sam/v2/license_usage, or set %s to true (PUT /api/sam/configs)", settings.ExposeDeprecatedAPI))
+		return
+	}
+	if g, err := h.m.Scope(viewer(r), license.AllComputers); err != nil || g.ID != license.AllComputers {
+		writeError(w, r, api.Errorf(http.StatusForbidden, "Forbidden", "this API needs the All Computers computer group, which user %q is not granted", viewer(r).Name))
+		return
+	}
+	q, pe := v1Table.parseQuery(r, h.now())
+	if pe != nil {
+		writeError(w, r, queryError(http.StatusInternalServerError, pe))
+		return
+	}
+	peaks, st, err := h.m.Peaks(r.Context())
+	if err != nil {
+		writeError(w, r, internal(err))
+		return
+	}
+	rows := make([]row, 0, len(peaks))
+	for _, p := range peaks {
+		rows = append(rows, row{
+			"software_title_id": p.Title.ID, "metric_name": p.Metric.CodeName, "computer_system_id": p.System.ID,
+			"peak_value": p.Value, "peak_date": p.Day, "peak_time": p.At.UTC().Format(time.RFC3339),
+			"reporting_period_start_date": st.PeriodStart(), "reporting_period_end_date": st.Day,
+			"software_title_dimension.name": p.Title.Name(), "software_title_dimension.guid": p.Title.GUID,
+			"software_title_dimension.publisher_name": p.Title.Publisher, "software_title_dimension.publisher_guid": p.Title.PublisherGUID,
+			"computer_system_dimension.name": p.System.Name, "computer_system_dimension.sys_id": p.System.SysID,
+		})
+	}
+	_, page := q.run(rows)
+	out := make([]object, 0, len(page))
+	for _, r := range page {
+		out = append(out, q.render(r))
+	}
+	importHeaders(w, st)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// period reads startdate and enddate: by default the Window days up to the
+// last successful import (today before any).
+func (h *handler) period(r *http.Request, st *license.State) (from, to string, e *api.Error) {
+	end := st.Day
+	if end == "" {
+		end = h.now().UTC().Format(time.DateOnly)
+	}
+	if to, e = dateParam(r, "enddate", end, http.StatusBadRequest); e != nil {
+		return "", "", e
+	}
+	start, _ := time.Parse(time.DateOnly, to)
+	if from, e = dateParam(r, "startdate", start.AddDate(0, 0, 1-license.Window).Format(time.DateOnly), http.StatusBadRequest); e != nil {
+		return "", "", e
+	}
+	if to < from {
+		return "", "", api.Errorf(http.StatusBadRequest, "Bad Request", "enddate: %s is before startdate %s", to, from)
+	}
+	return from, to, nil
+}
+
+// serveRows answers a v2 list: the common query parameters, then the rows
+// fetch builds (setting what headers it has to) or the error it meets.
+func (h *handler) serveRows(w http.ResponseWriter, r *http.Request, t *table, fetch func() ([]row, *api.Error)) {
+	q, pe := t.parseQuery(r, h.now())
+	if pe != nil {
+		writeError(w, r, queryError(http.StatusBadRequest, pe))
+		return
+	}
+	rows, e := fetch()
+	if e != nil {
+		writeError(w, r, e)
+		return
+	}
+	writeJSON(w, http.StatusOK, q.list(rows))
+}
+
+// scope reads the import state and the computer group a usage request
+// covers, and sets the Import-* and computerGroupId headers.
+func (h *handler) scope(w http.ResponseWriter, r *http.Request) (*license.State, *license.Group, *api.Error) {
+	st, err := h.m.State()
+	if err != nil {
+		return nil, nil, internal(err)
+	}
+	g, e := h.groupParam(r, http.StatusBadRequest)
+	if e != nil {
+		return nil, nil, e
+	}
+	echo(w, "computerGroupId", strconv.Itoa(g.ID))
+	importHeaders(w, st)
+	return st, g, nil
+}
+
+// GET /api/sam/v2/license_usage: per title and metric, the high-water mark
+// in a computer group over a period.
+func (h *handler) licenseUsage(w http.ResponseWriter, r *http.Request) {
+	h.serveRows(w, r, usageTable, func() ([]row, *api.Error) {
+		st, g, e := h.scope(w, r)
+		if e != nil {
+			return nil, e
+		}
+		from, to, e := h.period(r, st)
+		if e != nil {
+			return nil, e
+		}
+		usage, err := h.m.ProductUsage(r.Context(), g.ID, from, to)
+		if err != nil {
+			return nil, internal(err)
+		}
+		rows := make([]row, 0, len(usage))
+		for _, u := range usage {
+			rw := productRow(u.Title, u.Metric).unbundled()
+			rw["hwm_quantity"], rw["hwm_date"] = u.Quantity, u.Day
+			rows = append(rows, rw)
+		}
+		echo(w, "startdate", from)
+		echo(w, "enddate", to)
+		return rows, nil
+	})
+}
+
+// GET /api/sam/v2/license_usage_per_server?date=: per title, metric and
+// server, what the server used that day.
+func (h *handler) perServer(w http.ResponseWriter, r *http.Request) {
+	h.serveRows(w, r, perServerTable, func() ([]row, *api.Error) {
+		if r.URL.Query().Get("date") == "" {
+			return nil, api.Errorf(http.StatusBadRequest, "Bad Request", "date: missing; give the day as date=YYYY-MM-DD")
+		}
+		d, e := dateParam(r, "date", "", http.StatusBadRequest)
+		if e != nil {
+			return nil, e
+		}
+		_, g, e := h.scope(w, r)
+		if e != nil {
+			return nil, e
+		}
+		usage, err := h.m.ServerUsage(r.Context(), g.ID, d)
+		if err != nil {
+			return nil, internal(err)
+		}
+		rows := make([]row, 0, len(usage))
+		for _, u := range usage {
+			rw := productRow(u.Title, u.Metric).unbundled()
+			ids := make([]string, len(u.Systems))
+			for i, id := range u.Systems {
+				ids[i] = strconv.FormatUint(id, 10)
+			}
+			rw["server_id"], rw["server_name"] = u.Server.ID, u.Server.Name
+			rw["hwm_quantity"], rw["hwm_cores"], rw["computer_system_ids"] = u.Quantity, u.Server.Cores(), strings.Join(ids, ",")
+			rows = append(rows, rw)
+		}
+		echo(w, "date", d)
+		return rows, nil
+	})
+}
+
+// GET /api/sam/v2/compliance: per title and metric, what the computer
+// group's contracts entitle beside the peak use.
+func (h *handler) compliance(w http.ResponseWriter, r *http.Request) {
+	h.serveRows(w, r, complianceTable, func() ([]row, *api.Error) {
+		_, g, e := h.scope(w, r)
+		if e != nil {
+			return nil, e
+		}
+		cs, _, err := h.m.Compliance(r.Context(), g.ID)
+		if err != nil {
+			return nil, internal(err)
+		}
+		rows := make([]row, 0, len(cs))
+		for _, c := range cs {
+			rw := productRow(c.Title, c.Metric)
+			rw["entitled_quantity"], rw["peak_quantity"], rw["peak_date"] = c.Entitled, c.Peak, c.PeakDay
+			rw["status"], rw["contract_ids"] = "compliant", strings.Join(c.Contracts, ",")
+			if diff, ok := c.Difference(); ok {
+				rw["difference"] = diff
+				if diff < 0 {
+					rw["status"] = "not_compliant"
+				}
+			}
+			rows = append(rows, rw)
+		}
+		return rows, nil
+	})
+}
+
+// echo sets a response header spelt as the query parameter it echoes
+// (Header.Set would make computerGroupId Computergroupid; HTTP header
+// names are case-insensitive, but clients written against License Metric
+// Tool may look for the spelling they know).
+func echo(w http.ResponseWriter, name, value string) { w.Header()[name] = []string{value} }

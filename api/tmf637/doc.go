@@ -1,0 +1,42 @@
+// Package tmf637 serves product inventory over the engine, in two APIs
+// that show the same products:
+//
+//	TM Forum TMF637 Product Inventory Management v4, for TM Forum clients:
+//	GET, POST            /tmf-api/productInventory/v4/product
+//	GET, PATCH, DELETE   /tmf-api/productInventory/v4/product/{id}
+//	POST                 /tmf-api/productInventory/v4/hub
+//	DELETE               /tmf-api/productInventory/v4/hub/{id}
+//
+//	ServiceNow's Product Inventory Open API (its TMF637 implementation):
+//	GET, POST            /api/sn_prd_invt/product
+//	GET                  /api/sn_prd_invt/product/{id}
+//	GET, POST            /api/sn_prd_invt/productinventory          (deprecated shapes)
+//	GET                  /api/sn_prd_invt/productinventory/{id}
+//
+// Products are CIs of the class sn_prd_invt_product_inventory, written with
+// engine.Apply like every CI: identified by their id (the sys_id) or pid
+// (the client's own id), reconciled, with history. Characteristics are
+// related records (sn_prd_invt_product_characteristics); bundled products
+// and realizing services and resources are relations to other products.
+// Reference objects keep their id in an indexed attribute and the object as
+// JSON beside it; lists are served by engine.Find from the rules' indexes.
+// The mapping is in product.go, the shapes in render.go.
+//
+// TMF637 errors use its Error shape (code, reason, message, status),
+// ServiceNow's paths ServiceNow's envelope. Every route needs the role
+// sn_prd_invt.product_inventory_integrator (HTTP Basic, as elsewhere).
+//
+// # Events
+//
+// Listeners registered with POST /hub receive ProductCreateEvent,
+// ProductAttributeValueChangeEvent, ProductStateChangeEvent and
+// ProductDeleteEvent, for writes through either API, as POSTs to
+// {callback}/listener/productCreateEvent and so on. Delivery runs in the
+// background (a bounded queue, retries with doubling back-off) and never
+// holds up the write that caused it.
+//
+// # Concurrency
+//
+// The Group is safe for concurrent use; every write is one engine
+// transaction.
+package tmf637

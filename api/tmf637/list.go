@@ -1,0 +1,221 @@
+package tmf637
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/irego/irego/api"
+	"github.com/irego/irego/engine"
+)
+
+// Page sizes, the same on both APIs: ServiceNow documents a default of 20
+// and a maximum of 100; a larger limit is served as 100.
+const (
+	defaultLimit = 20
+	maxLimit     = 100
+)
+
+// listQuery is a parsed list (or single read) request.
+type listQuery struct {
+	where  []engine.Condition // served by the engine, from indexes where the rules declare them
+	post   []postFilter       // TMF637 filters on what no attribute holds, checked on the shown product
+	offset int
+	limit  int
+	fields []string
+}
+
+// postFilter holds when an attribute of the shown product, at a dotted path
+// that may pass through arrays, has one of the values.
+type postFilter struct {
+	path   []string
+	values []string
+}
+
+// tmfFilters are the TMF637 filters a stored attribute answers. Others
+// (relatedParty.id, productCharacteristic.name, ...) are checked on each
+// product the stored ones leave; status is mapped to states.
+var tmfFilters = map[string]string{
+	"id":                      "sys_id",
+	"pid":                     aPID,
+	"name":                    aName,
+	"description":             aDescription,
+	"isBundle":                aIsBundle,
+	"productOffering.id":      "product_offering",
+	"productSpecification.id": "product_specification",
+	"billingAccount.id":       "billing_account",
+	"place.id":                aPlace,
+}
+
+// tmfQuery reads a TMF637 list request: fields, offset, limit, and every
+// other parameter a filter, all of which must hold (a comma separates
+// values any of which may match).
+func tmfQuery(r *http.Request) (*listQuery, *api.Error) {
+	params := r.URL.Query()
+	q, e := paging(params, "offset", "limit")
+	if e != nil {
+		return nil, e
+	}
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if k == "fields" || k == "offset" || k == "limit" {
+			continue
+		}
+		for _, raw := range params[k] {
+			values := splitList(raw)
+			if len(values) == 0 {
+				return nil, api.Errorf(http.StatusBadRequest, "Invalid filter", "filter %s has no value", k)
+			}
+			attr, stored := tmfFilters[k]
+			switch {
+			case k == "status":
+				var codes []string
+				for _, v := range values {
+					c := tmfCodes(v)
+					if c == nil {
+						return nil, api.Errorf(http.StatusBadRequest, "Invalid filter", "status %q is not a product status; use one of %s", v, stateNames(true))
+					}
+					codes = append(codes, c...)
+				}
+				q.where = append(q.where, engine.Condition{Attribute: aState, Values: codes})
+			case stored:
+				q.where = append(q.where, engine.Condition{Attribute: attr, Values: values})
+			default:
+				q.post = append(q.post, postFilter{path: strings.Split(k, "."), values: values})
+			}
+		}
+	}
+	return q, nil
+}
+
+// snQuery reads a ServiceNow list request: customer, place and status
+// filters, fields, limit and offset. Other parameters are ignored.
+func snQuery(r *http.Request) (*listQuery, *api.Error) {
+	params := r.URL.Query()
+	q, e := paging(params, "offset", "limit")
+	if e != nil {
+		return nil, e
+	}
+	for _, f := range []struct{ param, attr string }{{"customer", aCustomer}, {"place", aPlace}} {
+		if v := params.Get(f.param); v != "" {
+			q.where = append(q.where, engine.Condition{Attribute: f.attr, Values: []string{v}})
+		}
+	}
+	if s := params.Get("status"); s != "" {
+		codes := snCodes(s)
+		if codes == nil {
+			return nil, api.Errorf(http.StatusBadRequest, "Invalid status", "%q is not a product status; use one of %s", s, stateNames(false))
+		}
+		q.where = append(q.where, engine.Condition{Attribute: aState, Values: codes})
+	}
+	return q, nil
+}
+
+// paging reads fields, offset and limit.
+func paging(params url.Values, offsetName, limitName string) (*listQuery, *api.Error) {
+	q := &listQuery{limit: defaultLimit, fields: splitList(params.Get("fields"))}
+	for _, p := range []struct {
+		name string
+		to   *int
+	}{{offsetName, &q.offset}, {limitName, &q.limit}} {
+		s := params.Get(p.name)
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return nil, api.Errorf(http.StatusBadRequest, "Invalid "+p.name, "%q is not a whole number >= 0", s)
+		}
+		*p.to = n
+	}
+	q.limit = min(q.limit, maxLimit)
+	return q, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// find answers a query: the page of products, shown by show, and how many
+// match in all.
+func (h *handler) find(ctx context.Context, q *listQuery, base string, show func(*view) map[string]any) ([]map[string]any, int, error) {
+	eq := engine.Query{Class: productClass, Where: q.where, Offset: q.offset, Limit: q.limit}
+	if len(q.post) > 0 {
+		eq.Offset, eq.Limit = 0, -1 // the page is cut after the checks
+	}
+	pg, err := h.e.Find(ctx, eq)
+	if err != nil {
+		return nil, 0, err
+	}
+	items := []map[string]any{}
+	total := 0
+	for _, rec := range pg.Records {
+		v, err := h.load(ctx, rec.SysID)
+		if errors.Is(err, engine.ErrNotFound) {
+			continue // deleted since the page was read
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(q.post) > 0 {
+			if !matches(v.tmf(base), q.post) {
+				continue
+			}
+			total++
+			if n := total - 1 - q.offset; n < 0 || n >= q.limit {
+				continue
+			}
+		}
+		items = append(items, show(v))
+	}
+	if len(q.post) == 0 {
+		total = pg.Total
+	}
+	return items, total, nil
+}
+
+func matches(m map[string]any, filters []postFilter) bool {
+	for _, f := range filters {
+		if !slices.ContainsFunc(leaves(m, f.path), func(x any) bool { return slices.Contains(f.values, text(x)) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// leaves returns the values at path in v, through arrays.
+func leaves(v any, path []string) []any {
+	switch x := v.(type) {
+	case []any:
+		var out []any
+		for _, el := range x {
+			out = append(out, leaves(el, path)...)
+		}
+		return out
+	case map[string]any:
+		if len(path) == 0 {
+			return nil
+		}
+		return leaves(x[path[0]], path[1:])
+	case nil:
+		return nil
+	}
+	if len(path) > 0 {
+		return nil
+	}
+	return []any{v}
+}

@@ -1,0 +1,202 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/irego/irego/identify"
+	"github.com/irego/irego/payload"
+	"github.com/irego/irego/rules"
+	"github.com/irego/irego/store"
+)
+
+// Secondary indexes: for every class whose rules declare `indexed`
+// attributes, each record has an index entry per indexed attribute it
+// holds, plus one for its class, written in the transaction that writes the
+// record (see store.IndexBucket for the layout and the chunk counts). Find
+// reads them.
+
+// indexEntries returns the index entries rec belongs in as a record of c;
+// nil when c declares no index. Empty values are not indexed.
+func indexEntries(c *rules.Class, rec *store.Record) [][]byte {
+	if c == nil || c.IndexClass == "" {
+		return nil
+	}
+	keys := [][]byte{store.IndexKey(c.IndexClass, rules.IndexedClassAttribute, rec.Class, rec.SysID)}
+	for _, a := range c.Indexed {
+		if text := payload.Canonical(rec.Values[a]); text != "" {
+			keys = append(keys, store.IndexKey(c.IndexClass, a, text, rec.SysID))
+		}
+	}
+	return keys
+}
+
+// writeIndex brings the index entries of a target's record up to date and
+// records them in rec.IndexKeys.
+func writeIndex(txn store.Txn, t *identify.Target, rec *store.Record) error {
+	var old [][]byte
+	if t.Existing != nil {
+		old = t.Existing.IndexKeys
+	}
+	return reindexRecord(txn, t.Class, rec, old)
+}
+
+// reindexRecord replaces the entries old with those rec now belongs in.
+func reindexRecord(txn store.Txn, c *rules.Class, rec *store.Record, old [][]byte) error {
+	keys := indexEntries(c, rec)
+	for _, k := range old {
+		if !containsKey(keys, k) {
+			if err := unindex(txn, k, rec.SysID); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range keys {
+		if containsKey(old, k) {
+			continue
+		}
+		if err := txn.Set(k, nil); err != nil {
+			return err
+		}
+		if err := addCount(txn, store.IndexCountKeyOf(k, rec.SysID), 1); err != nil {
+			return err
+		}
+	}
+	rec.IndexKeys = keys
+	return nil
+}
+
+// dropIndex removes every index entry of a record being deleted.
+func dropIndex(txn store.Txn, rec *store.Record) error {
+	for _, k := range rec.IndexKeys {
+		if err := unindex(txn, k, rec.SysID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func unindex(txn store.Txn, k []byte, sysID string) error {
+	if err := txn.Delete(k); err != nil {
+		return err
+	}
+	return addCount(txn, store.IndexCountKeyOf(k, sysID), -1)
+}
+
+// addCount adds delta to a chunk count; a count that reaches zero goes.
+func addCount(txn store.Txn, key []byte, delta int64) error {
+	n, err := readCount(txn, key)
+	if err != nil {
+		return err
+	}
+	if n += delta; n <= 0 {
+		return txn.Delete(key)
+	}
+	return txn.Set(key, binary.BigEndian.AppendUint64(nil, uint64(n)))
+}
+
+func readCount(r store.Reader, key []byte) (int64, error) {
+	b, err := r.Get(key)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return decodeCount(b)
+}
+
+func decodeCount(b []byte) (int64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("engine: corrupt index count (%d bytes)", len(b))
+	}
+	return int64(binary.BigEndian.Uint64(b)), nil
+}
+
+// indexFingerprint identifies the indexes a rule set declares.
+func indexFingerprint(rs *rules.RuleSet) string {
+	h := sha256.New()
+	for _, name := range rs.Classes() {
+		if c, _ := rs.Class(name); c.IndexClass != "" {
+			fmt.Fprintf(h, "%s in %s: %q\n", name, c.IndexClass, c.Indexed)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// indexIfRulesChanged rebuilds every secondary index when the rules declare
+// other indexes than the store holds, e.g. on the first start with a rule
+// set that adds one.
+func indexIfRulesChanged(st store.Store, rs *rules.RuleSet) error {
+	want := indexFingerprint(rs)
+	var have []byte
+	err := st.View(func(r store.Reader) (err error) {
+		have, err = r.Get(store.IndexesHashKey())
+		return err
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if string(have) == want {
+		return nil
+	}
+	if err := rebuildIndexes(st, rs); err != nil {
+		return fmt.Errorf("engine: rebuilding the secondary indexes for changed rules: %w", err)
+	}
+	return setKey(st, store.IndexesHashKey(), []byte(want))
+}
+
+func rebuildIndexes(st store.Store, rs *rules.RuleSet) error {
+	for _, p := range [][]byte{store.IndexPrefix(), store.IndexCountsPrefix()} {
+		if err := deletePrefix(st, p); err != nil {
+			return err
+		}
+	}
+	var changed []*store.Record
+	counts := map[string]int64{}
+	err := st.View(func(r store.Reader) error {
+		return r.Iterate(store.CIPrefix(), func(_, v []byte) error {
+			rec, err := store.DecodeRecord(v)
+			if err != nil {
+				return err
+			}
+			c, _ := rs.Class(rec.Class)
+			keys := indexEntries(c, rec)
+			for _, k := range keys {
+				counts[string(store.IndexCountKeyOf(k, rec.SysID))]++
+			}
+			if len(keys) > 0 || len(rec.IndexKeys) > 0 {
+				rec.IndexKeys = keys
+				changed = append(changed, rec)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	b := newBatch(st)
+	for _, rec := range changed {
+		for _, k := range rec.IndexKeys {
+			if err := b.set(k, nil); err != nil {
+				return err
+			}
+		}
+		v, err := store.EncodeRecord(rec)
+		if err != nil {
+			return err
+		}
+		if err := b.set(store.CIKey(rec.SysID), v); err != nil {
+			return err
+		}
+	}
+	for k, n := range counts {
+		if err := b.set([]byte(k), binary.BigEndian.AppendUint64(nil, uint64(n))); err != nil {
+			return err
+		}
+	}
+	return b.flush()
+}

@@ -1,0 +1,586 @@
+package license
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/rules"
+	"github.com/irego/irego/settings"
+	"github.com/irego/irego/store"
+)
+
+// What an import walks: the class of software installs and the relation
+// types from a computer to its VM instance and from the VM to its host.
+const (
+	InstallClass  = "cmdb_sam_sw_install"
+	VirtualizedBy = "Virtualized by::Virtualizes"
+	RunsOn        = "Runs on::Runs"
+)
+
+// maxWarnings bounds the warnings an import keeps in its state.
+const maxWarnings = 20
+
+// usage is one stored snapshot row: what one computer system used of one
+// title's metric on one day.
+type usage struct {
+	System uint64  `json:"cs"`
+	Title  uint64  `json:"title"`
+	Metric string  `json:"metric"`
+	Value  float64 `json:"value"`
+	// Server is where the usage is counted (see ComputerSystem.Server);
+	// PerHost says computers on one server share the value.
+	Server  uint64 `json:"server"`
+	PerHost bool   `json:"per_host,omitempty"`
+	// At is when an import of the day first found this value.
+	At time.Time `json:"at"`
+}
+
+// peak is one stored peak: the largest value of a usage row in the window,
+// with the day and time it was first reached.
+type peak struct {
+	System uint64    `json:"cs"`
+	Title  uint64    `json:"title"`
+	Metric string    `json:"metric"`
+	Value  float64   `json:"value"`
+	Day    string    `json:"day"`
+	At     time.Time `json:"at"`
+}
+
+// Import runs an import now and returns the state it left. It returns
+// ErrRunning when one is already running.
+func (m *Manager) Import(ctx context.Context) (*State, error) {
+	if !m.mu.TryLock() {
+		return nil, ErrRunning
+	}
+	defer m.mu.Unlock()
+	return m.run(ctx)
+}
+
+// Start starts an import in the background, bound to ctx; it reports false
+// when one is already running.
+func (m *Manager) Start(ctx context.Context) bool {
+	if !m.mu.TryLock() {
+		return false
+	}
+	m.busy.Store(true) // seen as running from now on
+	go func() {
+		defer m.mu.Unlock()
+		_, _ = m.run(ctx) // the outcome is in the state and the log
+	}()
+	return true
+}
+
+// Wait returns once no import runs, or when ctx ends.
+func (m *Manager) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		m.mu.Lock()
+		m.mu.Unlock()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run is one import; m.mu is held.
+func (m *Manager) run(ctx context.Context) (*State, error) {
+	m.progress.Store(0)
+	m.busy.Store(true)
+	rec, err := m.runImport(ctx)
+	m.busy.Store(false)
+	if rec == nil {
+		return nil, err
+	}
+	return m.public(rec), err
+}
+
+func (m *Manager) runImport(ctx context.Context) (*stateRecord, error) {
+	start := m.now().UTC()
+	var rec *stateRecord
+	if err := m.st.View(func(r store.Reader) (err error) { rec, err = readState(r); return err }); err != nil {
+		return nil, fmt.Errorf("license: import: reading its state: %w", err)
+	}
+	rec.Seq++
+	rec.LastStart = start
+	if err := m.writeState(rec); err != nil {
+		return nil, fmt.Errorf("license: import: %w", err)
+	}
+	imp := &importRun{m: m, rec: rec, id: rec.Seq, day: day(start), at: start}
+	err := imp.do(ctx)
+	rec.LastEnd = m.now().UTC()
+	if err != nil {
+		rec.LastStatus, rec.LastError = StatusFailed, err.Error()
+		m.log.Load().Error("license import failed; the previous results stay served", "import", imp.id, "err", err)
+		// Leave no half-written results behind; they are never read anyway.
+		_ = m.deletePrefix(store.SnapshotPrefix(imp.day, imp.id))
+		_ = m.deletePrefix(store.PeakPrefix(imp.id))
+		if werr := m.writeState(rec); werr != nil {
+			err = errors.Join(err, werr)
+		}
+		return rec, err
+	}
+	m.log.Load().Info("license import done", "import", imp.id, "installs", rec.Installs, "counted", rec.Counted,
+		"usages", rec.Usages, "warnings", rec.WarningCount, "duration", rec.LastEnd.Sub(start))
+	return rec, nil
+}
+
+// importRun is the work of one import.
+type importRun struct {
+	m   *Manager
+	rec *stateRecord
+	id  uint64
+	day string
+	at  time.Time
+
+	machines map[string]*machine        // by computer sys_id
+	systems  map[string]*ComputerSystem // by sys_id
+	servers  map[string]string          // computer sys_id → its server's, when not itself
+	titles   map[string]*Title          // by natural key
+	rows     map[rowKey]*pending
+	warnings []string
+	nwarn    int
+	installs int
+	counted  int
+}
+
+// machine is a computer with the VM instance and cloud host under it.
+type machine struct {
+	computer, vm, host *engine.CI
+}
+
+// rowKey names a usage row before ids are known.
+type rowKey struct{ system, title, metric string }
+
+type pending struct {
+	usage
+	system, server, title string
+}
+
+func (imp *importRun) do(ctx context.Context) error {
+	mr := imp.m.e.Rules().Metrics()
+	imp.machines, imp.systems, imp.titles = map[string]*machine{}, map[string]*ComputerSystem{}, map[string]*Title{}
+	imp.servers = map[string]string{}
+	imp.rows = map[rowKey]*pending{}
+	var installs []*store.Record
+	if _, ok := imp.m.e.Rules().Class(InstallClass); ok && mr != nil {
+		err := imp.m.e.List(ctx, InstallClass, func(rec *store.Record) error {
+			if !rec.Retired {
+				installs = append(installs, rec)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("reading software installs: %w", err)
+		}
+	}
+	imp.installs = len(installs)
+	for i, rec := range installs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := imp.evaluate(ctx, mr, rec); err != nil {
+			return err
+		}
+		imp.m.progress.Store(int32(i * 80 / len(installs)))
+	}
+	if err := imp.assignIDs(mr); err != nil {
+		return fmt.Errorf("numbering computer systems and titles: %w", err)
+	}
+	imp.m.progress.Store(85)
+	rows, err := imp.writeSnapshots()
+	if err != nil {
+		return fmt.Errorf("storing usage snapshots: %w", err)
+	}
+	imp.m.progress.Store(90)
+	if err := imp.writePeaks(ctx, rows); err != nil {
+		return fmt.Errorf("storing peaks: %w", err)
+	}
+	imp.m.progress.Store(98)
+	return imp.commit(len(rows))
+}
+
+// evaluate computes the metrics of one install.
+func (imp *importRun) evaluate(ctx context.Context, mr *rules.MetricRules, rec *store.Record) error {
+	computerID := rec.Scope
+	if computerID == "" {
+		computerID, _ = rec.Values["installed_on"].(string)
+	}
+	mc, err := imp.machine(ctx, computerID)
+	if err != nil {
+		return err
+	}
+	if mc == nil {
+		imp.warn("install %s: its computer %q is not stored", rec.SysID, computerID)
+		return nil
+	}
+	env := rules.MetricEnv{Install: rec.Values, Computer: mc.computer.Values}
+	if mc.vm != nil {
+		env.VM = mc.vm.Values
+	}
+	if mc.host != nil {
+		env.Host = mc.host.Values
+	}
+	values, errs := mr.Evaluate(env)
+	for _, e := range errs {
+		imp.warn("install %s on %s: %v", rec.SysID, computerID, e)
+	}
+	if counts, _ := mr.Counts(env); counts {
+		imp.counted++
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	t := newTitle(rec.Values)
+	imp.titles[t.key()] = t
+	server := imp.system(mc.computer, "")
+	if mc.host != nil {
+		server = imp.system(mc.host, "")
+	}
+	imp.system(mc.computer, server)
+	for _, v := range values {
+		k := rowKey{mc.computer.SysID, t.key(), v.Metric}
+		if old := imp.rows[k]; old != nil && old.Value >= v.Value {
+			continue
+		}
+		imp.rows[k] = &pending{usage: usage{Metric: v.Metric, Value: v.Value, PerHost: v.PerHost && mc.host != nil, At: imp.at},
+			system: mc.computer.SysID, server: server, title: t.key()}
+	}
+	return nil
+}
+
+// system notes a computer system to number; server is the sys_id of the
+// system its licenses count on ("" for itself). It returns its sys_id.
+func (imp *importRun) system(ci *engine.CI, server string) string {
+	cs := imp.systems[ci.SysID]
+	if cs == nil {
+		name, _ := ci.Values["name"].(string)
+		cs = &ComputerSystem{SysID: ci.SysID, Class: ci.Class, Name: name, Values: ci.Values}
+		imp.systems[ci.SysID] = cs
+	}
+	if server != "" && server != ci.SysID {
+		imp.servers[ci.SysID] = server
+	}
+	return ci.SysID
+}
+
+// machine reads a computer with its VM and host, once per import. It
+// returns nil when the computer is not stored or retired.
+func (imp *importRun) machine(ctx context.Context, sysID string) (*machine, error) {
+	if mc, ok := imp.machines[sysID]; ok {
+		return mc, nil
+	}
+	get := func(id string) (*engine.CI, error) {
+		ci, err := imp.m.e.Get(ctx, id)
+		if errors.Is(err, engine.ErrNotFound) || (ci != nil && ci.Retired) {
+			return nil, nil
+		}
+		return ci, err
+	}
+	var mc *machine
+	computer, err := get(sysID)
+	if err == nil && computer != nil {
+		mc = &machine{computer: computer}
+		mc.vm, err = imp.follow(computer, VirtualizedBy, get)
+		if err == nil && mc.vm != nil {
+			mc.host, err = imp.follow(mc.vm, RunsOn, get)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading computer %s: %w", sysID, err)
+	}
+	imp.machines[sysID] = mc
+	return mc, nil
+}
+
+// follow reads the first CI ci reaches by an outbound relation of type.
+func (imp *importRun) follow(ci *engine.CI, relType string, get func(string) (*engine.CI, error)) (*engine.CI, error) {
+	for _, l := range ci.Outbound {
+		if l.Type == relType {
+			if next, err := get(l.Other.SysID); err != nil || next != nil {
+				return next, err
+			}
+		}
+	}
+	return nil, nil
+}
+
+func (imp *importRun) warn(format string, args ...any) {
+	imp.nwarn++
+	if len(imp.warnings) < maxWarnings {
+		imp.warnings = append(imp.warnings, fmt.Sprintf(format, args...))
+	}
+}
+
+// assignIDs numbers new computer systems and titles, and adds the rules'
+// metrics to the catalogue. Ids are reserved in the state first, so a
+// failure part way never hands one id out twice.
+func (imp *importRun) assignIDs(mr *rules.MetricRules) error {
+	m := imp.m
+	ids := map[string]uint64{} // kind + natural key → id
+	existing := map[string][]byte{}
+	var fresh []string
+	var cat catalogue
+	kinds := []struct {
+		kind string
+		keys []string
+	}{{kindSystem, slices.Sorted(maps.Keys(imp.systems))}, {kindTitle, slices.Sorted(maps.Keys(imp.titles))}}
+	err := m.st.View(func(r store.Reader) error {
+		for _, k := range kinds {
+			for _, key := range k.keys {
+				id, err := lookupID(r, k.kind, key)
+				if err != nil {
+					return err
+				}
+				if id == 0 {
+					fresh = append(fresh, k.kind+key)
+					continue
+				}
+				ids[k.kind+key] = id
+				if b, err := r.Get(store.LicenseDimKey(k.kind, id)); err == nil {
+					existing[k.kind+key] = b
+				}
+			}
+		}
+		var err error
+		cat, err = readCatalogue(r)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	newMetrics := false
+	if mr != nil {
+		for _, code := range mr.Names() {
+			if _, ok := cat.byCode(code); !ok {
+				cat.add(code, mr.DisplayName(code))
+				newMetrics = true
+			}
+		}
+	}
+	first := imp.rec.DimSeq + 1
+	imp.rec.DimSeq += uint64(len(fresh))
+	if len(fresh) > 0 || newMetrics {
+		err := m.update(func(txn store.Txn) error {
+			b, err := json.Marshal(imp.rec)
+			if err != nil {
+				return err
+			}
+			if newMetrics {
+				if err := cat.write(txn); err != nil {
+					return err
+				}
+			}
+			return txn.Set(store.LicenseStateKey(), b)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for i, k := range fresh {
+		ids[k] = first + uint64(i)
+	}
+	for k, t := range imp.titles {
+		t.ID = ids[kindTitle+k]
+	}
+	for k, cs := range imp.systems {
+		cs.ID = ids[kindSystem+k]
+	}
+	b := &batch{m: m}
+	for k, cs := range imp.systems {
+		cs.Server = cs.ID
+		if s, ok := imp.servers[k]; ok {
+			cs.Server = imp.systems[s].ID
+		}
+		if err := putDim(b, kindSystem, k, cs.ID, cs, existing); err != nil {
+			return err
+		}
+	}
+	for k, t := range imp.titles {
+		if err := putDim(b, kindTitle, k, t.ID, t, existing); err != nil {
+			return err
+		}
+	}
+	return b.flush()
+}
+
+// putDim writes a dimension record and its index entry, unless the record
+// is stored as it is.
+func putDim(b *batch, kind, key string, id uint64, v any, existing map[string][]byte) error {
+	val, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if old, ok := existing[kind+key]; ok && string(old) == string(val) {
+		return nil
+	}
+	if err := b.set(store.LicenseDimKey(kind, id), val); err != nil {
+		return err
+	}
+	return b.set(store.LicenseDimIndexKey(kind, key), binary.BigEndian.AppendUint64(nil, id))
+}
+
+// writeSnapshots stores today's rows under this import. A row whose value
+// an earlier import of the same day already found keeps that import's time.
+func (imp *importRun) writeSnapshots() ([]usage, error) {
+	m := imp.m
+	earlier := map[[2]uint64]map[string]usage{}
+	if prev, ok := imp.rec.Days[imp.day]; ok {
+		err := m.st.View(func(r store.Reader) error {
+			return eachUsage(r, imp.day, prev, func(u usage) {
+				k := [2]uint64{u.System, u.Title}
+				if earlier[k] == nil {
+					earlier[k] = map[string]usage{}
+				}
+				earlier[k][u.Metric] = u
+			})
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	rows := make([]usage, 0, len(imp.rows))
+	for _, p := range imp.rows {
+		u := p.usage
+		u.System, u.Title = imp.systems[p.system].ID, imp.titles[p.title].ID
+		u.Server = imp.systems[p.server].ID
+		if old, ok := earlier[[2]uint64{u.System, u.Title}][u.Metric]; ok && old.Value == u.Value {
+			u.At = old.At
+		}
+		rows = append(rows, u)
+	}
+	sortUsage(rows)
+	b := &batch{m: m}
+	for _, u := range rows {
+		v, err := json.Marshal(u)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.set(store.SnapshotKey(imp.day, imp.id, u.System, u.Title, u.Metric), v); err != nil {
+			return nil, err
+		}
+	}
+	return rows, b.flush()
+}
+
+// writePeaks computes the peaks of the window ending today from the days
+// stored and today's rows, and stores them under this import.
+func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
+	m := imp.m
+	peaks := map[[2]uint64]map[string]*peak{}
+	note := func(d string, u usage) {
+		k := [2]uint64{u.System, u.Title}
+		if peaks[k] == nil {
+			peaks[k] = map[string]*peak{}
+		}
+		p := peaks[k][u.Metric]
+		if p == nil || u.Value > p.Value || (u.Value == p.Value && (d < p.Day || d == p.Day && u.At.Before(p.At))) {
+			peaks[k][u.Metric] = &peak{System: u.System, Title: u.Title, Metric: u.Metric, Value: u.Value, Day: d, At: u.At}
+		}
+	}
+	from := addDays(imp.day, 1-Window)
+	err := m.st.View(func(r store.Reader) error {
+		for _, d := range slices.Sorted(maps.Keys(imp.rec.Days)) {
+			if d < from || d >= imp.day {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := eachUsage(r, d, imp.rec.Days[d], func(u usage) { note(d, u) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, u := range today {
+		note(imp.day, u)
+	}
+	b := &batch{m: m}
+	for _, byMetric := range peaks {
+		for _, p := range byMetric {
+			v, err := json.Marshal(p)
+			if err != nil {
+				return err
+			}
+			if err := b.set(store.PeakKey(imp.id, p.System, p.Title, p.Metric), v); err != nil {
+				return err
+			}
+		}
+	}
+	return b.flush()
+}
+
+// commit makes this import's results the ones served, then removes what
+// they replace and the days past retention.
+func (imp *importRun) commit(nrows int) error {
+	m, rec := imp.m, imp.rec
+	replacedDay, hadDay := rec.Days[imp.day]
+	replacedPeaks := rec.Current
+	rec.Days[imp.day] = imp.id
+	var expired []string
+	if keep := m.set.Duration(settings.UsageRetention); keep > 0 {
+		oldest := day(imp.at.Add(-keep))
+		for d := range rec.Days {
+			if d < oldest {
+				expired = append(expired, d)
+				delete(rec.Days, d)
+			}
+		}
+	}
+	rec.Current, rec.Fingerprint = imp.id, m.fingerprint()
+	rec.LastStatus, rec.LastError = StatusSuccessful, ""
+	rec.LastSuccess, rec.LastEnd, rec.Day = imp.at, m.now().UTC(), imp.day
+	rec.Installs, rec.Counted, rec.Usages = imp.installs, imp.counted, nrows
+	rec.Warnings, rec.WarningCount = imp.warnings, imp.nwarn
+	if err := m.writeState(rec); err != nil {
+		return err
+	}
+	// The results are served; what follows only frees space.
+	var errs []error
+	if hadDay && replacedDay != imp.id {
+		errs = append(errs, m.deletePrefix(store.SnapshotPrefix(imp.day, replacedDay)))
+	}
+	if replacedPeaks != 0 {
+		errs = append(errs, m.deletePrefix(store.PeakPrefix(replacedPeaks)))
+	}
+	for _, d := range expired {
+		errs = append(errs, m.deletePrefix(store.SnapshotDayPrefix(d)))
+	}
+	if err := errors.Join(errs...); err != nil {
+		m.log.Load().Warn("license import: removing replaced results", "err", err)
+	}
+	return nil
+}
+
+// eachUsage calls fn for every snapshot row of one day stored by one import.
+func eachUsage(r store.Reader, d string, imp uint64, fn func(usage)) error {
+	return r.Iterate(store.SnapshotPrefix(d, imp), func(_, v []byte) error {
+		var u usage
+		if err := json.Unmarshal(v, &u); err != nil {
+			return fmt.Errorf("license: corrupt usage snapshot of %s: %w", d, err)
+		}
+		fn(u)
+		return nil
+	})
+}
+
+func sortUsage(rows []usage) {
+	slices.SortFunc(rows, func(a, b usage) int {
+		return cmp.Or(cmp.Compare(a.System, b.System), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Metric, b.Metric))
+	})
+}

@@ -1,0 +1,229 @@
+package license
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/irego/irego/store"
+)
+
+// PeakUsage is a computer system's peak use of one title's metric over the
+// Window days up to the last successful import.
+type PeakUsage struct {
+	System *ComputerSystem
+	Title  *Title
+	Metric Metric
+	Value  float64
+	// Day and At are when the peak was first reached.
+	Day string
+	At  time.Time
+}
+
+// ProductUsage is the high-water mark of one title's metric in a computer
+// group over a period: the largest daily total, and the first day it was
+// reached.
+type ProductUsage struct {
+	Title    *Title
+	Metric   Metric
+	Quantity float64
+	Day      string
+}
+
+// ServerUsage is what one server used of one title's metric on one day:
+// the sum over its computer systems in the group, or for metrics counted
+// per host the largest of them.
+type ServerUsage struct {
+	Title    *Title
+	Metric   Metric
+	Server   *ComputerSystem
+	Quantity float64
+	// Systems are the computer systems counted, by id.
+	Systems []uint64
+}
+
+// snapshot is what one read sees: the state, the dimensions, the metric
+// catalogue and the computer groups, all from one store view.
+type snapshot struct {
+	r      store.Reader
+	rec    *stateRecord
+	dims   *dims
+	cat    catalogue
+	groups *groups
+}
+
+func (m *Manager) read(fn func(*snapshot) error) error {
+	return m.st.View(func(r store.Reader) error {
+		s := &snapshot{r: r}
+		var err error
+		if s.rec, err = readState(r); err != nil {
+			return err
+		}
+		if s.dims, err = readDims(r); err != nil {
+			return err
+		}
+		if s.cat, err = readCatalogue(r); err != nil {
+			return err
+		}
+		if s.groups, err = readGroups(r); err != nil {
+			return err
+		}
+		return fn(s)
+	})
+}
+
+// metric is the catalogue entry of a code name (a bare one when missing).
+func (s *snapshot) metric(code string) Metric {
+	if m, ok := s.cat.byCode(code); ok {
+		return m
+	}
+	return Metric{CodeName: code, DisplayName: code, SourceType: Custom}
+}
+
+// Peaks returns the peaks of the last successful import, by computer
+// system, title and metric, with the state they come from.
+func (m *Manager) Peaks(ctx context.Context) ([]PeakUsage, *State, error) {
+	var out []PeakUsage
+	var st *State
+	err := m.read(func(s *snapshot) error {
+		st = m.public(s.rec)
+		if s.rec.Current == 0 {
+			return nil
+		}
+		return s.r.Iterate(store.PeakPrefix(s.rec.Current), func(_, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var p peak
+			if err := json.Unmarshal(v, &p); err != nil {
+				return fmt.Errorf("license: corrupt peak: %w", err)
+			}
+			cs, t := s.dims.systems[p.System], s.dims.titles[p.Title]
+			if cs == nil || t == nil {
+				return fmt.Errorf("license: peak of unknown computer system %d or title %d", p.System, p.Title)
+			}
+			out = append(out, PeakUsage{System: cs, Title: t, Metric: s.metric(p.Metric), Value: p.Value, Day: p.Day, At: p.At})
+			return nil
+		})
+	})
+	return out, st, err
+}
+
+// ProductUsage returns, for each title and metric used in group between
+// the days from and to (YYYY-MM-DD, both included), the high-water mark.
+func (m *Manager) ProductUsage(ctx context.Context, group int, from, to string) ([]ProductUsage, error) {
+	var out []ProductUsage
+	err := m.read(func(s *snapshot) (err error) {
+		out, err = s.productUsage(ctx, group, from, to)
+		return err
+	})
+	return out, err
+}
+
+func (s *snapshot) productUsage(ctx context.Context, group int, from, to string) ([]ProductUsage, error) {
+	type key struct {
+		title  uint64
+		metric string
+	}
+	hwm := map[key]*ProductUsage{}
+	for _, d := range s.days(from, to) {
+		daily := map[key]float64{}
+		err := s.serverUsage(ctx, group, d, func(su *ServerUsage) {
+			daily[key{su.Title.ID, su.Metric.CodeName}] += su.Quantity
+		})
+		if err != nil {
+			return nil, err
+		}
+		for k, q := range daily {
+			if p := hwm[k]; p == nil || q > p.Quantity {
+				hwm[k] = &ProductUsage{Title: s.dims.titles[k.title], Metric: s.metric(k.metric), Quantity: q, Day: d}
+			}
+		}
+	}
+	out := make([]ProductUsage, 0, len(hwm))
+	for _, k := range slices.SortedFunc(maps.Keys(hwm), func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.title, b.title), cmp.Compare(a.metric, b.metric))
+	}) {
+		out = append(out, *hwm[k])
+	}
+	return out, nil
+}
+
+// ServerUsage returns what each server used of each title's metric in
+// group on day d, by title, metric and server.
+func (m *Manager) ServerUsage(ctx context.Context, group int, d string) ([]ServerUsage, error) {
+	var out []ServerUsage
+	err := m.read(func(s *snapshot) error {
+		return s.serverUsage(ctx, group, d, func(su *ServerUsage) { out = append(out, *su) })
+	})
+	slices.SortFunc(out, func(a, b ServerUsage) int {
+		return cmp.Or(cmp.Compare(a.Title.ID, b.Title.ID), cmp.Compare(a.Metric.CodeName, b.Metric.CodeName), cmp.Compare(a.Server.ID, b.Server.ID))
+	})
+	return out, err
+}
+
+// days returns the stored days between from and to, in order.
+func (s *snapshot) days(from, to string) []string {
+	var out []string
+	for d := range s.rec.Days {
+		if d >= from && d <= to {
+			out = append(out, d)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// serverUsage aggregates day d's rows of group per title, metric and
+// server, and calls fn for each.
+func (s *snapshot) serverUsage(ctx context.Context, group int, d string, fn func(*ServerUsage)) error {
+	imp, ok := s.rec.Days[d]
+	if !ok {
+		return nil
+	}
+	type key struct {
+		title, server uint64
+		metric        string
+	}
+	agg := map[key]*ServerUsage{}
+	var order []key
+	err := eachUsage(s.r, d, imp, func(u usage) {
+		cs := s.dims.systems[u.System]
+		if ctx.Err() != nil || cs == nil || !s.groups.member(group, cs) {
+			return
+		}
+		k := key{u.Title, u.Server, u.Metric}
+		su := agg[k]
+		if su == nil {
+			server := s.dims.systems[u.Server]
+			if server == nil {
+				server = cs
+			}
+			su = &ServerUsage{Title: s.dims.titles[u.Title], Metric: s.metric(u.Metric), Server: server}
+			agg[k] = su
+			order = append(order, k)
+		}
+		if u.PerHost {
+			su.Quantity = max(su.Quantity, u.Value)
+		} else {
+			su.Quantity += u.Value
+		}
+		su.Systems = append(su.Systems, u.System)
+	})
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, k := range order {
+		if agg[k].Title != nil {
+			fn(agg[k])
+		}
+	}
+	return nil
+}

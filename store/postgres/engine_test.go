@@ -1,0 +1,108 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/payload"
+	"github.com/irego/irego/store"
+	"github.com/irego/irego/store/postgres"
+	"github.com/irego/irego/store/postgres/pgtest"
+)
+
+// Two engines on one database, as two irego processes on two machines
+// would be, opened at the same moment on an empty database, take
+// concurrent payloads that share an account and a datacenter chain: every
+// identity gets exactly one CI, and the store stays consistent.
+func TestTwoEnginesShareOneDatabase(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	engines := make([]*engine.Engine, 2)
+	var wg sync.WaitGroup
+	for i := range engines {
+		wg.Go(func() {
+			st, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			e, err := engine.Open("", engine.Options{Store: st})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			engines[i] = e
+			t.Cleanup(func() { e.Close() })
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	byol, err := os.ReadFile("../../examples/byol-dedicated-vm.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := engine.ApplyOptions{PartialCommits: true, DeduplicatePayloads: true}
+	const writers = 12
+	accounts := make([]string, writers)
+	for g := range writers {
+		wg.Go(func() {
+			e := engines[g%2]
+			for _, body := range []string{string(byol), fmt.Sprintf(`{"items":[
+				{"className":"cmdb_ci_aws_datacenter","values":{"object_id":"dc-%d"}},
+				{"className":"cmdb_ci_cloud_service_account","values":{"account_id":"shared"}}],
+				"relations":[{"type":"Hosted on::Hosts","parent":0,"child":1}]}`, g%4)} {
+				p, err := payload.DecodeBytes([]byte(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res, err := e.Apply(context.Background(), "ServiceNow", p, opts)
+				if err != nil || res.HasError {
+					t.Errorf("writer %d: %v %+v", g, err, res)
+					return
+				}
+				accounts[g] = res.Items[len(res.Items)-1].SysID
+			}
+		})
+	}
+	wg.Wait()
+	for _, id := range accounts {
+		if id != accounts[0] {
+			t.Fatalf("the shared account got several sys_ids: %v", accounts)
+		}
+	}
+	n := map[string]int{}
+	if err := engines[1].Records(context.Background(), func(r *store.Record) error { n[r.Class]++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"cmdb_ci_computer": 1, "cmdb_sam_sw_install": 1, "cmdb_ci_vm_instance": 1, "cmdb_ci_cloud_host": 1,
+		"cmdb_ci_aws_datacenter": 1 + 4, "cmdb_ci_cloud_service_account": 2}
+	if fmt.Sprint(n) != fmt.Sprint(want) {
+		t.Errorf("records per class: got %v, want %v", n, want)
+	}
+	for i, e := range engines {
+		problems, err := e.Check(context.Background())
+		if err != nil || len(problems) > 0 {
+			t.Errorf("engine %d: Check: %v\n%s", i, err, strings.Join(problems, "\n"))
+		}
+	}
+	// The example once more, through each engine: nothing left to do.
+	for i, e := range engines {
+		p, _ := payload.DecodeBytes(byol)
+		res, err := e.Apply(context.Background(), "ServiceNow", p, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range res.Items {
+			if it.Operation != "NO_CHANGE" {
+				t.Errorf("engine %d: %s answered %s on the third apply, want NO_CHANGE", i, it.ClassName, it.Operation)
+			}
+		}
+	}
+}

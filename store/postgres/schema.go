@@ -1,0 +1,107 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// LayoutVersion is the version of the table layout this package writes,
+// recorded per table in irego_schema. (The layout of the keys inside the
+// table is store.SchemaVersion, recorded under meta/schema like on Badger.)
+const LayoutVersion = 1
+
+// schemaTable records the layout version of every irego table in the
+// database.
+const schemaTable = "irego_schema"
+
+// migrate creates the table and records its layout version, or checks the
+// version already recorded. Several processes may start at once on an
+// empty database: each step is idempotent, and a step that loses a race on
+// the catalog is simply tried again.
+func migrate(ctx context.Context, pool *pgxpool.Pool, table string) error {
+	var err error
+	for attempt := range 5 {
+		if err = migrateOnce(ctx, pool, table); err == nil || !lostDDLRace(err) {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: preparing table %s: %w", table, err)
+	}
+	return nil
+}
+
+func migrateOnce(ctx context.Context, pool *pgxpool.Pool, table string) error {
+	// No explicit transaction: distributed engines restrict mixing DDL and
+	// writes in one, and every statement here may be repeated.
+	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+schemaTable+` (name text PRIMARY KEY, version integer NOT NULL)`); err != nil {
+		return err
+	}
+	var version int
+	err := pool.QueryRow(ctx, `SELECT version FROM `+schemaTable+` WHERE name = $1`, table).Scan(&version)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		ident := pgx.Identifier{table}.Sanitize()
+		if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+ident+` (key bytea PRIMARY KEY, value bytea NOT NULL)`); err != nil {
+			return err
+		}
+		_, err := pool.Exec(ctx, `INSERT INTO `+schemaTable+` (name, version) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, table, LayoutVersion)
+		return err
+	case err != nil:
+		return err
+	case version != LayoutVersion:
+		return fmt.Errorf("table layout version %d, this build reads %d", version, LayoutVersion)
+	}
+	return nil
+}
+
+// lostDDLRace tells the errors of two sessions creating the same table at
+// once.
+func lostDDLRace(err error) bool {
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) {
+		return false
+	}
+	switch pg.Code {
+	case "23505", // unique_violation, on the catalog
+		"42P07", // duplicate_table
+		"42710", // duplicate_object (the table's row type)
+		sqlstateSerializationFailure, sqlstateDeadlockDetected:
+		return true
+	}
+	return false
+}
+
+// statements are the SQL texts of one table, built once.
+type statements struct {
+	get         string // value of one key
+	scanBounded string // a page of a prefix: key >= $1 AND key < $2, at most $3 rows
+	scanOpen    string // a page of a prefix without an upper bound: key >= $1, at most $2 rows
+	upsert      string // set keys $1 to values $2 (arrays of equal length)
+	delete      string // delete keys $1
+}
+
+func statementsFor(table string) statements {
+	t := pgx.Identifier{table}.Sanitize()
+	return statements{
+		get:         `SELECT value FROM ` + t + ` WHERE key = $1`,
+		scanBounded: `SELECT key, value FROM ` + t + ` WHERE key >= $1 AND key < $2 ORDER BY key LIMIT $3`,
+		scanOpen:    `SELECT key, value FROM ` + t + ` WHERE key >= $1 ORDER BY key LIMIT $2`,
+		upsert: `INSERT INTO ` + t + ` (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) ` +
+			`ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+		delete: `DELETE FROM ` + t + ` WHERE key = ANY($1::bytea[])`,
+	}
+}
+
+// Transaction control.
+const (
+	beginSerializable = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+	beginSnapshot     = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+)

@@ -1,0 +1,343 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/irego/irego/store"
+)
+
+// Iterate reads a prefix in pages, so that its callback may call Get (a
+// connection carries one query at a time) and an early ErrStop reads
+// little. Pages grow from firstPage to maxPage rows.
+const (
+	firstPage = 64
+	maxPage   = 1024
+)
+
+var (
+	errDone       = errors.New("postgres: transaction already committed or discarded")
+	errRolledBack = errors.New("the server rolled the transaction back")
+)
+
+// txn is a server transaction that begins with its first read and buffers
+// its writes until Commit.
+type txn struct {
+	db    *DB
+	begin string // the statement that begins it on the server
+	view  bool   // a View's snapshot, which takes no transaction slot
+	conn  *pgxpool.Conn
+	// writes are the pending writes by key: a value, or nil for a delete;
+	// pending is their size in bytes.
+	writes  map[string][]byte
+	pending int
+	// reads remembers what Get read from the server (nil: absent): the
+	// transaction reads one snapshot, so a second Get of the key needs no
+	// round trip. The engine reads every item's record twice.
+	reads map[string][]byte
+	// err is the first error the server reported: the server transaction
+	// is aborted, so every later call reports it again.
+	err  error
+	done bool
+}
+
+// query runs one statement in the transaction, beginning it first (in the
+// same round trip) if this is its first. scan reads the rows.
+func (t *txn) query(sql string, args []any, scan func(pgx.Rows) error) error {
+	if t.done {
+		return errDone
+	}
+	if t.err != nil {
+		return t.err
+	}
+	b, err := t.batch()
+	if err != nil {
+		return err
+	}
+	b.Queue(sql, args...).Query(scan)
+	if err := t.conn.SendBatch(context.Background(), b).Close(); err != nil {
+		t.err = mapErr(err)
+		return t.err
+	}
+	return nil
+}
+
+// batch returns a batch to send on the transaction's connection, taking
+// one and queuing the BEGIN first if the transaction has not begun.
+func (t *txn) batch() (*pgx.Batch, error) {
+	b := &pgx.Batch{}
+	if t.conn == nil {
+		c, err := t.db.acquire(context.Background(), !t.view)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		t.conn = c
+		b.Queue(t.begin)
+	}
+	return b, nil
+}
+
+// maxReads bounds the reads a transaction remembers.
+const maxReads = 4096
+
+func (t *txn) Get(key []byte) ([]byte, error) {
+	v, ok := t.writes[string(key)]
+	if !ok {
+		v, ok = t.reads[string(key)]
+	}
+	if ok {
+		if v == nil {
+			return nil, store.ErrNotFound
+		}
+		return bytes.Clone(v), nil
+	}
+	v, err := t.read(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.reads) < maxReads {
+		if t.reads == nil {
+			t.reads = map[string][]byte{}
+		}
+		t.reads[string(key)] = v
+	}
+	if v == nil {
+		return nil, store.ErrNotFound
+	}
+	return bytes.Clone(v), nil
+}
+
+// read reads key from the server: its value, or nil when absent.
+func (t *txn) read(key []byte) ([]byte, error) {
+	var v []byte
+	found := false
+	err := t.query(t.db.sql.get, []any{key}, func(rows pgx.Rows) error {
+		for rows.Next() {
+			found = true
+			if err := rows.Scan(&v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	switch {
+	case err != nil || !found:
+		return nil, err
+	case v == nil:
+		v = []byte{}
+	}
+	return v, nil
+}
+
+func (t *txn) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	own := t.pendingUnder(prefix)
+	visit := func(k, v []byte) (bool, error) {
+		if err := fn(k, v); err != nil {
+			if errors.Is(err, store.ErrStop) {
+				return true, nil
+			}
+			return true, err
+		}
+		return false, nil
+	}
+	// flushOwn visits the pending writes ordered before key (all of them
+	// when key is nil) and drops them from own.
+	flushOwn := func(key []byte) (bool, error) {
+		for len(own) > 0 && (key == nil || bytes.Compare(own[0].key, key) < 0) {
+			w := own[0]
+			own = own[1:]
+			if w.value == nil {
+				continue
+			}
+			if stop, err := visit(w.key, w.value); stop {
+				return true, err
+			}
+		}
+		return false, nil
+	}
+	end := successor(prefix)
+	from, limit := prefix, firstPage
+	for {
+		var keys, values [][]byte
+		sql, args := t.db.sql.scanOpen, []any{from, limit}
+		if end != nil {
+			sql, args = t.db.sql.scanBounded, []any{from, end, limit}
+		}
+		err := t.query(sql, args, func(rows pgx.Rows) error {
+			for rows.Next() {
+				var k, v []byte
+				if err := rows.Scan(&k, &v); err != nil {
+					return err
+				}
+				keys, values = append(keys, k), append(values, v)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			if stop, err := flushOwn(k); stop {
+				return err
+			}
+			v := values[i]
+			if len(own) > 0 && bytes.Equal(own[0].key, k) {
+				v = own[0].value
+				own = own[1:]
+				if v == nil {
+					continue // deleted in this transaction
+				}
+			}
+			if stop, err := visit(k, v); stop {
+				return err
+			}
+		}
+		if len(keys) < limit {
+			break
+		}
+		// The smallest key after the last one read.
+		from = append(bytes.Clone(keys[len(keys)-1]), 0)
+		limit = min(4*limit, maxPage)
+	}
+	_, err := flushOwn(nil)
+	return err
+}
+
+type pendingWrite struct{ key, value []byte }
+
+// pendingUnder returns the pending writes under prefix in key order.
+func (t *txn) pendingUnder(prefix []byte) []pendingWrite {
+	var out []pendingWrite
+	for k, v := range t.writes {
+		if strings.HasPrefix(k, string(prefix)) {
+			out = append(out, pendingWrite{[]byte(k), v})
+		}
+	}
+	slices.SortFunc(out, func(a, b pendingWrite) int { return bytes.Compare(a.key, b.key) })
+	return out
+}
+
+// successor returns the smallest key above every key with the prefix, or
+// nil when there is none (the prefix is empty or all 0xff).
+func successor(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+func (t *txn) Set(key, value []byte) error {
+	// A copy, never nil: nil marks a delete, and would be NULL to the server.
+	return t.put(key, append(make([]byte, 0, len(value)), value...))
+}
+
+func (t *txn) Delete(key []byte) error { return t.put(key, nil) }
+
+// maxPending bounds the bytes of pending writes: Commit sends them as one
+// statement, and the server takes at most 1 GiB in one parameter.
+const maxPending = 64 << 20
+
+// put records a pending write; value nil deletes.
+func (t *txn) put(key, value []byte) error {
+	if t.done {
+		return errDone
+	}
+	if t.writes == nil {
+		t.writes = map[string][]byte{}
+	}
+	size := t.pending + len(key) + len(value)
+	if old, ok := t.writes[string(key)]; ok {
+		size -= len(key) + len(old)
+	}
+	if size > maxPending {
+		return store.ErrTxnTooBig
+	}
+	t.writes[string(key)], t.pending = value, size
+	return nil
+}
+
+// Commit sends every pending write and the COMMIT in one round trip (with
+// the BEGIN too when the transaction never read).
+func (t *txn) Commit() error {
+	if t.done {
+		return errDone
+	}
+	defer t.Discard()
+	if t.err != nil {
+		return t.err
+	}
+	if len(t.writes) == 0 {
+		return nil
+	}
+	// Keys in order, so that concurrent commits lock rows in one order
+	// rather than deadlock.
+	keys := make([]string, 0, len(t.writes))
+	for k := range t.writes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var setKeys, setValues, delKeys [][]byte
+	for _, k := range keys {
+		if v := t.writes[k]; v != nil {
+			setKeys, setValues = append(setKeys, []byte(k)), append(setValues, v)
+		} else {
+			delKeys = append(delKeys, []byte(k))
+		}
+	}
+	b, err := t.batch()
+	if err != nil {
+		return err
+	}
+	if len(setKeys) > 0 {
+		b.Queue(t.db.sql.upsert, setKeys, setValues)
+	}
+	if len(delKeys) > 0 {
+		b.Queue(t.db.sql.delete, delKeys)
+	}
+	b.Queue("COMMIT").Exec(func(tag pgconn.CommandTag) error {
+		if tag.String() != "COMMIT" {
+			return errRolledBack
+		}
+		return nil
+	})
+	return mapErr(t.conn.SendBatch(context.Background(), b).Close())
+}
+
+// Discard rolls the server transaction back, if it began, and returns the
+// connection to the pool. Safe after Commit and more than once.
+func (t *txn) Discard() {
+	t.done, t.writes, t.reads = true, nil, nil
+	c := t.conn
+	if c == nil {
+		return
+	}
+	t.conn = nil
+	if c.Conn().PgConn().TxStatus() != 'I' {
+		// On failure the connection is still in a transaction, and the
+		// pool closes it instead of reusing it.
+		c.Exec(context.Background(), "ROLLBACK")
+	}
+	t.db.release(c, !t.view)
+}
+
+// snapshot is the read-only face of a View's transaction.
+type snapshot struct{ t *txn }
+
+func (s snapshot) Get(key []byte) ([]byte, error) { return s.t.Get(key) }
+func (s snapshot) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	return s.t.Iterate(prefix, fn)
+}
+
+var _ store.Txn = (*txn)(nil)
+var _ store.Reader = snapshot{}
