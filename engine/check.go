@@ -49,7 +49,7 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 			}
 			if main != nil || !rec.Related {
 				if want := identify.KeysFor(e.rs, rec, main); !sameKeys(want, rec.IdentityKeys) {
-					bad("CI %s (%s): holds %d identity keys, its values and rules give %d", rec.SysID, rec.Class, len(rec.IdentityKeys), len(want))
+					bad("CI %s (%s): holds %d identity keys where its values and rules give %d (a duplicate of another CI, e.g. after a rule change?)", rec.SysID, rec.Class, len(rec.IdentityKeys), len(want))
 				}
 			}
 			return nil

@@ -3,8 +3,10 @@ package engine
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/irego/irego/identify"
@@ -12,122 +14,178 @@ import (
 	"github.com/irego/irego/store"
 )
 
-// Fingerprint identifies what of a rule set the identity index depends on:
-// the class hierarchy and every identifier entry.
-func Fingerprint(rs *rules.RuleSet) string {
-	h := sha256.New()
+// Fingerprints identify, per class, what of a rule set the identity keys
+// of its CIs depend on: the rule in force for the class (its entries,
+// dependencies and related entries, which also key the class's related
+// records). A class whose fingerprint is unchanged keeps its CIs' keys.
+func Fingerprints(rs *rules.RuleSet) map[string]string {
+	out := map[string]string{}
 	for _, name := range rs.Classes() {
 		c, _ := rs.Class(name)
-		parent := ""
-		if c.Parent != nil {
-			parent = c.Parent.Name
-		}
-		fmt.Fprintf(h, "class %s<%s\n", name, parent)
-	}
-	entries := func(es []*rules.Entry) {
-		for _, e := range es {
-			when := ""
-			if e.When != nil {
-				when = e.When.Source
+		h := sha256.New()
+		if r := c.Rule; r != nil {
+			fmt.Fprintf(h, "rule %q %s\n", r.Name, r.AppliesTo)
+			writeEntries(h, r.Entries)
+			for _, d := range r.DependsOn {
+				fmt.Fprintf(h, " depends %s %q %s\n", d.Class, d.Relation, d.Direction)
 			}
-			fmt.Fprintf(h, " entry %s %d %q %v %q\n", e.ID, e.Priority, e.Attributes, e.AllowNull, when)
+			for _, re := range r.Related {
+				fmt.Fprintf(h, " related %s %s\n", re.Class, re.ReferencedField)
+				writeEntries(h, re.Entries)
+			}
+			for k := c; k != nil; k = k.Parent { // related entries match along the ancestry
+				fmt.Fprintf(h, " isa %s\n", k.Name)
+			}
 		}
+		out[name] = hex.EncodeToString(h.Sum(nil))
 	}
-	for _, r := range rs.Rules() {
-		fmt.Fprintf(h, "rule %q %s\n", r.Name, r.AppliesTo)
-		entries(r.Entries)
-		for _, d := range r.DependsOn {
-			fmt.Fprintf(h, " depends %s %q %s\n", d.Class, d.Relation, d.Direction)
-		}
-		for _, re := range r.Related {
-			fmt.Fprintf(h, " related %s %s\n", re.Class, re.ReferencedField)
-			entries(re.Entries)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return out
 }
 
-// reindexIfRulesChanged rebuilds the identity index when the store was last
-// indexed under different rules, so identification never consults keys the
-// current rules would not produce. It returns a notice per CI that lost an
-// identity to an older CI under the new rules.
+func writeEntries(w io.Writer, es []*rules.Entry) {
+	for _, e := range es {
+		when := ""
+		if e.When != nil {
+			when = e.When.Source
+		}
+		fmt.Fprintf(w, " entry %s %d %q %v %q\n", e.ID, e.Priority, e.Attributes, e.AllowNull, when)
+	}
+}
+
+// reindexIfRulesChanged rebuilds the identity keys of the CIs whose class's
+// rule changed since the store was last indexed, so identification never
+// consults keys the current rules would not produce. It returns a notice
+// per CI that lost an identity to an older CI under the new rules.
 func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, error) {
-	want := Fingerprint(rs)
-	var have []byte
-	err := st.View(func(r store.Reader) (err error) {
-		have, err = r.Get(store.RulesHashKey())
+	want := Fingerprints(rs)
+	var have map[string]string
+	err := st.View(func(r store.Reader) error {
+		b, err := r.Get(store.RulesHashKey())
+		if err == nil && json.Unmarshal(b, &have) != nil {
+			have = nil // an older single fingerprint: treat every class as changed
+		}
 		return err
 	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	if string(have) == want {
+	changed := map[string]bool{}
+	for class, fp := range want {
+		if have[class] != fp {
+			changed[class] = true
+		}
+	}
+	for class := range have {
+		if _, ok := want[class]; !ok {
+			changed[class] = true
+		}
+	}
+	if len(changed) == 0 {
 		return nil, nil
 	}
-	notices, err := reindex(st, rs)
+	notices, err := reindex(st, rs, changed)
 	if err != nil {
 		return nil, fmt.Errorf("engine: rebuilding the identity index for changed rules: %w", err)
 	}
-	return notices, setKey(st, store.RulesHashKey(), []byte(want))
+	b, err := json.Marshal(want)
+	if err != nil {
+		return nil, err
+	}
+	return notices, setKey(st, store.RulesHashKey(), b)
 }
 
-func reindex(st store.Store, rs *rules.RuleSet) ([]string, error) {
-	recs := map[string]*store.Record{}
+// reindex recomputes the identity keys of the CIs of the changed classes
+// (and the related records under them), streaming over the store and
+// holding only those CIs. Older CIs keep contested identities: they were
+// there first; CIs of unchanged classes keep theirs.
+func reindex(st store.Store, rs *rules.RuleSet, changed map[string]bool) ([]string, error) {
+	var recs []*store.Record
+	mains := map[string]*store.Record{}
 	err := st.View(func(r store.Reader) error {
 		return r.Iterate(store.CIPrefix(), func(_, v []byte) error {
 			rec, err := store.DecodeRecord(v)
-			if err == nil {
-				recs[rec.SysID] = rec
+			if err != nil {
+				return err
 			}
-			return err
+			affected := changed[rec.Class]
+			var main *store.Record
+			if rec.Related && rec.Scope != "" {
+				if main, err = getRecord(r, rec.Scope); err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+				affected = affected || (main != nil && changed[main.Class])
+			}
+			if affected {
+				recs = append(recs, rec)
+				if main != nil {
+					mains[rec.Scope] = main
+				}
+			}
+			return nil
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Older CIs keep contested identities: they were there first.
-	ids := make([]string, 0, len(recs))
-	for id := range recs {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(a, b int) bool {
-		ra, rb := recs[ids[a]], recs[ids[b]]
-		if !ra.Created.Equal(rb.Created) {
-			return ra.Created.Before(rb.Created)
+	sort.Slice(recs, func(a, b int) bool {
+		if !recs[a].Created.Equal(recs[b].Created) {
+			return recs[a].Created.Before(recs[b].Created)
 		}
-		return ra.SysID < rb.SysID
+		return recs[a].SysID < recs[b].SysID
 	})
-	var notices []string
-	owner := map[string]string{}
-	for _, id := range ids {
-		rec := recs[id]
-		var keys [][]byte
-		for _, k := range identify.KeysFor(rs, rec, recs[rec.Scope]) {
-			if other, taken := owner[string(k)]; taken {
-				notices = append(notices, fmt.Sprintf("CI %s shares an identity with the older CI %s under the new rules; it keeps its other identities", id, other))
-				continue
-			}
-			owner[string(k)] = id
-			keys = append(keys, k)
-		}
-		rec.IdentityKeys = keys
+	mine := map[string]bool{}
+	for _, rec := range recs {
+		mine[rec.SysID] = true
 	}
-	if err := deletePrefix(st, store.IdentityPrefix()); err != nil {
-		return nil, err
-	}
+	// Release the affected CIs' old keys, then hand out the new ones.
 	b := newBatch(st)
-	for _, id := range ids {
-		rec := recs[id]
+	for _, rec := range recs {
 		for _, k := range rec.IdentityKeys {
-			if err := b.set(k, []byte(id)); err != nil {
+			if err := b.del(k); err != nil {
 				return nil, err
 			}
 		}
+	}
+	if err := b.flush(); err != nil {
+		return nil, err
+	}
+	var notices []string
+	owner := map[string]string{}
+	b = newBatch(st)
+	for _, rec := range recs {
+		var keys [][]byte
+		for _, k := range identify.KeysFor(rs, rec, mains[rec.Scope]) {
+			other, taken := owner[string(k)]
+			if !taken {
+				if err := st.View(func(r store.Reader) error {
+					id, err := r.Get(k)
+					if err == nil && !mine[string(id)] {
+						other, taken = string(id), true
+					}
+					if errors.Is(err, store.ErrNotFound) {
+						return nil
+					}
+					return err
+				}); err != nil {
+					return nil, err
+				}
+			}
+			if taken {
+				notices = append(notices, fmt.Sprintf("CI %s shares an identity with the older CI %s under the new rules; it keeps its other identities", rec.SysID, other))
+				continue
+			}
+			owner[string(k)] = rec.SysID
+			keys = append(keys, k)
+			if err := b.set(k, []byte(rec.SysID)); err != nil {
+				return nil, err
+			}
+		}
+		rec.IdentityKeys = keys
 		v, err := store.EncodeRecord(rec)
 		if err != nil {
 			return nil, err
 		}
-		if err := b.set(store.CIKey(id), v); err != nil {
+		if err := b.set(store.CIKey(rec.SysID), v); err != nil {
 			return nil, err
 		}
 	}
