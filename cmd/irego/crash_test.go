@@ -37,10 +37,7 @@ func TestCrashUnderLoad(t *testing.T) {
 			t.Fatalf("IREGO_CRASH_KILLS=%q: %v", s, err)
 		}
 	}
-	bin := filepath.Join(t.TempDir(), "irego")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildIrego(t)
 	db := t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	next := 0 // chains sent so far, over all rounds
@@ -63,17 +60,8 @@ type ack struct {
 // kills the server after d. It returns the acknowledged payloads.
 func loadAndKill(t *testing.T, bin, db string, next *int, d time.Duration) []ack {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--db", db, "--addr", "127.0.0.1:0", "--log", "json")
-	cmd.Env = append(os.Environ(), "IREGO_ADMIN_PASSWORD=crash-test-password")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, base := startServeProcess(t, bin, db)
 	defer cmd.Wait()
-	base := waitListening(t, stderr)
 
 	var mu sync.Mutex
 	var acked []ack
@@ -105,6 +93,31 @@ func loadAndKill(t *testing.T, bin, db string, next *int, d time.Duration) []ack
 	cancel()
 	wg.Wait()
 	return acked
+}
+
+// buildIrego builds the command into a temporary directory.
+func buildIrego(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "irego")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startServe starts `irego serve` on store db and returns it with its base URL.
+func startServeProcess(t *testing.T, bin, db string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--db", db, "--addr", "127.0.0.1:0", "--log", "json")
+	cmd.Env = append(os.Environ(), "IREGO_ADMIN_PASSWORD=crash-test-password")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, waitListening(t, stderr)
 }
 
 var listening = regexp.MustCompile(`"addr":"(http://[^"]+)"`)

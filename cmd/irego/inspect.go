@@ -18,7 +18,8 @@ import (
 func storeCommand(name string, args []string, stderr io.Writer, arg string, extra func(*flag.FlagSet)) (*engine.Engine, *flag.FlagSet, int) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", "", "store directory")
+	db := fs.String("db", "", "store: a directory, badger:DIR or postgres://…")
+	fs.StringVar(db, "store", "", "the same as --db")
 	rulesFile := fs.String("rules", "", "rule file (default: the built-in rule pack)")
 	if extra != nil {
 		extra(fs)

@@ -21,6 +21,7 @@ import (
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/server"
+	"github.com/irego/irego/store/backend"
 )
 
 // adapters are the APIs irego serve carries, one line per adapter package:
@@ -57,7 +58,8 @@ func cmdServe(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg serveConfig
-	fs.StringVar(&cfg.db, "db", "data", "store directory (created if missing)")
+	fs.StringVar(&cfg.db, "db", "data", "store: a directory (created if missing), badger:DIR or postgres://…")
+	fs.StringVar(&cfg.db, "store", "data", "the same as --db")
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.rulesFile, "rules", "", "rule file (default: the built-in rule pack)")
 	fs.StringVar(&cfg.logFormat, "log", "text", "log format on stderr: text or json")
@@ -127,7 +129,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	if err != nil {
 		return fail(err)
 	}
-	log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", cfg.db)
+	log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", backend.Redact(cfg.db))
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
