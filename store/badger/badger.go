@@ -6,6 +6,7 @@ import (
 	"io"
 
 	bdg "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/irego/irego/store"
 )
@@ -45,7 +46,15 @@ func Open(opts Options) (*DB, error) {
 		// reload them, and ingest into a 1M-CI store 30% slower.
 		WithMemTableSize(32 << 20).
 		WithNumMemtables(3).
-		WithBlockCacheSize(64 << 20)
+		WithBlockCacheSize(64 << 20).
+		// Uncompressed tables: building a compressed L0 table held about
+		// 200 MiB of buffers per memtable flush (peak anonymous memory while
+		// loading 1M CIs 1.6 GiB → 0.9 GiB); the disk holds about twice as
+		// much instead. Two compactors on equal-sized tables keep
+		// compaction from crowding ingestion on small machines.
+		WithCompression(options.None).
+		WithNumCompactors(2)
+	bo.TableSizeMultiplier = 1
 	if opts.InMemory {
 		// There is no value log in memory: every value stays in the tree.
 		bo = bo.WithInMemory(true).WithDir("").WithValueDir("").WithValueThreshold(1 << 20)
