@@ -408,31 +408,27 @@ func recordIncomplete(txn store.Txn, m *payload.Payload, plan *identify.Plan, ke
 
 // Partials lists the partial payloads waiting to be completed, oldest first.
 func (e *Engine) Partials() ([]PartialPayload, error) {
-	var out []PartialPayload
-	err := e.st.View(func(r store.Reader) error {
-		return r.Iterate(store.PartialPrefix(), func(_, v []byte) error {
-			var pp PartialPayload
-			if err := json.Unmarshal(v, &pp); err != nil {
-				return err
-			}
-			out = append(out, pp)
-			return nil
-		})
-	})
+	out, err := readJSON[PartialPayload](e.st, store.PartialPrefix())
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Created.Before(out[b].Created) })
 	return out, err
 }
 
-// Incomplete lists the incomplete items kept for inspection, oldest first.
+// Incomplete lists the incomplete items kept for inspection, oldest first
+// (their keys are in time order).
 func (e *Engine) Incomplete() ([]IncompleteItem, error) {
-	var out []IncompleteItem
-	err := e.st.View(func(r store.Reader) error {
-		return r.Iterate(store.IncompletePrefix(), func(_, v []byte) error {
-			var it IncompleteItem
-			if err := json.Unmarshal(v, &it); err != nil {
+	return readJSON[IncompleteItem](e.st, store.IncompletePrefix())
+}
+
+// readJSON decodes every value under prefix, in key order.
+func readJSON[T any](st store.Store, prefix []byte) ([]T, error) {
+	var out []T
+	err := st.View(func(r store.Reader) error {
+		return r.Iterate(prefix, func(_, v []byte) error {
+			var x T
+			if err := json.Unmarshal(v, &x); err != nil {
 				return err
 			}
-			out = append(out, it)
+			out = append(out, x)
 			return nil
 		})
 	})

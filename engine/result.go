@@ -154,13 +154,6 @@ func buildResult(pl *identify.Plan, p *payload.Payload, committed bool) *Result 
 		sort.Slice(ir.RelatedItems, func(a, b int) bool {
 			return ir.RelatedItems[a].InputIndices[0].SubIndex < ir.RelatedItems[b].InputIndices[0].SubIndex
 		})
-		ir.ErrorCount, ir.WarningCount = len(ir.Errors), len(ir.Warnings)
-		res.HasError = res.HasError || ir.ErrorCount > 0
-		res.HasWarning = res.HasWarning || ir.WarningCount > 0
-		for _, r := range ir.RelatedItems {
-			res.HasError = res.HasError || r.ErrorCount > 0
-			res.HasWarning = res.HasWarning || r.WarningCount > 0
-		}
 		res.Items = append(res.Items, ir)
 	}
 	for _, rp := range pl.Relations {
@@ -174,11 +167,30 @@ func buildResult(pl *identify.Plan, p *payload.Payload, committed bool) *Result 
 				rr.SysID = rp.Edge.SysID
 			}
 		}
-		rr.ErrorCount = len(rr.Errors)
-		res.HasError = res.HasError || rr.ErrorCount > 0
 		res.Relations = append(res.Relations, rr)
 	}
+	res.tally()
 	return res
+}
+
+// tally sets the error and warning counts of items and relations, and
+// hasError/hasWarning from them (related items count themselves).
+func (res *Result) tally() {
+	res.HasError, res.HasWarning = false, false
+	for i := range res.Items {
+		it := &res.Items[i]
+		it.ErrorCount, it.WarningCount = len(it.Errors), len(it.Warnings)
+		res.HasError = res.HasError || it.ErrorCount > 0
+		res.HasWarning = res.HasWarning || it.WarningCount > 0
+		for _, r := range it.RelatedItems {
+			res.HasError = res.HasError || r.ErrorCount > 0
+			res.HasWarning = res.HasWarning || r.WarningCount > 0
+		}
+	}
+	for i := range res.Relations {
+		res.Relations[i].ErrorCount = len(res.Relations[i].Errors)
+		res.HasError = res.HasError || res.Relations[i].ErrorCount > 0
+	}
 }
 
 // foldPartials reports the items kept as partial payload pp as warnings
@@ -218,21 +230,7 @@ func (res *Result) foldPartials(m *merged, kept []bool, pp *PartialPayload) {
 		}
 		res.Relations = res.Relations[:m.nRel]
 	}
-	res.HasError, res.HasWarning = false, false
-	for i := range res.Items {
-		it := &res.Items[i]
-		it.ErrorCount, it.WarningCount = len(it.Errors), len(it.Warnings)
-		res.HasError = res.HasError || it.ErrorCount > 0
-		res.HasWarning = res.HasWarning || it.WarningCount > 0
-		for _, r := range it.RelatedItems {
-			res.HasError = res.HasError || r.ErrorCount > 0
-			res.HasWarning = res.HasWarning || r.WarningCount > 0
-		}
-	}
-	for i := range res.Relations {
-		res.Relations[i].ErrorCount = len(res.Relations[i].Errors)
-		res.HasError = res.HasError || res.Relations[i].ErrorCount > 0
-	}
+	res.tally()
 }
 
 func relatedResult(rp *identify.RelatedPlan, committed bool) RelatedResult {
