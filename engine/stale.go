@@ -105,57 +105,49 @@ func scans(r store.Reader, sysID, source string) (time.Time, bool, error) {
 	return last, alone, err
 }
 
-// removeStale retires or deletes one stale CI in its own transaction.
+// removeStale retires or deletes one stale CI in its own transaction,
+// retried on conflicts like every write.
 func (e *Engine) removeStale(s *StaleCI, stale map[string]bool, q StaleQuery) error {
-	for attempt := 1; ; attempt++ {
-		err := e.removeStaleOnce(s, stale, q)
-		if !errors.Is(err, store.ErrConflict) || attempt >= e.opts.MaxAttempts {
-			return err
-		}
-		backoff(attempt)
-	}
+	return e.inTxn(context.Background(), func(txn store.Txn) (bool, error) {
+		return e.removeStaleIn(txn, s, stale, q)
+	})
 }
 
-func (e *Engine) removeStaleOnce(s *StaleCI, stale map[string]bool, q StaleQuery) error {
-	txn := e.st.NewTxn()
-	defer txn.Discard()
+// removeStaleIn retires or deletes s in txn; it reports whether there is
+// anything to commit.
+func (e *Engine) removeStaleIn(txn store.Txn, s *StaleCI, stale map[string]bool, q StaleQuery) (bool, error) {
+	s.Kept = ""
 	rec, err := getRecord(txn, s.SysID)
 	if errors.Is(err, ErrNotFound) {
 		s.Kept = "already gone"
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	dependents, err := dependentsOf(txn, s.SysID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, d := range dependents {
 		if !stale[d] {
 			s.Kept = fmt.Sprintf("CI %s, which is not stale, depends on it", d)
-			return nil
+			return false, nil
 		}
+	}
+	if q.Action == StaleDelete {
+		return true, deleteCI(txn, rec)
 	}
 	now := e.opts.Now().UTC()
-	if q.Action == StaleRetire {
-		rec.Retired, rec.Updated = true, now
-		b, err := store.EncodeRecord(rec)
-		if err != nil {
-			return err
-		}
-		if err := txn.Set(store.CIKey(rec.SysID), b); err != nil {
-			return err
-		}
-		if err := putChange(txn, rec.SysID, store.Change{At: now, Source: q.Source, Op: "RETIRE", Class: rec.Class, Attributes: map[string]store.ValueChange{}}, now); err != nil {
-			return err
-		}
-		return txn.Commit()
+	rec.Retired, rec.Updated = true, now
+	b, err := store.EncodeRecord(rec)
+	if err != nil {
+		return false, err
 	}
-	if err := deleteCI(txn, rec); err != nil {
-		return err
+	if err := txn.Set(store.CIKey(rec.SysID), b); err != nil {
+		return false, err
 	}
-	return txn.Commit()
+	return true, putChange(txn, rec.SysID, store.Change{At: now, Source: q.Source, Op: "RETIRE", Class: rec.Class, Attributes: map[string]store.ValueChange{}}, now)
 }
 
 // dependentsOf lists the CIs whose identity lives under sysID.
