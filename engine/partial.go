@@ -213,7 +213,7 @@ func mergePartials(rs *rules.RuleSet, p *payload.Payload, source string, partial
 			}
 			m.mergedIDs[at[i]] = appendUnique(m.mergedIDs[at[i]], pp.ID)
 		}
-		for _, rel := range kept.Relations {
+		for _, rel := range validRelations(kept) {
 			if at[rel.Parent] != at[rel.Child] {
 				m.p.Relations = append(m.p.Relations, payload.Relation{Type: rel.Type, Parent: at[rel.Parent], Child: at[rel.Child]})
 			}
@@ -330,7 +330,8 @@ func newPartial(rs *rules.RuleSet, m *payload.Payload, plan *identify.Plan, kept
 func validRelations(p *payload.Payload) []payload.Relation {
 	out := make([]payload.Relation, 0, len(p.Relations))
 	for _, r := range p.Relations {
-		if r.Parent >= 0 && r.Parent < len(p.Items) && r.Child >= 0 && r.Child < len(p.Items) && r.Parent != r.Child {
+		if r.Invalid == "" && r.ParentSub == nil && r.ChildSub == nil &&
+			r.Parent >= 0 && r.Parent < len(p.Items) && r.Child >= 0 && r.Child < len(p.Items) && r.Parent != r.Child {
 			out = append(out, r)
 		}
 	}

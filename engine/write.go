@@ -144,7 +144,7 @@ func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source
 		t := ip.Target
 		done[t.SysID] = true
 		si := store.SourceInfo{Source: source, LastScan: now}
-		if in := p.Items[ip.Index].SourceInfo; in != nil && in.SourceNativeKey != "" {
+		if in := p.Items[ip.Index].SourceInfo; in != nil && !identify.Blank(in.SourceNativeKey) {
 			si.Name, si.NativeKey = identify.NativeSourceName(in, source), in.SourceNativeKey
 			si.Feed, si.Recency = in.SourceFeed, in.SourceRecencyTimestamp
 		}

@@ -128,7 +128,12 @@ func (pl *planner) validate() {
 	}
 	for k, rel := range pl.p.Relations {
 		rp := pl.plan.Relations[k]
-		if n := len(pl.p.Items); rel.Parent < 0 || rel.Parent >= n || rel.Child < 0 || rel.Child >= n || rel.Parent == rel.Child {
+		if rel.Invalid != "" {
+			rp.Errors = append(rp.Errors, issue(InvalidInputData, "relation %d (%s): %s", k, rel.Type, rel.Invalid))
+			continue
+		}
+		if n := len(pl.p.Items); rel.Parent < 0 || rel.Parent >= n || rel.Child < 0 || rel.Child >= n ||
+			(rel.Parent == rel.Child && rel.ParentSub == nil && rel.ChildSub == nil) {
 			rp.Errors = append(rp.Errors, issue(InvalidInputData,
 				"relation %d (%s): parent %d and child %d must be two different indexes into items (0 to %d)", k, rel.Type, rel.Parent, rel.Child, n-1))
 			continue
@@ -296,7 +301,7 @@ func (pl *planner) identifyItem(i int) error {
 	var entry *rules.Entry
 	if t := pl.byNativeKey(i, scope, parent != nil); t != nil {
 		target, scope = t, t.Scope
-	} else if id, ok := it.Values["sys_id"]; ok && id != nil {
+	} else if id := it.Values["sys_id"]; !Blank(id) {
 		t, err := pl.bySysIDValue(i, c, payload.Canonical(id), scope)
 		if err != nil {
 			return err
@@ -567,7 +572,7 @@ func missingMatching(where string, c *rules.Class, entries []*rules.Entry, value
 func presentKeys(values map[string]any) []string {
 	var out []string
 	for _, k := range sortedKeys(values) {
-		if values[k] != nil {
+		if !Blank(values[k]) {
 			out = append(out, k)
 		}
 	}
@@ -583,7 +588,7 @@ func entryKey(e *rules.Entry, values map[string]any, scope string) ([]byte, stri
 	var missing []string
 	for k, a := range e.Attributes {
 		v := values[a]
-		if v == nil {
+		if Blank(v) {
 			nulls[k] = true
 			missing = append(missing, a)
 			continue
@@ -607,6 +612,17 @@ func entryKey(e *rules.Entry, values map[string]any, scope string) ([]byte, stri
 		scope = store.NoScope
 	}
 	return store.IdentityKey(e.ID, scope, texts, nulls), ""
+}
+
+// Blank reports whether v is absent for identification: nil, or a string
+// that is empty or only whitespace. ServiceNow treats such a criterion value
+// like a missing one, so two items with an empty name never match by name.
+func Blank(v any) bool {
+	if v == nil {
+		return true
+	}
+	s, ok := v.(string)
+	return ok && strings.TrimSpace(s) == ""
 }
 
 func pick(values map[string]any, attrs []string) map[string]any {

@@ -27,7 +27,7 @@ func (pl *planner) lookupNative() error {
 	pl.native = make([]*store.Record, len(pl.p.Items))
 	for i := range pl.p.Items {
 		si, c := pl.p.Items[i].SourceInfo, pl.classes[i]
-		if si == nil || si.SourceNativeKey == "" || c == nil || c.Rule == nil {
+		if !hasNativeKey(si) || c == nil || c.Rule == nil {
 			continue
 		}
 		id, err := pl.r.Get(store.NativeKey(NativeSourceName(si, pl.opts.Source), si.SourceNativeKey))
@@ -55,7 +55,7 @@ func (pl *planner) lookupNative() error {
 // lives where the payload puts the item. It records the attempt either way.
 func (pl *planner) byNativeKey(i int, scope string, hasParent bool) *Target {
 	si := pl.p.Items[i].SourceInfo
-	if si == nil || si.SourceNativeKey == "" {
+	if !hasNativeKey(si) {
 		return nil
 	}
 	ip := pl.plan.Items[i]
@@ -77,6 +77,11 @@ func (pl *planner) byNativeKey(i int, scope string, hasParent bool) *Target {
 	return pl.existingTarget(rec, c)
 }
 
+// hasNativeKey reports whether si names a native key; a blank one is none.
+func hasNativeKey(si *payload.SourceInfo) bool {
+	return si != nil && !Blank(si.SourceNativeKey)
+}
+
 // anyScope stands for "whatever the item depends on" in partial keys; it
 // is neither a sys_id nor store.NoScope.
 const anyScope = "*"
@@ -87,7 +92,7 @@ const anyScope = "*"
 // Nil when the item has none, and so cannot be kept as partial.
 func PartialKeys(rs *rules.RuleSet, it *payload.Item, source string) [][]byte {
 	var keys [][]byte
-	if si := it.SourceInfo; si != nil && si.SourceNativeKey != "" {
+	if si := it.SourceInfo; hasNativeKey(si) {
 		keys = append(keys, store.NativeKey(NativeSourceName(si, source), si.SourceNativeKey))
 	}
 	c, ok := rs.Class(it.ClassName)

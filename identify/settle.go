@@ -33,6 +33,9 @@ func (pl *planner) settle(t *Target) error {
 			if v == nil || k == "sys_id" {
 				continue
 			}
+			if old, ok := merged[k]; ok && criteria[k] && Blank(v) && !Blank(old) {
+				continue // an empty identifying value is no value: it cannot disagree
+			}
 			if old, ok := merged[k]; ok && payload.Canonical(old) != payload.Canonical(v) {
 				if criteria[k] {
 					// Which value identifies the CI would depend on the

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -171,51 +172,53 @@ func fieldPath(path, key string) string {
 	return path + "[" + strconv.Quote(key) + "]"
 }
 
-// checkFields rejects keys of obj not in allowed, naming the first in
-// sorted order so the error is deterministic.
-func checkFields(obj map[string]any, path, what string, allowed ...string) error {
+// unknownFields records the keys of obj not in allowed as ignored, in
+// sorted order so the list is deterministic. Unknown fields never fail a
+// payload: a newer client may send fields this version does not read.
+func (d *decoder) unknownFields(obj map[string]any, path string, allowed ...string) {
 	var unknown []string
 	for k := range obj {
-		ok := false
-		for _, a := range allowed {
-			if k == a {
-				ok = true
-				break
-			}
-		}
-		if !ok {
+		if !slices.Contains(allowed, k) {
 			unknown = append(unknown, k)
 		}
 	}
-	if len(unknown) == 0 {
-		return nil
-	}
 	sort.Strings(unknown)
-	if path == "" {
-		return errAt("", "unknown top-level field %q", unknown[0])
+	for _, k := range unknown {
+		if path == "" {
+			d.ignored = append(d.ignored, k)
+		} else {
+			d.ignored = append(d.ignored, fieldPath(path, k))
+		}
 	}
-	return errAt(path, "unknown field %q (%s fields are %s)", unknown[0], what, strings.Join(allowed, ", "))
 }
 
 var (
-	topFields      = []string{"items", "relations", "referenceItems"}
-	itemFields     = []string{"className", "values", "related", "internal_id", "sys_object_source_info", "lookup", "settings", "display_values"}
+	topFields = []string{"items", "relations", "referenceItems"}
+	// The item fields ServiceNow documents; settings and the class*
+	// reclassification flags are read by the payload's settings.
+	itemFields     = []string{"className", "values", "related", "internal_id", "sys_object_source_info", "lookup", "settings", "display_values", "classUpgrade", "classDowngrade", "classSwitch"}
 	relatedFields  = []string{"className", "values", "internal_id", "sys_object_source_info"}
 	relationFields = []string{"type", "parent", "child", "parent_id", "child_id", "sys_rel_source_info"}
 	sourceFields   = []string{"source_name", "source_native_key", "source_feed", "source_recency_timestamp"}
+	referenceField = []string{"referenced", "referencedBy", "referenceField"}
 )
 
 // idRef records where an internal_id was declared.
 type idRef struct {
-	path    string
-	item    int  // top-level item index
-	related bool // declared on a related entry
+	path string
+	item int     // top-level item index
+	sub  *SubRef // set when declared on a lookup or related record
+}
+
+// decoder holds the state of one DecodeBytes call.
+type decoder struct {
+	ids     map[string]idRef
+	ignored []string
 }
 
 func build(top map[string]any) (*Payload, error) {
-	if err := checkFields(top, "", "", topFields...); err != nil {
-		return nil, err
-	}
+	d := &decoder{ids: map[string]idRef{}}
+	d.unknownFields(top, "", topFields...)
 	rawItems, ok := top["items"]
 	if !ok || rawItems == nil {
 		return nil, errAt("", "items is required")
@@ -228,9 +231,8 @@ func build(top map[string]any) (*Payload, error) {
 		return nil, errAt("items", "%d items exceeds the limit of %d", len(arr), MaxItems)
 	}
 	p := &Payload{Items: make([]Item, len(arr))}
-	ids := map[string]idRef{}
 	for i, raw := range arr {
-		if err := buildItem(&p.Items[i], raw, i, ids); err != nil {
+		if err := d.buildItem(&p.Items[i], raw, i); err != nil {
 			return nil, err
 		}
 	}
@@ -243,7 +245,7 @@ func build(top map[string]any) (*Payload, error) {
 			p.Relations = make([]Relation, len(rels))
 		}
 		for i, r := range rels {
-			if err := buildRelation(&p.Relations[i], r, i, len(p.Items), ids); err != nil {
+			if err := d.buildRelation(&p.Relations[i], r, i, len(p.Items)); err != nil {
 				return nil, err
 			}
 		}
@@ -253,22 +255,25 @@ func build(top map[string]any) (*Payload, error) {
 		if !ok {
 			return nil, errAt("referenceItems", "must be an array, got %s", kindOf(raw))
 		}
-		if len(refs) > 0 {
-			return nil, errAt("referenceItems", "not supported yet (give reference values as sys_ids in values)")
+		for i, r := range refs {
+			ref, err := d.buildReference(r, fmt.Sprintf("referenceItems[%d]", i))
+			if err != nil {
+				return nil, err
+			}
+			p.References = append(p.References, ref)
 		}
 	}
+	p.Ignored = d.ignored
 	return p, nil
 }
 
-func buildItem(it *Item, raw any, i int, ids map[string]idRef) error {
+func (d *decoder) buildItem(it *Item, raw any, i int) error {
 	path := fmt.Sprintf("items[%d]", i)
 	obj, ok := raw.(map[string]any)
 	if !ok {
 		return errAt(path, "must be an object, got %s", kindOf(raw))
 	}
-	if err := checkFields(obj, path, "item", itemFields...); err != nil {
-		return err
-	}
+	d.unknownFields(obj, path, itemFields...)
 	var err error
 	if it.ClassName, err = className(obj, path); err != nil {
 		return err
@@ -276,56 +281,56 @@ func buildItem(it *Item, raw any, i int, ids map[string]idRef) error {
 	if it.Values, err = values(obj["values"], path+".values"); err != nil {
 		return err
 	}
-	if it.InternalID, err = internalID(obj, path, idRef{path: path, item: i}, ids); err != nil {
+	if it.InternalID, err = d.internalID(obj, path, idRef{path: path, item: i}); err != nil {
 		return err
 	}
-	if it.SourceInfo, err = sourceInfo(obj["sys_object_source_info"], path+".sys_object_source_info"); err != nil {
+	if it.SourceInfo, err = d.sourceInfo(obj["sys_object_source_info"], path+".sys_object_source_info"); err != nil {
 		return err
-	}
-	if raw, ok := obj["lookup"]; ok && raw != nil {
-		a, ok := raw.([]any)
-		if !ok {
-			return errAt(path+".lookup", "must be an array, got %s", kindOf(raw))
-		}
-		if len(a) > 0 {
-			return errAt(path+".lookup", "not supported yet")
-		}
 	}
 	if raw, ok := obj["display_values"]; ok && raw != nil {
-		m, ok := raw.(map[string]any)
-		if !ok {
-			return errAt(path+".display_values", "must be an object, got %s", kindOf(raw))
+		if it.DisplayValues, err = values(raw, path+".display_values"); err != nil {
+			return err
 		}
-		if len(m) > 0 {
-			return errAt(path+".display_values", "not supported (give reference fields as sys_ids in values)")
-		}
-	}
-	// "settings" is accepted and ignored.
-	if raw, ok := obj["related"]; ok && raw != nil {
-		a, ok := raw.([]any)
-		if !ok {
-			return errAt(path+".related", "must be an array, got %s", kindOf(raw))
-		}
-		if len(a) > 0 {
-			it.Related = make([]Related, len(a))
-		}
-		for j, r := range a {
-			if err := buildRelated(&it.Related[j], r, fmt.Sprintf("%s.related[%d]", path, j), i, ids); err != nil {
-				return err
-			}
+		if len(it.DisplayValues) == 0 {
+			it.DisplayValues = nil
 		}
 	}
-	return nil
+	if it.Lookup, err = d.records(obj, path, "lookup", i); err != nil {
+		return err
+	}
+	it.Related, err = d.records(obj, path, "related", i)
+	return err
 }
 
-func buildRelated(rel *Related, raw any, path string, item int, ids map[string]idRef) error {
+// records reads items[i].lookup or items[i].related.
+func (d *decoder) records(obj map[string]any, path, field string, i int) ([]Related, error) {
+	raw, ok := obj[field]
+	if !ok || raw == nil {
+		return nil, nil
+	}
+	a, ok := raw.([]any)
+	if !ok {
+		return nil, errAt(path+"."+field, "must be an array, got %s", kindOf(raw))
+	}
+	if len(a) == 0 {
+		return nil, nil
+	}
+	out := make([]Related, len(a))
+	for j, r := range a {
+		sub := &SubRef{Lookup: field == "lookup", Index: j}
+		if err := d.buildRelated(&out[j], r, fmt.Sprintf("%s.%s[%d]", path, field, j), i, sub); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (d *decoder) buildRelated(rel *Related, raw any, path string, item int, sub *SubRef) error {
 	obj, ok := raw.(map[string]any)
 	if !ok {
 		return errAt(path, "must be an object, got %s", kindOf(raw))
 	}
-	if err := checkFields(obj, path, "related entry", relatedFields...); err != nil {
-		return err
-	}
+	d.unknownFields(obj, path, relatedFields...)
 	var err error
 	if rel.ClassName, err = className(obj, path); err != nil {
 		return err
@@ -333,10 +338,10 @@ func buildRelated(rel *Related, raw any, path string, item int, ids map[string]i
 	if rel.Values, err = values(obj["values"], path+".values"); err != nil {
 		return err
 	}
-	if rel.InternalID, err = internalID(obj, path, idRef{path: path, item: item, related: true}, ids); err != nil {
+	if rel.InternalID, err = d.internalID(obj, path, idRef{path: path, item: item, sub: sub}); err != nil {
 		return err
 	}
-	if rel.SourceInfo, err = sourceInfo(obj["sys_object_source_info"], path+".sys_object_source_info"); err != nil {
+	if rel.SourceInfo, err = d.sourceInfo(obj["sys_object_source_info"], path+".sys_object_source_info"); err != nil {
 		return err
 	}
 	return nil
@@ -384,7 +389,7 @@ func values(raw any, path string) (map[string]any, error) {
 	return out, nil
 }
 
-func internalID(obj map[string]any, path string, ref idRef, ids map[string]idRef) (string, error) {
+func (d *decoder) internalID(obj map[string]any, path string, ref idRef) (string, error) {
 	raw := obj["internal_id"]
 	if raw == nil {
 		return "", nil
@@ -393,17 +398,17 @@ func internalID(obj map[string]any, path string, ref idRef, ids map[string]idRef
 	if !ok {
 		return "", errAt(path+".internal_id", "must be a string, got %s", kindOf(raw))
 	}
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return "", nil
 	}
-	if prev, dup := ids[s]; dup {
+	if prev, dup := d.ids[s]; dup {
 		return "", errAt(path+".internal_id", "duplicate internal_id %q (also on %s)", s, prev.path)
 	}
-	ids[s] = ref
+	d.ids[s] = ref
 	return s, nil
 }
 
-func sourceInfo(raw any, path string) (*SourceInfo, error) {
+func (d *decoder) sourceInfo(raw any, path string) (*SourceInfo, error) {
 	if raw == nil {
 		return nil, nil
 	}
@@ -411,9 +416,7 @@ func sourceInfo(raw any, path string) (*SourceInfo, error) {
 	if !ok {
 		return nil, errAt(path, "must be an object, got %s", kindOf(raw))
 	}
-	if err := checkFields(obj, path, "sys_object_source_info", sourceFields...); err != nil {
-		return nil, err
-	}
+	d.unknownFields(obj, path, sourceFields...)
 	si := &SourceInfo{}
 	for _, f := range []struct {
 		name string
@@ -437,84 +440,129 @@ func sourceInfo(raw any, path string) (*SourceInfo, error) {
 	return si, nil
 }
 
-func buildRelation(rel *Relation, raw any, i, nItems int, ids map[string]idRef) error {
+func (d *decoder) buildReference(raw any, path string) (Reference, error) {
+	var ref Reference
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		return ref, errAt(path, "must be an object, got %s", kindOf(raw))
+	}
+	d.unknownFields(obj, path, referenceField...)
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"referenced", &ref.Referenced}, {"referencedBy", &ref.ReferencedBy}, {"referenceField", &ref.Field}} {
+		v, ok := obj[f.name].(string)
+		if !ok || strings.TrimSpace(v) == "" {
+			return ref, errAt(path, "%s is required (a string)", f.name)
+		}
+		*f.dst = v
+	}
+	for _, id := range []string{ref.Referenced, ref.ReferencedBy} {
+		if _, ok := d.ids[id]; !ok {
+			return ref, errAt(path, "no item has internal_id %q", id)
+		}
+	}
+	return ref, nil
+}
+
+// buildRelation reads one relation. A relation that is not an object is a
+// malformed payload; one whose ends cannot be resolved is kept with Invalid
+// set, so that the payload's other parts are still processed.
+func (d *decoder) buildRelation(rel *Relation, raw any, i, nItems int) error {
 	path := fmt.Sprintf("relations[%d]", i)
 	obj, ok := raw.(map[string]any)
 	if !ok {
 		return errAt(path, "must be an object, got %s", kindOf(raw))
 	}
-	if err := checkFields(obj, path, "relation", relationFields...); err != nil {
-		return err
+	d.unknownFields(obj, path, relationFields...)
+	rel.Parent, rel.Child = -1, -1
+	invalid := func(err error) {
+		if rel.Invalid == "" {
+			rel.Invalid = strings.TrimPrefix(err.Error(), "payload: ")
+		}
 	}
-	t := obj["type"]
-	if t == nil {
-		return errAt(path, "type is required")
+	switch t := obj["type"].(type) {
+	case string:
+		rel.Type = t
+		if strings.TrimSpace(t) == "" {
+			invalid(errAt(path, "type is required"))
+		}
+	case nil:
+		invalid(errAt(path, "type is required"))
+	default:
+		invalid(errAt(path+".type", "must be a string, got %s", kindOf(t)))
 	}
-	s, ok := t.(string)
-	if !ok {
-		return errAt(path+".type", "must be a string")
-	}
-	if s == "" {
-		return errAt(path, "type is required")
-	}
-	rel.Type = s
 	var err error
-	if rel.Parent, err = relationEnd(obj, path, "parent", nItems, ids); err != nil {
-		return err
+	if rel.Parent, rel.ParentSub, err = d.relationEnd(obj, path, "parent", nItems); err != nil {
+		invalid(err)
 	}
-	if rel.Child, err = relationEnd(obj, path, "child", nItems, ids); err != nil {
-		return err
+	if rel.Child, rel.ChildSub, err = d.relationEnd(obj, path, "child", nItems); err != nil {
+		invalid(err)
 	}
-	if rel.Parent == rel.Child {
-		return errAt(path, "parent and child are the same item (%d)", rel.Parent)
+	if rel.Invalid == "" && rel.Parent == rel.Child && sameSub(rel.ParentSub, rel.ChildSub) {
+		invalid(errAt(path, "parent and child are the same item (%d)", rel.Parent))
 	}
-	// sys_rel_source_info is accepted and ignored.
+	if rel.Invalid != "" {
+		rel.Parent, rel.Child, rel.ParentSub, rel.ChildSub = -1, -1, nil, nil
+	}
+	// sys_rel_source_info is accepted; relations are filed under the payload's source.
 	return nil
 }
 
+func sameSub(a, b *SubRef) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
 // relationEnd resolves one end of a relation, given either by index
-// (parent/child) or by internal id (parent_id/child_id).
-func relationEnd(obj map[string]any, path, end string, nItems int, ids map[string]idRef) (int, error) {
+// (parent/child: a number, or a string holding one, as connectors send) or
+// by internal id (parent_id/child_id, which may name a lookup or related
+// record).
+func (d *decoder) relationEnd(obj map[string]any, path, end string, nItems int) (int, *SubRef, error) {
 	idx, byID := obj[end], obj[end+"_id"]
 	switch {
 	case idx != nil && byID != nil:
-		return 0, errAt(path, "give either %s or %s_id, not both", end, end)
+		return -1, nil, errAt(path, "give either %s or %s_id, not both", end, end)
 	case idx == nil && byID == nil:
-		return 0, errAt(path, "%s is required (an index into items, or %s_id naming an internal_id)", end, end)
+		return -1, nil, errAt(path, "%s is required (an index into items, or %s_id naming an internal_id)", end, end)
 	case idx != nil:
-		n, ok := idx.(json.Number)
-		if !ok {
-			return 0, errAt(path+"."+end, "must be an integer index into items, got %s", kindOf(idx))
+		var n json.Number
+		switch x := idx.(type) {
+		case json.Number:
+			n = x
+		case string:
+			n = json.Number(strings.TrimSpace(x))
+		default:
+			return -1, nil, errAt(path+"."+end, "must be an integer index into items, got %s", kindOf(idx))
 		}
-		v, err := Normalize(n)
+		v, err := normNumber(string(n))
 		if err != nil {
-			return 0, errAt(path+"."+end, "%v", err)
+			return -1, nil, errAt(path+"."+end, "must be an integer index into items, got %q", string(n))
 		}
 		k, ok := v.(int64)
 		if !ok {
 			if f := v.(float64); f == math.Trunc(f) {
-				return 0, errAt(path+"."+end, "index %s out of range (%d items)", n, nItems)
+				return -1, nil, errAt(path+"."+end, "index %s out of range (%d items)", n, nItems)
 			}
-			return 0, errAt(path+"."+end, "must be an integer index into items, got %s", n)
+			return -1, nil, errAt(path+"."+end, "must be an integer index into items, got %s", n)
 		}
 		if k < 0 || k >= int64(nItems) {
-			return 0, errAt(path+"."+end, "index %d out of range (%d items)", k, nItems)
+			return -1, nil, errAt(path+"."+end, "index %d out of range (%d items)", k, nItems)
 		}
-		return int(k), nil
+		return int(k), nil, nil
 	default:
 		p := path + "." + end + "_id"
 		s, ok := byID.(string)
 		if !ok {
-			return 0, errAt(p, "must be a string, got %s", kindOf(byID))
+			return -1, nil, errAt(p, "must be a string, got %s", kindOf(byID))
 		}
-		ref, ok := ids[s]
+		ref, ok := d.ids[s]
 		if !ok {
-			return 0, errAt(p, "no item has internal_id %q", s)
+			return -1, nil, errAt(p, "no item has internal_id %q", s)
 		}
-		if ref.related {
-			return 0, errAt(p, "internal_id %q names a related entry (%s); relations to related items are not supported", s, ref.path)
-		}
-		return ref.item, nil
+		return ref.item, ref.sub, nil
 	}
 }
 
@@ -719,11 +767,14 @@ func (p *Payload) Clone() *Payload {
 		}
 	}
 	if p.Relations != nil {
-		q.Relations = append([]Relation(nil), p.Relations...)
-		if q.Relations == nil {
-			q.Relations = []Relation{}
+		q.Relations = make([]Relation, len(p.Relations))
+		for i, r := range p.Relations {
+			r.ParentSub, r.ChildSub = cloneSub(r.ParentSub), cloneSub(r.ChildSub)
+			q.Relations[i] = r
 		}
 	}
+	q.References = append([]Reference(nil), p.References...)
+	q.Ignored = append([]string(nil), p.Ignored...)
 	return q
 }
 
@@ -731,15 +782,31 @@ func (it *Item) clone() Item {
 	c := *it
 	c.Values = cloneValues(it.Values)
 	c.SourceInfo = cloneSource(it.SourceInfo)
-	if it.Related != nil {
-		c.Related = make([]Related, len(it.Related))
-		for j, r := range it.Related {
-			r.Values = cloneValues(r.Values)
-			r.SourceInfo = cloneSource(r.SourceInfo)
-			c.Related[j] = r
-		}
-	}
+	c.DisplayValues = cloneValues(it.DisplayValues)
+	c.Related = cloneRecords(it.Related)
+	c.Lookup = cloneRecords(it.Lookup)
 	return c
+}
+
+func cloneRecords(rs []Related) []Related {
+	if rs == nil {
+		return nil
+	}
+	out := make([]Related, len(rs))
+	for j, r := range rs {
+		r.Values = cloneValues(r.Values)
+		r.SourceInfo = cloneSource(r.SourceInfo)
+		out[j] = r
+	}
+	return out
+}
+
+func cloneSub(s *SubRef) *SubRef {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	return &c
 }
 
 func cloneValues(m map[string]any) map[string]any {

@@ -7,6 +7,22 @@ package payload
 type Payload struct {
 	Items     []Item     `json:"items"`
 	Relations []Relation `json:"relations,omitempty"`
+	// References are the referenceItems: reference attributes filled with
+	// the sys_id another item of the payload resolves to.
+	References []Reference `json:"referenceItems,omitempty"`
+	// Ignored lists the paths of fields the decoder does not know (e.g.
+	// "items[0].colour"); they change nothing. Never set by hand.
+	Ignored []string `json:"-"`
+}
+
+// Reference is one element of referenceItems: once identification knows
+// the sys_id of the item named Referenced, it is written into attribute
+// Field of the item named ReferencedBy (both internal_ids; either may be a
+// top-level, lookup or related item).
+type Reference struct {
+	Referenced   string `json:"referenced"`
+	ReferencedBy string `json:"referencedBy"`
+	Field        string `json:"referenceField"`
 }
 
 // Item is one element of items[].
@@ -18,9 +34,15 @@ type Item struct {
 	InternalID string `json:"internal_id,omitempty"`
 	// SourceInfo is sys_object_source_info, when given.
 	SourceInfo *SourceInfo `json:"sys_object_source_info,omitempty"`
+	// Lookup are records of lookup tables (serial numbers, network
+	// adapters) that belong to the item and may identify it.
+	Lookup []Related `json:"lookup,omitempty"`
+	// DisplayValues gives reference attributes by display value instead of
+	// sys_id; values given in Values win.
+	DisplayValues map[string]any `json:"display_values,omitempty"`
 }
 
-// Related is one element of items[i].related[].
+// Related is one element of items[i].related[] or items[i].lookup[].
 type Related struct {
 	ClassName  string         `json:"className"`
 	Values     map[string]any `json:"values"`
@@ -36,10 +58,26 @@ type SourceInfo struct {
 	SourceRecencyTimestamp string `json:"source_recency_timestamp,omitempty"`
 }
 
-// Relation links two top-level items by index (Parent, Child) into Items.
-// The internal-id form (parent_id/child_id) is resolved to indexes by Decode.
+// Relation links two items by index (Parent, Child) into Items. The
+// internal-id form (parent_id/child_id) is resolved to indexes by Decode; an
+// end that names a lookup or related record of an item also sets ParentSub
+// or ChildSub.
 type Relation struct {
 	Type   string `json:"type"`
 	Parent int    `json:"parent"`
 	Child  int    `json:"child"`
+	// ParentSub and ChildSub, when not nil, say the end is a lookup or
+	// related record of the item rather than the item itself.
+	ParentSub *SubRef `json:"parent_sub,omitempty"`
+	ChildSub  *SubRef `json:"child_sub,omitempty"`
+	// Invalid, when not empty, says why the relation cannot be used (an
+	// index out of range, an unknown internal_id); the payload's other
+	// parts are still processed.
+	Invalid string `json:"invalid,omitempty"`
+}
+
+// SubRef names items[i].lookup[Index] (Lookup) or items[i].related[Index].
+type SubRef struct {
+	Lookup bool `json:"lookup,omitempty"`
+	Index  int  `json:"index"`
 }
