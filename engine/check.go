@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/irego/irego/identify"
 	"github.com/irego/irego/store"
@@ -18,7 +20,7 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	err := e.st.View(func(r store.Reader) error {
-		owners := map[string]string{}
+		holds := map[string][]string{} // identity key → the CIs whose records list it
 		if err := r.Iterate(store.CIPrefix(), func(k, v []byte) error {
 			rec, err := store.DecodeRecord(v)
 			if err != nil {
@@ -32,12 +34,8 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 				bad("CI %s: missing from the index of class %s", rec.SysID, rec.Class)
 			}
 			for _, key := range rec.IdentityKeys {
-				if other, dup := owners[string(key)]; dup {
-					bad("CIs %s and %s share the identity key %q", other, rec.SysID, key)
-				}
-				owners[string(key)] = rec.SysID
-				id, err := r.Get(key)
-				if err != nil || string(id) != rec.SysID {
+				holds[string(key)] = append(holds[string(key)], rec.SysID)
+				if _, err := r.Get(store.IdentityMemberKey(key, rec.SysID)); err != nil {
 					bad("CI %s: identity key %q is not indexed to it", rec.SysID, key)
 				}
 			}
@@ -56,13 +54,40 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 		}); err != nil {
 			return err
 		}
-		if err := r.Iterate(store.IdentityPrefix(), func(k, v []byte) error {
-			if owners[string(k)] != string(v) {
-				bad("identity key %q points at %s, which does not own it", k, v)
+		for key, ids := range holds {
+			if len(ids) > 1 && e.uniqueIdentity([]byte(key)) {
+				bad("CIs %s share the values of a unique identifier entry (identity key %q): duplicates", strings.Join(ids, ", "), key)
+			}
+		}
+		members := map[string][]string{}
+		if err := r.Iterate(store.IdentityMembersPrefix(), func(k, _ []byte) error {
+			key, id := store.IdentityOfMemberKey(k)
+			members[string(key)] = append(members[string(key)], id)
+			if !slices.Contains(holds[string(key)], id) {
+				bad("identity key %q lists %s as a holder, which does not hold it", key, id)
 			}
 			return nil
 		}); err != nil {
 			return err
+		}
+		if err := r.Iterate(store.IdentityPrefix(), func(k, v []byte) error {
+			n, only, err := store.DecodeIdentityGuard(v)
+			ids := members[string(k)]
+			switch {
+			case err != nil:
+				bad("identity key %q: %v", k, err)
+			case n != len(ids):
+				bad("identity key %q counts %d holders, %d are listed", k, n, len(ids))
+			case n == 1 && only != ids[0]:
+				bad("identity key %q names %s as its holder, but %s is listed", k, only, ids[0])
+			}
+			delete(members, string(k))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for key := range members {
+			bad("identity key %q has holders listed but no guard", key)
 		}
 		return r.Iterate(store.EdgePrefix(), func(k, v []byte) error {
 			ed, err := store.DecodeEdge(v)
@@ -82,6 +107,12 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 		})
 	})
 	return problems, err
+}
+
+// uniqueIdentity reports whether an identity key belongs to a unique entry.
+func (e *Engine) uniqueIdentity(k []byte) bool {
+	en, ok := e.rs.Entry(store.EntryIDOfIdentity(k))
+	return ok && en.Unique && !en.IsLookup()
 }
 
 func sameKeys(a, b [][]byte) bool {

@@ -451,7 +451,7 @@ func (e *Engine) Expire() (partials, incomplete int, err error) {
 				return nil
 			}
 			partials++
-			return b.do(func(t store.Txn) error { return deletePartial(t, &pp) })
+			return b.op(func(t store.Txn) error { return deletePartial(t, &pp) })
 		}); err != nil {
 			return err
 		}

@@ -48,7 +48,8 @@ func writeEntries(w io.Writer, es []*rules.Entry) {
 		if e.When != nil {
 			when = e.When.Source
 		}
-		fmt.Fprintf(w, " entry %s %d %q %v %q\n", e.ID, e.Priority, e.Attributes, e.AllowNull, when)
+		fmt.Fprintf(w, " entry %s %d %q %v %q unique=%v lookup=%q %q exact=%v\n", e.ID, e.Priority, e.Attributes, e.AllowNull, when,
+			e.Unique, e.SearchOn, e.HybridAttributes, e.ExactCount)
 	}
 }
 
@@ -59,15 +60,34 @@ func writeEntries(w io.Writer, es []*rules.Entry) {
 func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, error) {
 	want := Fingerprints(rs)
 	var have map[string]string
+	format := ""
 	err := st.View(func(r store.Reader) error {
 		b, err := r.Get(store.RulesHashKey())
 		if err == nil && json.Unmarshal(b, &have) != nil {
 			have = nil // an older single fingerprint: treat every class as changed
 		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		f, err := r.Get(store.IdentityFormatKey())
+		format = string(f)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
 		return err
 	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil {
 		return nil, err
+	}
+	fresh := format != store.IdentityFormat
+	if fresh {
+		// An index in an older layout is rebuilt from scratch.
+		for _, p := range [][]byte{store.IdentityPrefix(), store.IdentityMembersPrefix()} {
+			if err := deletePrefix(st, p); err != nil {
+				return nil, err
+			}
+		}
+		have = nil
 	}
 	changed := map[string]bool{}
 	for class, fp := range want {
@@ -80,25 +100,35 @@ func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, error) 
 			changed[class] = true
 		}
 	}
-	if len(changed) == 0 {
-		return nil, nil
+	if len(changed) > 0 {
+		notices, err := reindex(st, rs, changed, fresh)
+		if err != nil {
+			return nil, fmt.Errorf("engine: rebuilding the identity index for changed rules: %w", err)
+		}
+		b, err := json.Marshal(want)
+		if err != nil {
+			return nil, err
+		}
+		if err := setKey(st, store.RulesHashKey(), b); err != nil {
+			return nil, err
+		}
+		if fresh {
+			return notices, setKey(st, store.IdentityFormatKey(), []byte(store.IdentityFormat))
+		}
+		return notices, nil
 	}
-	notices, err := reindex(st, rs, changed)
-	if err != nil {
-		return nil, fmt.Errorf("engine: rebuilding the identity index for changed rules: %w", err)
+	if fresh {
+		return nil, setKey(st, store.IdentityFormatKey(), []byte(store.IdentityFormat))
 	}
-	b, err := json.Marshal(want)
-	if err != nil {
-		return nil, err
-	}
-	return notices, setKey(st, store.RulesHashKey(), b)
+	return nil, nil
 }
 
 // reindex recomputes the identity keys of the CIs of the changed classes
 // (and the related records under them), streaming over the store and
-// holding only those CIs. Older CIs keep contested identities: they were
-// there first; CIs of unchanged classes keep theirs.
-func reindex(st store.Store, rs *rules.RuleSet, changed map[string]bool) ([]string, error) {
+// holding only those CIs. Where a unique entry's values are contested, the
+// older CI keeps them: it was there first; CIs of unchanged classes keep
+// theirs. fresh says the index is empty: there are no old keys to release.
+func reindex(st store.Store, rs *rules.RuleSet, changed map[string]bool, fresh bool) ([]string, error) {
 	var recs []*store.Record
 	mains := map[string]*store.Record{}
 	err := st.View(func(r store.Reader) error {
@@ -133,50 +163,31 @@ func reindex(st store.Store, rs *rules.RuleSet, changed map[string]bool) ([]stri
 		}
 		return recs[a].SysID < recs[b].SysID
 	})
-	mine := map[string]bool{}
-	for _, rec := range recs {
-		mine[rec.SysID] = true
-	}
 	// Release the affected CIs' old keys, then hand out the new ones.
 	b := newBatch(st)
-	for _, rec := range recs {
-		for _, k := range rec.IdentityKeys {
-			if err := b.del(k); err != nil {
+	if !fresh {
+		for _, rec := range recs {
+			if err := b.op(func(t store.Txn) error { return store.ChangeIdentities(t, rec.SysID, rec.IdentityKeys, nil) }); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if err := b.flush(); err != nil {
-		return nil, err
-	}
 	var notices []string
-	owner := map[string]string{}
-	b = newBatch(st)
 	for _, rec := range recs {
 		var keys [][]byte
 		for _, k := range identify.KeysFor(rs, rec, mains[rec.Scope]) {
-			other, taken := owner[string(k)]
-			if !taken {
-				if err := st.View(func(r store.Reader) error {
-					id, err := r.Get(k)
-					if err == nil && !mine[string(id)] {
-						other, taken = string(id), true
-					}
-					if errors.Is(err, store.ErrNotFound) {
-						return nil
-					}
-					return err
-				}); err != nil {
+			if e, ok := rs.Entry(store.EntryIDOfIdentity(k)); ok && e.Unique && !e.IsLookup() {
+				var holders []string
+				if err := b.op(func(t store.Txn) (err error) { holders, err = store.IdentityHolders(t, k); return err }); err != nil {
 					return nil, err
 				}
+				if len(holders) > 0 {
+					notices = append(notices, fmt.Sprintf("CI %s shares the values of a unique identifier entry with the older CI %s under the new rules; it keeps its other identities (irego duplicates scan lists such groups)", rec.SysID, holders[0]))
+					continue
+				}
 			}
-			if taken {
-				notices = append(notices, fmt.Sprintf("CI %s shares an identity with the older CI %s under the new rules; it keeps its other identities", rec.SysID, other))
-				continue
-			}
-			owner[string(k)] = rec.SysID
 			keys = append(keys, k)
-			if err := b.set(k, []byte(rec.SysID)); err != nil {
+			if err := b.op(func(t store.Txn) error { return store.HoldIdentity(t, k, rec.SysID) }); err != nil {
 				return nil, err
 			}
 		}
@@ -220,33 +231,51 @@ func deletePrefix(st store.Store, prefix []byte) error {
 	return b.flush()
 }
 
-// batch writes many keys outside any payload, committing whenever a
-// transaction grows too big. Used only while no payload is being applied.
+// batch writes many keys outside any payload, committing every batchOps
+// operations so no transaction grows too big. Used only while no payload
+// is being applied.
 type batch struct {
 	st  store.Store
 	txn store.Txn
+	ops int
 }
+
+// batchOps operations (each a few keys) fit one transaction of any backend.
+const batchOps = 500
 
 func newBatch(st store.Store) *batch { return &batch{st: st, txn: st.NewTxn()} }
 
 func (b *batch) set(k, v []byte) error {
-	return b.do(func(t store.Txn) error { return t.Set(k, v) })
+	return b.single(func(t store.Txn) error { return t.Set(k, v) })
 }
 
 func (b *batch) del(k []byte) error {
-	return b.do(func(t store.Txn) error { return t.Delete(k) })
+	return b.single(func(t store.Txn) error { return t.Delete(k) })
 }
 
-func (b *batch) do(op func(store.Txn) error) error {
-	err := op(b.txn)
+// single runs a one-write operation; when the transaction is full it
+// commits and writes again in a new one (a single write cannot be half done).
+func (b *batch) single(op func(store.Txn) error) error {
+	err := b.op(op)
 	if errors.Is(err, store.ErrTxnTooBig) {
-		if err := b.flush(); err != nil {
-			return err
-		}
-		b.txn = b.st.NewTxn()
-		err = op(b.txn)
+		b.ops = batchOps
+		err = b.op(op)
 	}
 	return err
+}
+
+// op runs one operation whole in the current transaction, which sees the
+// batch's earlier writes.
+func (b *batch) op(op func(store.Txn) error) error {
+	if b.ops >= batchOps {
+		if err := b.txn.Commit(); err != nil {
+			return err
+		}
+		b.txn.Discard()
+		b.txn, b.ops = b.st.NewTxn(), 0
+	}
+	b.ops++
+	return op(b.txn)
 }
 
 func (b *batch) flush() error {

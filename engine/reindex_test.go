@@ -10,11 +10,11 @@ import (
 	"github.com/irego/irego/rules"
 )
 
-// withAssetTag is the default pack with asset_tag as a hardware identifier.
+// withAssetTag is the default pack with asset_tag as a unique hardware identifier.
 func withAssetTag(t *testing.T) *rules.RuleSet {
 	t.Helper()
 	src := bytes.Replace(rules.DefaultSource(), []byte("        attributes: [serial_number]\n"),
-		[]byte("        attributes: [serial_number]\n      - priority: 150\n        attributes: [asset_tag]\n"), 1)
+		[]byte("        attributes: [serial_number]\n      - priority: 250\n        attributes: [asset_tag]\n        unique: true\n"), 1)
 	rs, err := rules.Load("asset-tag.yaml", src)
 	if err != nil {
 		t.Fatal(err)

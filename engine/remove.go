@@ -212,19 +212,8 @@ func (e *Engine) dropAttributes(txn store.Txn, sysID string, attrs []string, sou
 		}
 	}
 	keys := identify.KeysFor(e.rs, rec, main)
-	for _, k := range rec.IdentityKeys {
-		if !containsKey(keys, k) {
-			if err := txn.Delete(k); err != nil {
-				return err
-			}
-		}
-	}
-	for _, k := range keys {
-		if !containsKey(rec.IdentityKeys, k) {
-			if err := txn.Set(k, []byte(sysID)); err != nil {
-				return err
-			}
-		}
+	if err := store.ChangeIdentities(txn, sysID, rec.IdentityKeys, keys); err != nil {
+		return err
 	}
 	rec.IdentityKeys = keys
 	class, _ := e.rs.Class(rec.Class)

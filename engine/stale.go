@@ -215,10 +215,8 @@ func deleteCI(txn store.Txn, rec *store.Record) error {
 			return err
 		}
 	}
-	for _, k := range rec.IdentityKeys {
-		if err := txn.Delete(k); err != nil {
-			return err
-		}
+	if err := store.ChangeIdentities(txn, rec.SysID, rec.IdentityKeys, nil); err != nil {
+		return err
 	}
 	if err := dropIndex(txn, rec); err != nil {
 		return err

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"sync/atomic"
 	"time"
 
@@ -43,33 +42,18 @@ func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, s
 func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time) error {
 	rec := &store.Record{SysID: t.SysID, Class: t.Class.Name, Values: t.Values, Scope: t.Scope, Related: t.IsRelated,
 		Source: source, Created: now, Updated: now, IdentityKeys: t.IdentityKeys, Owners: t.Owners}
+	var oldKeys [][]byte
 	if old := t.Existing; old != nil {
 		rec.Source, rec.Created = old.Source, old.Created
-		for _, k := range old.IdentityKeys {
-			if containsKey(t.IdentityKeys, k) {
-				continue
-			}
-			// Another CI of this payload may have taken the key already.
-			owner, err := txn.Get(k)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			if string(owner) == t.SysID {
-				if err := txn.Delete(k); err != nil {
-					return err
-				}
-			}
-		}
+		oldKeys = old.IdentityKeys
 		if old.Class != rec.Class {
 			if err := txn.Delete(store.ClassKey(old.Class, t.SysID)); err != nil {
 				return err
 			}
 		}
 	}
-	for _, k := range t.IdentityKeys {
-		if err := txn.Set(k, []byte(t.SysID)); err != nil {
-			return err
-		}
+	if err := store.ChangeIdentities(txn, t.SysID, oldKeys, t.IdentityKeys); err != nil {
+		return err
 	}
 	if err := txn.Set(store.ClassKey(rec.Class, t.SysID), nil); err != nil {
 		return err

@@ -47,7 +47,7 @@ type planner struct {
 	parent  []int
 	// claimed maps identity keys to the target that claims them in this
 	// payload; bySysID maps sys_ids to this payload's targets.
-	claimed map[string]*Target
+	claimed map[string][]*Target
 	bySysID map[string]*Target
 	// native holds, per item, the stored CI its source native key names.
 	native []*store.Record
@@ -64,7 +64,7 @@ func Build(r store.Reader, rs *rules.RuleSet, p *payload.Payload, opts Options) 
 		opts.Now = time.Now
 	}
 	pl := &planner{r: r, rs: rs, p: p, opts: opts, plan: &Plan{},
-		claimed: map[string]*Target{}, bySysID: map[string]*Target{}}
+		claimed: map[string][]*Target{}, bySysID: map[string]*Target{}}
 	return pl.build()
 }
 
@@ -313,11 +313,28 @@ func (pl *planner) identifyItem(i int) error {
 		ip.Attempts = append(ip.Attempts, Attempt{AttemptResult: Matched, Attributes: []string{"sys_id"},
 			IdentifierName: c.Rule.Name, SearchOnTable: c.Rule.AppliesTo, Info: "located by sys_id", Candidate: t.SysID})
 	} else {
-		attempts, t, e, ran, err := pl.walkEntries(c.Rule.Entries, c.Rule, it.Values, scope)
+		where := fmt.Sprintf("item %d (%s)", i, c.Name)
+		attempts, t, e, ran, fail, err := pl.walk(search{entries: c.Rule.Entries, rule: c.Rule, values: it.Values,
+			scope: scope, lookups: it.Lookup, where: where})
 		if err != nil {
 			return err
 		}
+		if t == nil && fail == nil && parent != nil && c.Rule.FallbackToParent {
+			more, ft, fe, fran, ffail, err := pl.fallback(c, it, where)
+			if err != nil {
+				return err
+			}
+			attempts, ran, fail = append(attempts, more...), ran || fran, ffail
+			if ft != nil {
+				t, e = ft, fe
+				t.Scope = scope // the CI now lives under the payload's parent
+			}
+		}
 		ip.Attempts = attempts
+		if fail != nil {
+			ip.Errors = append(ip.Errors, *fail)
+			return nil
+		}
 		if !ran && t == nil {
 			ip.Errors = append(ip.Errors, missingMatching(fmt.Sprintf("item %d", i), c, c.Rule.Entries, it.Values))
 			return nil
@@ -335,7 +352,24 @@ func (pl *planner) identifyItem(i int) error {
 	pl.join(target, i, c, it.Values)
 	ip.Target = target
 	pl.claim(target, c.Rule.Entries, it.Values, scope)
+	pl.claimLookups(target, c.Rule, it.Lookup)
 	return nil
+}
+
+// fallback tries the rule of the nearest ancestor class with another rule,
+// for a dependent rule that allows it and found nothing.
+func (pl *planner) fallback(c *rules.Class, it *payload.Item, where string) ([]Attempt, *Target, *rules.Entry, bool, *Issue, error) {
+	for k := c.Parent; k != nil; k = k.Parent {
+		if k.Rule == nil || k.Rule == c.Rule {
+			continue
+		}
+		scope := ""
+		if !k.Rule.Independent() {
+			return nil, nil, nil, false, nil, nil // the parent rule needs a parent of its own
+		}
+		return pl.walk(search{entries: k.Rule.Entries, rule: k.Rule, values: it.Values, scope: scope, lookups: it.Lookup, where: where})
+	}
+	return nil, nil, nil, false, nil, nil
 }
 
 // bySysIDValue resolves an item that names its CI by sys_id.
@@ -366,60 +400,6 @@ func (pl *planner) bySysIDValue(i int, c *rules.Class, id, scope string) (*Targe
 	return pl.existingTarget(rec, rc), nil
 }
 
-// walkEntries tries entries in order within scope. It returns the attempts,
-// the matched target (nil when none), the entry that matched, and whether
-// any entry could be tried at all.
-func (pl *planner) walkEntries(entries []*rules.Entry, rule *rules.Rule, values map[string]any, scope string) ([]Attempt, *Target, *rules.Entry, bool, error) {
-	var attempts []Attempt
-	ran := false
-	name, table := "", ""
-	if rule != nil {
-		name, table = rule.Name, rule.AppliesTo
-	}
-	for _, e := range entries {
-		a := Attempt{Attributes: e.Attributes, HybridEntryCiAttributes: []string{}, IdentifierName: name, SearchOnTable: table}
-		key, why := entryKey(e, values, scope)
-		if key == nil {
-			a.AttemptResult, a.Info = Skipped, why
-			attempts = append(attempts, a)
-			continue
-		}
-		ran = true
-		a.Values = pick(values, e.Attributes)
-		if t := pl.claimed[string(key)]; t != nil {
-			a.AttemptResult, a.Candidate, a.Info = Matched, t.SysID, "matched an earlier item of this payload"
-			return append(attempts, a), t, e, true, nil
-		}
-		id, err := pl.r.Get(key)
-		if errors.Is(err, store.ErrNotFound) {
-			a.AttemptResult = NoMatch
-			attempts = append(attempts, a)
-			continue
-		}
-		if err != nil {
-			return nil, nil, nil, false, err
-		}
-		a.AttemptResult, a.Candidate = Matched, string(id)
-		attempts = append(attempts, a)
-		if t := pl.bySysID[string(id)]; t != nil {
-			return attempts, t, e, true, nil
-		}
-		rec, err := pl.load(string(id))
-		if err != nil {
-			return nil, nil, nil, false, err
-		}
-		if rec == nil {
-			return nil, nil, nil, false, fmt.Errorf("identify: identity index points at missing CI %s (run check)", id)
-		}
-		rc, ok := pl.rs.Class(rec.Class)
-		if !ok {
-			return nil, nil, nil, false, fmt.Errorf("identify: stored CI %s has class %s, which the rule set does not declare", id, rec.Class)
-		}
-		return attempts, pl.existingTarget(rec, rc), e, true, nil
-	}
-	return attempts, nil, nil, ran, nil
-}
-
 func (pl *planner) load(id string) (*store.Record, error) {
 	b, err := pl.r.Get(store.CIKey(id))
 	if errors.Is(err, store.ErrNotFound) {
@@ -444,6 +424,7 @@ func (pl *planner) newTarget(c *rules.Class, scope string, parent *Target, relat
 }
 
 func (pl *planner) add(t *Target) {
+	t.seq = len(pl.plan.Targets)
 	pl.bySysID[t.SysID] = t
 	pl.plan.Targets = append(pl.plan.Targets, t)
 }
@@ -474,16 +455,17 @@ func (pl *planner) join(t *Target, i int, c *rules.Class, values map[string]any)
 // later items of the payload find it.
 func (pl *planner) claim(t *Target, entries []*rules.Entry, values map[string]any, scope string) {
 	for _, e := range entries {
+		if e.IsLookup() {
+			continue
+		}
 		if key, _ := entryKey(e, values, scope); key != nil {
-			if _, taken := pl.claimed[string(key)]; !taken {
-				pl.claimed[string(key)] = t
-			}
+			pl.claimKey(key, t)
 		}
 	}
 }
 
-// identifyRelated identifies the related items of every input merged into
-// main, within main.
+// identifyRelated identifies the related and lookup items of every input
+// merged into main, within main.
 func (pl *planner) identifyRelated(main *Target) error {
 	if main.IsRelated {
 		return nil
@@ -495,26 +477,42 @@ func (pl *planner) identifyRelated(main *Target) error {
 	}
 	var rels []rel
 	for _, i := range main.group {
-		for j := range pl.p.Items[i].Related {
-			r := &pl.p.Items[i].Related[j]
-			var b strings.Builder
-			b.WriteString(r.ClassName)
-			writeValues(&b, r.Values)
-			rels = append(rels, rel{RelatedRef{i, j}, r, b.String()})
+		it := &pl.p.Items[i]
+		for _, lookup := range []bool{true, false} {
+			list := it.Related
+			if lookup {
+				list = it.Lookup
+			}
+			for j := range list {
+				r := &list[j]
+				var b strings.Builder
+				b.WriteString(r.ClassName)
+				writeValues(&b, r.Values)
+				rels = append(rels, rel{RelatedRef{i, j, lookup}, r, b.String()})
+			}
 		}
 	}
 	sort.SliceStable(rels, func(a, b int) bool { return rels[a].key < rels[b].key })
 	for _, x := range rels {
-		rp := &RelatedPlan{MainIndex: x.ref.MainIndex, SubIndex: x.ref.SubIndex}
+		rp := &RelatedPlan{MainIndex: x.ref.MainIndex, SubIndex: x.ref.SubIndex, Lookup: x.ref.Lookup}
 		ip := pl.plan.Items[x.ref.MainIndex]
 		ip.Related = append(ip.Related, rp)
-		where := fmt.Sprintf("item %d related %d", x.ref.MainIndex, x.ref.SubIndex)
+		kind := "related"
+		if x.ref.Lookup {
+			kind = "lookup"
+		}
+		where := fmt.Sprintf("item %d %s %d", x.ref.MainIndex, kind, x.ref.SubIndex)
 		c, ok := pl.rs.Class(x.r.ClassName)
 		if !ok {
 			rp.Errors = append(rp.Errors, issue(InvalidInputData, "%s: unknown class [%s]", where, x.r.ClassName))
 			continue
 		}
 		re := main.Class.Rule.RelatedFor(c)
+		if x.ref.Lookup && (re == nil || !searches(main.Class.Rule, c)) {
+			rp.Errors = append(rp.Errors, issue(IdentificationRuleForLookupMiss,
+				"%s (%s): identification rule %s for table [%s] has no lookup entry searching class [%s]", where, c.Name, main.Class.Rule.Name, main.Class.Name, c.Name))
+			continue
+		}
 		if re == nil {
 			rp.Errors = append(rp.Errors, issue(IdentificationRuleForRelatedMiss,
 				"%s (%s): identification rule %s for table [%s] has no related entry for class [%s]", where, c.Name, main.Class.Rule.Name, main.Class.Name, c.Name))
@@ -529,7 +527,8 @@ func (pl *planner) identifyRelated(main *Target) error {
 			values[k] = v
 		}
 		values[re.ReferencedField] = main.SysID
-		attempts, t, _, ran, err := pl.walkEntries(re.Entries, main.Class.Rule, values, main.SysID)
+		attempts, t, _, ran, fail, err := pl.walk(search{entries: re.Entries, rule: main.Class.Rule, values: values,
+			scope: main.SysID, related: true, where: where + " (" + c.Name + ")"})
 		if err != nil {
 			return err
 		}
@@ -537,6 +536,10 @@ func (pl *planner) identifyRelated(main *Target) error {
 			attempts[k].SearchOnTable = re.Class
 		}
 		rp.Attempts = attempts
+		if fail != nil {
+			rp.Errors = append(rp.Errors, *fail)
+			continue
+		}
 		if !ran {
 			rp.Errors = append(rp.Errors, missingMatching(where, c, re.Entries, values))
 			continue
@@ -553,6 +556,17 @@ func (pl *planner) identifyRelated(main *Target) error {
 		pl.claim(t, re.Entries, values, main.SysID)
 	}
 	return nil
+}
+
+// searches reports whether rule has a lookup entry on class c (or an
+// ancestor of c).
+func searches(rule *rules.Rule, c *rules.Class) bool {
+	for _, e := range rule.Entries {
+		if e.IsLookup() && c.IsA(e.SearchOn) {
+			return true
+		}
+	}
+	return false
 }
 
 func missingMatching(where string, c *rules.Class, entries []*rules.Entry, values map[string]any) Issue {

@@ -16,6 +16,17 @@ type Plan struct {
 	// Targets are the CIs the payload writes (or leaves unchanged), each once,
 	// in processing order (parents before their dependents).
 	Targets []*Target
+	// Duplicates are the groups of CIs that one identifier entry found
+	// together: each should be one CI (a de-duplication task).
+	Duplicates []Duplicate
+}
+
+// Duplicate is a group of CIs holding the same values of one entry.
+type Duplicate struct {
+	Entry *rules.Entry
+	// SysIDs are oldest first: the first is the one identification matched.
+	SysIDs []string
+	Values map[string]any
 }
 
 // ItemPlan is the outcome for one input item.
@@ -44,9 +55,11 @@ func (ip *ItemPlan) AllErrors() []Issue {
 	return out
 }
 
-// RelatedPlan is the outcome for one related item (items[i].related[j]).
+// RelatedPlan is the outcome for one related or lookup item
+// (items[i].related[j], or items[i].lookup[j] when Lookup is set).
 type RelatedPlan struct {
 	MainIndex, SubIndex int
+	Lookup              bool
 	Target              *Target
 	Attempts            []Attempt
 	Errors              []Issue
@@ -95,14 +108,18 @@ type Target struct {
 	IsRelated bool
 
 	ownersChanged bool // an attribute changed hands without changing value
+	seq           int  // order in which the payload made or met the target
 
 	parent   *Target // the target this one depends on or hangs under
 	group    []int   // indexes of the items (or related items) merged here
 	incoming []incomingValues
 }
 
-// RelatedRef names a related item by its main and sub index.
-type RelatedRef struct{ MainIndex, SubIndex int }
+// RelatedRef names a related item (or a lookup item) by its main and sub index.
+type RelatedRef struct {
+	MainIndex, SubIndex int
+	Lookup              bool
+}
 
 // Changed reports whether writing the target changes the store.
 func (t *Target) Changed() bool { return t.Op != OpNoChange || t.ownersChanged }

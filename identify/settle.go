@@ -22,6 +22,9 @@ func (pl *planner) settle(t *Target) error {
 	from := map[string]int{}
 	criteria := map[string]bool{}
 	for _, e := range t.entries() {
+		if e.IsLookup() {
+			continue
+		}
 		for _, a := range e.Attributes {
 			criteria[a] = true
 		}
@@ -125,11 +128,31 @@ func (t *Target) entries() []*rules.Entry {
 func identityKeys(t *Target, rs *rules.RuleSet) [][]byte {
 	var keys [][]byte
 	for _, e := range t.entries() {
+		if e.IsLookup() {
+			continue // a lookup entry's values are those of the CI's lookup records
+		}
 		if k, _ := entryKey(e, t.Values, t.Scope); k != nil {
 			keys = append(keys, k)
 		}
 	}
+	if t.IsRelated && t.parent != nil && t.parent.Class.Rule != nil {
+		// A lookup record is also indexed across all CIs, by every lookup
+		// entry of its CI's rule that searches its class.
+		for _, e := range t.parent.Class.Rule.Entries {
+			if e.IsLookup() && t.Class.IsA(e.SearchOn) {
+				if k, _ := entryKey(e, t.Values, ""); k != nil {
+					keys = append(keys, k)
+				}
+			}
+		}
+	}
 	return keys
+}
+
+// uniqueKey reports whether identity key k belongs to a unique entry.
+func (pl *planner) uniqueKey(k []byte) bool {
+	e, ok := pl.rs.Entry(store.EntryIDOfIdentity(k))
+	return ok && e.Unique && !e.IsLookup()
 }
 
 func mostSpecific(a, b *rules.Class) *rules.Class {
@@ -202,7 +225,9 @@ func (pl *planner) checkKeysOnce() error {
 			continue
 		}
 		for _, k := range t.IdentityKeys {
-			owner[string(k)] = append(owner[string(k)], t)
+			if pl.uniqueKey(k) { // other entries' values may be shared
+				owner[string(k)] = append(owner[string(k)], t)
+			}
 		}
 	}
 	keys := make([]string, 0, len(owner))
@@ -221,22 +246,22 @@ func (pl *planner) checkKeysOnce() error {
 			continue
 		}
 		t := ts[0]
-		id, err := pl.r.Get([]byte(k))
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+		ids, err := store.IdentityHolders(pl.r, []byte(k))
 		if err != nil {
 			return err
 		}
-		if string(id) == t.SysID {
-			continue
+		for _, id := range ids {
+			if id == t.SysID {
+				continue
+			}
+			if u := pl.bySysID[id]; u != nil && len(u.Errors) == 0 && !hasKey(u.IdentityKeys, []byte(k)) {
+				continue // that CI gives the key up in this same payload
+			}
+			t.Errors = appendOnce(t.Errors, issue(MultiMatch,
+				"%s (%s): identified as CI %s, but its values %s already identify CI %s, and no two CIs may share them (a unique identifier entry)",
+				t.where(), t.Class.Name, t.SysID, describeKeyValues(t, []byte(k)), id))
+			break
 		}
-		if u := pl.bySysID[string(id)]; u != nil && len(u.Errors) == 0 && !hasKey(u.IdentityKeys, []byte(k)) {
-			continue // that CI gives the key up in this same payload
-		}
-		t.Errors = appendOnce(t.Errors, issue(MultiMatch,
-			"%s (%s): identified as CI %s, but its values %s already identify CI %s; refusing to give two CIs one identity",
-			t.where(), t.Class.Name, t.SysID, describeKeyValues(t, []byte(k)), id))
 	}
 	return nil
 }

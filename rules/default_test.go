@@ -24,6 +24,12 @@ func summarize(rs *RuleSet) []string {
 			if e.When != nil {
 				s += " when " + e.When.Source
 			}
+			if e.SearchOn != "" {
+				s += " on " + e.SearchOn
+			}
+			if e.Unique {
+				s += " unique"
+			}
 			parts = append(parts, "["+s+"]")
 		}
 		return strings.Join(parts, " ")
@@ -92,6 +98,8 @@ func TestDefaultShape(t *testing.T) {
 		"cmdb_ci_azure_datacenter":            "cmdb_ci_logical_datacenter",
 		"cmdb_ci_vm_instance":                 "cmdb_ci",
 		"cmdb_sam_sw_install":                 "",
+		"cmdb_serial_number":                  "",
+		"cmdb_ci_network_adapter":             "cmdb_ci",
 		"samp_sw_usage":                       "",
 		"sn_prd_invt_product_inventory":       "",
 		"sn_prd_invt_product_characteristics": "",
@@ -101,20 +109,23 @@ func TestDefaultShape(t *testing.T) {
 	}
 
 	wantRules := []string{
-		"Hardware Rule on cmdb_ci_hardware: [100 serial_number] [200 name]" +
-			"; related cmdb_sam_sw_install via installed_on: [100 publisher,display_name,version]",
-		"Cloud Service Account Rule on cmdb_ci_cloud_service_account: [100 account_id] [200 object_id]",
-		"Logical Datacenter Rule on cmdb_ci_logical_datacenter: [100 object_id]" +
+		"Hardware Rule on cmdb_ci_hardware: [100 serial_number,serial_number_type on cmdb_serial_number] [200 serial_number unique] [300 name]" +
+			" [400 mac_address,name on cmdb_ci_network_adapter]" +
+			"; related cmdb_sam_sw_install via installed_on: [100 publisher,display_name,version unique]" +
+			"; related cmdb_serial_number via cmdb_ci: [100 serial_number,serial_number_type unique]" +
+			"; related cmdb_ci_network_adapter via cmdb_ci: [100 mac_address,name unique]",
+		"Cloud Service Account Rule on cmdb_ci_cloud_service_account: [100 account_id unique] [200 object_id unique]",
+		"Logical Datacenter Rule on cmdb_ci_logical_datacenter: [100 object_id unique]" +
 			"; depends on cmdb_ci_cloud_service_account via Hosted on::Hosts item_to_parent",
-		"Cloud Host Rule on cmdb_ci_cloud_host: [100 object_id]" +
+		"Cloud Host Rule on cmdb_ci_cloud_host: [100 object_id unique]" +
 			"; depends on cmdb_ci_logical_datacenter via Hosted on::Hosts item_to_parent",
-		"VM Instance Rule on cmdb_ci_vm_instance: [100 object_id]" +
+		"VM Instance Rule on cmdb_ci_vm_instance: [100 object_id unique]" +
 			"; depends on cmdb_ci_logical_datacenter via Hosted on::Hosts item_to_parent" +
 			"; depends on cmdb_ci_cloud_host via Runs on::Runs item_to_parent",
-		`Software Usage Rule on samp_sw_usage: [100 configuration_item,norm_product,year,month_used when reclamation_type == "total_usage"]` +
-			` [200 configuration_item,norm_product when reclamation_type == "last_used_date"]`,
-		"Product Inventory Rule on sn_prd_invt_product_inventory: [100 pid] [200 number]" +
-			"; related sn_prd_invt_product_characteristics via product: [100 name]",
+		`Software Usage Rule on samp_sw_usage: [100 configuration_item,norm_product,year,month_used when reclamation_type == "total_usage" unique]` +
+			` [200 configuration_item,norm_product when reclamation_type == "last_used_date" unique]`,
+		"Product Inventory Rule on sn_prd_invt_product_inventory: [100 pid unique] [200 number unique]" +
+			"; related sn_prd_invt_product_characteristics via product: [100 name unique]",
 	}
 	if diff := cmp.Diff(wantRules, summarize(rs)); diff != "" {
 		t.Errorf("rules (-want +got):\n%s", diff)
@@ -132,6 +143,8 @@ func TestDefaultShape(t *testing.T) {
 		"cmdb_ci_azure_datacenter":            "Logical Datacenter Rule",
 		"cmdb_ci_vm_instance":                 "VM Instance Rule",
 		"cmdb_sam_sw_install":                 "",
+		"cmdb_serial_number":                  "",
+		"cmdb_ci_network_adapter":             "",
 		"samp_sw_usage":                       "Software Usage Rule",
 		"sn_prd_invt_product_inventory":       "Product Inventory Rule",
 		"sn_prd_invt_product_characteristics": "",

@@ -19,7 +19,7 @@ func (l *loader) identification(n *yaml.Node) {
 		if name := peekName(it); name != "" {
 			s = scope{rule: name}
 		}
-		f := l.fields(it, s, "name", "applies_to", "independent", "entries", "depends_on", "related")
+		f := l.fields(it, s, "name", "applies_to", "independent", "entries", "depends_on", "related", "allow_fallback")
 		if f == nil {
 			continue
 		}
@@ -49,7 +49,7 @@ func (l *loader) identification(n *yaml.Node) {
 			}
 		}
 		if en := l.need(f, it, s, "entries"); en != nil {
-			r.Entries = l.entries(en, s.key("entries"), "", func(i int, attrs []string) string {
+			r.Entries = l.entries(en, s.key("entries"), "", false, func(i int, attrs []string) string {
 				return entryID(r.Name, strconv.Itoa(i), strings.Join(attrs, ","))
 			})
 		}
@@ -68,15 +68,61 @@ func (l *loader) identification(n *yaml.Node) {
 		if rn := f["related"]; rn != nil {
 			r.Related = l.related(rn, s.key("related"), r.Name)
 		}
+		if fn := f["allow_fallback"]; fn != nil {
+			if fb, ok := l.boolean(fn, s.key("allow_fallback")); ok {
+				if fb && dn == nil {
+					l.errorf(fn, s.key("allow_fallback"), "true, but the rule is independent: only a dependent rule falls back to its parent class's rule")
+				}
+				r.FallbackToParent = fb
+			}
+		}
+		r.Related = append(r.Related, lookupEntries(r)...)
+		if dn != nil && len(r.Entries) > 0 {
+			for _, e := range r.Entries {
+				if e.IsLookup() {
+					l.errorf(f["entries"], s.key("entries"), "lookup entry on %s in a dependent rule: lookup entries are for independent rules (NO_LOOKUP_RULES_FOR_DEPENDENT_CI)", e.SearchOn)
+					break
+				}
+			}
+		}
 		l.rs.rules = append(l.rs.rules, r)
 	}
 }
+
+// lookupEntries derives, for every lookup table r searches that no related
+// entry of r covers, the related entry that identifies such records within
+// their CI: by the first lookup entry's attributes on that table.
+func lookupEntries(r *Rule) []*RelatedEntry {
+	var out []*RelatedEntry
+	covered := map[string]bool{}
+	for _, re := range r.Related {
+		covered[re.Class] = true
+	}
+	for _, e := range r.Entries {
+		if !e.IsLookup() || covered[e.SearchOn] {
+			continue
+		}
+		covered[e.SearchOn] = true
+		out = append(out, &RelatedEntry{Class: e.SearchOn, ReferencedField: LookupReferenceField, Lookup: true,
+			Entries: []*Entry{{ID: entryID(r.Name, e.SearchOn, "lookup", strings.Join(e.Attributes, ",")),
+				Priority: 100, Attributes: e.Attributes, Unique: true}}})
+	}
+	return out
+}
+
+// LookupReferenceField is the field of a lookup record that holds its CI's
+// sys_id, as on ServiceNow's lookup tables (cmdb_serial_number.cmdb_ci).
+const LookupReferenceField = "cmdb_ci"
 
 // entries reads identifier entries and returns them in the order they are
 // tried: priority ascending, ties in declaration order. ref is the related
 // entry's referenced field ("" for a rule's own entries); id derives an
 // entry's ID from its index in the file and its attributes.
-func (l *loader) entries(n *yaml.Node, s scope, ref string, id func(int, []string) string) []*Entry {
+//
+// Entries are unique unless they say otherwise when uniqueDefault is set
+// (a related entry: one install per product and version on a computer);
+// a rule's own entries are not, as in ServiceNow, unless they say so.
+func (l *loader) entries(n *yaml.Node, s scope, ref string, uniqueDefault bool, id func(int, []string) string) []*Entry {
 	items, ok := l.seq(n, s)
 	if ok && len(items) == 0 {
 		l.errorf(n, s, "no entries; at least one is needed")
@@ -84,11 +130,12 @@ func (l *loader) entries(n *yaml.Node, s scope, ref string, id func(int, []strin
 	var out []*Entry
 	for i, it := range items {
 		es := s.index(i)
-		f := l.fields(it, es, "priority", "attributes", "allow_null", "when")
+		f := l.fields(it, es, "priority", "attributes", "allow_null", "when", "unique", "active",
+			"search_on_table", "hybrid_attributes", "exact_count_match", "filter")
 		if f == nil {
 			continue
 		}
-		e := &Entry{}
+		e := &Entry{Unique: uniqueDefault}
 		if pn := l.need(f, it, es, "priority"); pn != nil {
 			if p, ok := l.integer(pn, es.key("priority")); ok {
 				if p < 0 {
@@ -106,11 +153,58 @@ func (l *loader) entries(n *yaml.Node, s scope, ref string, id func(int, []strin
 		if wn := f["when"]; wn != nil {
 			e.When = l.condition(wn, es.key("when"))
 		}
-		e.ID = id(i, e.Attributes)
+		if un := f["unique"]; un != nil {
+			e.Unique, _ = l.boolean(un, es.key("unique"))
+		}
+		if fn := f["filter"]; fn != nil {
+			e.Filter = l.condition(fn, es.key("filter"))
+		}
+		l.lookupFields(f, e, es, ref)
+		e.ID = id(i, append(append([]string{e.SearchOn}, e.Attributes...), e.HybridAttributes...))
+		if e.SearchOn == "" {
+			e.ID = id(i, e.Attributes) // unchanged for plain entries, so stores keep their keys
+		}
+		if an := f["active"]; an != nil {
+			if active, ok := l.boolean(an, es.key("active")); ok && !active {
+				continue // an inactive entry is never tried
+			}
+		}
 		out = append(out, e)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Priority < out[j].Priority })
 	return out
+}
+
+// lookupFields reads the lookup and hybrid settings of an entry.
+func (l *loader) lookupFields(f map[string]*yaml.Node, e *Entry, es scope, ref string) {
+	sn := f["search_on_table"]
+	if sn != nil {
+		if class, ok := l.str(sn, es.key("search_on_table")); ok {
+			switch {
+			case ref != "":
+				l.errorf(sn, es.key("search_on_table"), "a related entry's entries search its own class; search_on_table is for a rule's entries")
+			case l.decls[class] == nil:
+				l.errorf(sn, es.key("search_on_table"), "unknown class %q", class)
+			default:
+				e.SearchOn = class
+			}
+		}
+	}
+	if hn := f["hybrid_attributes"]; hn != nil {
+		if sn == nil {
+			l.errorf(hn, es.key("hybrid_attributes"), "only a lookup entry (with search_on_table) has hybrid attributes")
+		} else {
+			e.HybridAttributes = l.attributes(hn, es.key("hybrid_attributes"), "")
+		}
+	}
+	if xn := f["exact_count_match"]; xn != nil {
+		if x, ok := l.boolean(xn, es.key("exact_count_match")); ok {
+			if x && sn == nil {
+				l.errorf(xn, es.key("exact_count_match"), "only a lookup entry (with search_on_table) counts lookup records")
+			}
+			e.ExactCount = x
+		}
+	}
 }
 
 func (l *loader) attributes(n *yaml.Node, s scope, ref string) []string {
@@ -205,7 +299,7 @@ func (l *loader) related(n *yaml.Node, s scope, rule string) []*RelatedEntry {
 		if en := l.need(f, it, rs, "entries"); en != nil {
 			// The related class is part of the ID so a related entry never
 			// shares an ID with one of the rule's own entries.
-			re.Entries = l.entries(en, rs.key("entries"), re.ReferencedField, func(i int, attrs []string) string {
+			re.Entries = l.entries(en, rs.key("entries"), re.ReferencedField, true, func(i int, attrs []string) string {
 				return entryID(rule, re.Class, strconv.Itoa(i), strings.Join(attrs, ","))
 			})
 		}

@@ -24,6 +24,16 @@ package rules
 //	        attributes: [serial_number]   # at least one, no duplicates
 //	        allow_null: false  # optional
 //	        when: 'reclamation_type == "total_usage"'   # optional expr condition over the item's values
+//	        unique: true       # optional: no two CIs may hold these values (default false for a rule's
+//	                           # entries, as in ServiceNow; true for a related entry's)
+//	        active: false      # optional: an inactive entry is never tried (default true)
+//	        filter: 'install_status != "7"'   # optional expr over a stored CI's values: only CIs it holds for match
+//	      - priority: 50       # a lookup entry: finds the CI a record of the item's lookup list belongs to
+//	        search_on_table: cmdb_serial_number
+//	        attributes: [serial_number, serial_number_type]   # attributes of the lookup records
+//	        hybrid_attributes: [name]   # optional: the CI's own attributes also compared (a hybrid entry)
+//	        exact_count_match: false    # optional: true matches only a CI every lookup record names
+//	    allow_fallback: true   # optional, dependent rules: when nothing matches, try the parent class's rule
 //	    depends_on:            # makes the rule dependent: hosting/containment rules
 //	      - class: cmdb_ci_cloud_service_account   # the class depended on (must be declared)
 //	        relation: "Hosted on::Hosts"           # must be a declared relation type
@@ -34,6 +44,9 @@ package rules
 //	        entries:
 //	          - priority: 100
 //	            attributes: [publisher, display_name, version]
+//	duplicates:                # what an entry that finds several CIs does
+//	  threshold: 5             # up to this many: the oldest is matched and a de-duplication task names them all;
+//	                           # more: MULTIPLE_DUPLICATE_RECORDS (default 5, as ServiceNow)
 //	reconciliation:            # which source's value an attribute keeps when several sources report a CI
 //	  - applies_to: cmdb_ci_hardware
 //	    attributes: all        # "all", or a list: an attribute-specific rule beats an all-attributes one,
@@ -167,7 +180,7 @@ func (l *loader) yamlError(err error) {
 // load reads the sections in dependency order, whatever their order in the
 // file: rules refer to classes and relation types.
 func (l *loader) load(root *yaml.Node) {
-	f := l.fields(root, scope{}, "relation_types", "classes", "identification", "reconciliation", "data_sources", "metrics")
+	f := l.fields(root, scope{}, "relation_types", "classes", "identification", "reconciliation", "data_sources", "metrics", "duplicates")
 	if f == nil {
 		return
 	}
@@ -189,5 +202,43 @@ func (l *loader) load(root *yaml.Node) {
 	if n := f["metrics"]; n != nil {
 		l.metrics(n)
 	}
+	l.rs.duplicates = Duplicates{Threshold: DefaultDuplicateThreshold}
+	if n := f["duplicates"]; n != nil {
+		l.duplicates(n)
+	}
 	l.inherit()
+	l.indexEntries()
+}
+
+// duplicates reads the duplicates section: {threshold: N}.
+func (l *loader) duplicates(n *yaml.Node) {
+	s := scope{field: "duplicates"}
+	f := l.fields(n, s, "threshold")
+	if f == nil {
+		return
+	}
+	if tn := f["threshold"]; tn != nil {
+		if t, ok := l.integer(tn, s.key("threshold")); ok {
+			if t < 1 {
+				l.errorf(tn, s.key("threshold"), "threshold %d: at least 1 (a single CI always matches)", t)
+			} else {
+				l.rs.duplicates.Threshold = t
+			}
+		}
+	}
+}
+
+// indexEntries lets identity keys be traced back to their entry.
+func (l *loader) indexEntries() {
+	l.rs.entries = map[string]*Entry{}
+	for _, r := range l.rs.rules {
+		for _, e := range r.Entries {
+			l.rs.entries[e.ID] = e
+		}
+		for _, re := range r.Related {
+			for _, e := range re.Entries {
+				l.rs.entries[e.ID] = e
+			}
+		}
+	}
 }

@@ -230,7 +230,7 @@ func TestInheritance(t *testing.T) {
 
 	// Priority ascending, ties in file order.
 	wantOrder := "Base Rule on base: [100 serial_number] [100 asset_tag] [200 name]" +
-		"; related install via installed_on: [100 display_name]"
+		"; related install via installed_on: [100 display_name unique]"
 	if got := summarize(rs)[0]; got != wantOrder {
 		t.Errorf("Base Rule:\n got %s\nwant %s", got, wantOrder)
 	}

@@ -19,6 +19,31 @@ type RuleSet struct {
 	relationOrder []string
 	rules         []*Rule
 	metrics       *MetricRules // the metrics section (metrics.go); nil when absent
+	entries       map[string]*Entry
+	duplicates    Duplicates
+}
+
+// Duplicates steers what identification does when an entry finds several
+// CIs (the duplicates section of a rule file).
+type Duplicates struct {
+	// Threshold is the most CIs one entry may find and still match: the
+	// oldest is updated and a de-duplication task names them all. Above
+	// it the item fails with MULTIPLE_DUPLICATE_RECORDS. ServiceNow's
+	// default (glide.identification_engine.skip_duplicates.threshold) is 5.
+	Threshold int
+}
+
+// DefaultDuplicateThreshold is ServiceNow's default threshold.
+const DefaultDuplicateThreshold = 5
+
+// Duplicates returns the rule set's duplicate handling.
+func (rs *RuleSet) Duplicates() Duplicates { return rs.duplicates }
+
+// Entry returns the identifier entry (of a rule or a related entry) with
+// the given ID.
+func (rs *RuleSet) Entry(id string) (*Entry, bool) {
+	e, ok := rs.entries[id]
+	return e, ok
 }
 
 // Class is one class of the hierarchy.
@@ -86,8 +111,14 @@ type Rule struct {
 	// DependsOn holds the hosting/containment rules of a dependent rule;
 	// empty for an independent rule.
 	DependsOn []Dependency
-	// Related holds the related entries, in declaration order.
+	// Related holds the related entries, in declaration order, followed by
+	// one for every lookup table the rule searches that none declares (its
+	// records are identified within the CI by the lookup entry's attributes).
 	Related []*RelatedEntry
+	// FallbackToParent lets a dependent rule that finds no CI try the rule
+	// of the class's nearest ancestor with another rule ("Allow fallback to
+	// parent's rules").
+	FallbackToParent bool
 	// Line is where the rule starts in its file (default.yaml for Default).
 	Line int
 }
@@ -121,7 +152,28 @@ type Entry struct {
 	AllowNull bool
 	// When, if not nil, must hold for the item's values for the entry to apply.
 	When *Condition
+	// Unique entries may never have two CIs holding the same values: a
+	// second CI is refused them, and a CI found by a later entry that holds
+	// other values for a unique entry the item also fills is not the item's
+	// CI. Other entries' values (a name) may be shared by several CIs.
+	Unique bool
+	// SearchOn, when set, makes a lookup entry: Attributes are those of
+	// records of this class (e.g. cmdb_serial_number) that the item carries
+	// in its lookup list, and the CI found is the one such a record belongs to.
+	SearchOn string
+	// HybridAttributes are the CI's own attributes a lookup entry also
+	// compares (a hybrid entry).
+	HybridAttributes []string
+	// ExactCount makes a lookup entry match only a CI that every lookup
+	// record of the item names ("Enforce exact count match").
+	ExactCount bool
+	// Filter, if not nil, must hold for a stored CI's values for this entry
+	// to find it (ServiceNow's optional condition on an entry).
+	Filter *Condition
 }
+
+// IsLookup reports whether e searches a lookup table.
+func (e *Entry) IsLookup() bool { return e.SearchOn != "" }
 
 // Dependency is a hosting or containment rule of a dependent class.
 type Dependency struct {
@@ -146,6 +198,8 @@ type RelatedEntry struct {
 	Class           string
 	ReferencedField string
 	Entries         []*Entry
+	// Lookup marks an entry derived from a lookup entry of the rule.
+	Lookup bool
 }
 
 // Condition is a compiled expr boolean expression over an item's values

@@ -12,9 +12,11 @@ import (
 //
 //	meta/schema                                   → schema version (decimal)
 //	meta/rules                                    → fingerprint of the rule set the identity index was built with
+//	meta/identity                                 → the identity index layout ("2": guards and members)
 //	v1/ci/<sys_id>                                → Record (JSON)
 //	v1/cls/<class>\x00<sys_id>                    → "" (class membership, for listing a class)
-//	v1/id/<entry_id>/<scope>/<values>             → sys_id owning that identity
+//	v1/id/<entry_id>/<scope>/<values>             → identity guard: how many CIs hold those values, and the sys_id when one does (identity.go)
+//	v1/idm/<entry_id>/<scope>/<values><sys_id>    → "" (one CI holding those values)
 //	v1/out/<parent sys_id>/<type>\x00<child>      → Edge (JSON)
 //	v1/in/<child sys_id>/<type>\x00<parent>       → Edge (JSON), the same edge read the other way
 //	v1/sub/<main sys_id>/<sys_id>                 → "" (related records hanging under a CI)
@@ -52,9 +54,11 @@ const SchemaVersion = 1
 var (
 	keySchema    = []byte("meta/schema")
 	keyRulesHash = []byte("meta/rules")
+	keyIDFormat  = []byte("meta/identity")
 	prefixCI     = []byte("v1/ci/")
 	prefixClass  = []byte("v1/cls/")
 	prefixID     = []byte("v1/id/")
+	prefixIDM    = []byte("v1/idm/")
 	prefixOut    = []byte("v1/out/")
 	prefixIn     = []byte("v1/in/")
 	prefixSub    = []byte("v1/sub/")
@@ -72,6 +76,14 @@ const NoScope = "-"
 
 func SchemaKey() []byte    { return keySchema }
 func RulesHashKey() []byte { return keyRulesHash }
+
+// IdentityFormatKey records the layout of the identity index (the current
+// one is IdentityFormat); a store without it has the older layout, one key
+// per identity naming its only CI, and is reindexed when opened.
+func IdentityFormatKey() []byte { return keyIDFormat }
+
+// IdentityFormat is the identity index layout this version writes.
+const IdentityFormat = "2"
 
 func CIKey(sysID string) []byte { return cat(prefixCI, sysID) }
 func CIPrefix() []byte          { return prefixCI }
@@ -102,6 +114,41 @@ func IdentityKey(entryID, scope string, values []string, isNull []bool) []byte {
 }
 
 func IdentityPrefix() []byte { return prefixID }
+
+// IdentityMemberKey is the key recording that sysID holds the identity
+// whose guard key is identity (built by IdentityKey). Identity values are
+// length-prefixed, so no identity key is a prefix of another and the
+// members of one identity are exactly the keys under IdentityMemberPrefix.
+func IdentityMemberKey(identity []byte, sysID string) []byte {
+	return append(IdentityMemberPrefix(identity), sysID...)
+}
+
+// IdentityMemberPrefix is the prefix of every member key of identity.
+func IdentityMemberPrefix(identity []byte) []byte {
+	return cat(prefixIDM, string(identity[len(prefixID):]))
+}
+
+// IdentityMembersPrefix is the prefix of every identity member key.
+func IdentityMembersPrefix() []byte { return prefixIDM }
+
+// IdentityOfMemberKey splits a member key into its identity key and sys_id.
+func IdentityOfMemberKey(k []byte) (identity []byte, sysID string) {
+	cut := len(k) - SysIDLen
+	return cat(prefixID, string(k[len(prefixIDM):cut])), string(k[cut:])
+}
+
+// EntryIDOfIdentity returns the identifier entry ID an identity key
+// (built by IdentityKey) belongs to.
+func EntryIDOfIdentity(k []byte) string {
+	rest := k[len(prefixID):]
+	if i := bytes.IndexByte(rest, '/'); i >= 0 {
+		return string(rest[:i])
+	}
+	return ""
+}
+
+// SysIDLen is the length of a sys_id: 32 lowercase hex characters.
+const SysIDLen = 32
 
 func OutKey(parent, relType, child string) []byte {
 	return cat(prefixOut, parent, "/", relType, "\x00", child)
