@@ -129,7 +129,7 @@ func TestDecodeLookupDisplayValuesAndReferences(t *testing.T) {
 func TestDecodeReferenceErrors(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"items":[{"className":"a","internal_id":"a"}],"referenceItems":[{"referenced":"a","referencedBy":"zz","referenceField":"f"}]}`: `payload: referenceItems[0]: no item has internal_id "zz"`,
-		`{"items":[{"className":"a","internal_id":"a"}],"referenceItems":[{"referenced":"a","referencedBy":"a"}]}`:                      "payload: referenceItems[0]: referenceField is required (a string)",
+		`{"items":[{"className":"a","internal_id":"a"}],"referenceItems":[{"referenced":"a","referencedBy":"a"}]}`:                       "payload: referenceItems[0]: referenceField is required (a string)",
 		`{"items":[],"referenceItems":[7]}`: "payload: referenceItems[0]: must be an object, got a number",
 	} {
 		if _, err := payload.DecodeBytes([]byte(in)); err == nil || err.Error() != want {
