@@ -58,10 +58,12 @@ type ItemResult struct {
 	Explanation string `json:"explanation,omitempty"`
 }
 
-// RelatedIndex locates a related item: items[MainIndex].related[SubIndex].
+// RelatedIndex locates a related item, items[MainIndex].related[SubIndex],
+// or with Lookup a lookup item, items[MainIndex].lookup[SubIndex].
 type RelatedIndex struct {
-	MainIndex int `json:"mainIndex"`
-	SubIndex  int `json:"subIndex"`
+	MainIndex int  `json:"mainIndex"`
+	SubIndex  int  `json:"subIndex"`
+	Lookup    bool `json:"lookup,omitempty"`
 }
 
 // RelatedResult is the outcome of one related item.
@@ -151,8 +153,12 @@ func buildResult(pl *identify.Plan, p *payload.Payload, committed bool) *Result 
 		for _, rp := range ip.Related {
 			ir.RelatedItems = append(ir.RelatedItems, relatedResult(rp, committed))
 		}
-		sort.Slice(ir.RelatedItems, func(a, b int) bool {
-			return ir.RelatedItems[a].InputIndices[0].SubIndex < ir.RelatedItems[b].InputIndices[0].SubIndex
+		sort.Slice(ir.RelatedItems, func(a, b int) bool { // lookup items first, as the payload lists them
+			x, y := ir.RelatedItems[a].InputIndices[0], ir.RelatedItems[b].InputIndices[0]
+			if x.Lookup != y.Lookup {
+				return x.Lookup
+			}
+			return x.SubIndex < y.SubIndex
 		})
 		res.Items = append(res.Items, ir)
 	}
@@ -234,7 +240,7 @@ func (res *Result) foldPartials(m *merged, kept []bool, pp *PartialPayload) {
 }
 
 func relatedResult(rp *identify.RelatedPlan, committed bool) RelatedResult {
-	self := RelatedIndex{rp.MainIndex, rp.SubIndex}
+	self := RelatedIndex{rp.MainIndex, rp.SubIndex, rp.Lookup}
 	rr := RelatedResult{Operation: identify.OpNoChange, SysID: Unknown, IdentificationAttempts: nonNil(rp.Attempts),
 		Errors: nonNil(rp.Errors), Warnings: []Issue{}, InputIndices: []RelatedIndex{self}, DuplicateIndices: []RelatedIndex{},
 		MergedPayloadIDs: []string{}, Markers: []string{}}
@@ -244,7 +250,7 @@ func relatedResult(rp *identify.RelatedPlan, committed bool) RelatedResult {
 		rr.Warnings = append(rr.Warnings, t.Warnings...)
 		rr.InputIndices = nil
 		for _, ref := range t.Related {
-			ri := RelatedIndex{ref.MainIndex, ref.SubIndex}
+			ri := RelatedIndex{ref.MainIndex, ref.SubIndex, ref.Lookup}
 			rr.InputIndices = append(rr.InputIndices, ri)
 			if ri != self {
 				rr.DuplicateIndices = append(rr.DuplicateIndices, ri)
