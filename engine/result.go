@@ -242,7 +242,7 @@ func (res *Result) foldPartials(m *merged, kept []bool, pp *PartialPayload) {
 func relatedResult(rp *identify.RelatedPlan, committed bool) RelatedResult {
 	self := RelatedIndex{rp.MainIndex, rp.SubIndex, rp.Lookup}
 	rr := RelatedResult{Operation: identify.OpNoChange, SysID: Unknown, IdentificationAttempts: nonNil(rp.Attempts),
-		Errors: nonNil(rp.Errors), Warnings: []Issue{}, InputIndices: []RelatedIndex{self}, DuplicateIndices: []RelatedIndex{},
+		Errors: nonNil(rp.Errors), Warnings: nonNil(rp.Warnings), InputIndices: []RelatedIndex{self}, DuplicateIndices: []RelatedIndex{},
 		MergedPayloadIDs: []string{}, Markers: []string{}}
 	if t := rp.Target; t != nil {
 		rr.ClassName = t.Class.Name

@@ -45,6 +45,8 @@ type Issue struct {
 	Message string `json:"message"`
 }
 
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
 func issue(code, format string, args ...any) Issue {
 	return Issue{Code: code, Message: fmt.Sprintf(format, args...)}
 }

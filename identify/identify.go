@@ -51,6 +51,10 @@ type planner struct {
 	bySysID map[string]*Target
 	// native holds, per item, the stored CI its source native key names.
 	native []*store.Record
+	// refs are the referenceItems by the item they fill; refDeps, per
+	// item, the top-level items its references name (identified first).
+	refs    map[int][]reference
+	refDeps [][]int
 }
 
 // Build identifies every item of p against the store view r and returns the
@@ -76,13 +80,14 @@ func (pl *planner) build() (*Plan, error) {
 	for i := range pl.p.Relations {
 		pl.plan.Relations = append(pl.plan.Relations, &RelationPlan{Index: i, Type: pl.p.Relations[i].Type})
 	}
+	pl.prepare()
 	pl.validate()
 	if err := pl.lookupNative(); err != nil {
 		return nil, err
 	}
 	pl.resolveDependencies()
 	ok := pl.identifiable()
-	for _, i := range canonicalOrder(pl.p.Items, pl.parent, ok) {
+	for _, i := range canonicalOrder(pl.p.Items, pl.parent, pl.refDeps, ok) {
 		if err := pl.identifyItem(i); err != nil {
 			return nil, err
 		}
@@ -188,7 +193,7 @@ func (pl *planner) resolveDependencies() {
 		}
 		found := map[int]string{}
 		for k, rel := range pl.p.Relations {
-			if len(pl.plan.Relations[k].Errors) > 0 {
+			if len(pl.plan.Relations[k].Errors) > 0 || rel.ParentSub != nil || rel.ChildSub != nil {
 				continue
 			}
 			for _, d := range c.Rule.DependsOn {
@@ -209,8 +214,8 @@ func (pl *planner) resolveDependencies() {
 		ip := pl.plan.Items[i]
 		switch len(found) {
 		case 0:
-			if pl.native[i] != nil {
-				continue // known by its source key: the parent chain is already stored
+			if pl.native[i] != nil || !Blank(pl.p.Items[i].Values["sys_id"]) {
+				continue // known by its source key or sys_id: the parent chain is already stored
 			}
 			var want []string
 			for _, d := range c.Rule.DependsOn {
@@ -297,12 +302,13 @@ func (pl *planner) identifyItem(i int) error {
 		}
 		scope = parent.SysID
 	}
+	ip.Warnings = append(ip.Warnings, pl.fillReferences(i, nil, it.Values)...)
 	var target *Target
 	var entry *rules.Entry
 	if t := pl.byNativeKey(i, scope, parent != nil); t != nil {
 		target, scope = t, t.Scope
 	} else if id := it.Values["sys_id"]; !Blank(id) {
-		t, err := pl.bySysIDValue(i, c, payload.Canonical(id), scope)
+		t, err := pl.bySysIDValue(i, c, payload.Canonical(id), scope, parent != nil)
 		if err != nil {
 			return err
 		}
@@ -373,7 +379,9 @@ func (pl *planner) fallback(c *rules.Class, it *payload.Item, where string) ([]A
 }
 
 // bySysIDValue resolves an item that names its CI by sys_id.
-func (pl *planner) bySysIDValue(i int, c *rules.Class, id, scope string) (*Target, error) {
+// Without a parent in the payload, a dependent CI named by sys_id stays
+// under the CI it depends on.
+func (pl *planner) bySysIDValue(i int, c *rules.Class, id, scope string, hasParent bool) (*Target, error) {
 	ip := pl.plan.Items[i]
 	if t := pl.bySysID[id]; t != nil {
 		return t, nil
@@ -392,7 +400,7 @@ func (pl *planner) bySysIDValue(i int, c *rules.Class, id, scope string) (*Targe
 			"item %d (%s): sys_id %s is a %s, which %s does not identify", i, c.Name, id, rec.Class, c.Rule.Name))
 		return nil, nil
 	}
-	if rec.Scope != scope && !(rec.Scope == "" && scope == "") {
+	if hasParent && rec.Scope != scope {
 		ip.Errors = append(ip.Errors, issue(InvalidInputData,
 			"item %d (%s): sys_id %s lives under CI %s, not under the parent given in the payload (%s)", i, c.Name, id, rec.Scope, scope))
 		return nil, nil
@@ -527,6 +535,7 @@ func (pl *planner) identifyRelated(main *Target) error {
 			values[k] = v
 		}
 		values[re.ReferencedField] = main.SysID
+		rp.Warnings = pl.fillReferences(x.ref.MainIndex, &payload.SubRef{Lookup: x.ref.Lookup, Index: x.ref.SubIndex}, values)
 		attempts, t, _, ran, fail, err := pl.walk(search{entries: re.Entries, rule: main.Class.Rule, values: values,
 			scope: main.SysID, related: true, where: where + " (" + c.Name + ")"})
 		if err != nil {

@@ -11,7 +11,9 @@ import (
 // comes after the item it depends on, and items at the same depth are sorted
 // by their content rather than their position. Processing in this order
 // makes the outcome independent of how the payload lists its items.
-func canonicalOrder(items []payload.Item, parent []int, ok []bool) []int {
+// after[i] lists items that must come before item i besides its parent
+// (the items its references name); a cycle among them is ignored.
+func canonicalOrder(items []payload.Item, parent []int, after [][]int, ok []bool) []int {
 	n := len(items)
 	depth := make([]int, n)
 	key := make([]string, n)
@@ -29,6 +31,16 @@ func canonicalOrder(items []payload.Item, parent []int, ok []bool) []int {
 			k = pk + "\x01" + k
 		}
 		key[i] = k
+		if after != nil {
+			for _, a := range after[i] {
+				if a >= 0 && a < n && key[a] == "" && a != i {
+					walk(a)
+				}
+				if key[a] != "" && depth[a]+1 > depth[i] && !reaches(parent, after, a, i) {
+					depth[i] = depth[a] + 1
+				}
+			}
+		}
 		return k
 	}
 	var order []int
@@ -51,6 +63,34 @@ func canonicalOrder(items []payload.Item, parent []int, ok []bool) []int {
 	return order
 }
 
+// reaches reports whether item from depends, through parents and
+// references, on item to (a cycle if to also depends on from).
+func reaches(parent []int, after [][]int, from, to int) bool {
+	seen := map[int]bool{}
+	var visit func(i int) bool
+	visit = func(i int) bool {
+		if i == to {
+			return true
+		}
+		if i < 0 || seen[i] {
+			return false
+		}
+		seen[i] = true
+		if visit(parent[i]) {
+			return true
+		}
+		if after != nil {
+			for _, a := range after[i] {
+				if visit(a) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return visit(from)
+}
+
 // itemKey is a canonical text of an item's class, values and related items.
 func itemKey(it *payload.Item) string {
 	var b strings.Builder
@@ -62,6 +102,13 @@ func itemKey(it *payload.Item) string {
 		rb.WriteString(it.Related[j].ClassName)
 		writeValues(&rb, it.Related[j].Values)
 		rel[j] = rb.String()
+	}
+	for j := range it.Lookup {
+		var lb strings.Builder
+		lb.WriteString("lookup\x00")
+		lb.WriteString(it.Lookup[j].ClassName)
+		writeValues(&lb, it.Lookup[j].Values)
+		rel = append(rel, lb.String())
 	}
 	sort.Strings(rel)
 	for _, r := range rel {

@@ -63,6 +63,7 @@ type RelatedPlan struct {
 	Target              *Target
 	Attempts            []Attempt
 	Errors              []Issue
+	Warnings            []Issue
 }
 
 // Failed reports whether the related item or its target carries an error.

@@ -308,7 +308,7 @@ func (pl *planner) planRelations() error {
 		if len(rp.Errors) > 0 {
 			continue
 		}
-		rp.Parent, rp.Child = pl.plan.Items[rel.Parent].Target, pl.plan.Items[rel.Child].Target
+		rp.Parent, rp.Child = pl.endTarget(rel.Parent, rel.ParentSub), pl.endTarget(rel.Child, rel.ChildSub)
 		if rp.Parent == nil || rp.Child == nil {
 			continue // reported by cascade
 		}
@@ -339,6 +339,44 @@ func (pl *planner) planRelations() error {
 	return nil
 }
 
+// endTarget is the target of a relation end: an item, or one of its
+// lookup or related records.
+func (pl *planner) endTarget(item int, sub *payload.SubRef) *Target {
+	if sub == nil {
+		return pl.plan.Items[item].Target
+	}
+	for _, rp := range pl.plan.Items[item].Related {
+		if rp.SubIndex == sub.Index && rp.Lookup == sub.Lookup {
+			return rp.Target
+		}
+	}
+	return nil
+}
+
+func (pl *planner) endFailed(p place) bool {
+	ip := pl.plan.Items[p.item]
+	if p.sub == nil || ip.Failed() {
+		return ip.Failed()
+	}
+	for _, rp := range ip.Related {
+		if rp.SubIndex == p.sub.Index && rp.Lookup == p.sub.Lookup {
+			return rp.Failed()
+		}
+	}
+	return true // the record was never identified
+}
+
+// describeEnd names a relation end in messages ("item 2", "item 0 lookup 1").
+func describeEnd(p place) string {
+	switch {
+	case p.sub == nil:
+		return sprintf("item %d", p.item)
+	case p.sub.Lookup:
+		return sprintf("item %d lookup %d", p.item, p.sub.Index)
+	}
+	return sprintf("item %d related %d", p.item, p.sub.Index)
+}
+
 // cascade spreads failures: a CI that depends on (or hangs under) a failed
 // one is abandoned, and so is a relation with a failed end. Without partial
 // commits, any failure fails everything.
@@ -356,10 +394,10 @@ func (pl *planner) cascade() {
 		if len(rp.Errors) > 0 {
 			continue
 		}
-		for _, end := range []int{rel.Parent, rel.Child} {
-			if pl.plan.Items[end].Failed() {
+		for _, end := range []place{{rel.Parent, rel.ParentSub}, {rel.Child, rel.ChildSub}} {
+			if pl.endFailed(end) {
 				rp.Errors = append(rp.Errors, issue(Abandoned,
-					"relation %d (%s): abandoned, since item %d has errors", k, rel.Type, end))
+					"relation %d (%s): abandoned, since %s has errors", k, rel.Type, describeEnd(end)))
 				break
 			}
 		}

@@ -499,7 +499,7 @@ func (d *decoder) buildRelation(rel *Relation, raw any, i, nItems int) error {
 	if rel.Child, rel.ChildSub, err = d.relationEnd(obj, path, "child", nItems); err != nil {
 		invalid(err)
 	}
-	if rel.Invalid == "" && rel.Parent == rel.Child && sameSub(rel.ParentSub, rel.ChildSub) {
+	if rel.Invalid == "" && rel.Parent == rel.Child && SameSub(rel.ParentSub, rel.ChildSub) {
 		invalid(errAt(path, "parent and child are the same item (%d)", rel.Parent))
 	}
 	if rel.Invalid != "" {
@@ -509,7 +509,8 @@ func (d *decoder) buildRelation(rel *Relation, raw any, i, nItems int) error {
 	return nil
 }
 
-func sameSub(a, b *SubRef) bool {
+// SameSub reports whether a and b name the same record (nil: the item itself).
+func SameSub(a, b *SubRef) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
