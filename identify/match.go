@@ -266,6 +266,11 @@ func (pl *planner) admissible(e *rules.Entry, s search, cands []candidate) []can
 		if x.rec != nil && !x.rec.Created.Equal(y.rec.Created) {
 			return x.rec.Created.Before(y.rec.Created)
 		}
+		if x.rec != nil { // created together: by content, so the choice never depends on random sys_ids
+			if kx, ky := contentKey(x.rec), contentKey(y.rec); kx != ky {
+				return kx < ky
+			}
+		}
 		if x.rec == nil && x.t != nil && y.t != nil && x.t.seq != y.t.seq {
 			return x.t.seq < y.t.seq
 		}
@@ -326,6 +331,14 @@ func (pl *planner) bind(c candidate) *Target {
 	}
 	rc, _ := pl.rs.Class(c.rec.Class)
 	return pl.existingTarget(c.rec, rc)
+}
+
+// contentKey is a canonical text of a stored record's class and values.
+func contentKey(rec *store.Record) string {
+	var b strings.Builder
+	b.WriteString(rec.Class)
+	writeValues(&b, rec.Values)
+	return b.String()
 }
 
 func candidateIDs(cands []candidate) []string {

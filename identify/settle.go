@@ -36,6 +36,9 @@ func (pl *planner) settle(t *Target) error {
 			if v == nil || k == "sys_id" {
 				continue
 			}
+			if Blank(v) && t.Existing != nil && !Blank(t.Existing.Values[k]) {
+				continue // empty is null, as in ServiceNow, and null does not clear a value
+			}
 			if old, ok := merged[k]; ok && criteria[k] && Blank(v) && !Blank(old) {
 				continue // an empty identifying value is no value: it cannot disagree
 			}
