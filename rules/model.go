@@ -19,6 +19,7 @@ type RuleSet struct {
 	relationOrder []string
 	rules         []*Rule
 	metrics       *MetricRules // the metrics section (metrics.go); nil when absent
+	reclass       *Reclassification
 }
 
 // Class is one class of the hierarchy.
