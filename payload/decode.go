@@ -198,8 +198,9 @@ func checkFields(obj map[string]any, path, what string, allowed ...string) error
 }
 
 var (
-	topFields      = []string{"items", "relations", "referenceItems"}
-	itemFields     = []string{"className", "values", "related", "internal_id", "sys_object_source_info", "lookup", "settings", "display_values"}
+	topFields  = []string{"items", "relations", "referenceItems"}
+	itemFields = []string{"className", "values", "related", "internal_id", "sys_object_source_info", "lookup", "settings", "display_values",
+		"classUpgrade", "classDowngrade", "classSwitch"}
 	relatedFields  = []string{"className", "values", "internal_id", "sys_object_source_info"}
 	relationFields = []string{"type", "parent", "child", "parent_id", "child_id", "sys_rel_source_info"}
 	sourceFields   = []string{"source_name", "source_native_key", "source_feed", "source_recency_timestamp"}
@@ -300,7 +301,9 @@ func buildItem(it *Item, raw any, i int, ids map[string]idRef) error {
 			return errAt(path+".display_values", "not supported (give reference fields as sys_ids in values)")
 		}
 	}
-	// "settings" is accepted and ignored.
+	if err := reclassFlags(it, obj, path); err != nil {
+		return err
+	}
 	if raw, ok := obj["related"]; ok && raw != nil {
 		a, ok := raw.([]any)
 		if !ok {
@@ -729,6 +732,11 @@ func (p *Payload) Clone() *Payload {
 
 func (it *Item) clone() Item {
 	c := *it
+	if it.Settings != nil {
+		st := *it.Settings
+		c.Settings = &st
+	}
+	c.ClassUpgrade, c.ClassDowngrade, c.ClassSwitch = cloneFlag(it.ClassUpgrade), cloneFlag(it.ClassDowngrade), cloneFlag(it.ClassSwitch)
 	c.Values = cloneValues(it.Values)
 	c.SourceInfo = cloneSource(it.SourceInfo)
 	if it.Related != nil {

@@ -97,7 +97,7 @@ func TestDecodeErrors(t *testing.T) {
 			"payload: items[0].values: must be an object, got an array"},
 		{"item not object", `{"items":[{"className":"c"},"x"]}`, "payload: items[1]: must be an object, got a string"},
 		{"unknown item field", `{"items":[{"className":"c","colour":"red"}]}`,
-			`payload: items[0]: unknown field "colour" (item fields are className, values, related, internal_id, sys_object_source_info, lookup, settings, display_values)`},
+			`payload: items[0]: unknown field "colour" (item fields are className, values, related, internal_id, sys_object_source_info, lookup, settings, display_values, classUpgrade, classDowngrade, classSwitch)`},
 		{"unknown related field", `{"items":[{"className":"c","related":[{"className":"r","lookup":[]}]}]}`,
 			`payload: items[0].related[0]: unknown field "lookup" (related entry fields are className, values, internal_id, sys_object_source_info)`},
 		{"unknown source info field", `{"items":[{"className":"c","sys_object_source_info":{"source_name":"SCCM","x":1}}]}`,
@@ -305,7 +305,8 @@ func TestDecodeAcceptedExtras(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &payload.Payload{Items: []payload.Item{{ClassName: "c", Values: map[string]any{}}}}
+	want := &payload.Payload{Items: []payload.Item{{ClassName: "c", Values: map[string]any{},
+		Settings: &payload.Settings{UpdateWithoutDowngrade: true}}}}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
@@ -459,5 +460,43 @@ func TestDecodeOwnership(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("payload changed when the input buffer changed (-want +got):\n%s", diff)
+	}
+}
+
+func TestDecodeReclassificationFlags(t *testing.T) {
+	in := `{"items":[
+	  {"className":"c","classUpgrade":true,"classDowngrade":"false","classSwitch":null,
+	   "settings":{"skipReclassificationRestrictionRules":"true","updateWithoutUpgrade":false,"updateWithoutSwitch":true,"futureFlag":1}},
+	  {"className":"c"}]}`
+	p, err := payload.DecodeBytes([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes, no := true, false
+	want := []payload.Item{
+		{ClassName: "c", Values: map[string]any{}, ClassUpgrade: &yes, ClassDowngrade: &no,
+			Settings: &payload.Settings{SkipReclassificationRestrictionRules: true, UpdateWithoutSwitch: true}},
+		{ClassName: "c", Values: map[string]any{}},
+	}
+	if diff := cmp.Diff(want, p.Items); diff != "" {
+		t.Errorf("items (-want +got):\n%s", diff)
+	}
+	c := p.Clone()
+	*c.Items[0].ClassUpgrade = false
+	c.Items[0].Settings.UpdateWithoutSwitch = false
+	if !*p.Items[0].ClassUpgrade || !p.Items[0].Settings.UpdateWithoutSwitch {
+		t.Error("changing a clone's flags changed the original")
+	}
+
+	for _, tt := range []struct{ in, want string }{
+		{`{"items":[{"className":"c","classSwitch":1}]}`, `payload: items[0].classSwitch: must be true or false, got a number`},
+		{`{"items":[{"className":"c","settings":[]}]}`, `payload: items[0].settings: must be an object, got an array`},
+		{`{"items":[{"className":"c","settings":{"updateWithoutDowngrade":"yes"}}]}`,
+			`payload: items[0].settings.updateWithoutDowngrade: must be true or false, got a string`},
+	} {
+		_, err := payload.DecodeBytes([]byte(tt.in))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("DecodeBytes(%s) = %v, want %s", tt.in, err, tt.want)
+		}
 	}
 }
