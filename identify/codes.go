@@ -16,6 +16,7 @@ const (
 	Abandoned                        = "ABANDONED"
 	RequiredAttributeEmpty           = "REQUIRED_ATTRIBUTE_EMPTY"
 	InsertNotAllowedForSource        = "INSERT_NOT_ALLOWED_FOR_SOURCE"
+	ReclassificationNotAllowed       = "RECLASSIFICATION_NOT_ALLOWED"
 )
 
 // Operations.
@@ -24,8 +25,15 @@ const (
 	OpUpdate              = "UPDATE"
 	OpNoChange            = "NO_CHANGE"
 	OpUpdateWithUpgrade   = "UPDATE_WITH_UPGRADE"
+	OpUpdateWithDowngrade = "UPDATE_WITH_DOWNGRADE"
 	OpUpdateWithSwitch    = "UPDATE_WITH_SWITCH"
+)
+
+// Info codes: a class change the match asked for was skipped.
+const (
+	SkippedClassUpgrade   = "SKIPPED_CLASS_UPGRADE"
 	SkippedClassDowngrade = "SKIPPED_CLASS_DOWNGRADE"
+	SkippedClassSwitch    = "SKIPPED_CLASS_SWITCH"
 )
 
 // Attempt results.
@@ -40,6 +48,9 @@ const (
 type Issue struct {
 	Code    string `json:"error"`
 	Message string `json:"message"`
+	// RuleSysID names the rule behind an info (a reclassification
+	// restriction); "" when a payload flag or the rules' settings decided.
+	RuleSysID string `json:"-"`
 }
 
 func issue(code, format string, args ...any) Issue {

@@ -93,8 +93,12 @@ type Target struct {
 	Warnings []Issue
 	// IsRelated marks a related record (e.g. a software install).
 	IsRelated bool
+	// Reports, when not nil, is what this payload's source has now reported
+	// of the attributes under multi-source policies; the engine keeps it.
+	Reports *store.Reports
 
-	ownersChanged bool // an attribute changed hands without changing value
+	ownersChanged bool                      // an attribute changed hands without changing value
+	reports       map[string]*store.Reports // every source's kept reports, by source (see reported)
 
 	parent   *Target // the target this one depends on or hangs under
 	group    []int   // indexes of the items (or related items) merged here

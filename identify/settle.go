@@ -21,6 +21,7 @@ func (pl *planner) settle(t *Target) error {
 	merged := map[string]any{}
 	from := map[string]int{}
 	criteria := map[string]bool{}
+	nulls := map[string]bool{} // attributes reported as null
 	for _, e := range t.entries() {
 		for _, a := range e.Attributes {
 			criteria[a] = true
@@ -31,6 +32,7 @@ func (pl *planner) settle(t *Target) error {
 		for _, k := range sortedKeys(in.values) {
 			v := in.values[k]
 			if v == nil || k == "sys_id" {
+				nulls[k] = nulls[k] || v == nil
 				continue
 			}
 			if old, ok := merged[k]; ok && payload.Canonical(old) != payload.Canonical(v) {
@@ -55,21 +57,14 @@ func (pl *planner) settle(t *Target) error {
 	}
 	t.Class = class
 	if t.Existing != nil {
-		stored, _ := pl.rs.Class(t.Existing.Class)
-		switch {
-		case stored == nil || stored == class:
-		case class.IsA(stored.Name):
-			t.Op = OpUpdateWithUpgrade
-		case stored.IsA(class.Name):
-			// A more general report never demotes a CI: keep the stored class.
-			t.Info = append(t.Info, issue(SkippedClassDowngrade,
-				"kept class %s: the payload reports the more general %s", stored.Name, class.Name))
-			t.Class = stored
-		default:
-			t.Op = OpUpdateWithSwitch
+		if stored, _ := pl.rs.Class(t.Existing.Class); stored != nil && stored != class {
+			pl.reclassify(t, stored, class) // an upgrade, downgrade or switch
+			if len(t.Errors) > 0 {
+				return nil
+			}
 		}
 	}
-	if err := pl.reconcile(t, merged); err != nil {
+	if err := pl.reconcile(t, merged, nullsOnly(nulls, merged)); err != nil {
 		return err
 	}
 	if t.Existing == nil {
@@ -91,6 +86,19 @@ func (pl *planner) settle(t *Target) error {
 	}
 	t.IdentityKeys = identityKeys(t, pl.rs)
 	return nil
+}
+
+// nullsOnly returns, sorted, the attributes reported as null by every
+// input that reports them.
+func nullsOnly(nulls map[string]bool, merged map[string]any) []string {
+	var out []string
+	for k := range nulls {
+		if _, ok := merged[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // where names the target's inputs for messages.
