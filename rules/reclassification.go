@@ -167,19 +167,50 @@ func (l *loader) restrictions(n *yaml.Node, base scope) []*Restriction {
 	return out
 }
 
-// checkRestriction reports a restriction that could never apply.
+// checkRestriction reports a restriction that could never apply: no class
+// it covers as the stored class can move (a downgrade or a switch, within
+// one identification rule) to a class it covers as the reported one.
 func (l *loader) checkRestriction(it *yaml.Node, s scope, x *Restriction, from, to *Class) {
 	x.From, x.To = from.Name, to.Name
-	switch {
-	case from == to:
+	if from == to && !x.FromInheritance && !x.ToInheritance {
 		l.errorf(it, s, "from and to are both %q", from.Name)
-	case from.Rule == nil || from.Rule != to.Rule:
-		l.errorf(it, s, "%q and %q do not share an identification rule, so a CI never moves between them", from.Name, to.Name)
-	case x.Kind == Downgrade && !from.IsA(to.Name):
-		l.errorf(it, s, "a downgrade goes to an ancestor, and %q is not an ancestor of %q", to.Name, from.Name)
-	case x.Kind == Switch && (from.IsA(to.Name) || to.IsA(from.Name)):
-		l.errorf(it, s, "a switch goes to another branch, and %q and %q are on one branch", from.Name, to.Name)
+		return
 	}
+	shared := false
+	for _, f := range l.covered(from, x.FromInheritance) {
+		for _, t := range l.covered(to, x.ToInheritance) {
+			if f.Rule == nil || f.Rule != t.Rule {
+				continue
+			}
+			shared = true
+			down := f != t && f.IsA(t.Name)
+			if (x.Kind == Downgrade && down) || (x.Kind == Switch && !f.IsA(t.Name) && !t.IsA(f.Name)) {
+				return
+			}
+		}
+	}
+	switch {
+	case !shared:
+		l.errorf(it, s, "%q and %q do not share an identification rule, so a CI never moves between them", from.Name, to.Name)
+	case x.Kind == Downgrade:
+		l.errorf(it, s, "never applies: a downgrade goes to an ancestor, and %q is not an ancestor of %q", to.Name, from.Name)
+	default:
+		l.errorf(it, s, "never applies: a switch goes to another branch, and %q and %q are on one branch", from.Name, to.Name)
+	}
+}
+
+// covered returns c, and with inherit every class below it.
+func (l *loader) covered(c *Class, inherit bool) []*Class {
+	if !inherit {
+		return []*Class{c}
+	}
+	var out []*Class
+	for _, d := range l.order {
+		if d.class != nil && d.class.IsA(c.Name) {
+			out = append(out, d.class)
+		}
+	}
+	return out
 }
 
 // declared reads a required class name.
