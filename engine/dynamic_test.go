@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +187,56 @@ func TestDynamicPolicyAfterTheFact(t *testing.T) {
 	c.advance(time.Hour)
 	if got := applyFrom(t, e, "A", c1(`"ram":4`)); got.Operation != "UPDATE" || storedValue(t, e, id, "ram") != int64(16) {
 		t.Fatalf("A's new report replaces its stored 32: %+v", got)
+	}
+}
+
+// The README's reconciliation walk-through, on the example files.
+func TestReconciliationExamples(t *testing.T) {
+	rs, err := rules.LoadFile("../examples/reconciliation-rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClock()
+	e := openWith(t, c, rs)
+	restriction := rs.Reclassification().Restrictions[0].ID
+	steps := []struct {
+		source, file, class, op, masked, info, ruleSysID, err string
+	}{
+		{"SCCM", "server-sccm", "cmdb_ci_linux_server", "INSERT", "", "", "", ""},
+		{"AWS", "server-aws", "cmdb_ci_linux_server", "UPDATE", "", "SKIPPED_CLASS_DOWNGRADE", restriction, ""},
+		{"ServiceNow", "server-servicenow", "cmdb_ci_server", "UPDATE_WITH_DOWNGRADE", "", "", "", ""},
+		{"SCCM", "server-keep-class", "cmdb_ci_server", "NO_CHANGE", "ram", "SKIPPED_CLASS_UPGRADE", "", ""},
+		{"SCCM", "server-refuse-upgrade", "cmdb_ci_linux_server", "NO_CHANGE", "", "", "", "RECLASSIFICATION_NOT_ALLOWED"},
+	}
+	var id string
+	for _, s := range steps {
+		c.advance(time.Hour)
+		b, err := os.ReadFile("../examples/" + s.file + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := applyFrom(t, e, s.source, string(b))
+		info, ruleID, code := "", "", ""
+		if len(got.Info) == 1 {
+			info, ruleID = got.Info[0].Code, got.Info[0].RuleSysID
+		}
+		if len(got.Errors) == 1 {
+			code = got.Errors[0].Code
+		}
+		if got.ClassName != s.class || got.Operation != s.op || strings.Join(got.MaskedAttributes, ",") != s.masked ||
+			info != s.info || ruleID != s.ruleSysID || code != s.err {
+			t.Fatalf("%s from %s: %+v", s.file, s.source, got)
+		}
+		if id == "" {
+			id = got.SysID
+		}
+	}
+	ci, err := e.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"name": "web1", "serial_number": "SN-1", "ram": int64(32768), "os_version": "8.9"}
+	if ci.Class != "cmdb_ci_server" || fmt.Sprint(ci.Values) != fmt.Sprint(want) {
+		t.Fatalf("web1 ends as %s %v, want cmdb_ci_server %v", ci.Class, ci.Values, want)
 	}
 }
