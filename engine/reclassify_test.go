@@ -181,6 +181,12 @@ func TestReclassificationRestrictions(t *testing.T) {
 	if c, ram := classOf(t, e, id), storedValue(t, e, id, "ram"); c != "cmdb_ci_linux_server" || ram != int64(2) {
 		t.Fatalf("the class stays, the attributes update: %s %v", c, ram)
 	}
+	o := engine.DefaultApplyOptions()
+	o.Explain = true
+	res, err := e.Identify(context.Background(), "SGC", mustDecode(t, item("cmdb_ci_server", "", "")), o)
+	if err != nil || !strings.Contains(res.Items[0].Explanation, "info SKIPPED_CLASS_DOWNGRADE: item 0 (cmdb_ci_server): kept class cmdb_ci_linux_server") {
+		t.Fatalf("explanation: %v %q", err, res.Items[0].Explanation)
+	}
 
 	// The switch restriction holds for SGC, through inheritance of the
 	// source class, but not for another data source.

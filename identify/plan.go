@@ -61,8 +61,8 @@ func (rp *RelatedPlan) Failed() bool {
 // input items that identify the same CI share one Target.
 type Target struct {
 	SysID string
-	// Class is the class to store: the incoming class, or the stored one when
-	// the incoming class is more general.
+	// Class is the class to store: the incoming class, or the stored one
+	// when a class change is skipped (see reclassify).
 	Class *rules.Class
 	// Existing is the stored record, nil for an insert.
 	Existing *store.Record
@@ -77,7 +77,7 @@ type Target struct {
 	// Scope is the sys_id the identity lives under ("" when independent).
 	Scope string
 	// Op is the operation: INSERT, UPDATE, UPDATE_WITH_UPGRADE,
-	// UPDATE_WITH_SWITCH or NO_CHANGE.
+	// UPDATE_WITH_DOWNGRADE, UPDATE_WITH_SWITCH or NO_CHANGE.
 	Op string
 	// Entry is the identifier entry that matched (nil for an insert).
 	Entry *rules.Entry
