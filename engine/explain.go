@@ -53,6 +53,9 @@ func explain(ip *identify.ItemPlan, it *payload.Item, ir *ItemResult) string {
 			fmt.Fprintf(&b, "  masked %s: %s\n", m.Attribute, m.Reason)
 		}
 	}
+	for _, in := range ir.Info {
+		fmt.Fprintf(&b, "  info %s: %s\n", in.Code, in.Message)
+	}
 	for _, is := range ir.Errors {
 		fmt.Fprintf(&b, "  error %s: %s\n", is.Code, is.Message)
 	}

@@ -146,7 +146,7 @@ func buildResult(pl *identify.Plan, p *payload.Payload, committed bool) *Result 
 					ir.IdentifierEntrySysID = t.Entry.ID
 				}
 				for _, in := range t.Info {
-					ir.Info = append(ir.Info, Info{Code: in.Code, Message: in.Message})
+					ir.Info = append(ir.Info, Info{Code: in.Code, Message: in.Message, RuleSysID: in.RuleSysID})
 				}
 			}
 		}

@@ -232,6 +232,11 @@ func deleteCI(txn store.Txn, rec *store.Record) error {
 	}); err != nil {
 		return err
 	}
+	reports, err := reportKeys(txn, rec.SysID)
+	if err != nil {
+		return err
+	}
+	keys = append(keys, reports...)
 	if err := txn.Iterate(store.HistoryPrefix(rec.SysID), func(k, _ []byte) error {
 		keys = append(keys, append([]byte(nil), k...))
 		return nil

@@ -36,7 +36,11 @@ func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, s
 		n++
 	}
 	m, err := writeSources(txn, p, plan, source, now)
-	return n + m, err
+	if err != nil {
+		return n + m, err
+	}
+	r, err := writeReports(txn, plan, source)
+	return n + m + r, err
 }
 
 func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time) error {

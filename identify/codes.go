@@ -19,6 +19,7 @@ const (
 	Abandoned                        = "ABANDONED"
 	RequiredAttributeEmpty           = "REQUIRED_ATTRIBUTE_EMPTY"
 	InsertNotAllowedForSource        = "INSERT_NOT_ALLOWED_FOR_SOURCE"
+	ReclassificationNotAllowed       = "RECLASSIFICATION_NOT_ALLOWED"
 )
 
 // Operations.
@@ -27,8 +28,15 @@ const (
 	OpUpdate              = "UPDATE"
 	OpNoChange            = "NO_CHANGE"
 	OpUpdateWithUpgrade   = "UPDATE_WITH_UPGRADE"
+	OpUpdateWithDowngrade = "UPDATE_WITH_DOWNGRADE"
 	OpUpdateWithSwitch    = "UPDATE_WITH_SWITCH"
+)
+
+// Info codes: a class change the match asked for was skipped.
+const (
+	SkippedClassUpgrade   = "SKIPPED_CLASS_UPGRADE"
 	SkippedClassDowngrade = "SKIPPED_CLASS_DOWNGRADE"
+	SkippedClassSwitch    = "SKIPPED_CLASS_SWITCH"
 )
 
 // Attempt results.
@@ -43,6 +51,9 @@ const (
 type Issue struct {
 	Code    string `json:"error"`
 	Message string `json:"message"`
+	// RuleSysID names the rule behind an info (a reclassification
+	// restriction); "" when a payload flag or the rules' settings decided.
+	RuleSysID string `json:"-"`
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -15,6 +15,18 @@
 // only under the item it hangs under. No entry matching means a new CI; no
 // entry applicable means MISSING_MATCHING_ATTRIBUTES.
 //
+// # Reconciliation and reclassification
+//
+// A matched CI's values are reconciled with the rules' reconciliation
+// rules: by source priority (static), by content (dynamic: an expr prefer
+// condition or a policy; the multi-source policies read every source's
+// kept reports of the CI, and the Target's Reports is this source's new
+// report, for the engine to keep). A null clears only attributes a static
+// rule lists under update_with_null. A match under another class of the
+// same identification rule upgrades, downgrades or switches the class, or
+// keeps it (info SKIPPED_CLASS_*), or fails (RECLASSIFICATION_NOT_ALLOWED),
+// as the rules' reclassification section and the item's flags say.
+//
 // # Determinism
 //
 // Items are processed in an order derived from their content, not their

@@ -75,8 +75,8 @@ func (rp *RelatedPlan) Failed() bool {
 // input items that identify the same CI share one Target.
 type Target struct {
 	SysID string
-	// Class is the class to store: the incoming class, or the stored one when
-	// the incoming class is more general.
+	// Class is the class to store: the incoming class, or the stored one
+	// when a class change is skipped (see reclassify).
 	Class *rules.Class
 	// Existing is the stored record, nil for an insert.
 	Existing *store.Record
@@ -91,7 +91,7 @@ type Target struct {
 	// Scope is the sys_id the identity lives under ("" when independent).
 	Scope string
 	// Op is the operation: INSERT, UPDATE, UPDATE_WITH_UPGRADE,
-	// UPDATE_WITH_SWITCH or NO_CHANGE.
+	// UPDATE_WITH_DOWNGRADE, UPDATE_WITH_SWITCH or NO_CHANGE.
 	Op string
 	// Entry is the identifier entry that matched (nil for an insert).
 	Entry *rules.Entry
@@ -107,9 +107,13 @@ type Target struct {
 	Warnings []Issue
 	// IsRelated marks a related record (e.g. a software install).
 	IsRelated bool
+	// Reports, when not nil, is what this payload's source has now reported
+	// of the attributes under multi-source policies; the engine keeps it.
+	Reports *store.Reports
 
-	ownersChanged bool // an attribute changed hands without changing value
-	seq           int  // order in which the payload made or met the target
+	ownersChanged bool                      // an attribute changed hands without changing value
+	seq           int                       // order in which the payload made or met the target
+	reports       map[string]*store.Reports // every source's kept reports, by source (see reported)
 
 	parent   *Target // the target this one depends on or hangs under
 	group    []int   // indexes of the items (or related items) merged here

@@ -18,9 +18,9 @@ type Mask struct {
 
 // reconcile decides what t holds after this payload: the stored values,
 // overwritten by each reported value the class's reconciliation rules let
-// this source write. An insert takes every reported value; the inserting
-// source owns what it set.
-func (pl *planner) reconcile(t *Target, incoming map[string]any) error {
+// this source write, less the attributes nulls may clear. An insert takes
+// every reported value; the inserting source owns what it set.
+func (pl *planner) reconcile(t *Target, incoming map[string]any, nulls []string) error {
 	source := pl.opts.Source
 	values, owners := map[string]any{}, map[string]string{}
 	if t.Existing != nil {
@@ -37,6 +37,12 @@ func (pl *planner) reconcile(t *Target, incoming map[string]any) error {
 		owner, owned := owners[a]
 		same := has && payload.Canonical(cur) == payload.Canonical(v)
 		rule := t.Class.ReconciliationFor(a)
+		if rule != nil && rule.Policy.MultiSource() {
+			if err := pl.choose(t, rule, a, v, values, owners); err != nil {
+				return err
+			}
+			continue
+		}
 		if t.Existing != nil && !same {
 			reason, err := pl.refusal(t, rule, a, v, cur, has, owner, owned)
 			if err != nil {
@@ -56,10 +62,47 @@ func (pl *planner) reconcile(t *Target, incoming map[string]any) error {
 			t.ownersChanged = t.ownersChanged || t.Existing != nil
 		}
 	}
+	if t.Existing != nil {
+		for _, a := range nulls {
+			if err := pl.clear(t, a, values, owners); err != nil {
+				return err
+			}
+		}
+	}
 	t.Values, t.Owners = values, owners
 	for _, m := range t.Masks {
 		t.Masked = append(t.Masked, m.Attribute)
 	}
+	return nil
+}
+
+// clear removes attribute a, reported as null, when its rule lists it under
+// update_with_null and lets this source change it. Otherwise a null means
+// "not reported" and the stored value stays.
+func (pl *planner) clear(t *Target, a string, values map[string]any, owners map[string]string) error {
+	cur, has := values[a]
+	rule := t.Class.ReconciliationFor(a)
+	if !has || rule == nil || !rule.ClearsWithNull(a) {
+		return nil
+	}
+	source := pl.opts.Source
+	if !rule.Authorises(source) {
+		t.Masks = append(t.Masks, Mask{Attribute: a, Reason: fmt.Sprintf(
+			"kept %q: only the sources of the reconciliation rule on %s (line %d) may clear %s with a null, and %s is not one",
+			payload.Canonical(cur), rule.AppliesTo, rule.Line, a, source)})
+		return nil
+	}
+	owner, owned := owners[a]
+	reason, err := pl.refusal(t, rule, a, nil, cur, has, owner, owned)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		t.Masks = append(t.Masks, Mask{Attribute: a, Reason: reason})
+		return nil
+	}
+	delete(values, a)
+	delete(owners, a) // an empty attribute is anyone's to fill
 	return nil
 }
 
@@ -68,8 +111,8 @@ func (pl *planner) reconcile(t *Target, incoming map[string]any) error {
 func (pl *planner) refusal(t *Target, rule *rules.ReconciliationRule, a string, v, cur any, has bool, owner string, owned bool) (string, error) {
 	source := pl.opts.Source
 	switch {
-	case rule == nil || !has:
-		return "", nil // no rule, or an empty attribute: anyone may fill it
+	case rule == nil || !has || rule.Policy == rules.Latest:
+		return "", nil // no rule, an empty attribute, or the latest report wins
 	case rule.Prefer != nil:
 		ok, err := rule.Prefer.Eval(map[string]any{"incoming": v, "current": cur, "attribute": a, "source": source, "owner": owner})
 		if err != nil {

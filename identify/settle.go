@@ -21,6 +21,7 @@ func (pl *planner) settle(t *Target) error {
 	merged := map[string]any{}
 	from := map[string]int{}
 	criteria := map[string]bool{}
+	nulls := map[string]bool{} // attributes reported as null
 	for _, e := range t.entries() {
 		if e.IsLookup() {
 			continue
@@ -34,10 +35,12 @@ func (pl *planner) settle(t *Target) error {
 		for _, k := range sortedKeys(in.values) {
 			v := in.values[k]
 			if v == nil || k == "sys_id" {
+				nulls[k] = nulls[k] || v == nil
 				continue
 			}
 			if Blank(v) && t.Existing != nil && !Blank(t.Existing.Values[k]) {
-				continue // empty is null, as in ServiceNow, and null does not clear a value
+				nulls[k] = true // empty is null, as in ServiceNow: it clears only under update_with_null
+				continue
 			}
 			if old, ok := merged[k]; ok && criteria[k] && Blank(v) && !Blank(old) {
 				continue // an empty identifying value is no value: it cannot disagree
@@ -64,21 +67,14 @@ func (pl *planner) settle(t *Target) error {
 	}
 	t.Class = class
 	if t.Existing != nil {
-		stored, _ := pl.rs.Class(t.Existing.Class)
-		switch {
-		case stored == nil || stored == class:
-		case class.IsA(stored.Name):
-			t.Op = OpUpdateWithUpgrade
-		case stored.IsA(class.Name):
-			// A more general report never demotes a CI: keep the stored class.
-			t.Info = append(t.Info, issue(SkippedClassDowngrade,
-				"kept class %s: the payload reports the more general %s", stored.Name, class.Name))
-			t.Class = stored
-		default:
-			t.Op = OpUpdateWithSwitch
+		if stored, _ := pl.rs.Class(t.Existing.Class); stored != nil && stored != class {
+			pl.reclassify(t, stored, class) // an upgrade, downgrade or switch
+			if len(t.Errors) > 0 {
+				return nil
+			}
 		}
 	}
-	if err := pl.reconcile(t, merged); err != nil {
+	if err := pl.reconcile(t, merged, nullsOnly(nulls, merged)); err != nil {
 		return err
 	}
 	if t.Existing == nil {
@@ -100,6 +96,19 @@ func (pl *planner) settle(t *Target) error {
 	}
 	t.IdentityKeys = identityKeys(t, pl.rs)
 	return nil
+}
+
+// nullsOnly returns, sorted, the attributes reported as null by every
+// input that reports them.
+func nullsOnly(nulls map[string]bool, merged map[string]any) []string {
+	var out []string
+	for k := range nulls {
+		if _, ok := merged[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // where names the target's inputs for messages.

@@ -295,6 +295,9 @@ func (d *decoder) buildItem(it *Item, raw any, i int) error {
 			it.DisplayValues = nil
 		}
 	}
+	if err := reclassFlags(it, obj, path); err != nil {
+		return err
+	}
 	if it.Lookup, err = d.records(obj, path, "lookup", i); err != nil {
 		return err
 	}
@@ -781,6 +784,11 @@ func (p *Payload) Clone() *Payload {
 
 func (it *Item) clone() Item {
 	c := *it
+	if it.Settings != nil {
+		st := *it.Settings
+		c.Settings = &st
+	}
+	c.ClassUpgrade, c.ClassDowngrade, c.ClassSwitch = cloneFlag(it.ClassUpgrade), cloneFlag(it.ClassDowngrade), cloneFlag(it.ClassSwitch)
 	c.Values = cloneValues(it.Values)
 	c.SourceInfo = cloneSource(it.SourceInfo)
 	c.DisplayValues = cloneValues(it.DisplayValues)

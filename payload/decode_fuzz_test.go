@@ -27,6 +27,7 @@ func FuzzDecode(f *testing.F) {
 		`{"items":[{"className":"c"}],"relations":[{"type":"t","parent":0,"child":3}]}`,
 		`{"items":[{"className":"c"},{"className":"d"}],"relations":[{"type":"t","parent":0.5,"child":1}]}`,
 		`{"items":[{"className":"c","lookup":[{}],"display_values":{"a":"b"},"settings":{}}]}`,
+		`{"items":[{"className":"c","classUpgrade":"true","classSwitch":false,"settings":{"updateWithoutDowngrade":"false","skipReclassificationRestrictionRules":true,"x":[]}}]}`,
 		"{\n  \"items\": [\n    {\"className\": \"c\",}\n  ]\n}",
 		`{"items":[`,
 		`{"items":[]} trailing`,

@@ -260,7 +260,8 @@ func TestDecodeAcceptedExtras(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &payload.Payload{Items: []payload.Item{{ClassName: "c", Values: map[string]any{}}}}
+	want := &payload.Payload{Items: []payload.Item{{ClassName: "c", Values: map[string]any{},
+		Settings: &payload.Settings{UpdateWithoutDowngrade: true}}}}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
@@ -414,5 +415,43 @@ func TestDecodeOwnership(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("payload changed when the input buffer changed (-want +got):\n%s", diff)
+	}
+}
+
+func TestDecodeReclassificationFlags(t *testing.T) {
+	in := `{"items":[
+	  {"className":"c","classUpgrade":true,"classDowngrade":"false","classSwitch":null,
+	   "settings":{"skipReclassificationRestrictionRules":"true","updateWithoutUpgrade":false,"updateWithoutSwitch":true,"futureFlag":1}},
+	  {"className":"c"}]}`
+	p, err := payload.DecodeBytes([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes, no := true, false
+	want := []payload.Item{
+		{ClassName: "c", Values: map[string]any{}, ClassUpgrade: &yes, ClassDowngrade: &no,
+			Settings: &payload.Settings{SkipReclassificationRestrictionRules: true, UpdateWithoutSwitch: true}},
+		{ClassName: "c", Values: map[string]any{}},
+	}
+	if diff := cmp.Diff(want, p.Items); diff != "" {
+		t.Errorf("items (-want +got):\n%s", diff)
+	}
+	c := p.Clone()
+	*c.Items[0].ClassUpgrade = false
+	c.Items[0].Settings.UpdateWithoutSwitch = false
+	if !*p.Items[0].ClassUpgrade || !p.Items[0].Settings.UpdateWithoutSwitch {
+		t.Error("changing a clone's flags changed the original")
+	}
+
+	for _, tt := range []struct{ in, want string }{
+		{`{"items":[{"className":"c","classSwitch":1}]}`, `payload: items[0].classSwitch: must be true or false, got a number`},
+		{`{"items":[{"className":"c","settings":[]}]}`, `payload: items[0].settings: must be an object, got an array`},
+		{`{"items":[{"className":"c","settings":{"updateWithoutDowngrade":"yes"}}]}`,
+			`payload: items[0].settings.updateWithoutDowngrade: must be true or false, got a string`},
+	} {
+		_, err := payload.DecodeBytes([]byte(tt.in))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("DecodeBytes(%s) = %v, want %s", tt.in, err, tt.want)
+		}
 	}
 }

@@ -19,8 +19,10 @@
 // either by index or by internal_id; Decode resolves the internal-id form
 // to indexes, so a decoded Relation always holds two distinct indexes into
 // Items. Relations to related entries, lookup entries, display_values and
-// non-empty referenceItems are not supported and are rejected; settings
-// and sys_rel_source_info are accepted and ignored. Any other field is an
+// non-empty referenceItems are not supported and are rejected;
+// sys_rel_source_info is accepted and ignored. An item's settings object
+// and its classUpgrade, classDowngrade and classSwitch flags are decoded
+// (booleans, or the text "true"/"false"); unknown settings keys are ignored. Any other field is an
 // error that names its path.
 //
 // Decode reports a syntax error with the line and column where the input

@@ -40,6 +40,25 @@ type Item struct {
 	// DisplayValues gives reference attributes by display value instead of
 	// sys_id; values given in Values win.
 	DisplayValues map[string]any `json:"display_values,omitempty"`
+	// Settings are the item's reclassification settings; nil when absent.
+	Settings *Settings `json:"settings,omitempty"`
+	// ClassUpgrade, ClassDowngrade and ClassSwitch allow (true) or refuse
+	// (false) that class change for this item, whatever the rules say; nil
+	// when not given.
+	ClassUpgrade   *bool `json:"classUpgrade,omitempty"`
+	ClassDowngrade *bool `json:"classDowngrade,omitempty"`
+	ClassSwitch    *bool `json:"classSwitch,omitempty"`
+}
+
+// Settings is an item's settings object. Each flag defaults to false.
+type Settings struct {
+	// SkipReclassificationRestrictionRules ignores the rules' restrictions.
+	SkipReclassificationRestrictionRules bool `json:"skipReclassificationRestrictionRules,omitempty"`
+	// UpdateWithout… update the CI's attributes but keep its stored class
+	// when the item asks for that class change.
+	UpdateWithoutUpgrade   bool `json:"updateWithoutUpgrade,omitempty"`
+	UpdateWithoutDowngrade bool `json:"updateWithoutDowngrade,omitempty"`
+	UpdateWithoutSwitch    bool `json:"updateWithoutSwitch,omitempty"`
 }
 
 // Related is one element of items[i].related[] or items[i].lookup[].

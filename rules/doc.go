@@ -13,6 +13,9 @@
 //	relation_types: ["Hosted on::Hosts", ...]     # "Parent descriptor::Child descriptor"
 //	classes:        [{name, extends, required, values}, ...]
 //	identification: [{name, applies_to, independent, entries, depends_on, related}, ...]
+//	reconciliation: [{applies_to, attributes, sources, refresh, prefer | policy, update_with_null}, ...]   (reconciliation.go)
+//	data_sources:   [{applies_to, source, insert_not_allowed}, ...]
+//	reclassification: {upgrade, downgrade, switch, update_without_*, restriction_rules, restrictions}   (reclassification.go)
 //	metrics:        {installs, vars, rules: [{metric, name, when, vars, per, value}, ...]}   (metrics.go)
 //
 // Compiling resolves inheritance once: every Class carries the Rule in

@@ -60,10 +60,29 @@ package rules
 //	        priority: 1000
 //	    prefer: 'incoming > current'   # optional expr: the reported value wins exactly when this holds
 //	                                   # (variables incoming, current, attribute, source, owner)
+//	    policy: largest        # optional, instead of prefer: latest | largest | smallest | most_reported
+//	                           # (a rule with prefer or policy is dynamic; it beats a static rule at the same level)
+//	    update_with_null: [location]   # optional, static rules only: a null from an authorised source clears these
 //	data_sources:              # data source rules
 //	  - applies_to: cmdb_ci_computer
 //	    source: SAM
 //	    insert_not_allowed: true       # SAM may update computers but not create them (a subclass may re-allow)
+//	reclassification:          # which class changes a match may make (each key optional)
+//	  upgrade: true            # false: an item asking for an upgrade fails with RECLASSIFICATION_NOT_ALLOWED
+//	  downgrade: true          # the same for a downgrade
+//	  switch: true             # the same for a switch to another branch
+//	  update_without_upgrade: false    # true: update the attributes, keep the class (info SKIPPED_CLASS_UPGRADE)
+//	  update_without_downgrade: false
+//	  update_without_switch: false
+//	  restriction_rules: true  # false switches the restrictions below off
+//	  restrictions:            # keep a CI's class for these changes; its attributes still update
+//	    - name: keep linux servers     # unique
+//	      from: cmdb_ci_linux_server   # the stored class
+//	      from_inheritance: false      # optional: also its descendants
+//	      to: cmdb_ci_server           # the class the payload reports
+//	      to_inheritance: false        # optional: also its descendants
+//	      type: downgrade              # downgrade | switch
+//	      sources: [SGC]               # optional: only payloads from these data sources
 //	metrics:                   # license metric rules, evaluated per software install by a license import (see metrics.go)
 //	  installs: 'install.cloud_license_type in [nil, "", "BYOL"]'   # optional expr: which installs count
 //	  vars: {pvu_per_core: 70} # optional variables for every rule
@@ -180,7 +199,7 @@ func (l *loader) yamlError(err error) {
 // load reads the sections in dependency order, whatever their order in the
 // file: rules refer to classes and relation types.
 func (l *loader) load(root *yaml.Node) {
-	f := l.fields(root, scope{}, "relation_types", "classes", "identification", "reconciliation", "data_sources", "metrics", "duplicates")
+	f := l.fields(root, scope{}, "relation_types", "classes", "identification", "reconciliation", "data_sources", "metrics", "duplicates", "reclassification")
 	if f == nil {
 		return
 	}
@@ -207,6 +226,9 @@ func (l *loader) load(root *yaml.Node) {
 		l.duplicates(n)
 	}
 	l.inherit()
+	if n := f["reclassification"]; n != nil {
+		l.reclassification(n) // needs the inherited rules
+	}
 	l.indexEntries()
 }
 

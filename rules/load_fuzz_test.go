@@ -29,6 +29,9 @@ func FuzzLoad(f *testing.F) {
 		"classes:\n  - &x {name: a}\n  - *x\n",
 		"---\n---\n",
 		"{\"classes\": [{\"name\": \"a\", \"values\": {\"s\": []}}]}",
+		"classes: [{name: a}, {name: b, extends: a}]\nidentification: [{name: R, applies_to: a, entries: [{priority: 1, attributes: [x]}]}]\n" +
+			"reconciliation:\n  - {applies_to: a, attributes: [y], sources: [{name: S, priority: 1}], update_with_null: [y]}\n  - {applies_to: a, attributes: all, policy: most_reported}\n" +
+			"reclassification:\n  switch: false\n  restrictions: [{name: r, from: b, to: a, type: downgrade, from_inheritance: true, sources: [S]}]\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -19,6 +19,13 @@ classes: [{name: a}, {name: b, extends: a}, {name: c}]
 identification:
 `
 
+// rhdr declares what the reconciliation and reclassification cases refer
+// to: b and c under a share rule R, d has rule S. Their section starts on
+// line 3.
+const rhdr = `classes: [{name: a}, {name: b, extends: a}, {name: c, extends: a}, {name: d}]
+identification: [{name: R, applies_to: a, entries: [{priority: 1, attributes: [x]}]}, {name: S, applies_to: d, entries: [{priority: 1, attributes: [x]}]}]
+`
+
 func TestLoadErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -136,6 +143,54 @@ func TestLoadErrors(t *testing.T) {
 				`t.yaml:7: class "a": extends: unknown class "q"`,
 				`t.yaml:8: relation_types[0]: bad relation type "bad": want "Parent descriptor::Child descriptor"`,
 			}},
+
+		// Reconciliation rules: policies and update with null.
+		{"unknown policy", rhdr + "reconciliation:\n  - {applies_to: a, attributes: [y], policy: biggest}\n",
+			[]string{`t.yaml:4: reconciliation[0].policy: unknown policy "biggest" (one of latest, largest, smallest, most_reported)`}},
+		{"policy and prefer", rhdr + "reconciliation:\n  - applies_to: a\n    attributes: [y]\n    prefer: 'incoming > current'\n    policy: largest\n",
+			[]string{`t.yaml:7: reconciliation[0].policy: a rule has a policy or a prefer condition, not both`}},
+		{"update_with_null outside attributes", rhdr + "reconciliation:\n  - applies_to: a\n    attributes: [y]\n    sources: [{name: A, priority: 1}]\n    update_with_null: [y, z]\n",
+			[]string{`t.yaml:7: reconciliation[0].update_with_null: attribute "z" is not among the rule's attributes`}},
+		{"update_with_null on a dynamic rule", rhdr + "reconciliation:\n  - applies_to: a\n    attributes: [y]\n    policy: largest\n    update_with_null: [y]\n",
+			[]string{`t.yaml:7: reconciliation[0].update_with_null: a dynamic rule (prefer or policy) chooses among reported values; only a static rule clears attributes with nulls`}},
+		{"two dynamic rules for one attribute", rhdr + "reconciliation:\n" +
+			"  - {applies_to: a, attributes: [y], sources: [{name: A, priority: 1}]}\n" +
+			"  - {applies_to: a, attributes: [y], policy: largest}\n" +
+			"  - {applies_to: a, attributes: [y], policy: smallest}\n",
+			[]string{`t.yaml:6: reconciliation[2].attributes: attribute "y" of class "a" is already covered by a dynamic rule at line 5`}},
+		{"two dynamic all-attributes rules", rhdr + "reconciliation:\n  - {applies_to: a, attributes: all, policy: latest}\n  - {applies_to: a, attributes: all, policy: latest}\n",
+			[]string{`t.yaml:5: reconciliation[1]: class "a" already has a dynamic all-attributes reconciliation rule (line 4)`}},
+		{"no sources, prefer or policy", rhdr + "reconciliation:\n  - {applies_to: a, attributes: [y]}\n",
+			[]string{`t.yaml:4: reconciliation[0]: missing sources (a rule needs sources, a prefer condition or a policy)`}},
+
+		// Reclassification.
+		{"unknown reclassification field", rhdr + "reclassification:\n  upgrades: false\n",
+			[]string{`t.yaml:4: reclassification: unknown field "upgrades"`}},
+		{"reclassification switch not a boolean", rhdr + "reclassification:\n  switch: no way\n",
+			[]string{`t.yaml:4: reclassification.switch: expected true or false, got string "no way"`}},
+		{"restriction with unknown class and type", rhdr + "reclassification:\n  restrictions:\n  - {name: r, from: b, to: nope, type: upgrade}\n",
+			[]string{
+				`t.yaml:5: reclassification.restrictions[0].to: unknown class "nope"`,
+				`t.yaml:5: reclassification.restrictions[0].type: unknown type "upgrade" (downgrade or switch; upgrades are not restricted)`,
+			}},
+		{"restriction missing fields", rhdr + "reclassification:\n  restrictions:\n  - {from: b}\n",
+			[]string{
+				`t.yaml:5: reclassification.restrictions[0]: missing name`,
+				`t.yaml:5: reclassification.restrictions[0]: missing to`,
+				`t.yaml:5: reclassification.restrictions[0]: missing type`,
+			}},
+		{"downgrade to a non-ancestor", rhdr + "reclassification:\n  restrictions:\n  - {name: r, from: b, to: c, type: downgrade}\n",
+			[]string{`t.yaml:5: reclassification.restrictions[0]: never applies: a downgrade goes to an ancestor, and "c" is not an ancestor of "b"`}},
+		{"switch on one branch", rhdr + "reclassification:\n  restrictions:\n  - {name: r, from: b, to: a, type: switch}\n",
+			[]string{`t.yaml:5: reclassification.restrictions[0]: never applies: a switch goes to another branch, and "b" and "a" are on one branch`}},
+		{"restriction across rules", rhdr + "reclassification:\n  restrictions:\n  - {name: r, from: b, to: d, type: switch}\n",
+			[]string{`t.yaml:5: reclassification.restrictions[0]: "b" and "d" do not share an identification rule, so a CI never moves between them`}},
+		{"same class", rhdr + "reclassification:\n  restrictions:\n  - {name: r, from: b, to: b, type: switch}\n",
+			[]string{`t.yaml:5: reclassification.restrictions[0]: from and to are both "b"`}},
+		{"inherited switch still on one branch", rhdr + "reclassification:\n  restrictions:\n  - {name: r, from: a, from_inheritance: true, to: a, type: switch}\n",
+			[]string{`t.yaml:5: reclassification.restrictions[0]: never applies: a switch goes to another branch, and "a" and "a" are on one branch`}},
+		{"duplicate restriction name", rhdr + "reclassification:\n  restrictions:\n  - {name: r, from: b, to: a, type: downgrade}\n  - {name: r, from: c, to: a, type: downgrade}\n",
+			[]string{`t.yaml:6: reclassification.restrictions[1].name: duplicate restriction name "r" (first at line 5)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,15 +21,17 @@ type RuleSet struct {
 	metrics       *MetricRules // the metrics section (metrics.go); nil when absent
 	entries       map[string]*Entry
 	duplicates    Duplicates
+	reclass       *Reclassification
 }
 
 // Duplicates steers what identification does when an entry finds several
 // CIs (the duplicates section of a rule file).
 type Duplicates struct {
-	// Threshold is the most CIs one entry may find and still match: the
-	// oldest is updated and a de-duplication task names them all. Above
-	// it the item fails with MULTIPLE_DUPLICATE_RECORDS. ServiceNow's
-	// default (glide.identification_engine.skip_duplicates.threshold) is 5.
+	// Threshold: when one entry finds several CIs, but fewer than
+	// Threshold, the oldest is updated and a de-duplication task names them
+	// all; with Threshold or more the item fails with
+	// MULTIPLE_DUPLICATE_RECORDS. ServiceNow's default
+	// (glide.identification_engine.skip_duplicates.threshold) is 5.
 	Threshold int
 }
 

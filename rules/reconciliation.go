@@ -27,7 +27,63 @@ type ReconciliationRule struct {
 	// the stored one exactly when the condition holds, whatever the sources'
 	// priorities. Its variables: incoming, current, attribute, source, owner.
 	Prefer *Condition
-	Line   int
+	// Policy, when set, makes the rule dynamic with one of ServiceNow's
+	// dynamic rule types (see Policy); at most one of Prefer and Policy.
+	Policy Policy
+	// UpdateWithNull lists the attributes an authorised source may clear
+	// with a null; any other null leaves the stored value alone.
+	UpdateWithNull []string
+	Line           int
+}
+
+// Policy is a dynamic reconciliation rule type: how the value to keep is
+// chosen among the values the sources reported.
+type Policy string
+
+// The dynamic rule types. Largest, Smallest and MostReported choose among
+// every source's last report of the attribute (kept per CI and source);
+// ties go to the value reported last.
+const (
+	// Latest keeps the value reported last, whichever source reported it.
+	Latest Policy = "latest"
+	// Largest keeps the largest reported value: numbers compare as
+	// numbers, anything else as text.
+	Largest Policy = "largest"
+	// Smallest keeps the smallest reported value.
+	Smallest Policy = "smallest"
+	// MostReported keeps the value the most sources report.
+	MostReported Policy = "most_reported"
+)
+
+var policies = []Policy{Latest, Largest, Smallest, MostReported}
+
+// MultiSource reports whether the policy chooses among the last reports of
+// every source, which must then be kept.
+func (p Policy) MultiSource() bool { return p == Largest || p == Smallest || p == MostReported }
+
+// Dynamic reports whether the rule chooses values by content (a prefer
+// condition or a policy) rather than by source priority.
+func (r *ReconciliationRule) Dynamic() bool { return r.Prefer != nil || r.Policy != "" }
+
+// ClearsWithNull reports whether a null reported for attr may clear it.
+func (r *ReconciliationRule) ClearsWithNull(attr string) bool {
+	for _, a := range r.UpdateWithNull {
+		if a == attr {
+			return true
+		}
+	}
+	return false
+}
+
+// Authorises reports whether source is one of the rule's sources, by name
+// or through "*".
+func (r *ReconciliationRule) Authorises(source string) bool {
+	for _, s := range r.Sources {
+		if s.Name == source || s.Name == AnySource {
+			return true
+		}
+	}
+	return false
 }
 
 // SourcePriority is one authorised source of a reconciliation rule.
@@ -76,26 +132,29 @@ type DataSourceRule struct {
 	Line             int
 }
 
-// classPolicy is what a class declares itself about reconciliation.
+// classPolicy is what a class declares itself about reconciliation. A
+// class may hold one static and one dynamic rule for an attribute (and for
+// all attributes); the dynamic one wins.
 type classPolicy struct {
-	all        *ReconciliationRule
-	byAttr     map[string]*ReconciliationRule
-	dataSource map[string]*DataSourceRule
+	all, dynAll       *ReconciliationRule
+	byAttr, dynByAttr map[string]*ReconciliationRule
+	dataSource        map[string]*DataSourceRule
 }
 
 // ReconciliationFor returns the reconciliation rule governing attr on c: an
-// attribute-specific rule beats an all-attributes one, and a rule on the
-// class itself beats an inherited one. Nil when no rule covers attr.
+// attribute-specific rule beats an all-attributes one, a rule on the class
+// itself beats an inherited one, and at the same level a dynamic rule
+// beats a static one. Nil when no rule covers attr.
 func (c *Class) ReconciliationFor(attr string) *ReconciliationRule {
 	for k := c; k != nil; k = k.Parent {
-		if k.policy == nil {
+		p := k.policy
+		if p == nil {
 			continue
 		}
-		if r := k.policy.byAttr[attr]; r != nil {
-			return r
-		}
-		if k.policy.all != nil {
-			return k.policy.all
+		for _, r := range []*ReconciliationRule{p.dynByAttr[attr], p.byAttr[attr], p.dynAll, p.all} {
+			if r != nil {
+				return r
+			}
 		}
 	}
 	return nil
@@ -117,7 +176,8 @@ func (c *Class) InsertAllowed(source string) bool {
 
 func (c *Class) ownPolicy() *classPolicy {
 	if c.policy == nil {
-		c.policy = &classPolicy{byAttr: map[string]*ReconciliationRule{}, dataSource: map[string]*DataSourceRule{}}
+		c.policy = &classPolicy{byAttr: map[string]*ReconciliationRule{}, dynByAttr: map[string]*ReconciliationRule{},
+			dataSource: map[string]*DataSourceRule{}}
 	}
 	return c.policy
 }
@@ -128,7 +188,7 @@ func (l *loader) reconciliation(n *yaml.Node) {
 	items, _ := l.seq(n, base)
 	for i, it := range items {
 		s := base.index(i)
-		f := l.fields(it, s, "applies_to", "attributes", "sources", "refresh", "prefer")
+		f := l.fields(it, s, "applies_to", "attributes", "sources", "refresh", "prefer", "policy", "update_with_null")
 		if f == nil {
 			continue
 		}
@@ -143,30 +203,88 @@ func (l *loader) reconciliation(n *yaml.Node) {
 		if pn := f["prefer"]; pn != nil {
 			r.Prefer = l.condition(pn, s.key("prefer"))
 		}
+		if pn := f["policy"]; pn != nil {
+			r.Policy = l.policy(pn, s.key("policy"))
+			if f["prefer"] != nil {
+				l.errorf(pn, s.key("policy"), "a rule has a policy or a prefer condition, not both")
+			}
+		}
 		if sn := f["sources"]; sn != nil {
 			r.Sources = l.sources(sn, s.key("sources"))
-		} else if r.Prefer == nil {
-			l.errorf(it, s, "missing sources (a rule needs sources, a prefer condition, or both)")
+		} else if f["prefer"] == nil && f["policy"] == nil {
+			l.errorf(it, s, "missing sources (a rule needs sources, a prefer condition or a policy)")
+		}
+		dynamic := f["prefer"] != nil || f["policy"] != nil
+		if un := f["update_with_null"]; un != nil {
+			r.UpdateWithNull = l.updateWithNull(un, s.key("update_with_null"), r, dynamic)
 		}
 		if class == nil {
 			continue
 		}
 		r.AppliesTo = class.Name
 		p := class.ownPolicy()
+		all, byAttr, kind := &p.all, p.byAttr, "a static"
+		if dynamic {
+			all, byAttr, kind = &p.dynAll, p.dynByAttr, "a dynamic"
+		}
 		if r.AllAttributes() {
-			if p.all != nil {
-				l.errorf(it, s, "class %q already has an all-attributes reconciliation rule (line %d)", class.Name, p.all.Line)
+			if *all != nil {
+				l.errorf(it, s, "class %q already has %s all-attributes reconciliation rule (line %d)", class.Name, kind, (*all).Line)
 			}
-			p.all = r
+			*all = r
 			continue
 		}
 		for _, a := range r.Attributes {
-			if other := p.byAttr[a]; other != nil {
-				l.errorf(it, s.key("attributes"), "attribute %q of class %q is already covered by the rule at line %d", a, class.Name, other.Line)
+			if other := byAttr[a]; other != nil {
+				l.errorf(it, s.key("attributes"), "attribute %q of class %q is already covered by %s rule at line %d", a, class.Name, kind, other.Line)
 			}
-			p.byAttr[a] = r
+			byAttr[a] = r
 		}
 	}
+}
+
+// policy reads a dynamic rule type.
+func (l *loader) policy(n *yaml.Node, s scope) Policy {
+	text, ok := l.str(n, s)
+	if !ok {
+		return ""
+	}
+	names := make([]string, len(policies))
+	for i, p := range policies {
+		if Policy(text) == p {
+			return p
+		}
+		names[i] = string(p)
+	}
+	l.errorf(n, s, "unknown policy %q (one of %s)", text, strings.Join(names, ", "))
+	return ""
+}
+
+// updateWithNull reads the attributes a static rule's sources may clear.
+func (l *loader) updateWithNull(n *yaml.Node, s scope, r *ReconciliationRule, dynamic bool) []string {
+	attrs := l.attributes(n, s, "")
+	if dynamic {
+		l.errorf(n, s, "a dynamic rule (prefer or policy) chooses among reported values; only a static rule clears attributes with nulls")
+		return nil
+	}
+	if r.AllAttributes() {
+		return attrs
+	}
+	for _, an := range n.Content {
+		if an.Kind == yaml.ScalarNode && an.ShortTag() == "!!str" && !contains(r.Attributes, an.Value) {
+			l.errorf(an, s, "attribute %q is not among the rule's attributes", an.Value)
+		}
+	}
+	return attrs
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // dataSources reads the data_sources section. It runs after classes.

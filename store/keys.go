@@ -21,6 +21,7 @@ import (
 //	v1/in/<child sys_id>/<type>\x00<parent>       → Edge (JSON), the same edge read the other way
 //	v1/sub/<main sys_id>/<sys_id>                 → "" (related records hanging under a CI)
 //	v1/src/<sys_id>/<source>                      → SourceInfo (JSON): what one source last said of a CI
+//	v1/msd/<sys_id>/<source>                      → Reports (JSON): the values one source last reported for attributes under a multi-source reconciliation policy
 //	v1/nk/<source_name>/<native key>              → sys_id the source's native key names
 //	v1/hist/<sys_id>/<time><seq>                  → Change (JSON), one per write of the CI
 //	v1/pp/<id>                                    → a partial payload (JSON, owned by the engine)
@@ -64,6 +65,7 @@ var (
 	prefixSub    = []byte("v1/sub/")
 	prefixUser   = []byte("v1/usr/")
 	prefixSource = []byte("v1/src/")
+	prefixReport = []byte("v1/msd/")
 	prefixNative = []byte("v1/nk/")
 	prefixHist   = []byte("v1/hist/")
 	prefixPP     = []byte("v1/pp/")
@@ -168,6 +170,17 @@ func SysIDFromSubKey(k []byte) string { return string(k[bytes.LastIndexByte(k, '
 
 func SourceKey(sysID, source string) []byte { return cat(prefixSource, sysID, "/", source) }
 func SourcePrefix(sysID string) []byte      { return cat(prefixSource, sysID, "/") }
+
+// ReportKey holds what one source last reported of a CI's attributes that
+// a multi-source reconciliation policy decides (ServiceNow's
+// cmdb_multisource_data).
+func ReportKey(sysID, source string) []byte { return cat(prefixReport, sysID, "/", source) }
+func ReportPrefix(sysID string) []byte      { return cat(prefixReport, sysID, "/") }
+
+// SourceFromReportKey returns the source of a key built by ReportKey.
+func SourceFromReportKey(k []byte) string {
+	return string(k[len(prefixReport)+bytes.IndexByte(k[len(prefixReport):], '/')+1:])
+}
 
 // NativeKey indexes a source's own key for a CI (sys_object_source_info).
 // Both parts are length-prefixed, so neither can forge the other.
