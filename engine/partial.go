@@ -233,6 +233,15 @@ func fold(into, kept *payload.Item) {
 		}
 	}
 	into.Related = append(into.Related, kept.Related...)
+	into.Lookup = append(into.Lookup, kept.Lookup...)
+	for k, v := range kept.DisplayValues {
+		if _, has := into.DisplayValues[k]; !has {
+			if into.DisplayValues == nil {
+				into.DisplayValues = map[string]any{}
+			}
+			into.DisplayValues[k] = v
+		}
+	}
 	if into.SourceInfo == nil {
 		into.SourceInfo = kept.SourceInfo
 	}
@@ -302,7 +311,7 @@ func newPartial(rs *rules.RuleSet, m *payload.Payload, plan *identify.Plan, kept
 			pp.Keys = append(pp.Keys, identify.PartialKeys(rs, &it, source)...)
 			pp.Reasons = append(pp.Reasons, PartialReason{Index: len(out.Items), ClassName: it.ClassName, Errors: plan.Items[i].AllErrors()})
 		} else {
-			it = payload.Item{ClassName: it.ClassName, SourceInfo: it.SourceInfo, Values: map[string]any{}}
+			it = payload.Item{ClassName: it.ClassName, SourceInfo: it.SourceInfo, Values: map[string]any{}, Lookup: it.Lookup}
 			for _, a := range append(identify.IdentifyingAttributes(rs, it.ClassName), "sys_id") {
 				if v, ok := m.Items[i].Values[a]; ok {
 					it.Values[a] = v
