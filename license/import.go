@@ -475,7 +475,8 @@ func (imp *importRun) writeSnapshots() ([]usage, error) {
 }
 
 // writePeaks computes the peaks of the window ending today from the days
-// stored and today's rows, and stores them under this import.
+// stored and today's rows, as they are counted (see count: capacity
+// metrics on the server), and stores them under this import.
 func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
 	m := imp.m
 	peaks := map[[2]uint64]map[string]*peak{}
@@ -498,8 +499,12 @@ func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := eachUsage(r, d, imp.rec.Days[d], func(u usage) { note(d, u) }); err != nil {
+			var rows []usage
+			if err := eachUsage(r, d, imp.rec.Days[d], func(u usage) { rows = append(rows, u) }); err != nil {
 				return err
+			}
+			for _, c := range count(rows) {
+				note(d, c.usage)
 			}
 		}
 		return nil
@@ -507,8 +512,8 @@ func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
 	if err != nil {
 		return err
 	}
-	for _, u := range today {
-		note(imp.day, u)
+	for _, c := range count(today) {
+		note(imp.day, c.usage)
 	}
 	b := &batch{m: m}
 	for _, byMetric := range peaks {
