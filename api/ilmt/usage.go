@@ -29,14 +29,19 @@ var (
 		aliases: map[string]string{"publisher_name": "software_title_dimension.publisher_name", "software_title_name": "software_title_dimension.name",
 			"computer_system_name": "computer_system_dimension.name"},
 	}
+	// productColumns have the types License Metric Tool documents, which
+	// give metric_id as a string.
 	productColumns = []column{
-		{name: "product_id", kind: number}, {name: "product_name"}, {name: "product_publisher_name"},
-		{name: "metric_id", kind: number}, {name: "metric_code_name"}, {name: "metric_name"},
+		{name: "product_id", kind: number}, {name: "product_name"}, {name: "product_publisher_name"}, {name: "product_family_guid"},
+		{name: "metric_id"}, {name: "metric_code_name"}, {name: "metric_name"},
 	}
+	// bundleColumns are null for a product in no bundle, as every product
+	// irego counts is.
 	bundleColumns = []column{
-		{name: "bundle_id", kind: number}, {name: "bundle_name"}, {name: "bundle_guid"}, {name: "bundle_type"},
-		{name: "bundle_metric_contribution"}, {name: "flex_id", kind: number},
-		{name: "product_bundle_ratio_factor", kind: number}, {name: "product_bundle_ratio_divider", kind: number},
+		{name: "bundle_id", kind: number, null: true}, {name: "bundle_name", null: true}, {name: "bundle_guid", null: true},
+		{name: "bundle_type", kind: numbers, null: true}, {name: "bundle_metric_contribution", kind: number, null: true},
+		{name: "flex_id", kind: number, null: true},
+		{name: "product_bundle_ratio_factor", kind: number, null: true}, {name: "product_bundle_ratio_divider", kind: number, null: true},
 	}
 	// usageTable is GET /api/sam/v2/license_usage; hwm_date and the guids
 	// are irego's, hidden.
@@ -72,15 +77,15 @@ func concat(parts ...[]column) []column {
 // productRow fills the product and metric columns of a row.
 func productRow(t *license.Title, m license.Metric) row {
 	return row{"product_id": t.ID, "product_name": t.Name(), "product_publisher_name": t.Publisher,
-		"product_guid": t.GUID, "product_publisher_guid": t.PublisherGUID,
-		"metric_id": m.ID, "metric_code_name": m.CodeName, "metric_name": m.DisplayName}
+		"product_guid": t.GUID, "product_family_guid": t.GUID, "product_publisher_guid": t.PublisherGUID,
+		"metric_id": strconv.Itoa(m.ID), "metric_code_name": m.CodeName, "metric_name": m.DisplayName}
 }
 
-// unbundled fills the bundle columns of a product that is not in a bundle.
+// unbundled fills the bundle columns of a product that is not in a bundle:
+// null, as License Metric Tool leaves them empty.
 func (r row) unbundled() row {
-	for k, v := range map[string]any{"bundle_id": -1, "bundle_name": "", "bundle_guid": "", "bundle_type": "",
-		"bundle_metric_contribution": "", "flex_id": -1, "product_bundle_ratio_factor": -1, "product_bundle_ratio_divider": -1} {
-		r[k] = v
+	for _, c := range bundleColumns {
+		r[c.name] = nil
 	}
 	return r
 }
