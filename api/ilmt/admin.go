@@ -15,7 +15,9 @@ import (
 )
 
 // POST /api/get_token with {"user", "password"} (or a form with those
-// fields): the user's API token.
+// fields): the user's API token. Any failure to get one (a body without
+// both, a wrong password) is answered 500 "Bad Request", the one error
+// License Metric Tool documents for it, with the reason as detail.
 func (h *handler) getToken(w http.ResponseWriter, r *http.Request) {
 	body, e := api.ReadBody(r)
 	if e != nil {
@@ -28,18 +30,18 @@ func (h *handler) getToken(w http.ResponseWriter, r *http.Request) {
 	if _, err := api.DecodeRelaxed(body, func(b []byte) (any, error) { return nil, json.Unmarshal(b, &cred) }); err != nil {
 		form, ferr := url.ParseQuery(string(body))
 		if ferr != nil || !form.Has("user") {
-			writeError(w, r, api.Errorf(http.StatusBadRequest, "Bad Request", `the body must be {"user": "...", "password": "..."}: %v`, err))
+			writeError(w, r, api.Errorf(http.StatusInternalServerError, "Bad Request", `the body must be {"user": "...", "password": "..."}: %v`, err))
 			return
 		}
 		cred.User, cred.Password = form.Get("user"), form.Get("password")
 	}
 	if cred.User == "" || cred.Password == "" {
-		writeError(w, r, api.Errorf(http.StatusBadRequest, "Bad Request", `give "user" and "password"`))
+		writeError(w, r, api.Errorf(http.StatusInternalServerError, "Bad Request", `give "user" and "password"`))
 		return
 	}
 	if _, err := h.users.Verify(cred.User, cred.Password); err != nil {
 		if errors.Is(err, auth.ErrBadCredentials) {
-			writeError(w, r, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: "Invalid user name or password"})
+			writeError(w, r, &api.Error{Status: http.StatusInternalServerError, Message: "Bad Request", Detail: "Invalid user name or password"})
 		} else {
 			writeError(w, r, internal(err))
 		}
