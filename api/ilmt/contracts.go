@@ -173,6 +173,20 @@ func (h *handler) importContracts(w http.ResponseWriter, r *http.Request) {
 // decodeContracts reads an import body into rows; faults of a row's
 // values travel with the row.
 func decodeContracts(body []byte) ([]license.ContractRow, error) {
+	items, err := decodeItems(body, "contracts [{\"contract_id\": ...}, ...]")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]license.ContractRow, 0, len(items))
+	for _, it := range items {
+		out = append(out, decodeRow(it))
+	}
+	return out, nil
+}
+
+// decodeItems reads an import body: a list of rows, {"rows": [...]} as GET
+// answers, or one row. Numbers stay json.Number.
+func decodeItems(body []byte, what string) ([]any, error) {
 	v, err := api.DecodeRelaxed(body, func(b []byte) (any, error) {
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.UseNumber()
@@ -199,13 +213,9 @@ func decodeContracts(body []byte) ([]license.ContractRow, error) {
 			items = []any{x}
 		}
 	default:
-		return nil, fmt.Errorf(`the body must be a list of contracts [{"contract_id": ...}, ...]`)
+		return nil, fmt.Errorf("the body must be a list of %s", what)
 	}
-	out := make([]license.ContractRow, 0, len(items))
-	for _, it := range items {
-		out = append(out, decodeRow(it))
-	}
-	return out, nil
+	return items, nil
 }
 
 // rowDecoder collects the faults of one row.

@@ -108,6 +108,7 @@ type query struct {
 	offset      int
 	criteria    *criteria
 	countSwitch int
+	explicit    bool // columns[] chose the columns
 }
 
 type orderBy struct {
@@ -144,6 +145,7 @@ func (t *table) parseQuery(r *http.Request, now time.Time) (*query, *paramError)
 			}
 		}
 	}
+	q.explicit = q.columns != nil
 	if q.columns == nil {
 		for _, c := range t.columns {
 			if !c.hidden {
@@ -219,6 +221,27 @@ func intParam(params url.Values, name string, def int) (int, *paramError) {
 		return 0, badParam(name, "%q is not a whole number >= 0", s)
 	}
 	return n, nil
+}
+
+// addDynamic adds to the default columns the dynamic ones (custom fields)
+// that some row has, by name.
+func (q *query) addDynamic(t *table, rows []row) {
+	if q.explicit || t.dynamic == nil {
+		return
+	}
+	var names []string
+	for _, r := range rows {
+		for k := range r {
+			if _, static := t.column(k); static && !slices.ContainsFunc(t.columns, func(c column) bool { return c.name == k }) && !slices.Contains(names, k) {
+				names = append(names, k)
+			}
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		c, _ := t.dynamic(n)
+		q.columns = append(q.columns, c)
+	}
 }
 
 // run filters, sorts and pages rows; it returns the number that matched

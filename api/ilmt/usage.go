@@ -1,7 +1,9 @@
 package ilmt
 
 import (
+	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -46,9 +48,10 @@ var (
 	// usageTable is GET /api/sam/v2/license_usage; hwm_date and the guids
 	// are irego's, hidden.
 	usageTable = &table{
-		columns: concat(productColumns, []column{{name: "hwm_quantity", kind: number}}, bundleColumns, []column{
+		columns: concat(productColumns, []column{{name: "hwm_quantity", kind: number}, {name: "threshold", kind: number, null: true}}, bundleColumns, []column{
 			{name: "hwm_date", kind: date, hidden: true}, {name: "product_guid", hidden: true}, {name: "product_publisher_guid", hidden: true}}),
-		order: []string{"product_name", "metric_code_name"},
+		order:   []string{"product_name", "metric_code_name"},
+		dynamic: usageCustomField,
 	}
 	// perServerTable is GET /api/sam/v2/license_usage_per_server.
 	perServerTable = &table{
@@ -65,6 +68,17 @@ var (
 		order: []string{"product_name", "metric_code_name"},
 	}
 )
+
+// customFieldPattern names the custom fields of license usage rows.
+var customFieldPattern = regexp.MustCompile(`^custom_field_([1-9][0-9]{0,8})$`)
+
+// usageCustomField is the column of a custom field: text, null when not set.
+func usageCustomField(name string) (column, bool) {
+	if !customFieldPattern.MatchString(name) {
+		return column{}, false
+	}
+	return column{name: name, null: true}, true
+}
 
 func concat(parts ...[]column) []column {
 	var out []column
@@ -166,6 +180,7 @@ func (h *handler) serveRows(w http.ResponseWriter, r *http.Request, t *table, fe
 		writeError(w, r, e)
 		return
 	}
+	q.addDynamic(t, rows)
 	writeJSON(w, http.StatusOK, q.list(rows))
 }
 
@@ -201,10 +216,21 @@ func (h *handler) licenseUsage(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, internal(err)
 		}
+		set, err := h.m.UsageSettings(g.ID)
+		if err != nil {
+			return nil, internal(err)
+		}
 		rows := make([]row, 0, len(usage))
 		for _, u := range usage {
 			rw := productRow(u.Title, u.Metric).unbundled()
-			rw["hwm_quantity"], rw["hwm_date"] = u.Quantity, u.Day
+			rw["hwm_quantity"], rw["hwm_date"], rw["threshold"] = u.Quantity, u.Day, nil
+			s := set[license.UsageKey{Group: g.ID, Title: u.Title.ID, Metric: u.Metric.ID}]
+			if s.Threshold != nil {
+				rw["threshold"] = *s.Threshold
+			}
+			for id, v := range s.Custom {
+				rw[fmt.Sprintf("custom_field_%d", id)] = v
+			}
 			rows = append(rows, rw)
 		}
 		echo(w, "startdate", from)
