@@ -134,21 +134,30 @@ func (ir importReply) object() object {
 
 var importFailed = license.Fault{Code: license.CodeImportFailed, Text: "Contract processing failed. The contracts have not been imported."}
 
-// PUT or POST /api/sam/v2/contracts(.json) with a list of contracts (or
-// {"rows": [...]} as GET answers, or one contract): create or update them,
-// all or nothing.
+// PUT or POST /api/sam/v2/contracts(.json)[?createSoftware=true] with a
+// list of contracts (or {"rows": [...]} as GET answers, or one contract):
+// create or update them, all or nothing. A software product no title
+// names is refused unless createSoftware=true, which creates it.
 func (h *handler) importContracts(w http.ResponseWriter, r *http.Request) {
 	body, e := api.ReadBody(r)
 	if e != nil {
 		writeError(w, r, e)
 		return
 	}
+	var o license.ContractOptions
+	if s := r.URL.Query().Get("createSoftware"); s != "" {
+		var err error
+		if o.CreateSoftware, err = strconv.ParseBool(s); err != nil {
+			writeJSON(w, http.StatusBadRequest, importReply{message: importFailed, detail: fmt.Sprintf("createSoftware: %q is not true or false", s)}.object())
+			return
+		}
+	}
 	rows, err := decodeContracts(body)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, importReply{message: importFailed, detail: err.Error()}.object())
 		return
 	}
-	res, err := h.m.ImportContracts(rows, viewer(r))
+	res, err := h.m.ImportContracts(rows, viewer(r), o)
 	if err != nil {
 		writeError(w, r, internal(err))
 		return
