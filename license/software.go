@@ -58,4 +58,3 @@ func (sw *software) write(txn store.Txn) error {
 	}
 	return txn.Set(store.LicenseDocKey(softwareDoc), b)
 }
-

@@ -82,7 +82,10 @@ func TestContractMerge(t *testing.T) {
 		v.call(request{user: "manager", method: "PUT", path: path, body: body}, status, &rep)
 		return rep
 	}
-	put := func(body string, status int) importReply { t.Helper(); return putTo("/api/sam/v2/contracts.json", body, status) }
+	put := func(body string, status int) importReply {
+		t.Helper()
+		return putTo("/api/sam/v2/contracts.json", body, status)
+	}
 	// The documentation's PUT example, whose software no import found:
 	// created as asked.
 	putTo("/api/sam/v2/contracts.json?createSoftware=true", `[{"contract_id": "CO1", "name": "Contract1", "type": 2, "threshold": 100,
