@@ -32,6 +32,8 @@ type State struct {
 	LastStart   time.Time `json:"last_start_time,omitzero"`
 	LastEnd     time.Time `json:"last_end_time,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
+	// LastRun is the kind of the last import started.
+	LastRun Run `json:"last_run,omitempty"`
 	// Day is the day of the usage the last successful import stored; peaks
 	// cover the Window days up to it.
 	Day string `json:"day,omitempty"`

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/auth"
@@ -55,21 +56,23 @@ func (h *handler) getToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"token": token})
 }
 
-// GET /api/import_status.json[?run=complete[&wait=true]]: the import
-// state; run=complete (admin) starts an import, wait=true answers once it
-// has ended.
+// GET /api/import_status.json[?run=complete|raw_only[&wait=true]]: the
+// import state; run (admin) starts an import: complete computes usage,
+// raw_only only refreshes the computer systems and titles. wait=true
+// answers once it has ended.
 func (h *handler) importStatus(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
 	if run := params.Get("run"); run != "" {
-		if run != "complete" {
-			writeError(w, r, api.Errorf(http.StatusBadRequest, "Bad Request", "run: %q is not an import irego runs; give run=complete", run))
+		kind := license.Run(strings.ToLower(strings.TrimSpace(run)))
+		if kind != license.RunComplete && kind != license.RunRawOnly {
+			writeError(w, r, api.Errorf(http.StatusBadRequest, "Bad Request", "run: %q is not an import irego runs; give run=complete or run=raw_only", run))
 			return
 		}
 		if !viewer(r).Admin {
-			writeError(w, r, api.Errorf(http.StatusForbidden, "Forbidden", "run=complete: starting an import needs the %s role", auth.Admin))
+			writeError(w, r, api.Errorf(http.StatusForbidden, "Forbidden", "run=%s: starting an import needs the %s role", kind, auth.Admin))
 			return
 		}
-		h.m.Start(h.m.Context()) // false: one runs already, which is what was asked for
+		h.m.StartRun(h.m.Context(), kind) // false: one runs already, which is what was asked for
 		if wait, _ := strconv.ParseBool(params.Get("wait")); wait {
 			if err := h.m.Wait(r.Context()); err != nil {
 				writeError(w, r, &api.Error{Status: http.StatusServiceUnavailable, Message: "Request abandoned", Detail: err.Error()})

@@ -163,7 +163,8 @@ func TestImportStatus(t *testing.T) {
 		t.Errorf("before any import: %v %v", st, resp.Header)
 	}
 	v.wantError(request{user: "viewer", path: "/api/import_status.json?run=complete"}, 403, "needs the admin role")
-	v.wantError(request{user: "root", path: "/api/import_status.json?run=raw_only"}, 400, `run: "raw_only" is not an import irego runs`)
+	v.wantError(request{user: "root", path: "/api/import_status.json?run=delta"}, 400, `run: "delta" is not an import irego runs; give run=complete or run=raw_only`)
+	v.wantError(request{user: "viewer", path: "/api/import_status.json?run=raw_only"}, 403, "run=raw_only: starting an import needs the admin role")
 	v.apply("byol-dedicated-vm.json")
 	v.importNow()
 	v.call(request{user: "viewer", path: "/api/management/imports.json"}, 200, &st)
@@ -174,5 +175,31 @@ func TestImportStatus(t *testing.T) {
 	// the same through both paths.
 	if !strings.Contains(fmt.Sprint(st["last_success_time"]), "2026-03-02T09:30:00") {
 		t.Errorf("last success: %v", st["last_success_time"])
+	}
+}
+
+// TestRawOnlyImport: run=raw_only reads the graph and records it, and the
+// usage served stays that of the last complete import.
+func TestRawOnlyImport(t *testing.T) {
+	v := newEnv(t)
+	v.apply("byol-dedicated-vm.json")
+	v.importNow()
+	v.apply("byol-ibm-three-vms.json")
+	var st map[string]any
+	v.call(request{user: "root", path: "/api/import_status.json?run=raw_only&wait=true"}, 200, &st)
+	if st["mode"] != "idle" || st["last_status"] != "successful" || st["last_run"] != "raw_only" || st["installs"] != 5.0 || st["usages"] != 3.0 {
+		t.Errorf("after raw_only: %v", st)
+	}
+	got := v.list("viewer", "/api/sam/v2/license_usage")
+	if diff := cmp.Diff([]string{"SQL Server 2017 PVU_FULL_CAP=2240", "SQL Server 2017 PVU_SUB_CAP=280", "SQL Server 2017 VIRTUAL_PROCESSOR_CORE=4"}, summary(got, "hwm_quantity")); diff != "" {
+		t.Errorf("usage after raw_only (-want +got):\n%s", diff)
+	}
+	v.importNow()
+	if got := v.list("viewer", "/api/sam/v2/license_usage"); *got.Total != 6 {
+		t.Errorf("after a complete import: %v", summary(got, "hwm_quantity"))
+	}
+	v.call(request{user: "viewer", path: "/api/import_status.json"}, 200, &st)
+	if st["last_run"] != "complete" {
+		t.Errorf("last run: %v", st["last_run"])
 	}
 }
