@@ -155,7 +155,9 @@ func (h *handler) tmfPatch(w http.ResponseWriter, r *http.Request) {
 	h.answer(w, r, s)
 }
 
-// DELETE /tmf-api/productInventory/v4/product/{id}[?cascade=true]
+// DELETE /tmf-api/productInventory/v4/product/{id}[?cascade=true], and
+// ServiceNow's DELETE /api/sn_prd_invt/order/product/{id}: 204, 404 for an
+// unknown id, 409 while other products relate to it (unless cascade).
 func (h *handler) tmfDelete(w http.ResponseWriter, r *http.Request) {
 	cascade := false
 	if s := r.URL.Query().Get("cascade"); s != "" {
