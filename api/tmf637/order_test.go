@@ -76,6 +76,11 @@ func TestServiceNowPendingRelations(t *testing.T) {
 	if diff := cmp.Diff(want, related()); diff != "" {
 		t.Errorf("pending (-want +got):\n%s", diff)
 	}
+	// A TMF637 patch of the product keeps what is pending.
+	v.call(t, "PATCH", tmf+"/product/"+id, `{"description": "patched"}`, http.StatusOK, nil)
+	if diff := cmp.Diff(want, related()); diff != "" {
+		t.Errorf("pending after a TMF637 patch (-want +got):\n%s", diff)
+	}
 	// The products arrive, named by those ids as their pids.
 	parts := seedParts(t, v)
 	want = map[string]string{"productRelationship " + parts["fa6d13f45b5620102dff5e92dc81c77f"]: "part fa6d",

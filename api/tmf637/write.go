@@ -66,7 +66,7 @@ func (h *handler) create(ctx context.Context, source string, ins []*input) ([]sa
 			in.values[aNumber] = fmt.Sprintf("PI%07d", first+int64(k))
 		}
 	}
-	p, _, err := h.graph(ctx, ins, make([]string, len(ins)), source == snSource)
+	p, _, err := h.graph(ctx, ins, make([]string, len(ins)), func(string) bool { return source == snSource })
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,12 @@ func (h *handler) patch(ctx context.Context, source, id string, patch map[string
 	if !in.status {
 		return saved{}, badField("product.status", "cannot be removed; every product has a status")
 	}
-	p, linked, err := h.graph(ctx, []*input{in}, []string{id}, source == snSource)
+	// A relation still pending stays so through either API.
+	wasPending := map[string]bool{}
+	for _, l := range pendingOf(before.ci.Values) {
+		wasPending[l.Ref] = true
+	}
+	p, linked, err := h.graph(ctx, []*input{in}, []string{id}, func(ref string) bool { return source == snSource || wasPending[ref] })
 	if err != nil {
 		return saved{}, err
 	}
@@ -175,11 +180,11 @@ func mergePatch(target, patch any) any {
 // related items; every product its relations name is an item of its own,
 // found by sys_id (or, when a relation names a product of the same payload
 // by pid, that product's item). It also returns, per product, the
-// relations it now has to stored products (see linkKey). With
-// allowPending, a relation to a product not stored yet is kept on the
-// product as pending (see aPending), as ServiceNow accepts it; else it is
-// a fault of the product.
-func (h *handler) graph(ctx context.Context, ins []*input, ids []string, allowPending bool) (*payload.Payload, [][]string, error) {
+// relations it now has to stored products (see linkKey). A relation to a
+// product not stored yet whose reference pendingOK accepts is kept on the
+// product as pending (see aPending), as ServiceNow accepts it; any other
+// is a fault of the product.
+func (h *handler) graph(ctx context.Context, ins []*input, ids []string, pendingOK func(ref string) bool) (*payload.Payload, [][]string, error) {
 	p := &payload.Payload{}
 	for i, in := range ins {
 		vals := maps.Clone(in.values)
@@ -203,7 +208,7 @@ func (h *handler) graph(ctx context.Context, ins []*input, ids []string, allowPe
 				if err != nil {
 					return nil, nil, err
 				}
-				if id == "" && allowPending {
+				if id == "" && pendingOK(l.ref) {
 					pending = append(pending, pendingLink{Rel: l.relType, Ref: l.ref})
 					continue
 				}
