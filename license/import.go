@@ -133,6 +133,9 @@ func (m *Manager) runImport(ctx context.Context, kind Run) (*stateRecord, error)
 	}
 	rec.Seq++
 	rec.LastStart, rec.LastRun = start, kind
+	if kind == RunComplete {
+		rec.CompleteStart = start
+	}
 	if err := m.writeState(rec); err != nil {
 		return nil, fmt.Errorf("license: import: %w", err)
 	}

@@ -68,6 +68,10 @@ type stateRecord struct {
 	Fingerprint string `json:"fingerprint"`
 	// DimSeq is the last id given to a computer system or title.
 	DimSeq uint64 `json:"dim_seq"`
+	// CompleteStart is when the last complete import started: the
+	// schedule counts from it, so a raw data import does not put off
+	// the next complete one.
+	CompleteStart time.Time `json:"complete_start,omitzero"`
 }
 
 func readState(r store.Reader) (*stateRecord, error) {
