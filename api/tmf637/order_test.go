@@ -81,8 +81,16 @@ func TestServiceNowPendingRelations(t *testing.T) {
 	if diff := cmp.Diff(want, related()); diff != "" {
 		t.Errorf("pending after a TMF637 patch (-want +got):\n%s", diff)
 	}
-	// The products arrive, named by those ids as their pids.
+	// The products arrive, named by those ids as their pids; listeners hear
+	// of the product each settles.
+	l := newListener(t, 0, nil)
+	v.register(t, l, "eventType=ProductAttributeValueChangeEvent")
 	parts := seedParts(t, v)
+	for _, e := range l.wait(t, 3) {
+		if e.productID != id {
+			t.Errorf("change event for %s, want %s", e.productID, id)
+		}
+	}
 	want = map[string]string{"productRelationship " + parts["fa6d13f45b5620102dff5e92dc81c77f"]: "part fa6d",
 		"realizingService " + parts["fe6d13f45b5620102dff5e92dc81c786"]: "part fe6d", "realizingResource " + parts["326d13f45b5620102dff5e92dc81c78c"]: "part 326d"}
 	if diff := cmp.Diff(want, related()); diff != "" {

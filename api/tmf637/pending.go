@@ -28,11 +28,12 @@ func pendingOf(values map[string]any) []pendingLink {
 }
 
 // settle makes the pending relations that name the stored product id (by
-// its id or pid) relations, in one transaction per waiting product.
-func (h *handler) settle(ctx context.Context, source, id string) error {
+// its id or pid) relations, in one transaction per waiting product, and
+// returns the products that changed.
+func (h *handler) settle(ctx context.Context, source, id string) ([]string, error) {
 	rec, err := h.e.Record(ctx, id)
 	if err != nil {
-		return engineError(err)
+		return nil, engineError(err)
 	}
 	names := map[string]bool{id: true}
 	if pid := text(rec.Values[aPID]); pid != "" {
@@ -40,8 +41,9 @@ func (h *handler) settle(ctx context.Context, source, id string) error {
 	}
 	pg, err := h.e.Find(ctx, engine.Query{Class: productClass, Where: []engine.Condition{{Attribute: aHasPending, Values: []string{"true"}}}, Limit: -1})
 	if err != nil {
-		return engineError(err)
+		return nil, engineError(err)
 	}
+	var changed []string
 	for _, waiting := range pg.Records {
 		if waiting.SysID == id {
 			continue
@@ -64,11 +66,12 @@ func (h *handler) settle(ctx context.Context, source, id string) error {
 		p.Items[0].Values[aPending], p.Items[0].Values[aHasPending] = jsonText(keep), len(keep) > 0
 		res, err := h.e.Apply(ctx, source, p, engine.StrictApplyOptions())
 		if err != nil {
-			return engineError(err)
+			return nil, engineError(err)
 		}
 		if e := failed(res); e != nil {
-			return fmt.Errorf("relating %s to %s: %w", waiting.SysID, id, e)
+			return nil, fmt.Errorf("relating %s to %s: %w", waiting.SysID, id, e)
 		}
+		changed = append(changed, waiting.SysID)
 	}
-	return nil
+	return changed, nil
 }

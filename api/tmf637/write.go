@@ -30,6 +30,9 @@ type saved struct {
 	id     string
 	insert bool
 	before *view // nil for a new product
+	// settled are the products whose pending relations to this one
+	// became relations (see settle).
+	settled []string
 }
 
 // create stores products in one transaction, all or none. A product whose
@@ -79,7 +82,7 @@ func (h *handler) create(ctx context.Context, source string, ins []*input) ([]sa
 	}
 	for i := range ins {
 		out[i].id, out[i].insert = res.Items[i].SysID, res.Items[i].Operation == identify.OpInsert
-		if err := h.settle(ctx, source, out[i].id); err != nil {
+		if out[i].settled, err = h.settle(ctx, source, out[i].id); err != nil {
 			return nil, err
 		}
 	}
