@@ -1,6 +1,7 @@
 package tmf637_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/payload"
 )
 
 // TestServiceNowPatchAndDelete: PATCH and DELETE on the paths ServiceNow
@@ -132,5 +136,32 @@ func TestServiceNowPlaceFilterAndLinks(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]string{"first": "0/2", "previous": "2/2", "next": "6/2", "last": "8/2"}, rels); diff != "" {
 		t.Errorf("Link (-want +got):\n%s", diff)
+	}
+}
+
+// TestServiceNowPendingSettledByItsOwnWrite: a product that arrived
+// another way (here straight through the engine, as a concurrent write
+// would look) is related when the waiting product is next written.
+func TestServiceNowPendingSettledByItsOwnWrite(t *testing.T) {
+	v := newEnv(t)
+	body := `{"pid": "VOIP-7", "name": "Voice 7", "productOffering": {"id": "po"}, "productSpecification": {"id": "ps"},
+		"productRelationship": [{"productId": "LINE-7", "relationshipType": "child"}]}`
+	var p obj
+	v.call(t, "POST", sn+"/product", body, http.StatusCreated, &p)
+	line := &payload.Payload{Items: []payload.Item{{ClassName: "sn_prd_invt_product_inventory",
+		Values: map[string]any{"pid": "LINE-7", "name": "Line 7", "state": "active", "product_offering": "po", "product_specification": "ps"}}}}
+	res, err := v.e.Apply(context.Background(), "test", line, engine.StrictApplyOptions())
+	if err != nil || res.HasError {
+		t.Fatalf("apply: %v %+v", err, res)
+	}
+	var got obj
+	v.call(t, "GET", sn+"/product/"+str(p["id"]), "", http.StatusOK, &got)
+	if rel := got["productRelationship"].([]any); len(rel) != 1 || rel[0].(obj)["id"] != "LINE-7" {
+		t.Fatalf("still pending: %v", rel)
+	}
+	v.call(t, "POST", sn+"/product", body, http.StatusOK, nil) // the same pid: an update
+	v.call(t, "GET", sn+"/product/"+str(p["id"]), "", http.StatusOK, &got)
+	if rel := got["productRelationship"].([]any); len(rel) != 1 || rel[0].(obj)["id"] != res.Items[0].SysID || rel[0].(obj)["name"] != "Line 7" {
+		t.Errorf("after the waiting product's write: %v", rel)
 	}
 }
