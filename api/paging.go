@@ -11,6 +11,12 @@ import (
 // and last, each the request's own URL with the offset and limit parameters
 // (named as the API names them) set. It is empty when limit is 0.
 func PageLinks(r *http.Request, offsetParam, limitParam string, offset, limit, total int) string {
+	return PageLinksRel(r, offsetParam, limitParam, offset, limit, total, "prev")
+}
+
+// PageLinksRel is PageLinks with the relation of the page before named
+// prevRel (ServiceNow's Product Inventory API names it "previous").
+func PageLinksRel(r *http.Request, offsetParam, limitParam string, offset, limit, total int, prevRel string) string {
 	if limit <= 0 {
 		return ""
 	}
@@ -22,7 +28,7 @@ func PageLinks(r *http.Request, offsetParam, limitParam string, offset, limit, t
 	}
 	links := []string{link(0, "first")}
 	if offset > 0 {
-		links = append(links, link(max(offset-limit, 0), "prev"))
+		links = append(links, link(max(offset-limit, 0), prevRel))
 	}
 	if offset < total-limit {
 		links = append(links, link(offset+limit, "next"))

@@ -236,7 +236,7 @@ func TestIndexFollowsUpdatesAndDeletes(t *testing.T) {
 func TestIndexRebuiltWhenRulesChange(t *testing.T) {
 	dir := t.TempDir()
 	small, err := rules.Load("small.yaml", bytes.Replace(rules.DefaultSource(),
-		[]byte("indexed: [state, pid, customer, place, product_offering, product_specification]"), []byte("indexed: [state]"), 1))
+		[]byte("indexed: [state, pid, customer, place, product_offering, product_specification, has_pending_relation]"), []byte("indexed: [state]"), 1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,6 +147,7 @@ const (
 	CodeRequired         = "CODUI4047E" // a required field is empty
 	CodeBadDates         = "CODUI4048E" // the entitlement ends before it starts
 	CodeUnknownColumn    = "CODUI4049E" // a column contracts do not have
+	CodeUnknownSoftware  = "CODUI4050E" // a software product no title names, without createSoftware
 	CodeCustomRequired   = "CODUI4057E" // a required custom field is missing
 	CodeImportFailed     = "CODUI4099E" // the whole import failed
 	CodeImported         = "CODUI4098I" // the import succeeded
@@ -222,17 +223,28 @@ func readContracts(r store.Reader) ([]Contract, error) {
 // by purchase number and products by name and publisher; neither is ever
 // removed but by a null. When any row is invalid nothing changes and the
 // result lists every fault of every row.
-func (m *Manager) ImportContracts(rows []ContractRow, v Viewer) (*ImportResult, error) {
+//
+// A software product must be known, a title an import found or one a
+// contract import created; an unknown one is a fault of its row unless
+// o.CreateSoftware, which creates it.
+func (m *Manager) ImportContracts(rows []ContractRow, v Viewer, o ContractOptions) (*ImportResult, error) {
 	var res *ImportResult
 	err := m.update(func(txn store.Txn) error {
 		var err error
-		res, err = m.importContracts(txn, rows, v)
+		res, err = m.importContracts(txn, rows, v, o)
 		return err
 	})
 	return res, err
 }
 
-func (m *Manager) importContracts(txn store.Txn, rows []ContractRow, v Viewer) (*ImportResult, error) {
+// ContractOptions shape a contract import.
+type ContractOptions struct {
+	// CreateSoftware creates the software products rows name that no
+	// title or earlier import knows.
+	CreateSoftware bool
+}
+
+func (m *Manager) importContracts(txn store.Txn, rows []ContractRow, v Viewer, o ContractOptions) (*ImportResult, error) {
 	stored, err := readContracts(txn)
 	if err != nil {
 		return nil, err
@@ -246,6 +258,11 @@ func (m *Manager) importContracts(txn store.Txn, rows []ContractRow, v Viewer) (
 		return nil, err
 	}
 	catSize := len(cat)
+	sw, err := readSoftware(txn)
+	if err != nil {
+		return nil, err
+	}
+	swSize := len(sw.created)
 	byID := map[string]*Contract{}
 	for i := range stored {
 		byID[stored[i].ID] = &stored[i]
@@ -255,7 +272,8 @@ func (m *Manager) importContracts(txn store.Txn, rows []ContractRow, v Viewer) (
 		c   *Contract
 	}
 	now := m.now().UTC()
-	im := &contractImport{groups: g, visible: g.visible(v), cat: &cat, required: m.set.Ints(settings.ContractRequiredCustomFields)}
+	im := &contractImport{groups: g, visible: g.visible(v), cat: &cat, required: m.set.Ints(settings.ContractRequiredCustomFields),
+		software: sw, create: o.CreateSoftware}
 	res := &ImportResult{AllRows: len(rows), RowFaults: map[int][]Fault{}}
 	rowOf := map[string]int{}
 	var changed []*Contract
@@ -337,6 +355,11 @@ func (m *Manager) importContracts(txn store.Txn, rows []ContractRow, v Viewer) (
 			return nil, err
 		}
 	}
+	if len(sw.created) != swSize {
+		if err := sw.write(txn); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 
@@ -346,6 +369,8 @@ type contractImport struct {
 	visible  map[int]bool
 	cat      *catalogue
 	required []int
+	software *software
+	create   bool
 }
 
 // merge applies a row's columns to c and returns the row's faults.
@@ -395,9 +420,17 @@ func (im *contractImport) merge(c *Contract, row ContractRow) []Fault {
 					bad(CodeRequired, "Required field software_products[%d].name is empty", i+1)
 					continue
 				}
-				if !slices.Contains(c.Products, p) {
-					c.Products = append(c.Products, p)
+				if slices.Contains(c.Products, p) {
+					continue
 				}
+				if !im.software.known(p) {
+					if !im.create {
+						bad(CodeUnknownSoftware, "Software product %q of publisher %q does not exist; import it with createSoftware=true to create it", p.Name, p.Publisher)
+						continue
+					}
+					im.software.created = append(im.software.created, p)
+				}
+				c.Products = append(c.Products, p)
 			}
 		}
 	}

@@ -54,26 +54,45 @@ type peak struct {
 	At     time.Time `json:"at"`
 }
 
-// Import runs an import now and returns the state it left. It returns
-// ErrRunning when one is already running.
-func (m *Manager) Import(ctx context.Context) (*State, error) {
+// Run is a kind of import.
+type Run string
+
+// The kinds of import, as /api/import_status.json?run= names them.
+const (
+	// RunComplete reads the CI graph and computes and stores usage.
+	RunComplete Run = "complete"
+	// RunRawOnly reads the CI graph and refreshes the computer systems,
+	// software titles and metric catalogue only: the usage served stays
+	// that of the last complete import.
+	RunRawOnly Run = "raw_only"
+)
+
+// Import runs a complete import now and returns the state it left. It
+// returns ErrRunning when one is already running.
+func (m *Manager) Import(ctx context.Context) (*State, error) { return m.ImportRun(ctx, RunComplete) }
+
+// ImportRun runs an import of the kind now, as Import.
+func (m *Manager) ImportRun(ctx context.Context, kind Run) (*State, error) {
 	if !m.mu.TryLock() {
 		return nil, ErrRunning
 	}
 	defer m.mu.Unlock()
-	return m.run(ctx)
+	return m.run(ctx, kind)
 }
 
-// Start starts an import in the background, bound to ctx; it reports false
-// when one is already running.
-func (m *Manager) Start(ctx context.Context) bool {
+// Start starts a complete import in the background, bound to ctx; it
+// reports false when one is already running.
+func (m *Manager) Start(ctx context.Context) bool { return m.StartRun(ctx, RunComplete) }
+
+// StartRun starts an import of the kind in the background, as Start.
+func (m *Manager) StartRun(ctx context.Context, kind Run) bool {
 	if !m.mu.TryLock() {
 		return false
 	}
 	m.busy.Store(true) // seen as running from now on
 	go func() {
 		defer m.mu.Unlock()
-		_, _ = m.run(ctx) // the outcome is in the state and the log
+		_, _ = m.run(ctx, kind) // the outcome is in the state and the log
 	}()
 	return true
 }
@@ -95,10 +114,10 @@ func (m *Manager) Wait(ctx context.Context) error {
 }
 
 // run is one import; m.mu is held.
-func (m *Manager) run(ctx context.Context) (*State, error) {
+func (m *Manager) run(ctx context.Context, kind Run) (*State, error) {
 	m.progress.Store(0)
 	m.busy.Store(true)
-	rec, err := m.runImport(ctx)
+	rec, err := m.runImport(ctx, kind)
 	m.busy.Store(false)
 	if rec == nil {
 		return nil, err
@@ -106,18 +125,21 @@ func (m *Manager) run(ctx context.Context) (*State, error) {
 	return m.public(rec), err
 }
 
-func (m *Manager) runImport(ctx context.Context) (*stateRecord, error) {
+func (m *Manager) runImport(ctx context.Context, kind Run) (*stateRecord, error) {
 	start := m.now().UTC()
 	var rec *stateRecord
 	if err := m.st.View(func(r store.Reader) (err error) { rec, err = readState(r); return err }); err != nil {
 		return nil, fmt.Errorf("license: import: reading its state: %w", err)
 	}
 	rec.Seq++
-	rec.LastStart = start
+	rec.LastStart, rec.LastRun = start, kind
+	if kind == RunComplete {
+		rec.CompleteStart = start
+	}
 	if err := m.writeState(rec); err != nil {
 		return nil, fmt.Errorf("license: import: %w", err)
 	}
-	imp := &importRun{m: m, rec: rec, id: rec.Seq, day: day(start), at: start}
+	imp := &importRun{m: m, rec: rec, id: rec.Seq, day: day(start), at: start, raw: kind == RunRawOnly}
 	err := imp.do(ctx)
 	rec.LastEnd = m.now().UTC()
 	if err != nil {
@@ -131,7 +153,7 @@ func (m *Manager) runImport(ctx context.Context) (*stateRecord, error) {
 		}
 		return rec, err
 	}
-	m.log.Load().Info("license import done", "import", imp.id, "installs", rec.Installs, "counted", rec.Counted,
+	m.log.Load().Info("license import done", "import", imp.id, "run", kind, "installs", rec.Installs, "counted", rec.Counted,
 		"usages", rec.Usages, "warnings", rec.WarningCount, "duration", rec.LastEnd.Sub(start))
 	return rec, nil
 }
@@ -143,6 +165,7 @@ type importRun struct {
 	id  uint64
 	day string
 	at  time.Time
+	raw bool // RunRawOnly
 
 	machines map[string]*machine        // by computer sys_id
 	systems  map[string]*ComputerSystem // by sys_id
@@ -197,6 +220,9 @@ func (imp *importRun) do(ctx context.Context) error {
 	}
 	if err := imp.assignIDs(mr); err != nil {
 		return fmt.Errorf("numbering computer systems and titles: %w", err)
+	}
+	if imp.raw {
+		return imp.commitRaw()
 	}
 	imp.m.progress.Store(85)
 	rows, err := imp.writeSnapshots()
@@ -475,7 +501,8 @@ func (imp *importRun) writeSnapshots() ([]usage, error) {
 }
 
 // writePeaks computes the peaks of the window ending today from the days
-// stored and today's rows, and stores them under this import.
+// stored and today's rows, as they are counted (see count: capacity
+// metrics on the server), and stores them under this import.
 func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
 	m := imp.m
 	peaks := map[[2]uint64]map[string]*peak{}
@@ -498,8 +525,12 @@ func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := eachUsage(r, d, imp.rec.Days[d], func(u usage) { note(d, u) }); err != nil {
+			var rows []usage
+			if err := eachUsage(r, d, imp.rec.Days[d], func(u usage) { rows = append(rows, u) }); err != nil {
 				return err
+			}
+			for _, c := range count(rows) {
+				note(d, c.usage)
 			}
 		}
 		return nil
@@ -507,8 +538,8 @@ func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
 	if err != nil {
 		return err
 	}
-	for _, u := range today {
-		note(imp.day, u)
+	for _, c := range count(today) {
+		note(imp.day, c.usage)
 	}
 	b := &batch{m: m}
 	for _, byMetric := range peaks {
@@ -565,6 +596,16 @@ func (imp *importRun) commit(nrows int) error {
 		m.log.Load().Warn("license import: removing replaced results", "err", err)
 	}
 	return nil
+}
+
+// commitRaw records a raw data import: what it read, and nothing served
+// changes.
+func (imp *importRun) commitRaw() error {
+	rec := imp.rec
+	rec.LastStatus, rec.LastError, rec.LastEnd = StatusSuccessful, "", imp.m.now().UTC()
+	rec.Installs, rec.Counted = imp.installs, imp.counted
+	rec.Warnings, rec.WarningCount = imp.warnings, imp.nwarn
+	return imp.m.writeState(rec)
 }
 
 // eachUsage calls fn for every snapshot row of one day stored by one import.

@@ -107,15 +107,15 @@ func TestImportSeedGraph(t *testing.T) {
 		t.Errorf("state: %+v", st)
 	}
 	const was, sql = "WebSphere Application Server 9.0", "SQL Server 2017"
+	// PVU is reported on the host, once (the seed's host has 32 cores);
+	// other metrics on each computer.
 	want := []string{
-		"Comp - Dedicated AWS - 1 " + sql + " PVU_FULL_CAP=2240@2026-03-02", // the seed's host has 32 cores
-		"Comp - Dedicated AWS - 1 " + sql + " PVU_SUB_CAP=280@2026-03-02",
+		"AWS Dedicated Host - 1 " + sql + " PVU_FULL_CAP=2240@2026-03-02",
+		"AWS Dedicated Host - 1 " + sql + " PVU_SUB_CAP=280@2026-03-02",
+		"AWS Dedicated Host IBM " + was + " PVU_FULL_CAP=2240@2026-03-02",
+		"AWS Dedicated Host IBM " + was + " PVU_SUB_CAP=420@2026-03-02",
 		"Comp - Dedicated AWS - 1 " + sql + " VIRTUAL_PROCESSOR_CORE=4@2026-03-02",
-		"ibm-dedicated-1 " + was + " PVU_FULL_CAP=2240@2026-03-02",
-		"ibm-dedicated-1 " + was + " PVU_SUB_CAP=280@2026-03-02",
 		"ibm-dedicated-1 " + was + " VIRTUAL_PROCESSOR_CORE=4@2026-03-02",
-		"ibm-dedicated-2 " + was + " PVU_FULL_CAP=2240@2026-03-02",
-		"ibm-dedicated-2 " + was + " PVU_SUB_CAP=140@2026-03-02",
 		"ibm-dedicated-2 " + was + " VIRTUAL_PROCESSOR_CORE=2@2026-03-02",
 		"ibm-shared-1 " + was + " PVU_FULL_CAP=560@2026-03-02", // no host: equal to sub-capacity
 		"ibm-shared-1 " + was + " PVU_SUB_CAP=560@2026-03-02",

@@ -13,8 +13,8 @@ import (
 // change through the configs API takes effect without a restart.
 const recheck = time.Minute
 
-// Schedule runs an import whenever settings.ImportInterval has passed
-// since the last one started (at once when none ever ran), until ctx ends;
+// Schedule runs a complete import whenever settings.ImportInterval has
+// passed since the last complete one started (at once when none ever ran), until ctx ends;
 // then it waits for a running import to stop. Imports it starts log to log
 // (nil: the Manager's logger).
 func (m *Manager) Schedule(ctx context.Context, log *slog.Logger) {
@@ -54,8 +54,12 @@ func (m *Manager) next() (time.Time, bool) {
 	if err := m.st.View(func(r store.Reader) (err error) { rec, err = readState(r); return err }); err != nil {
 		return time.Time{}, false
 	}
-	if rec.LastStart.IsZero() {
+	last := rec.CompleteStart
+	if last.IsZero() { // stored before raw data imports existed
+		last = rec.LastStart
+	}
+	if last.IsZero() {
 		return m.now(), true
 	}
-	return rec.LastStart.Add(every), true
+	return last.Add(every), true
 }

@@ -32,6 +32,8 @@ type State struct {
 	LastStart   time.Time `json:"last_start_time,omitzero"`
 	LastEnd     time.Time `json:"last_end_time,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
+	// LastRun is the kind of the last import started.
+	LastRun Run `json:"last_run,omitempty"`
 	// Day is the day of the usage the last successful import stored; peaks
 	// cover the Window days up to it.
 	Day string `json:"day,omitempty"`
@@ -66,6 +68,10 @@ type stateRecord struct {
 	Fingerprint string `json:"fingerprint"`
 	// DimSeq is the last id given to a computer system or title.
 	DimSeq uint64 `json:"dim_seq"`
+	// CompleteStart is when the last complete import started: the
+	// schedule counts from it, so a raw data import does not put off
+	// the next complete one.
+	CompleteStart time.Time `json:"complete_start,omitzero"`
 }
 
 func readState(r store.Reader) (*stateRecord, error) {

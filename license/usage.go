@@ -13,7 +13,8 @@ import (
 )
 
 // PeakUsage is a computer system's peak use of one title's metric over the
-// Window days up to the last successful import.
+// Window days up to the last successful import. PVU and RVU (see Capacity)
+// are reported on the server, once: a cloud host's, or the computer's own.
 type PeakUsage struct {
 	System *ComputerSystem
 	Title  *Title
@@ -36,7 +37,7 @@ type ProductUsage struct {
 
 // ServerUsage is what one server used of one title's metric on one day:
 // the sum over its computer systems in the group, or for metrics counted
-// per host the largest of them.
+// per host the largest of them; sub-capacity at most full capacity.
 type ServerUsage struct {
 	Title    *Title
 	Metric   Metric
@@ -179,40 +180,17 @@ func (s *snapshot) days(from, to string) []string {
 }
 
 // serverUsage aggregates day d's rows of group per title, metric and
-// server, and calls fn for each.
+// server, as they are counted (see count), and calls fn for each.
 func (s *snapshot) serverUsage(ctx context.Context, group int, d string, fn func(*ServerUsage)) error {
 	imp, ok := s.rec.Days[d]
 	if !ok {
 		return nil
 	}
-	type key struct {
-		title, server uint64
-		metric        string
-	}
-	agg := map[key]*ServerUsage{}
-	var order []key
+	var rows []usage
 	err := eachUsage(s.r, d, imp, func(u usage) {
-		cs := s.dims.systems[u.System]
-		if ctx.Err() != nil || cs == nil || !s.groups.member(group, cs) {
-			return
+		if cs := s.dims.systems[u.System]; cs != nil && s.groups.member(group, cs) {
+			rows = append(rows, u)
 		}
-		k := key{u.Title, u.Server, u.Metric}
-		su := agg[k]
-		if su == nil {
-			server := s.dims.systems[u.Server]
-			if server == nil {
-				server = cs
-			}
-			su = &ServerUsage{Title: s.dims.titles[u.Title], Metric: s.metric(u.Metric), Server: server}
-			agg[k] = su
-			order = append(order, k)
-		}
-		if u.PerHost {
-			su.Quantity = max(su.Quantity, u.Value)
-		} else {
-			su.Quantity += u.Value
-		}
-		su.Systems = append(su.Systems, u.System)
 	})
 	if err != nil {
 		return err
@@ -220,8 +198,29 @@ func (s *snapshot) serverUsage(ctx context.Context, group int, d string, fn func
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	type key struct {
+		title, server uint64
+		metric        string
+	}
+	agg := map[key]*ServerUsage{}
+	var order []key
+	for _, c := range count(rows) {
+		k := key{c.Title, c.Server, c.Metric}
+		su := agg[k]
+		if su == nil {
+			server := s.dims.systems[c.Server]
+			if server == nil {
+				server = s.dims.systems[c.System]
+			}
+			su = &ServerUsage{Title: s.dims.titles[c.Title], Metric: s.metric(c.Metric), Server: server}
+			agg[k] = su
+			order = append(order, k)
+		}
+		su.Quantity += c.Value
+		su.Systems = append(su.Systems, c.Systems...)
+	}
 	for _, k := range order {
-		if agg[k].Title != nil {
+		if agg[k].Title != nil && agg[k].Server != nil {
 			fn(agg[k])
 		}
 	}

@@ -25,8 +25,11 @@ func TestTokens(t *testing.T) {
 	if out.Token != tok {
 		t.Errorf("second token %q, want %q", out.Token, tok)
 	}
-	v.wantError(request{method: "POST", path: "/api/get_token", body: `{"user": "viewer", "password": "wrong-password"}`}, 401, "Invalid user name or password")
-	v.wantError(request{method: "POST", path: "/api/get_token", body: `{"user": "viewer"}`}, 400, `give "user" and "password"`)
+	// Failures answer 500 "Bad Request", as License Metric Tool documents.
+	v.wantError(request{method: "POST", path: "/api/get_token", body: `{"user": "viewer", "password": "wrong-password"}`}, 500, "Bad Request: Invalid user name or password")
+	v.wantError(request{method: "POST", path: "/api/get_token", body: `{"user": "nobody", "password": "x"}`}, 500, "Bad Request: Invalid user name or password")
+	v.wantError(request{method: "POST", path: "/api/get_token", body: `{"user": "viewer"}`}, 500, `Bad Request: give "user" and "password"`)
+	v.wantError(request{method: "POST", path: "/api/get_token", body: `not json`}, 500, `Bad Request: the body must be`)
 
 	const path = "/api/sam/v2/metrics?limit=1"
 	v.wantError(request{path: path}, 401, "Required to provide a token")

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/auth"
@@ -15,7 +16,9 @@ import (
 )
 
 // POST /api/get_token with {"user", "password"} (or a form with those
-// fields): the user's API token.
+// fields): the user's API token. Any failure to get one (a body without
+// both, a wrong password) is answered 500 "Bad Request", the one error
+// License Metric Tool documents for it, with the reason as detail.
 func (h *handler) getToken(w http.ResponseWriter, r *http.Request) {
 	body, e := api.ReadBody(r)
 	if e != nil {
@@ -28,18 +31,18 @@ func (h *handler) getToken(w http.ResponseWriter, r *http.Request) {
 	if _, err := api.DecodeRelaxed(body, func(b []byte) (any, error) { return nil, json.Unmarshal(b, &cred) }); err != nil {
 		form, ferr := url.ParseQuery(string(body))
 		if ferr != nil || !form.Has("user") {
-			writeError(w, r, api.Errorf(http.StatusBadRequest, "Bad Request", `the body must be {"user": "...", "password": "..."}: %v`, err))
+			writeError(w, r, api.Errorf(http.StatusInternalServerError, "Bad Request", `the body must be {"user": "...", "password": "..."}: %v`, err))
 			return
 		}
 		cred.User, cred.Password = form.Get("user"), form.Get("password")
 	}
 	if cred.User == "" || cred.Password == "" {
-		writeError(w, r, api.Errorf(http.StatusBadRequest, "Bad Request", `give "user" and "password"`))
+		writeError(w, r, api.Errorf(http.StatusInternalServerError, "Bad Request", `give "user" and "password"`))
 		return
 	}
 	if _, err := h.users.Verify(cred.User, cred.Password); err != nil {
 		if errors.Is(err, auth.ErrBadCredentials) {
-			writeError(w, r, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: "Invalid user name or password"})
+			writeError(w, r, &api.Error{Status: http.StatusInternalServerError, Message: "Bad Request", Detail: "Invalid user name or password"})
 		} else {
 			writeError(w, r, internal(err))
 		}
@@ -53,21 +56,23 @@ func (h *handler) getToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"token": token})
 }
 
-// GET /api/import_status.json[?run=complete[&wait=true]]: the import
-// state; run=complete (admin) starts an import, wait=true answers once it
-// has ended.
+// GET /api/import_status.json[?run=complete|raw_only[&wait=true]]: the
+// import state; run (admin) starts an import: complete computes usage,
+// raw_only only refreshes the computer systems and titles. wait=true
+// answers once it has ended.
 func (h *handler) importStatus(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
 	if run := params.Get("run"); run != "" {
-		if run != "complete" {
-			writeError(w, r, api.Errorf(http.StatusBadRequest, "Bad Request", "run: %q is not an import irego runs; give run=complete", run))
+		kind := license.Run(strings.ToLower(strings.TrimSpace(run)))
+		if kind != license.RunComplete && kind != license.RunRawOnly {
+			writeError(w, r, api.Errorf(http.StatusBadRequest, "Bad Request", "run: %q is not an import irego runs; give run=complete or run=raw_only", run))
 			return
 		}
 		if !viewer(r).Admin {
-			writeError(w, r, api.Errorf(http.StatusForbidden, "Forbidden", "run=complete: starting an import needs the %s role", auth.Admin))
+			writeError(w, r, api.Errorf(http.StatusForbidden, "Forbidden", "run=%s: starting an import needs the %s role", kind, auth.Admin))
 			return
 		}
-		h.m.Start(h.m.Context()) // false: one runs already, which is what was asked for
+		h.m.StartRun(h.m.Context(), kind) // false: one runs already, which is what was asked for
 		if wait, _ := strconv.ParseBool(params.Get("wait")); wait {
 			if err := h.m.Wait(r.Context()); err != nil {
 				writeError(w, r, &api.Error{Status: http.StatusServiceUnavailable, Message: "Request abandoned", Detail: err.Error()})

@@ -134,21 +134,30 @@ func (ir importReply) object() object {
 
 var importFailed = license.Fault{Code: license.CodeImportFailed, Text: "Contract processing failed. The contracts have not been imported."}
 
-// PUT or POST /api/sam/v2/contracts(.json) with a list of contracts (or
-// {"rows": [...]} as GET answers, or one contract): create or update them,
-// all or nothing.
+// PUT or POST /api/sam/v2/contracts(.json)[?createSoftware=true] with a
+// list of contracts (or {"rows": [...]} as GET answers, or one contract):
+// create or update them, all or nothing. A software product no title
+// names is refused unless createSoftware=true, which creates it.
 func (h *handler) importContracts(w http.ResponseWriter, r *http.Request) {
 	body, e := api.ReadBody(r)
 	if e != nil {
 		writeError(w, r, e)
 		return
 	}
+	var o license.ContractOptions
+	if s := r.URL.Query().Get("createSoftware"); s != "" {
+		var err error
+		if o.CreateSoftware, err = strconv.ParseBool(s); err != nil {
+			writeJSON(w, http.StatusBadRequest, importReply{message: importFailed, detail: fmt.Sprintf("createSoftware: %q is not true or false", s)}.object())
+			return
+		}
+	}
 	rows, err := decodeContracts(body)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, importReply{message: importFailed, detail: err.Error()}.object())
 		return
 	}
-	res, err := h.m.ImportContracts(rows, viewer(r))
+	res, err := h.m.ImportContracts(rows, viewer(r), o)
 	if err != nil {
 		writeError(w, r, internal(err))
 		return
@@ -173,6 +182,20 @@ func (h *handler) importContracts(w http.ResponseWriter, r *http.Request) {
 // decodeContracts reads an import body into rows; faults of a row's
 // values travel with the row.
 func decodeContracts(body []byte) ([]license.ContractRow, error) {
+	items, err := decodeItems(body, "contracts [{\"contract_id\": ...}, ...]")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]license.ContractRow, 0, len(items))
+	for _, it := range items {
+		out = append(out, decodeRow(it))
+	}
+	return out, nil
+}
+
+// decodeItems reads an import body: a list of rows, {"rows": [...]} as GET
+// answers, or one row. Numbers stay json.Number.
+func decodeItems(body []byte, what string) ([]any, error) {
 	v, err := api.DecodeRelaxed(body, func(b []byte) (any, error) {
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.UseNumber()
@@ -199,13 +222,9 @@ func decodeContracts(body []byte) ([]license.ContractRow, error) {
 			items = []any{x}
 		}
 	default:
-		return nil, fmt.Errorf(`the body must be a list of contracts [{"contract_id": ...}, ...]`)
+		return nil, fmt.Errorf("the body must be a list of %s", what)
 	}
-	out := make([]license.ContractRow, 0, len(items))
-	for _, it := range items {
-		out = append(out, decodeRow(it))
-	}
-	return out, nil
+	return items, nil
 }
 
 // rowDecoder collects the faults of one row.

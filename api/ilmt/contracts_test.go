@@ -76,14 +76,19 @@ func TestContractImportAllOrNothing(t *testing.T) {
 // merge by number, the documented example round-trips.
 func TestContractMerge(t *testing.T) {
 	v := newEnv(t)
-	put := func(body string, status int) importReply {
+	putTo := func(path, body string, status int) importReply {
 		t.Helper()
 		var rep importReply
-		v.call(request{user: "manager", method: "PUT", path: "/api/sam/v2/contracts.json", body: body}, status, &rep)
+		v.call(request{user: "manager", method: "PUT", path: path, body: body}, status, &rep)
 		return rep
 	}
-	// The documentation's PUT example.
-	put(`[{"contract_id": "CO1", "name": "Contract1", "type": 2, "threshold": 100,
+	put := func(body string, status int) importReply {
+		t.Helper()
+		return putTo("/api/sam/v2/contracts.json", body, status)
+	}
+	// The documentation's PUT example, whose software no import found:
+	// created as asked.
+	putTo("/api/sam/v2/contracts.json?createSoftware=true", `[{"contract_id": "CO1", "name": "Contract1", "type": 2, "threshold": 100,
 	       "metric": {"id": 9, "code_name": "INTERNAL_INSTALL"}, "computer_group": {"id": 0, "name": "All Computers"},
 	       "purchase_orders": [{"purchase_number": "PO1", "quantity": 5000, "entitlement_start": "2021-08-03", "entitlement_end": "2030-05-21"},
 	                           {"purchase_number": "PO2", "quantity": 2, "entitlement_start": "2030-05-21", "entitlement_end": "2030-06-21"}],
@@ -179,4 +184,33 @@ func TestCompliance(t *testing.T) {
 	if diff := cmp.Diff(want, got.Rows); diff != "" {
 		t.Errorf("compliance (-want +got):\n%s", diff)
 	}
+}
+
+// TestCreateSoftware: a contract may name software no import found only
+// with createSoftware=true, which creates it for later imports too.
+func TestCreateSoftware(t *testing.T) {
+	v := newEnv(t)
+	v.apply("byol-ibm-three-vms.json")
+	v.importNow()
+	put := func(query, body string, status int) importReply {
+		t.Helper()
+		var rep importReply
+		v.call(request{user: "manager", method: "PUT", path: "/api/sam/v2/contracts" + query, body: body}, status, &rep)
+		return rep
+	}
+	notepad := `[{"contract_id": "N1", "name": "Editors", "type": 1, "software_products": [{"name": "Notepad++", "publisher_name": "don.h@free.fr"}]}]`
+	rep := put("", notepad, 400)
+	if want := []string{`|CODUI4050E|Software product "Notepad++" of publisher "don.h@free.fr" does not exist; import it with createSoftware=true to create it`}; !cmp.Equal(want, rep.RowErrors["1"]) {
+		t.Errorf("unknown software: %+v", rep)
+	}
+	put("?createSoftware=false", notepad, 400)
+	rep = put("?createSoftware=maybe", notepad, 400)
+	if !strings.Contains(rep.Detail, `createSoftware: "maybe" is not true or false`) {
+		t.Errorf("bad flag: %+v", rep)
+	}
+	// A title an import found needs no flag, with or without its version.
+	put("", `[{"contract_id": "W1", "name": "WAS", "type": 1, "software_products": [{"name": "WebSphere Application Server", "publisher_name": "IBM"}, {"name": "WebSphere Application Server 9.0"}]}]`, 200)
+	put("?createSoftware=true", notepad, 200)
+	// Created once, it is known to the next import without the flag.
+	put("", `[{"contract_id": "N2", "name": "Editors 2", "type": 1, "software_products": [{"name": "notepad++"}]}]`, 200)
 }

@@ -46,12 +46,12 @@ type clause struct {
 
 // operators are the documented operators and the kinds they apply to.
 var operators = map[string][]kind{
-	"=": {text, number, date, timestamp}, "!=": {text, number, date, timestamp},
-	"<": {number, date, timestamp}, "<=": {number, date, timestamp}, ">": {number, date, timestamp}, ">=": {number, date, timestamp},
+	"=": {text, number, numbers, date, timestamp}, "!=": {text, number, numbers, date, timestamp},
+	"<": {number, numbers, date, timestamp}, "<=": {number, numbers, date, timestamp}, ">": {number, numbers, date, timestamp}, ">=": {number, numbers, date, timestamp},
 	"last": {date, timestamp}, "next": {date, timestamp}, "starting": {date, timestamp}, "ending": {date, timestamp},
 	"begins_with": {text}, "not_begins_with": {text}, "contains": {text}, "not_contains": {text},
 	"ends_with": {text}, "not_ends_with": {text},
-	"is_empty": {text, number, date, timestamp}, "is_not_empty": {text, number, date, timestamp},
+	"is_empty": {text, number, numbers, date, timestamp}, "is_not_empty": {text, number, numbers, date, timestamp},
 }
 
 // operatorNames lists the operators for error messages, in the
@@ -348,7 +348,7 @@ func (p *parser) value(cl *clause, tok json.Token, pos int) error {
 			cl.from, cl.to = dayOf(cl.from), dayOf(cl.to)
 		}
 		return nil
-	case cl.col.kind == number:
+	case cl.col.kind == number || cl.col.kind == numbers:
 		if isStr {
 			num, isNum = json.Number(strings.TrimSpace(s)), true
 		}
@@ -401,7 +401,7 @@ func (c *criteria) match(r row) bool {
 }
 
 func (cl *clause) match(v any) bool {
-	empty := v == nil || v == ""
+	empty := v == nil || v == "" || cl.col.kind == numbers && len(asList(v)) == 0
 	switch cl.op {
 	case "is_empty":
 		return empty
@@ -415,6 +415,18 @@ func (cl *clause) match(v any) bool {
 	case number:
 		f, ok := toFloat(v)
 		return ok && cl.compare(func(w any) int { return cmpFloat(f, w.(float64)) })
+	case numbers: // a set holds when one of its numbers does; != when none is equal
+		one := *cl
+		one.col.kind = number
+		if cl.op == "!=" {
+			one.op = "="
+		}
+		for _, n := range asList(v) {
+			if one.match(n) {
+				return cl.op != "!="
+			}
+		}
+		return cl.op == "!="
 	case date, timestamp:
 		at, err := parseTime(fmt.Sprint(v))
 		if err != nil {
@@ -480,6 +492,21 @@ func (cl *clause) compare(c func(any) int) bool {
 		}
 	}
 	return false
+}
+
+// asList reads a set of numbers column's value.
+func asList(v any) []any {
+	switch l := v.(type) {
+	case []any:
+		return l
+	case []int:
+		out := make([]any, len(l))
+		for i, n := range l {
+			out[i] = n
+		}
+		return out
+	}
+	return nil
 }
 
 func cmpFloat(a, b float64) int {

@@ -10,14 +10,15 @@ import (
 
 var critTable = &table{columns: []column{
 	{name: "name"}, {name: "cores", kind: number}, {name: "seen", kind: date}, {name: "at", kind: timestamp}, {name: "tags", kind: list},
+	{name: "types", kind: numbers},
 }, aliases: map[string]string{"host_name": "name"}}
 
 var critNow = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
 var critRows = []row{
-	{"name": "ibm-dedicated-1", "cores": 4, "seen": "2026-03-01", "at": "2026-03-02T08:00:00Z"},
-	{"name": "IBM-shared-1", "cores": 8.0, "seen": "2026-01-15", "at": "2026-01-15T08:00:00Z"},
-	{"name": "", "cores": nil, "seen": "2026-04-01", "at": nil},
+	{"name": "ibm-dedicated-1", "cores": 4, "seen": "2026-03-01", "at": "2026-03-02T08:00:00Z", "types": []int{1, 3}},
+	{"name": "IBM-shared-1", "cores": 8.0, "seen": "2026-01-15", "at": "2026-01-15T08:00:00Z", "types": []any{2.0}},
+	{"name": "", "cores": nil, "seen": "2026-04-01", "at": nil, "types": nil},
 }
 
 // TestCriteria runs the documented operators and the looser forms real
@@ -49,6 +50,12 @@ func TestCriteria(t *testing.T) {
 		{`{"and": [["cores", "<>", 4]]}`, "1 2"},
 		{` { "Or" : [ [ "name" , "starts_with" , "IBM-S" ] ] } `, "1"},
 		{`{"and": [["name", "=", 4]]}`, ""},
+		// A set of numbers holds when a member does.
+		{`{"and": [["types", ">", "2"]]}`, "0"},
+		{`{"and": [["types", "=", 2]]}`, "1"},
+		{`{"and": [["types", "!=", "3"]]}`, "1 2"},
+		{`{"and": [["types", "is_empty"]]}`, "2"},
+		{`{"and": [["types", ">", -1]]}`, "0 1"},
 	} {
 		crit, err := parseCriteria(c.in, critTable, critNow)
 		if err != nil {
@@ -132,6 +139,7 @@ func FuzzCriteria(f *testing.F) {
 		`["cores", "!=", [1, 2, "3"]]`,
 		`{"and": [["name", "is_empty"]]}`,
 		`{"and": [["seen", "=", "2026-03-01"]]}`,
+		`{"and": [["types", ">", "-1"], ["types", "!=", [2, "3"]]]}`,
 	} {
 		f.Add(s)
 	}

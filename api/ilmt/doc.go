@@ -2,22 +2,25 @@
 // license, so tools written for License Metric Tool (or BigFix Inventory)
 // read the license usage irego computes from the CI graph:
 //
-//	POST /api/get_token                              {"user", "password"} → {"token"}
-//	GET  /api/import_status.json[?run=complete]      the import state; run=complete starts an import (admin)
+//	POST /api/get_token                              {"user", "password"} → {"token"}; failures 500 "Bad Request"
+//	GET  /api/import_status.json[?run=complete|raw_only]  the import state; run starts an import (admin)
 //	GET  /api/sam/configs, PUT /api/sam/configs      advanced server settings (admin)
 //	GET  /api/sam/license_usages                     deprecated: 90-day peaks per computer system (expose_deprecated_api)
 //	GET  /api/sam/v2/license_usage                   per product and metric, the high-water mark in a computer group
+//	PUT  /api/sam/v2/license_usage                   thresholds and custom fields per product and metric
 //	GET  /api/sam/v2/license_usage_per_server?date=  per product, metric and server, one day
 //	GET  /api/sam/v2/compliance                      contract entitlement beside peak use
-//	GET, PUT, POST /api/sam/v2/contracts(.json)      export and import contracts, all or nothing
+//	GET, PUT, POST /api/sam/v2/contracts(.json)      export and import contracts, all or nothing (createSoftware=true)
 //	GET  /api/sam/v2/schemas/contract.json           and the other schemas
 //	GET  /api/sam/v2/metrics                         the metric catalogue
 //	GET, PUT /api/sam/v2/computer_groups, DELETE …/{id}   computer groups and who may see them
 //
 // Every list takes columns[], order[] ("col desc" too), limit, offset and
 // criteria (criteria.go: one parser for every endpoint, faults named with
-// the parameter and the character they are at), and answers
-// {"total": N, "rows": [...]} (countSwitch=1: rows only, 2: total only).
+// the parameter and the character they are at; repeated, all apply), and
+// answers {"total": N, "rows": [...]} (countSwitch=1: rows only, 2: the
+// total and no rows). Columns have the JSON types License Metric Tool
+// documents: numbers as numbers, null where there is no value.
 // The license usage replies carry the Import-Mode, Import-Progress,
 // Import-Last-Status and Import-Last-Success-Time headers.
 //

@@ -40,6 +40,9 @@ type env struct {
 	mu     sync.Mutex
 	clock  time.Time
 	tokens map[string]string
+	// hold, when set, stops the next call of the clock until it is closed;
+	// held is closed once that call waits.
+	hold, held chan struct{}
 }
 
 var today = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
@@ -58,7 +61,37 @@ func newEnv(t *testing.T) *env {
 	return v
 }
 
-func (v *env) now() time.Time { v.mu.Lock(); defer v.mu.Unlock(); return v.clock }
+func (v *env) now() time.Time {
+	v.mu.Lock()
+	if hold := v.hold; hold != nil {
+		v.hold = nil
+		close(v.held)
+		v.mu.Unlock()
+		<-hold
+		v.mu.Lock()
+	}
+	defer v.mu.Unlock()
+	return v.clock
+}
+
+// startHeldImport starts an import that stays running (it waits in its
+// first reading of the clock) until the returned function lets it end.
+func (v *env) startHeldImport() (release func()) {
+	v.mu.Lock()
+	hold, held := make(chan struct{}), make(chan struct{})
+	v.hold, v.held = hold, held
+	v.mu.Unlock()
+	if !v.m.Start(context.Background()) {
+		v.t.Fatal("an import runs already")
+	}
+	<-held
+	return func() {
+		close(hold)
+		if err := v.m.Wait(context.Background()); err != nil {
+			v.t.Fatal(err)
+		}
+	}
+}
 
 func (v *env) setClock(t time.Time) { v.mu.Lock(); v.clock = t; v.mu.Unlock() }
 

@@ -57,6 +57,7 @@ func RoutesFor(m *license.Manager, users *auth.Users) api.Group {
 		{Method: "PUT", Path: "/api/sam/configs", Roles: admin, Handler: h.putConfigs},
 		{Method: "GET", Path: "/api/sam/license_usages", Roles: viewRoles, Handler: h.licenseUsages},
 		{Method: "GET", Path: "/api/sam/v2/license_usage", Roles: viewRoles, Handler: h.licenseUsage},
+		{Method: "PUT", Path: "/api/sam/v2/license_usage", Roles: manage, Handler: h.putLicenseUsage},
 		{Method: "GET", Path: "/api/sam/v2/license_usage_per_server", Roles: viewRoles, Handler: h.perServer},
 		{Method: "GET", Path: "/api/sam/v2/compliance", Roles: viewRoles, Handler: h.compliance},
 		{Method: "GET", Path: "/api/sam/v2/metrics", Roles: anyRole, Handler: h.metrics},

@@ -90,8 +90,13 @@ func rowsSchema(name string, t *table) object {
 			s = object{{"type", "string"}, {"format", "date-time"}}
 		case list:
 			s = typed("array", "")
+		case numbers:
+			s = object{{"type", []string{"array", "null"}}, {"items", typed("integer", "")}}
 		default:
 			s = typed("string", "")
+		}
+		if c.null && c.kind != numbers {
+			s[0].val = []any{s[0].val, "null"}
 		}
 		if c.hidden {
 			s = append(s, field{"description", "returned only when asked for with columns[]"})

@@ -22,10 +22,11 @@ const (
 	date      // YYYY-MM-DD
 	timestamp // RFC 3339
 	list      // an array of objects: returned, never filtered or sorted
+	numbers   // a set of integers (a JSON array); criteria test each one
 )
 
 func (k kind) String() string {
-	return [...]string{"text", "number", "date", "timestamp", "list"}[k]
+	return [...]string{"text", "number", "date", "timestamp", "list", "set of numbers"}[k]
 }
 
 func containsKind(ks []kind, k kind) bool { return slices.Contains(ks, k) }
@@ -38,6 +39,7 @@ type column struct {
 	name   string
 	kind   kind
 	hidden bool // returned only when asked for with columns[]
+	null   bool // may be null
 }
 
 // table describes the rows of one API.
@@ -106,6 +108,7 @@ type query struct {
 	offset      int
 	criteria    *criteria
 	countSwitch int
+	explicit    bool // columns[] chose the columns
 }
 
 type orderBy struct {
@@ -142,6 +145,7 @@ func (t *table) parseQuery(r *http.Request, now time.Time) (*query, *paramError)
 			}
 		}
 	}
+	q.explicit = q.columns != nil
 	if q.columns == nil {
 		for _, c := range t.columns {
 			if !c.hidden {
@@ -171,14 +175,24 @@ func (t *table) parseQuery(r *http.Request, now time.Time) (*query, *paramError)
 	if q.offset, e = intParam(params, "offset", 0); e != nil {
 		return nil, e
 	}
-	if params.Has("criteria") {
-		c, err := parseCriteria(params.Get("criteria"), t, now)
+	// Each criteria parameter applies: clients repeat it to add conditions.
+	all := append(params["criteria[]"], params["criteria"]...)
+	for i, text := range all {
+		c, err := parseCriteria(text, t, now)
 		if err != nil {
-			return nil, &paramError{"criteria", err}
+			name := "criteria"
+			if len(all) > 1 {
+				name = fmt.Sprintf("criteria (value %d)", i+1)
+			}
+			return nil, &paramError{name, err}
 		}
-		q.criteria = c
+		if q.criteria == nil {
+			q.criteria = c
+		} else {
+			q.criteria = &criteria{items: []*criteria{q.criteria, c}}
+		}
 	}
-	q.countSwitch, _ = strconv.Atoi(params.Get("countSwitch"))
+	q.countSwitch, _ = strconv.Atoi(strings.TrimSpace(params.Get("countSwitch")))
 	return q, nil
 }
 
@@ -207,6 +221,27 @@ func intParam(params url.Values, name string, def int) (int, *paramError) {
 		return 0, badParam(name, "%q is not a whole number >= 0", s)
 	}
 	return n, nil
+}
+
+// addDynamic adds to the default columns the dynamic ones (custom fields)
+// that some row has, by name.
+func (q *query) addDynamic(t *table, rows []row) {
+	if q.explicit || t.dynamic == nil {
+		return
+	}
+	var names []string
+	for _, r := range rows {
+		for k := range r {
+			if _, static := t.column(k); static && !slices.ContainsFunc(t.columns, func(c column) bool { return c.name == k }) && !slices.Contains(names, k) {
+				names = append(names, k)
+			}
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		c, _ := t.dynamic(n)
+		q.columns = append(q.columns, c)
+	}
 }
 
 // run filters, sorts and pages rows; it returns the number that matched
@@ -325,20 +360,21 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
-// list answers a v2 list: {"total": N, "rows": [...]} as countSwitch asks
-// (1: rows only, 2: total only).
+// list answers a v2 list: {"total": N, "rows": [...]} as countSwitch asks.
+// 1 asks for the rows only: no total. 2 asks for the number of rows only:
+// the total, with an empty rows list, so a client decoding both fields
+// still finds both.
 func (q *query) list(rows []row) object {
 	total, page := q.run(rows)
 	var out object
 	if q.countSwitch != 1 {
 		out = append(out, field{"total", total})
 	}
+	rendered := make([]object, 0, len(page))
 	if q.countSwitch != 2 {
-		rendered := make([]object, 0, len(page))
 		for _, r := range page {
 			rendered = append(rendered, q.render(r))
 		}
-		out = append(out, field{"rows", rendered})
 	}
-	return out
+	return append(out, field{"rows", rendered})
 }

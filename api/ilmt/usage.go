@@ -1,7 +1,9 @@
 package ilmt
 
 import (
+	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -29,21 +31,27 @@ var (
 		aliases: map[string]string{"publisher_name": "software_title_dimension.publisher_name", "software_title_name": "software_title_dimension.name",
 			"computer_system_name": "computer_system_dimension.name"},
 	}
+	// productColumns have the types License Metric Tool documents, which
+	// give metric_id as a string.
 	productColumns = []column{
-		{name: "product_id", kind: number}, {name: "product_name"}, {name: "product_publisher_name"},
-		{name: "metric_id", kind: number}, {name: "metric_code_name"}, {name: "metric_name"},
+		{name: "product_id", kind: number}, {name: "product_name"}, {name: "product_publisher_name"}, {name: "product_family_guid"},
+		{name: "metric_id"}, {name: "metric_code_name"}, {name: "metric_name"},
 	}
+	// bundleColumns are null for a product in no bundle, as every product
+	// irego counts is.
 	bundleColumns = []column{
-		{name: "bundle_id", kind: number}, {name: "bundle_name"}, {name: "bundle_guid"}, {name: "bundle_type"},
-		{name: "bundle_metric_contribution"}, {name: "flex_id", kind: number},
-		{name: "product_bundle_ratio_factor", kind: number}, {name: "product_bundle_ratio_divider", kind: number},
+		{name: "bundle_id", kind: number, null: true}, {name: "bundle_name", null: true}, {name: "bundle_guid", null: true},
+		{name: "bundle_type", kind: numbers, null: true}, {name: "bundle_metric_contribution", kind: number, null: true},
+		{name: "flex_id", kind: number, null: true},
+		{name: "product_bundle_ratio_factor", kind: number, null: true}, {name: "product_bundle_ratio_divider", kind: number, null: true},
 	}
 	// usageTable is GET /api/sam/v2/license_usage; hwm_date and the guids
 	// are irego's, hidden.
 	usageTable = &table{
-		columns: concat(productColumns, []column{{name: "hwm_quantity", kind: number}}, bundleColumns, []column{
+		columns: concat(productColumns, []column{{name: "hwm_quantity", kind: number}, {name: "threshold", kind: number, null: true}}, bundleColumns, []column{
 			{name: "hwm_date", kind: date, hidden: true}, {name: "product_guid", hidden: true}, {name: "product_publisher_guid", hidden: true}}),
-		order: []string{"product_name", "metric_code_name"},
+		order:   []string{"product_name", "metric_code_name"},
+		dynamic: usageCustomField,
 	}
 	// perServerTable is GET /api/sam/v2/license_usage_per_server.
 	perServerTable = &table{
@@ -61,6 +69,17 @@ var (
 	}
 )
 
+// customFieldPattern names the custom fields of license usage rows.
+var customFieldPattern = regexp.MustCompile(`^custom_field_([1-9][0-9]{0,8})$`)
+
+// usageCustomField is the column of a custom field: text, null when not set.
+func usageCustomField(name string) (column, bool) {
+	if !customFieldPattern.MatchString(name) {
+		return column{}, false
+	}
+	return column{name: name, null: true}, true
+}
+
 func concat(parts ...[]column) []column {
 	var out []column
 	for _, p := range parts {
@@ -72,15 +91,15 @@ func concat(parts ...[]column) []column {
 // productRow fills the product and metric columns of a row.
 func productRow(t *license.Title, m license.Metric) row {
 	return row{"product_id": t.ID, "product_name": t.Name(), "product_publisher_name": t.Publisher,
-		"product_guid": t.GUID, "product_publisher_guid": t.PublisherGUID,
-		"metric_id": m.ID, "metric_code_name": m.CodeName, "metric_name": m.DisplayName}
+		"product_guid": t.GUID, "product_family_guid": t.GUID, "product_publisher_guid": t.PublisherGUID,
+		"metric_id": strconv.Itoa(m.ID), "metric_code_name": m.CodeName, "metric_name": m.DisplayName}
 }
 
-// unbundled fills the bundle columns of a product that is not in a bundle.
+// unbundled fills the bundle columns of a product that is not in a bundle:
+// null, as License Metric Tool leaves them empty.
 func (r row) unbundled() row {
-	for k, v := range map[string]any{"bundle_id": -1, "bundle_name": "", "bundle_guid": "", "bundle_type": "",
-		"bundle_metric_contribution": "", "flex_id": -1, "product_bundle_ratio_factor": -1, "product_bundle_ratio_divider": -1} {
-		r[k] = v
+	for _, c := range bundleColumns {
+		r[c.name] = nil
 	}
 	return r
 }
@@ -161,6 +180,7 @@ func (h *handler) serveRows(w http.ResponseWriter, r *http.Request, t *table, fe
 		writeError(w, r, e)
 		return
 	}
+	q.addDynamic(t, rows)
 	writeJSON(w, http.StatusOK, q.list(rows))
 }
 
@@ -196,10 +216,21 @@ func (h *handler) licenseUsage(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, internal(err)
 		}
+		set, err := h.m.UsageSettings(g.ID)
+		if err != nil {
+			return nil, internal(err)
+		}
 		rows := make([]row, 0, len(usage))
 		for _, u := range usage {
 			rw := productRow(u.Title, u.Metric).unbundled()
-			rw["hwm_quantity"], rw["hwm_date"] = u.Quantity, u.Day
+			rw["hwm_quantity"], rw["hwm_date"], rw["threshold"] = u.Quantity, u.Day, nil
+			s := set[license.UsageKey{Group: g.ID, Title: u.Title.ID, Metric: u.Metric.ID}]
+			if s.Threshold != nil {
+				rw["threshold"] = *s.Threshold
+			}
+			for id, v := range s.Custom {
+				rw[fmt.Sprintf("custom_field_%d", id)] = v
+			}
 			rows = append(rows, rw)
 		}
 		echo(w, "startdate", from)

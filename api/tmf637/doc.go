@@ -9,7 +9,8 @@
 //
 //	ServiceNow's Product Inventory Open API (its TMF637 implementation):
 //	GET, POST            /api/sn_prd_invt/product
-//	GET                  /api/sn_prd_invt/product/{id}
+//	GET, PATCH, DELETE   /api/sn_prd_invt/product/{id}
+//	PATCH, DELETE        /api/sn_prd_invt/order/product/{id}        (where ServiceNow documents them)
 //	GET, POST            /api/sn_prd_invt/productinventory          (deprecated shapes)
 //	GET                  /api/sn_prd_invt/productinventory/{id}
 //
@@ -20,7 +21,9 @@
 // and realizing services and resources are relations to other products.
 // Reference objects keep their id in an indexed attribute and the object as
 // JSON beside it; lists are served by engine.Find from the rules' indexes.
-// The mapping is in product.go, the shapes in render.go.
+// The mapping is in product.go, the shapes in render.go. A relation that
+// ServiceNow's path names to a product not stored yet is kept on the
+// product and made a relation when that product arrives (pending.go).
 //
 // TMF637 errors use its Error shape (code, reason, message, status),
 // ServiceNow's paths ServiceNow's envelope. Every route needs the role

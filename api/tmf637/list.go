@@ -104,10 +104,16 @@ func snQuery(r *http.Request) (*listQuery, *api.Error) {
 	if e != nil {
 		return nil, e
 	}
-	for _, f := range []struct{ param, attr string }{{"customer", aCustomer}, {"place", aPlace}} {
-		if v := params.Get(f.param); v != "" {
-			q.where = append(q.where, engine.Condition{Attribute: f.attr, Values: []string{v}})
+	for _, f := range []struct{ param, attr string }{{"customer", aCustomer}, {"place", aPlace}, {"place.id", aPlace}} {
+		v := strings.TrimSpace(params.Get(f.param))
+		if v == "" {
+			continue
 		}
+		id, e := refParam(f.param, v)
+		if e != nil {
+			return nil, e
+		}
+		q.where = append(q.where, engine.Condition{Attribute: f.attr, Values: []string{id}})
 	}
 	if s := params.Get("status"); s != "" {
 		codes := snCodes(s)
@@ -117,6 +123,21 @@ func snQuery(r *http.Request) (*listQuery, *api.Error) {
 		q.where = append(q.where, engine.Condition{Attribute: aState, Values: codes})
 	}
 	return q, nil
+}
+
+// refParam reads a filter naming a record: its id, or an object holding
+// it, as ServiceNow documents place ({"id": "..."}) and clients send it.
+func refParam(param, v string) (string, *api.Error) {
+	if !strings.HasPrefix(v, "{") {
+		return v, nil
+	}
+	x, err := api.DecodeRelaxed([]byte(v), decodeJSON)
+	obj, _ := x.(map[string]any)
+	id, _ := obj["id"].(string)
+	if err != nil || id == "" {
+		return "", api.Errorf(http.StatusBadRequest, "Invalid "+param, `%s: give the id, or an object {"id": "..."}; got %s`, param, v)
+	}
+	return id, nil
 }
 
 // paging reads fields, offset and limit.

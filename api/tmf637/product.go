@@ -36,7 +36,12 @@ const (
 	aPlaceName    = "place_name"
 	aPrice        = "product_price" // the productPrice array, JSON
 	aExtra        = "extra"         // every other first-level attribute, a JSON object
-	refJSON       = "_ref"
+	// aPending lists, as JSON, the relations to products not stored yet
+	// ([{"rel": relation type, "ref": id or pid}]); aHasPending is true
+	// while it holds any, so the products waiting are found.
+	aPending    = "pending_relation"
+	aHasPending = "has_pending_relation"
+	refJSON     = "_ref"
 )
 
 // Characteristic attributes; the engine sets cProduct to the product.
@@ -61,7 +66,7 @@ var refs = []struct{ json, attr string }{
 // update that no longer carries one removes it. Others (written through
 // another API) are left alone.
 var managed = func() []string {
-	out := []string{aName, aDescription, aPID, aState, aIsBundle, aRelatedParty, aCustomer, aPlaces, aPlace, aPlaceName, aPrice, aExtra}
+	out := []string{aName, aDescription, aPID, aState, aIsBundle, aRelatedParty, aCustomer, aPlaces, aPlace, aPlaceName, aPrice, aExtra, aPending, aHasPending}
 	for _, r := range refs {
 		out = append(out, r.attr, r.attr+refJSON)
 	}

@@ -24,6 +24,7 @@ type view struct {
 type viewLink struct {
 	kind     linkKind
 	id, name string
+	pending  bool // a relation to a product not stored yet: id is as the client named it
 }
 
 // load reads a product. It returns engine.ErrNotFound when id names no
@@ -64,6 +65,11 @@ func (h *handler) load(ctx context.Context, id string) (*view, error) {
 			vl.name = text(rec.Values[aName])
 		}
 		v.links = append(v.links, vl)
+	}
+	for _, l := range pendingOf(ci.Values) {
+		if k, ok := kindOf(l.Rel); ok {
+			v.links = append(v.links, viewLink{kind: k, id: l.Ref, pending: true})
+		}
 	}
 	return v, nil
 }

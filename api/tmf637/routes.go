@@ -25,6 +25,8 @@ const (
 	tmfHub      = tmfBase + "/hub"
 	snProducts  = "/api/sn_prd_invt/product"
 	snInventory = "/api/sn_prd_invt/productinventory"
+	// snOrderProducts is where ServiceNow documents PATCH and DELETE.
+	snOrderProducts = "/api/sn_prd_invt/order/product"
 )
 
 // Options tune event delivery; the zero value is ready for use.
@@ -89,6 +91,14 @@ func New(e *engine.Engine, o Options) api.Group {
 		{Method: "DELETE", Path: tmfProducts + "/{id}", Roles: roles, Handler: h.tmfDelete},
 		{Method: "POST", Path: tmfHub, Roles: roles, Handler: h.register},
 		{Method: "DELETE", Path: tmfHub + "/{id}", Roles: roles, Handler: h.unregister},
+	}
+	// ServiceNow documents PATCH and DELETE under /order/product/{id}, and
+	// its own DELETE example uses /product/{id}: both are served.
+	for _, base := range []string{snProducts, snOrderProducts} {
+		rs = append(rs,
+			api.Route{Method: "PATCH", Path: base + "/{id}", Roles: roles, Handler: h.snPatch},
+			api.Route{Method: "DELETE", Path: base + "/{id}", Roles: roles, Handler: h.snDelete},
+		)
 	}
 	for _, deprecated := range []bool{false, true} {
 		base := snProducts

@@ -44,7 +44,7 @@ func (h *handler) snRead(deprecated bool) http.HandlerFunc {
 			return
 		}
 		w.Header().Set("Content-Range", fmt.Sprintf("items %d-%d", q.offset+1, q.offset+len(items)))
-		if link := api.PageLinks(r, "offset", "limit", q.offset, q.limit, total); link != "" {
+		if link := api.PageLinksRel(r, "offset", "limit", q.offset, q.limit, total, "previous"); link != "" {
 			w.Header().Set("Link", link)
 		}
 		status := http.StatusOK
@@ -180,3 +180,44 @@ func echo(obj map[string]any, id string, deprecated bool) map[string]any {
 	}
 	return out
 }
+
+// PATCH /api/sn_prd_invt/order/product/{id} (and /product/{id}): the
+// attributes the body sets, in either API's shape, replace the product's;
+// null removes one and a list replaces the whole list. 200 with the
+// product as ServiceNow shows it; relations may name products not stored
+// yet, as on POST.
+func (h *handler) snPatch(w http.ResponseWriter, r *http.Request) {
+	objs, _, e := readProducts(r)
+	if e != nil {
+		writeError(w, r, e)
+		return
+	}
+	if len(objs) != 1 {
+		writeError(w, r, api.Errorf(http.StatusBadRequest, "Invalid payload.", "send one product to update, not %d", len(objs)))
+		return
+	}
+	obj := objs[0]
+	// ServiceNow's state is TMF637's status, which the patch is merged over.
+	if st, ok := obj["state"]; ok {
+		if _, both := obj["status"]; !both {
+			obj["status"] = st
+			delete(obj, "state")
+		}
+	}
+	s, err := h.patch(r.Context(), snSource, r.PathValue("id"), obj)
+	if err != nil {
+		writeError(w, r, engineError(err))
+		return
+	}
+	v, err := h.load(r.Context(), s.id)
+	if err != nil {
+		writeError(w, r, engineError(err))
+		return
+	}
+	h.notify(s, v, api.BaseURL(r))
+	api.WriteJSON(w, http.StatusOK, v.servicenow(false))
+}
+
+// DELETE /api/sn_prd_invt/order/product/{id} (and /product/{id}): as on
+// TMF637's path, answered in ServiceNow's error envelope.
+func (h *handler) snDelete(w http.ResponseWriter, r *http.Request) { h.tmfDelete(w, r) }

@@ -122,7 +122,6 @@ func TestServiceNowCreateShapesAndErrors(t *testing.T) {
 		{`[{"name": "x", "productOffering": {"name": "po"}, "productSpecification": {"id": "ps"}}]`, "Invalid payload. Mandatory field missing: productOffering.id"},
 		{`[` + fmt.Sprintf(good, 5) + `, {"name": "x", "productOffering": {"id": "po"}}]`, "product[1].productSpecification.id is required"},
 		{`[{"name": "x", "state": "on", "productOffering": {"id": "po"}, "productSpecification": {"id": "ps"}}]`, `"on" is not a product status`},
-		{`[{"name": "x", "productOffering": {"id": "po"}, "productSpecification": {"id": "ps"}, "productRelationship": [{"productId": "nope", "relationshipType": "child"}]}]`, `no product has the id or pid "nope"`},
 		{`[{"name": "x", "productOffering": {"id": "po"}, "productSpecification": {"id": "ps"}, "realizingService": {"id": "x", "type": "parent"}}]`, "the only relationship a realizing product has is child"},
 		{`[1]`, "product[0] is 1, not an object"},
 		{`"x"`, "want a product object or an array"},

@@ -1,6 +1,7 @@
 package tmf637
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -106,8 +107,14 @@ func (h *handler) answer(w http.ResponseWriter, r *http.Request, s saved) {
 
 // notify publishes what a write did: a create event for a new product;
 // for a changed one a state change event when its state changed and an
-// attribute value change event when anything else did.
+// attribute value change event when anything else did; and an attribute
+// value change event for each product whose pending relation it settled.
 func (h *handler) notify(s saved, after *view, base string) {
+	for _, id := range s.settled { // their pending relations became relations
+		if v, err := h.load(context.Background(), id); err == nil {
+			h.hub.publish(changeEvent, v.tmf(base))
+		}
+	}
 	now := after.tmf(base)
 	switch {
 	case s.insert:
@@ -155,7 +162,9 @@ func (h *handler) tmfPatch(w http.ResponseWriter, r *http.Request) {
 	h.answer(w, r, s)
 }
 
-// DELETE /tmf-api/productInventory/v4/product/{id}[?cascade=true]
+// DELETE /tmf-api/productInventory/v4/product/{id}[?cascade=true], and
+// ServiceNow's DELETE /api/sn_prd_invt/order/product/{id}: 204, 404 for an
+// unknown id, 409 while other products relate to it (unless cascade).
 func (h *handler) tmfDelete(w http.ResponseWriter, r *http.Request) {
 	cascade := false
 	if s := r.URL.Query().Get("cascade"); s != "" {

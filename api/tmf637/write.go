@@ -30,6 +30,9 @@ type saved struct {
 	id     string
 	insert bool
 	before *view // nil for a new product
+	// settled are the products whose pending relations to this one
+	// became relations (see settle).
+	settled []string
 }
 
 // create stores products in one transaction, all or none. A product whose
@@ -66,7 +69,7 @@ func (h *handler) create(ctx context.Context, source string, ins []*input) ([]sa
 			in.values[aNumber] = fmt.Sprintf("PI%07d", first+int64(k))
 		}
 	}
-	p, _, err := h.graph(ctx, ins, make([]string, len(ins)))
+	p, _, err := h.graph(ctx, ins, make([]string, len(ins)), func(string) bool { return source == snSource })
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +82,9 @@ func (h *handler) create(ctx context.Context, source string, ins []*input) ([]sa
 	}
 	for i := range ins {
 		out[i].id, out[i].insert = res.Items[i].SysID, res.Items[i].Operation == identify.OpInsert
+		if out[i].settled, err = h.settle(ctx, source, out[i].id); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -106,7 +112,12 @@ func (h *handler) patch(ctx context.Context, source, id string, patch map[string
 	if !in.status {
 		return saved{}, badField("product.status", "cannot be removed; every product has a status")
 	}
-	p, linked, err := h.graph(ctx, []*input{in}, []string{id})
+	// A relation still pending stays so through either API.
+	wasPending := map[string]bool{}
+	for _, l := range pendingOf(before.ci.Values) {
+		wasPending[l.Ref] = true
+	}
+	p, linked, err := h.graph(ctx, []*input{in}, []string{id}, func(ref string) bool { return source == snSource || wasPending[ref] })
 	if err != nil {
 		return saved{}, err
 	}
@@ -172,8 +183,11 @@ func mergePatch(target, patch any) any {
 // related items; every product its relations name is an item of its own,
 // found by sys_id (or, when a relation names a product of the same payload
 // by pid, that product's item). It also returns, per product, the
-// relations it now has to stored products (see linkKey).
-func (h *handler) graph(ctx context.Context, ins []*input, ids []string) (*payload.Payload, [][]string, error) {
+// relations it now has to stored products (see linkKey). A relation to a
+// product not stored yet whose reference pendingOK accepts is kept on the
+// product as pending (see aPending), as ServiceNow accepts it; any other
+// is a fault of the product.
+func (h *handler) graph(ctx context.Context, ins []*input, ids []string, pendingOK func(ref string) bool) (*payload.Payload, [][]string, error) {
 	p := &payload.Payload{}
 	for i, in := range ins {
 		vals := maps.Clone(in.values)
@@ -189,12 +203,20 @@ func (h *handler) graph(ctx context.Context, ins []*input, ids []string) (*paylo
 	items := map[string]int{} // stored products already in the payload
 	linked := make([][]string, len(ins))
 	for i, in := range ins {
+		var pending []pendingLink
 		for _, l := range in.links {
 			j := slices.IndexFunc(ins, func(o *input) bool { return o.values[aPID] == l.ref })
 			if j < 0 {
-				id, err := h.resolve(ctx, l)
+				id, err := h.lookup(ctx, l.ref)
 				if err != nil {
 					return nil, nil, err
+				}
+				if id == "" && pendingOK(l.ref) {
+					pending = append(pending, pendingLink{Rel: l.relType, Ref: l.ref})
+					continue
+				}
+				if id == "" {
+					return nil, nil, badField(l.path, "no product has the id or pid %q; create it first", l.ref)
 				}
 				if id == ids[i] {
 					return nil, nil, badField(l.path, "names the product itself; a product cannot relate to itself")
@@ -213,29 +235,26 @@ func (h *handler) graph(ctx context.Context, ins []*input, ids []string) (*paylo
 			}
 			p.Relations = append(p.Relations, payload.Relation{Type: l.relType, Parent: i, Child: j})
 		}
+		if len(pending) > 0 {
+			p.Items[i].Values[aPending], p.Items[i].Values[aHasPending] = jsonText(pending), true
+		}
 	}
 	return p, linked, nil
 }
 
 func linkKey(relType, id string) string { return relType + "\x00" + id }
 
-// resolve finds the stored product a relation names by id, or else by pid.
-func (h *handler) resolve(ctx context.Context, l linkInput) (string, error) {
-	if rec, err := h.e.Record(ctx, l.ref); err == nil {
+// lookup finds the stored product a relation names by id, or else by pid;
+// "" when there is none.
+func (h *handler) lookup(ctx context.Context, ref string) (string, error) {
+	if rec, err := h.e.Record(ctx, ref); err == nil {
 		if c, ok := h.e.Rules().Class(rec.Class); ok && c.IsA(productClass) {
 			return rec.SysID, nil
 		}
 	} else if !errors.Is(err, engine.ErrNotFound) {
 		return "", engineError(err)
 	}
-	id, err := h.byPID(ctx, l.ref)
-	if err != nil {
-		return "", err
-	}
-	if id == "" {
-		return "", badField(l.path, "no product has the id or pid %q; create it first", l.ref)
-	}
-	return id, nil
+	return h.byPID(ctx, ref)
 }
 
 // byPID returns the sys_id of the product with the pid, "" when none.
