@@ -102,10 +102,16 @@ func (pl *planner) walk(s search) ([]Attempt, *Target, *rules.Entry, bool, *Issu
 // payload that claimed it and the stored holders.
 func (pl *planner) keyCandidates(key []byte, s search) ([]candidate, error) {
 	var out []candidate
-	seen := map[string]bool{}
+	seen := func(id string) bool { // few candidates: a scan beats a map
+		for _, c := range out {
+			if c.sysID == id {
+				return true
+			}
+		}
+		return false
+	}
 	for _, t := range pl.claimed[string(key)] {
-		if !seen[t.SysID] {
-			seen[t.SysID] = true
+		if !seen(t.SysID) {
 			out = append(out, candidate{sysID: t.SysID, rec: t.Existing, t: t})
 		}
 	}
@@ -114,10 +120,9 @@ func (pl *planner) keyCandidates(key []byte, s search) ([]candidate, error) {
 		return nil, err
 	}
 	for _, id := range ids {
-		if seen[id] {
+		if seen(id) {
 			continue
 		}
-		seen[id] = true
 		c, ok, err := pl.storedCandidate(id, s.rule, s.related)
 		if err != nil {
 			return nil, err
