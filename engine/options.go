@@ -24,6 +24,13 @@ type ApplyOptions struct {
 	// Explain adds to every item a readable account of how it was
 	// identified and reconciled (an irego extension).
 	Explain bool
+	// SkipUpdatingLastScanToNow keeps a source's last scan of a CI
+	// (sys_object_source.last_scan) where it was when the item gives no
+	// source_recency_timestamp, instead of moving it to now.
+	SkipUpdatingLastScanToNow bool
+	// SkipUpdatingSourceLastDiscoveredToNow keeps last_discovered where it
+	// was when the item's values give none, instead of moving it to now.
+	SkipUpdatingSourceLastDiscoveredToNow bool
 }
 
 // DefaultApplyOptions are the documented defaults of the enhanced call.
@@ -70,6 +77,10 @@ func ParseApplyOptions(s string) (ApplyOptions, error) {
 			o.GenerateSummary = b
 		case "explain":
 			o.Explain = b
+		case "skip_updating_last_scan_to_now":
+			o.SkipUpdatingLastScanToNow = b
+		case "skip_updating_source_last_discovered_to_now":
+			o.SkipUpdatingSourceLastDiscoveredToNow = b
 		default:
 			return o, fmt.Errorf("Chunk [%s] is not a valid entry: unknown option %s", chunk, name)
 		}

@@ -14,14 +14,24 @@ import (
 // write stores every changed, error-free target and new edge of plan, the
 // history of each changed CI, and when each source last reported each CI.
 // It returns how many keys it wrote.
-func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string) (int, error) {
-	now := e.opts.Now().UTC()
+func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string, now time.Time, st *stamps) (int, error) {
 	n := 0
 	for _, t := range plan.Targets {
-		if len(t.Errors) > 0 || !t.Changed() || len(t.Inputs)+len(t.Related) == 0 {
+		if len(t.Errors) > 0 || len(t.Inputs)+len(t.Related) == 0 {
 			continue
 		}
-		if err := writeTarget(txn, t, source, now); err != nil {
+		if !t.Changed() {
+			// Only the discovery times move; the CI is unchanged.
+			wrote, err := st.touch(txn, t)
+			if err != nil {
+				return n, err
+			}
+			if wrote {
+				n++
+			}
+			continue
+		}
+		if err := writeTarget(txn, t, source, now, st); err != nil {
 			return n, err
 		}
 		n++
@@ -36,15 +46,16 @@ func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, s
 		}
 		n++
 	}
-	m, err := writeSources(txn, p, plan, source, now)
+	m, err := writeSources(txn, p, plan, source, now, st)
 	return n + m, err
 }
 
-func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time) error {
+func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time, st *stamps) error {
 	rec := &store.Record{SysID: t.SysID, Class: t.Class.Name, Values: t.Values, Scope: t.Scope, Related: t.IsRelated,
 		Source: source, Created: now, Updated: now, IdentityKeys: t.IdentityKeys, Owners: t.Owners}
 	if old := t.Existing; old != nil {
 		rec.Source, rec.Created = old.Source, old.Created
+		rec.FirstDiscovered, rec.LastDiscovered = old.FirstDiscovered, old.LastDiscovered
 		for _, k := range old.IdentityKeys {
 			if containsKey(t.IdentityKeys, k) {
 				continue
@@ -79,6 +90,7 @@ func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time
 			return err
 		}
 	}
+	st.stamp(t, rec)
 	if err := writeHistory(txn, t, rec, source, now); err != nil {
 		return err
 	}
@@ -131,10 +143,10 @@ func putChange(txn store.Txn, sysID string, c store.Change, now time.Time) error
 }
 
 // writeSources notes, for every CI an item of the payload identified, that
-// source reported it now, under the item's native key when it has one. The
-// writes are blind (nothing read first), so concurrent payloads reporting
-// the same CI do not conflict over them.
-func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string, now time.Time) (int, error) {
+// source reported it (sys_object_source), under the item's native key when
+// it has one. Only the source's own entry is read first, so concurrent
+// payloads conflict over it only when they come from the same source.
+func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string, now time.Time, st *stamps) (int, error) {
 	done := map[string]bool{}
 	n := 0
 	for _, ip := range plan.Items {
@@ -143,7 +155,11 @@ func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source
 		}
 		t := ip.Target
 		done[t.SysID] = true
-		si := store.SourceInfo{Source: source, LastScan: now}
+		before, err := sourceInfo(txn, t.SysID, source)
+		if err != nil {
+			return n, err
+		}
+		si := store.SourceInfo{Source: source, LastScan: st.lastScan(ip.Index, before, now)}
 		if in := p.Items[ip.Index].SourceInfo; in != nil && in.SourceNativeKey != "" {
 			si.Name, si.NativeKey = identify.NativeSourceName(in, source), in.SourceNativeKey
 			si.Feed, si.Recency = in.SourceFeed, in.SourceRecencyTimestamp
@@ -172,4 +188,17 @@ func containsKey(keys [][]byte, k []byte) bool {
 		}
 	}
 	return false
+}
+
+// sourceInfo reads what source last said of a CI; nil when it never
+// reported it.
+func sourceInfo(r store.Reader, sysID, source string) (*store.SourceInfo, error) {
+	b, err := r.Get(store.SourceKey(sysID, source))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return store.DecodeSourceInfo(b)
 }

@@ -19,6 +19,7 @@ type RuleSet struct {
 	relationOrder []string
 	rules         []*Rule
 	metrics       *MetricRules // the metrics section (metrics.go); nil when absent
+	sources       []string     // the sources section (sources.go)
 }
 
 // Class is one class of the hierarchy.
