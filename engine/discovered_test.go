@@ -63,6 +63,11 @@ func TestDiscoverySourceIsTheSourceThatInserted(t *testing.T) {
 	if _, ok := ci.Values["sys_created_on"]; ok || !ci.Created.Equal(newClock().now) {
 		t.Errorf("sys_created_on is the engine's: values %v, created %v", ci.Values, ci.Created)
 	}
+	// ServiceNow outranks SCCM and now owns the name, but the CI is as it
+	// was: sys_updated_on stays, last_discovered moves.
+	if !ci.Updated.Equal(newClock().now) || !ci.LastDiscovered.Equal(c.now) || ci.Owners["name"] != "ServiceNow" {
+		t.Errorf("updated %v, last discovered %v, owners %v", ci.Updated, ci.LastDiscovered, ci.Owners)
+	}
 }
 
 func TestFirstDiscoveredSetOnInsertThenOnlyWhenGiven(t *testing.T) {

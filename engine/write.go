@@ -56,6 +56,10 @@ func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time
 	if old := t.Existing; old != nil {
 		rec.Source, rec.Created = old.Source, old.Created
 		rec.FirstDiscovered, rec.LastDiscovered = old.FirstDiscovered, old.LastDiscovered
+		if t.Op == identify.OpNoChange {
+			// Only which source owns an attribute moved: the CI is as it was.
+			rec.Updated = old.Updated
+		}
 		for _, k := range old.IdentityKeys {
 			if containsKey(t.IdentityKeys, k) {
 				continue
