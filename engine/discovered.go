@@ -223,6 +223,12 @@ func (st *stamps) touch(txn store.Txn, t *identify.Target) (bool, error) {
 	return true, txn.Set(store.CIKey(t.SysID), b)
 }
 
+// needsBefore reports whether lastScan for item i depends on what the
+// source said before.
+func (st *stamps) needsBefore(i int) bool {
+	return st.skipLastScan || (i >= 0 && i < len(st.recency) && !st.recency[i].IsZero())
+}
+
 // lastScan is when the source last saw the CI item i reported, given what
 // it said before (nil when it never reported the CI): the item's
 // source_recency_timestamp unless older than before, else now unless

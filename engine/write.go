@@ -148,8 +148,9 @@ func putChange(txn store.Txn, sysID string, c store.Change, now time.Time) error
 
 // writeSources notes, for every CI an item of the payload identified, that
 // source reported it (sys_object_source), under the item's native key when
-// it has one. Only the source's own entry is read first, so concurrent
-// payloads conflict over it only when they come from the same source.
+// it has one. The source's own entry is read first only when the item
+// gives a source_recency_timestamp or the last scan may stay: otherwise
+// the write is blind, so concurrent payloads do not conflict over it.
 func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string, now time.Time, st *stamps) (int, error) {
 	done := map[string]bool{}
 	n := 0
@@ -159,9 +160,12 @@ func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source
 		}
 		t := ip.Target
 		done[t.SysID] = true
-		before, err := sourceInfo(txn, t.SysID, source)
-		if err != nil {
-			return n, err
+		var before *store.SourceInfo
+		if st.needsBefore(ip.Index) {
+			var err error
+			if before, err = sourceInfo(txn, t.SysID, source); err != nil {
+				return n, err
+			}
 		}
 		si := store.SourceInfo{Source: source, LastScan: st.lastScan(ip.Index, before, now)}
 		if in := p.Items[ip.Index].SourceInfo; in != nil && in.SourceNativeKey != "" {
