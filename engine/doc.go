@@ -13,7 +13,10 @@
 // with what is stored, and writes records, identity index entries and edges
 // in one store transaction. Identify does the same and writes nothing.
 // Faults in a payload are reported per item in the Result in the shape of
-// ServiceNow's IRE output; a non-nil error means the store failed.
+// ServiceNow's IRE output; a non-nil error means the store failed. A
+// payload's data source must be one the engine accepts (Options.Sources,
+// DefaultSources, and those the rule set names); the engine keeps each CI's
+// discovery_source, first_discovered and last_discovered itself.
 //
 // # Concurrency
 //

@@ -20,7 +20,7 @@ func TestPropDynamicPolicies(t *testing.T) {
 	rs := loadRules(t, dynamicRules)
 	rapid.Check(t, func(t *rapid.T) {
 		c := newClock()
-		e, err := engine.Open("", engine.Options{InMemory: true, Now: c.Now, Rules: rs})
+		e, err := engine.Open("", engine.Options{InMemory: true, Now: c.Now, Rules: rs, Sources: []string{"*"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,7 @@ reconciliation:
 	prio := map[string]int{"A": 1, "B": 2, "C": 1 << 30}
 	rapid.Check(t, func(t *rapid.T) {
 		c := newClock()
-		e, err := engine.Open("", engine.Options{InMemory: true, Now: c.Now, Rules: rs})
+		e, err := engine.Open("", engine.Options{InMemory: true, Now: c.Now, Rules: rs, Sources: []string{"*"}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -167,7 +167,7 @@ func TestDynamicPolicyAfterTheFact(t *testing.T) {
 	dir := t.TempDir()
 	c := newClock()
 	open := func(rs *rules.RuleSet) *engine.Engine {
-		e, err := engine.Open(dir, engine.Options{Now: c.Now, Rules: rs})
+		e, err := engine.Open(dir, engine.Options{Now: c.Now, Rules: rs, Sources: []string{"*"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,7 +206,7 @@ func TestReconciliationExamples(t *testing.T) {
 		{"AWS", "server-aws", "cmdb_ci_linux_server", "UPDATE", "", "SKIPPED_CLASS_DOWNGRADE", restriction, ""},
 		{"ServiceNow", "server-servicenow", "cmdb_ci_server", "UPDATE_WITH_DOWNGRADE", "", "", "", ""},
 		{"SCCM", "server-keep-class", "cmdb_ci_server", "NO_CHANGE", "ram", "SKIPPED_CLASS_UPGRADE", "", ""},
-		{"SCCM", "server-refuse-upgrade", "cmdb_ci_linux_server", "NO_CHANGE", "", "", "", "RECLASSIFICATION_NOT_ALLOWED"},
+		{"SCCM", "server-refuse-upgrade", "cmdb_ci_linux_server", "INSERT_AS_INCOMPLETE", "", "", "", "RECLASSIFICATION_NOT_ALLOWED"},
 	}
 	var id string
 	for _, s := range steps {

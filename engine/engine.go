@@ -40,6 +40,10 @@ type Options struct {
 	// MaxAttempts bounds how often a payload is re-identified after a
 	// conflicting concurrent write; 0 means 64.
 	MaxAttempts int
+	// Sources are the data sources payloads may come from, besides those
+	// the rule set names; nil means DefaultSources, and "*" accepts any.
+	// A payload from another source fails with INVALID_INPUT_DATA.
+	Sources []string
 }
 
 // Engine identifies and reconciles payloads into a store. It is safe for
@@ -53,6 +57,7 @@ type Engine struct {
 	// notices are what Open had to tell, e.g. identities lost to a rule change.
 	notices  []string
 	partials partialHint
+	sources  sourceList
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity
@@ -108,7 +113,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		st.Close()
 		return nil, err
 	}
-	e := &Engine{rs: opts.Rules, st: st, opts: opts, notices: notices}
+	e := &Engine{rs: opts.Rules, st: st, opts: opts, notices: notices, sources: newSourceList(opts.Sources, opts.Rules.Sources())}
 	if _, _, err := e.Expire(); err != nil {
 		st.Close()
 		return nil, err
@@ -152,8 +157,8 @@ func (e *Engine) Identify(ctx context.Context, source string, p *payload.Payload
 }
 
 func (e *Engine) run(ctx context.Context, source string, p *payload.Payload, o ApplyOptions, commit bool) (*Result, error) {
-	if source == "" {
-		return invalidSource(p), nil
+	if why := e.sources.fault(source); why != "" {
+		return invalidSource(p, why), nil
 	}
 	res, err := e.retry(ctx, []*payload.Payload{p}, source, o, commit)
 	if err != nil {
@@ -167,10 +172,10 @@ func (e *Engine) run(ctx context.Context, source string, p *payload.Payload, o A
 // wrote: the results are those of applying them in order, at the cost of
 // one commit. A store error fails the whole batch and writes nothing.
 func (e *Engine) ApplyBatch(ctx context.Context, source string, ps []*payload.Payload, o ApplyOptions) ([]*Result, error) {
-	if source == "" {
+	if why := e.sources.fault(source); why != "" {
 		out := make([]*Result, len(ps))
 		for i, p := range ps {
-			out[i] = invalidSource(p)
+			out[i] = invalidSource(p, why)
 		}
 		return out, nil
 	}
@@ -245,7 +250,8 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 		}
 		expired = exp
 	}
-	plan, err := identify.Build(txn, e.rs, m.p, io)
+	q, din := readDiscovery(m.p)
+	plan, err := identify.Build(txn, e.rs, q, io)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -263,13 +269,17 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 		}
 	}
 	n := 0
+	var incomplete map[int]string
 	if commit {
-		if n, err = e.writeAll(txn, m, plan, kept, pp, expired, io.Source, now); err != nil {
+		st := din.stamps(plan, o, now)
+		if n, incomplete, err = e.writeAll(txn, m, plan, kept, pp, expired, io.Source, now, st); err != nil {
 			return nil, 0, err
 		}
 	}
 	res := buildResult(plan, m.p, commit)
+	din.warn(res)
 	res.foldPartials(m, kept, pp)
+	res.foldIncomplete(kept, incomplete)
 	if o.Explain {
 		for i := range res.Items {
 			res.Items[i].Explanation = explain(plan.Items[i], &m.p.Items[i], &res.Items[i])
@@ -281,34 +291,35 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 	return res, n, nil
 }
 
-// writeAll writes the plan and the partial payload bookkeeping. It returns
-// how many keys it wrote.
-func (e *Engine) writeAll(txn store.Txn, m *merged, plan *identify.Plan, kept []bool, pp *PartialPayload, expired []*PartialPayload, source string, now time.Time) (int, error) {
-	n, err := e.write(txn, m.p, plan, source)
+// writeAll writes the plan and the partial payload bookkeeping.
+// It returns how many keys it wrote and the ids of the incomplete items it
+// recorded, by item index.
+func (e *Engine) writeAll(txn store.Txn, m *merged, plan *identify.Plan, kept []bool, pp *PartialPayload, expired []*PartialPayload, source string, now time.Time, st *stamps) (int, map[int]string, error) {
+	n, err := e.write(txn, m.p, plan, source, now, st)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
+	var incomplete map[int]string
 	if kept != nil {
 		for _, old := range append(m.consumed, expired...) {
 			if err := deletePartial(txn, old); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 			n++
 		}
 		if pp != nil {
 			if err := putPartial(txn, pp); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 			e.partials.stored()
 			n++
 		}
-		k, err := recordIncomplete(txn, m.p, plan, kept, source, now, e.opts.NewSysID)
-		if err != nil {
-			return 0, err
+		if incomplete, err = recordIncomplete(txn, m.p, plan, kept, source, now, e.opts.NewSysID); err != nil {
+			return 0, nil, err
 		}
-		n += k
+		n += len(incomplete)
 	}
-	return n, nil
+	return n, incomplete, nil
 }
 
 // backoff sleeps a little, more after each conflict, with jitter so that
@@ -318,14 +329,15 @@ func backoff(attempt int) {
 	time.Sleep(d + time.Duration(rand.Int64N(int64(d)+1)))
 }
 
-func invalidSource(p *payload.Payload) *Result {
+// invalidSource fails every item of p for the reason why.
+func invalidSource(p *payload.Payload, why string) *Result {
 	res := buildResult(&identify.Plan{}, p, false)
 	for i := range p.Items {
-		is := Issue{Code: identify.InvalidInputData, Message: fmt.Sprintf("item %d (%s): no data source given; name the source of the payload (e.g. ServiceNow, SCCM)", i, p.Items[i].ClassName)}
+		is := Issue{Code: identify.InvalidInputData, Message: fmt.Sprintf("item %d (%s): %s", i, p.Items[i].ClassName, why)}
 		res.Items = append(res.Items, ItemResult{ClassName: p.Items[i].ClassName, Operation: identify.OpNoChange, SysID: Unknown,
 			IdentifierEntrySysID: Unknown, IdentificationAttempts: []Attempt{}, Errors: []Issue{is}, ErrorCount: 1,
 			Warnings: []Issue{}, Info: []Info{}, InputIndices: []int{i}, DuplicateIndices: []int{}, MaskedAttributes: []string{},
-			RelatedItems: []RelatedResult{}, MergedPayloadIDs: []string{}, Markers: []string{}})
+			RelatedItems: []RelatedResult{}, MergedPayloadIDs: []string{}, PartialSysIDs: []string{}, IncompleteSysIDs: []string{}, Markers: []string{}})
 	}
 	res.HasError = len(p.Items) > 0
 	return res

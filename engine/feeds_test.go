@@ -146,8 +146,8 @@ func TestSCCMLookupsThenDiscoveryByMAC(t *testing.T) {
 	// found by its serial number lookup alone.
 	bySerial := applyResult(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"ram":16384},
 		"lookup":[{"className":"cmdb_serial_number","values":{"serial_number":"4C4C4544-0042-3010-8052-B4C04F385A32","serial_number_type":"uuid"}}]}]}`)
-	if got := bySerial.Items[0]; got.SysID != it.SysID || got.IdentificationAttempts[0].AttemptResult != identify.Matched ||
-		got.IdentificationAttempts[0].SearchOnTable != "cmdb_serial_number" {
+	if got := bySerial.Items[0]; got.SysID != it.SysID || got.IdentificationAttempts[1].AttemptResult != identify.Matched ||
+		got.IdentificationAttempts[1].SearchOnTable != "cmdb_serial_number" || got.IdentificationAttempts[0].SearchOnTable != "sys_object_source" {
 		t.Fatalf("by serial lookup: %s", jsonText(got))
 	}
 	disc, err := os.ReadFile("../examples/discovery-by-mac.json")

@@ -51,7 +51,7 @@ func loadProducts(t testing.TB, e *engine.Engine, ps []product) []string {
 		for _, x := range ps[start:min(start+500, len(ps))] {
 			p.Items = append(p.Items, x.item())
 		}
-		res, err := e.Apply(context.Background(), "test", p, engine.StrictApplyOptions())
+		res, err := e.Apply(context.Background(), "ProductInventory", p, engine.StrictApplyOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,7 +216,7 @@ func TestIndexFollowsUpdatesAndDeletes(t *testing.T) {
 	ctx := context.Background()
 	// p00001 becomes inactive: it leaves the active bucket.
 	p := &payload.Payload{Items: []payload.Item{{ClassName: productClass, Values: map[string]any{"pid": "p00001", "state": "inactive"}}}}
-	if res, err := e.Apply(ctx, "test", p, engine.StrictApplyOptions()); err != nil || res.Items[0].Operation != "UPDATE" {
+	if res, err := e.Apply(ctx, "ProductInventory", p, engine.StrictApplyOptions()); err != nil || res.Items[0].Operation != "UPDATE" {
 		t.Fatalf("update: %v %+v", err, res)
 	}
 	active := find(t, e, engine.Query{Class: productClass, Where: []engine.Condition{{Attribute: "state", Values: []string{"active"}}}, Limit: -1})
@@ -313,7 +313,7 @@ func TestApplyRemovingReplacesInOneTransaction(t *testing.T) {
 		             {"className": "sn_prd_invt_product_characteristics", "values": {"name": "colour", "value": "red"}}]},
 		{"className": "sn_prd_invt_product_inventory", "values": {"pid": "part", "state": "active"}}],
 		"relations": [{"type": "Bundles::Bundled in", "parent": 0, "child": 1}]}`)
-	res, err := e.Apply(ctx, "test", p, engine.StrictApplyOptions())
+	res, err := e.Apply(ctx, "ProductInventory", p, engine.StrictApplyOptions())
 	if err != nil || res.HasError {
 		t.Fatalf("%v %+v", err, res)
 	}
@@ -328,7 +328,7 @@ func TestApplyRemovingReplacesInOneTransaction(t *testing.T) {
 	rm := engine.Removal{Attributes: map[string][]string{bundle: {"pid", "description"}}, Records: []string{colour},
 		Relations: []engine.Unlink{{Type: "Bundles::Bundled in", Parent: bundle, Child: part}}}
 	upd := &payload.Payload{Items: []payload.Item{{ClassName: productClass, Values: map[string]any{"sys_id": bundle, "state": "suspended"}}}}
-	if res, err = e.ApplyRemoving(ctx, "test", upd, rm); err != nil || res.HasError || res.Items[0].Operation != "UPDATE" {
+	if res, err = e.ApplyRemoving(ctx, "ProductInventory", upd, rm); err != nil || res.HasError || res.Items[0].Operation != "UPDATE" {
 		t.Fatalf("%v %+v", err, res)
 	}
 	ci, err := e.Get(ctx, bundle)
@@ -344,12 +344,12 @@ func TestApplyRemovingReplacesInOneTransaction(t *testing.T) {
 	}
 	// The pid no longer identifies the bundle: reporting it makes a new product.
 	again := &payload.Payload{Items: []payload.Item{{ClassName: productClass, Values: map[string]any{"pid": "bundle", "state": "active"}}}}
-	if res, err := e.Apply(ctx, "test", again, engine.StrictApplyOptions()); err != nil || res.Items[0].Operation != "INSERT" {
+	if res, err := e.Apply(ctx, "ProductInventory", again, engine.StrictApplyOptions()); err != nil || res.Items[0].Operation != "INSERT" {
 		t.Errorf("pid after removal: %v %+v", err, res.Items)
 	}
 	// A failing payload writes nothing, removals included.
 	bad := &payload.Payload{Items: []payload.Item{{ClassName: productClass, Values: map[string]any{"sys_id": bundle, "state": "nonsense"}}}}
-	res, err = e.ApplyRemoving(ctx, "test", bad, engine.Removal{Attributes: map[string][]string{bundle: {"state"}}})
+	res, err = e.ApplyRemoving(ctx, "ProductInventory", bad, engine.Removal{Attributes: map[string][]string{bundle: {"state"}}})
 	if err != nil || !res.HasError {
 		t.Fatalf("bad payload: %v %+v", err, res)
 	}

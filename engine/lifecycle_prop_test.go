@@ -22,7 +22,9 @@ import (
 var sourcePriority = map[string]int{"ServiceNow": 100, "SCCM": 200, "X": 1000, "Y": 1000}
 
 func openMem(t *rapid.T, now func() time.Time) *engine.Engine {
-	e, err := engine.Open("", engine.Options{InMemory: true, Now: now})
+	// X and Y stand for feeds of the user's own, declared beside the
+	// discovery sources ServiceNow knows.
+	e, err := engine.Open("", engine.Options{InMemory: true, Now: now, Sources: append(engine.DefaultSources, "X", "Y")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,13 @@ type ApplyOptions struct {
 	// Explain adds to every item a readable account of how it was
 	// identified and reconciled (an irego extension).
 	Explain bool
+	// SkipUpdatingLastScanToNow keeps a source's last scan of a CI
+	// (sys_object_source.last_scan) where it was when the item gives no
+	// source_recency_timestamp, instead of moving it to now.
+	SkipUpdatingLastScanToNow bool
+	// SkipUpdatingSourceLastDiscoveredToNow keeps last_discovered where it
+	// was when the item's values give none, instead of moving it to now.
+	SkipUpdatingSourceLastDiscoveredToNow bool
 }
 
 // DefaultApplyOptions are the documented defaults of the enhanced call.
@@ -55,8 +62,11 @@ func ParseApplyOptions(s string) (ApplyOptions, error) {
 	for _, chunk := range strings.Split(s, ",") {
 		name, value, ok := strings.Cut(chunk, ":")
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || name == "" {
+			return o, fmt.Errorf("Chunk [%s] is not a valid entry", chunk)
+		}
 		b, err := strconv.ParseBool(value)
-		if !ok || name == "" || err != nil {
+		if err != nil && knownOption[name] {
 			return o, fmt.Errorf("Chunk [%s] is not a valid entry", chunk)
 		}
 		switch name {
@@ -70,9 +80,16 @@ func ParseApplyOptions(s string) (ApplyOptions, error) {
 			o.GenerateSummary = b
 		case "explain":
 			o.Explain = b
-		default:
-			return o, fmt.Errorf("Chunk [%s] is not a valid entry: unknown option %s", chunk, name)
+		case "skip_updating_last_scan_to_now":
+			o.SkipUpdatingLastScanToNow = b
+		case "skip_updating_source_last_discovered_to_now":
+			o.SkipUpdatingSourceLastDiscoveredToNow = b
 		}
+		// Another name is an option of a newer release: ignored, as
+		// ServiceNow ignores names it does not read.
 	}
 	return o, nil
 }
+
+var knownOption = map[string]bool{"partial_payloads": true, "partial_commits": true, "deduplicate_payloads": true,
+	"generate_summary": true, "explain": true, "skip_updating_last_scan_to_now": true, "skip_updating_source_last_discovered_to_now": true}

@@ -392,28 +392,29 @@ func deletePartial(txn store.Txn, pp *PartialPayload) error {
 	return txn.Delete(store.PartialKey(pp.ID))
 }
 
-// recordIncomplete keeps the failed items that are not partial.
-func recordIncomplete(txn store.Txn, m *payload.Payload, plan *identify.Plan, kept []bool, source string, now time.Time, newID func() string) (int, error) {
-	n := 0
+// recordIncomplete keeps the failed items that are not partial. It returns
+// the id of each one it kept, by item index.
+func recordIncomplete(txn store.Txn, m *payload.Payload, plan *identify.Plan, kept []bool, source string, now time.Time, newID func() string) (map[int]string, error) {
+	ids := map[int]string{}
 	for i, ip := range plan.Items {
 		if kept[i] || !ip.Failed() {
 			continue
 		}
 		item, err := json.Marshal(m.Items[i])
 		if err != nil {
-			return n, err
+			return ids, err
 		}
 		inc := IncompleteItem{ID: newID(), Source: source, At: now, Item: item, Errors: ip.AllErrors()}
 		b, err := json.Marshal(inc)
 		if err != nil {
-			return n, err
+			return ids, err
 		}
 		if err := txn.Set(store.IncompleteKey(now, inc.ID), b); err != nil {
-			return n, err
+			return ids, err
 		}
-		n++
+		ids[i] = inc.ID
 	}
-	return n, nil
+	return ids, nil
 }
 
 // Partials lists the partial payloads waiting to be completed, oldest first.

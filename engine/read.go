@@ -17,6 +17,10 @@ type CI struct {
 	Source  string         `json:"source,omitempty"`
 	Created time.Time      `json:"created"`
 	Updated time.Time      `json:"updated"`
+	// FirstDiscovered and LastDiscovered are first_discovered and
+	// last_discovered (zero for records from before they were kept).
+	FirstDiscovered time.Time `json:"first_discovered,omitzero"`
+	LastDiscovered  time.Time `json:"last_discovered,omitzero"`
 	// DependsOn is the CI whose scope identifies this one (the parent of a
 	// dependent CI, the main CI of a related record).
 	DependsOn string `json:"depends_on,omitempty"`
@@ -55,7 +59,7 @@ func (e *Engine) Get(ctx context.Context, sysID string) (*CI, error) {
 			return err
 		}
 		ci = &CI{SysID: rec.SysID, Class: rec.Class, Values: rec.Values, Source: rec.Source,
-			Created: rec.Created, Updated: rec.Updated, DependsOn: rec.Scope,
+			Created: rec.Created, Updated: rec.Updated, FirstDiscovered: rec.FirstDiscovered, LastDiscovered: rec.LastDiscovered, DependsOn: rec.Scope,
 			Related: []Ref{}, Outbound: []Link{}, Inbound: []Link{}, Owners: rec.Owners, Sources: []store.SourceInfo{}, Retired: rec.Retired}
 		if err := r.Iterate(store.SourcePrefix(sysID), func(_, v []byte) error {
 			si, err := store.DecodeSourceInfo(v)

@@ -23,7 +23,7 @@ func computer(name string, cpus int) string {
 
 func openWith(t *testing.T, c *clock, rs *rules.RuleSet) *engine.Engine {
 	t.Helper()
-	e, err := engine.Open(t.TempDir(), engine.Options{Now: c.Now, Rules: rs})
+	e, err := engine.Open(t.TempDir(), engine.Options{Now: c.Now, Rules: rs, Sources: []string{"*"}})
 	if err != nil {
 		t.Fatal(err)
 	}

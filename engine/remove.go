@@ -128,8 +128,8 @@ type Unlink struct{ Type, Parent, Child string }
 // Apply alone would only ever add. A CI that rm refers to and that another
 // CI points at fails the call with a *ReferencedError.
 func (e *Engine) ApplyRemoving(ctx context.Context, source string, p *payload.Payload, rm Removal) (*Result, error) {
-	if source == "" {
-		return invalidSource(p), nil
+	if why := e.sources.fault(source); why != "" {
+		return invalidSource(p, why), nil
 	}
 	o := StrictApplyOptions().effective()
 	io := identify.Options{Source: source, Deduplicate: o.DeduplicatePayloads, PartialCommits: o.PartialCommits, NewSysID: e.opts.NewSysID, Now: e.opts.Now}

@@ -52,7 +52,12 @@ type ItemResult struct {
 	MaskedAttributes       []string        `json:"maskedAttributes"`
 	RelatedItems           []RelatedResult `json:"relatedItems"`
 	MergedPayloadIDs       []string        `json:"mergedPayloadIds"`
-	Markers                []string        `json:"markers"`
+	// PartialSysIDs names the partial payload the item was kept in
+	// (INSERT_AS_PARTIAL); IncompleteSysIDs the incomplete item recorded
+	// for it (INSERT_AS_INCOMPLETE).
+	PartialSysIDs    []string `json:"partialSysIds"`
+	IncompleteSysIDs []string `json:"incompleteSysIds"`
+	Markers          []string `json:"markers"`
 	// Explanation tells how the item was identified and reconciled, when
 	// the options ask for it.
 	Explanation string `json:"explanation,omitempty"`
@@ -79,6 +84,8 @@ type RelatedResult struct {
 	InputIndices           []RelatedIndex `json:"inputIndices"`
 	DuplicateIndices       []RelatedIndex `json:"duplicateIndices"`
 	MergedPayloadIDs       []string       `json:"mergedPayloadIds"`
+	PartialSysIDs          []string       `json:"partialSysIds"`
+	IncompleteSysIDs       []string       `json:"incompleteSysIds"`
 	Markers                []string       `json:"markers"`
 }
 
@@ -95,19 +102,9 @@ type RelationResult struct {
 	InputIndices         []int    `json:"inputIndices"`
 	IdentifierEntrySysID string   `json:"identifierEntrySysId"`
 	MergedPayloadIDs     []string `json:"mergedPayloadIds"`
+	PartialSysIDs        []string `json:"partialSysIds"`
+	IncompleteSysIDs     []string `json:"incompleteSysIds"`
 	Markers              []string `json:"markers"`
-}
-
-// ClassSummary counts outcomes per class (generate_summary).
-type ClassSummary struct {
-	Inserted   int `json:"inserted"`
-	Updated    int `json:"updated"`
-	Unchanged  int `json:"unchanged"`
-	Skipped    int `json:"skipped"`
-	Partial    int `json:"partial"`
-	Incomplete int `json:"incomplete"`
-	Errors     int `json:"errors"`
-	Warnings   int `json:"warnings"`
 }
 
 // buildResult renders a plan. committed says whether its writes were
@@ -117,9 +114,9 @@ func buildResult(pl *identify.Plan, p *payload.Payload, committed bool) *Result 
 		AdditionalCommittedItems: []ItemResult{}, AdditionalCommittedRelations: []RelationResult{}}
 	for _, ip := range pl.Items {
 		ir := ItemResult{ClassName: p.Items[ip.Index].ClassName, Operation: identify.OpNoChange, SysID: Unknown,
-			IdentifierEntrySysID: Unknown, IdentificationAttempts: nonNil(ip.Attempts), Info: []Info{},
+			IdentifierEntrySysID: Unknown, IdentificationAttempts: withSourceAttempt(ip.Attempts, p.Items[ip.Index].SourceInfo), Info: []Info{},
 			InputIndices: []int{ip.Index}, DuplicateIndices: []int{}, MaskedAttributes: []string{},
-			RelatedItems: []RelatedResult{}, MergedPayloadIDs: []string{}, Markers: []string{}}
+			RelatedItems: []RelatedResult{}, MergedPayloadIDs: []string{}, PartialSysIDs: []string{}, IncompleteSysIDs: []string{}, Markers: []string{}}
 		ir.Errors = nonNil(ip.AllErrors())
 		ir.Warnings = nonNil(ip.Warnings)
 		if t := ip.Target; t != nil {
@@ -165,7 +162,7 @@ func buildResult(pl *identify.Plan, p *payload.Payload, committed bool) *Result 
 	for _, rp := range pl.Relations {
 		rr := RelationResult{ClassName: "cmdb_rel_ci", Operation: identify.OpNoChange, SysID: Unknown, Type: rp.Type,
 			Errors: nonNil(rp.Errors), InputIndices: []int{rp.Index}, IdentifierEntrySysID: Unknown,
-			MergedPayloadIDs: []string{}, Markers: []string{}}
+			MergedPayloadIDs: []string{}, PartialSysIDs: []string{}, IncompleteSysIDs: []string{}, Markers: []string{}}
 		if len(rp.Errors) == 0 && rp.Edge != nil {
 			rr.Operation = rp.Op
 			rr.Parent, rr.Child = rp.Edge.Parent, rp.Edge.Child
@@ -211,13 +208,17 @@ func (res *Result) foldPartials(m *merged, kept []bool, pp *PartialPayload) {
 			note := Issue{Code: InsertAsPartial, Message: fmt.Sprintf("item %d (%s): kept as partial payload %s until a later payload supplies what is missing", i, it.ClassName, pp.ID)}
 			it.Warnings = append(append(it.Warnings, it.Errors...), note)
 			it.Errors, it.Operation, it.SysID = []Issue{}, InsertAsPartial, Unknown
+			it.PartialSysIDs = []string{pp.ID}
+			for j := range it.RelatedItems {
+				it.RelatedItems[j].PartialSysIDs = []string{pp.ID}
+			}
 		}
 	}
 	keptEnd := func(i int) bool { return i >= 0 && i < len(kept) && kept[i] }
 	for k := range res.Relations {
 		rel := m.p.Relations[k]
 		if r := &res.Relations[k]; kept != nil && r.ErrorCount > 0 && (keptEnd(rel.Parent) || keptEnd(rel.Child)) {
-			r.Errors, r.Operation = []Issue{}, InsertAsPartial
+			r.Errors, r.Operation, r.PartialSysIDs = []Issue{}, InsertAsPartial, []string{pp.ID}
 		}
 	}
 	if len(res.Items) > m.n {
@@ -243,7 +244,7 @@ func relatedResult(rp *identify.RelatedPlan, committed bool) RelatedResult {
 	self := RelatedIndex{rp.MainIndex, rp.SubIndex, rp.Lookup}
 	rr := RelatedResult{Operation: identify.OpNoChange, SysID: Unknown, IdentificationAttempts: nonNil(rp.Attempts),
 		Errors: nonNil(rp.Errors), Warnings: nonNil(rp.Warnings), InputIndices: []RelatedIndex{self}, DuplicateIndices: []RelatedIndex{},
-		MergedPayloadIDs: []string{}, Markers: []string{}}
+		MergedPayloadIDs: []string{}, PartialSysIDs: []string{}, IncompleteSysIDs: []string{}, Markers: []string{}}
 	if t := rp.Target; t != nil {
 		rr.ClassName = t.Class.Name
 		rr.Errors = append(rr.Errors, t.Errors...)
@@ -268,32 +269,6 @@ func relatedResult(rp *identify.RelatedPlan, committed bool) RelatedResult {
 	}
 	rr.ErrorCount, rr.WarningCount = len(rr.Errors), len(rr.Warnings)
 	return rr
-}
-
-func summarize(res *Result) map[string]*ClassSummary {
-	out := map[string]*ClassSummary{}
-	for _, it := range res.Items {
-		s := out[it.ClassName]
-		if s == nil {
-			s = &ClassSummary{}
-			out[it.ClassName] = s
-		}
-		s.Errors += it.ErrorCount
-		s.Warnings += it.WarningCount
-		switch {
-		case it.Operation == InsertAsPartial:
-			s.Partial++
-		case it.ErrorCount > 0:
-			s.Skipped++
-		case it.Operation == identify.OpInsert:
-			s.Inserted++
-		case it.Operation == identify.OpNoChange:
-			s.Unchanged++
-		default:
-			s.Updated++
-		}
-	}
-	return out
 }
 
 func nonNil[T any](s []T) []T {

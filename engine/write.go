@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -13,14 +14,24 @@ import (
 // write stores every changed, error-free target and new edge of plan, the
 // history of each changed CI, and when each source last reported each CI.
 // It returns how many keys it wrote.
-func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string) (int, error) {
-	now := e.opts.Now().UTC()
+func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string, now time.Time, st *stamps) (int, error) {
 	n := 0
 	for _, t := range plan.Targets {
-		if len(t.Errors) > 0 || !t.Changed() || len(t.Inputs)+len(t.Related) == 0 {
+		if len(t.Errors) > 0 || len(t.Inputs)+len(t.Related) == 0 {
 			continue
 		}
-		if err := writeTarget(txn, t, source, now); err != nil {
+		if !t.Changed() {
+			// Only the discovery times move; the CI is unchanged.
+			wrote, err := st.touch(txn, t)
+			if err != nil {
+				return n, err
+			}
+			if wrote {
+				n++
+			}
+			continue
+		}
+		if err := writeTarget(txn, t, source, now, st); err != nil {
 			return n, err
 		}
 		n++
@@ -35,7 +46,7 @@ func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, s
 		}
 		n++
 	}
-	m, err := writeSources(txn, p, plan, source, now)
+	m, err := writeSources(txn, p, plan, source, now, st)
 	if err != nil {
 		return n + m, err
 	}
@@ -43,13 +54,18 @@ func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, s
 	return n + m + r, err
 }
 
-func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time) error {
+func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time, st *stamps) error {
 	rec := &store.Record{SysID: t.SysID, Class: t.Class.Name, Values: t.Values, Scope: t.Scope, Related: t.IsRelated,
 		Source: source, Created: now, Updated: now, IdentityKeys: t.IdentityKeys, Owners: t.Owners}
 	var oldKeys [][]byte
 	if old := t.Existing; old != nil {
 		rec.Source, rec.Created = old.Source, old.Created
 		oldKeys = old.IdentityKeys
+		rec.FirstDiscovered, rec.LastDiscovered = old.FirstDiscovered, old.LastDiscovered
+		if t.Op == identify.OpNoChange {
+			// Only which source owns an attribute moved: the CI is as it was.
+			rec.Updated = old.Updated
+		}
 		if old.Class != rec.Class {
 			if err := txn.Delete(store.ClassKey(old.Class, t.SysID)); err != nil {
 				return err
@@ -67,6 +83,7 @@ func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time
 			return err
 		}
 	}
+	st.stamp(t, rec)
 	if err := writeHistory(txn, t, rec, source, now); err != nil {
 		return err
 	}
@@ -119,10 +136,11 @@ func putChange(txn store.Txn, sysID string, c store.Change, now time.Time) error
 }
 
 // writeSources notes, for every CI an item of the payload identified, that
-// source reported it now, under the item's native key when it has one. The
-// writes are blind (nothing read first), so concurrent payloads reporting
-// the same CI do not conflict over them.
-func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string, now time.Time) (int, error) {
+// source reported it (sys_object_source), under the item's native key when
+// it has one. The source's own entry is read first only when the item
+// gives a source_recency_timestamp or the last scan may stay: otherwise
+// the write is blind, so concurrent payloads do not conflict over it.
+func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string, now time.Time, st *stamps) (int, error) {
 	done := map[string]bool{}
 	n := 0
 	for _, ip := range plan.Items {
@@ -131,7 +149,14 @@ func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source
 		}
 		t := ip.Target
 		done[t.SysID] = true
-		si := store.SourceInfo{Source: source, LastScan: now}
+		var before *store.SourceInfo
+		if st.needsBefore(ip.Index) {
+			var err error
+			if before, err = sourceInfo(txn, t.SysID, source); err != nil {
+				return n, err
+			}
+		}
+		si := store.SourceInfo{Source: source, LastScan: st.lastScan(ip.Index, before, now)}
 		if in := p.Items[ip.Index].SourceInfo; in != nil && !identify.Blank(in.SourceNativeKey) {
 			si.Name, si.NativeKey = identify.NativeSourceName(in, source), in.SourceNativeKey
 			si.Feed, si.Recency = in.SourceFeed, in.SourceRecencyTimestamp
@@ -160,4 +185,17 @@ func containsKey(keys [][]byte, k []byte) bool {
 		}
 	}
 	return false
+}
+
+// sourceInfo reads what source last said of a CI; nil when it never
+// reported it.
+func sourceInfo(r store.Reader, sysID, source string) (*store.SourceInfo, error) {
+	b, err := r.Get(store.SourceKey(sysID, source))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return store.DecodeSourceInfo(b)
 }

@@ -8,7 +8,8 @@
 // small reference model of the default rule pack (model_test.go):
 //
 //   - idempotence: a payload applied twice answers NO_CHANGE everywhere the
-//     second time and leaves the store as it was;
+//     second time and leaves the store as it was, but for when each CI was
+//     last reported (its sources' last scan and its last_discovered);
 //   - item order: permuting a payload's items gives the same graph;
 //   - splitting: a payload applied part by part gives the same graph as
 //     applied whole;

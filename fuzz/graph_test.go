@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/payload"
 	"github.com/irego/irego/rules"
@@ -195,10 +196,15 @@ func dump(t *rapid.T, e *engine.Engine) []kv {
 // each CI (store.SourceKey).
 var sourcePrefix = strings.TrimSuffix(string(store.SourcePrefix("")), "/")
 
+// ciPrefix starts the keys of the CI records (store.CIKey).
+var ciPrefix = strings.TrimSuffix(string(store.CIPrefix()), "/")
+
 // storeChanges describes how after differs from before, "" when it does
 // not. With reported set, a source's last report of a CI (its LastScan,
-// and nothing else of it) may move forward: a source reporting a CI again
-// is exactly what the engine records there, by design (irego stale).
+// and nothing else of it) and the CI's last_discovered (and nothing else
+// of the record) may move forward: a CI reported again is exactly what
+// the engine records there, by design (irego stale; ServiceNow moves
+// last_discovered on every report).
 func storeChanges(before, after []kv, reported bool) string {
 	var diffs []string
 	i, j := 0, 0
@@ -211,7 +217,8 @@ func storeChanges(before, after []kv, reported bool) string {
 			diffs = append(diffs, fmt.Sprintf("added %q = %s", after[j].k, after[j].v))
 			j++
 		default:
-			if before[i].v != after[j].v && !(reported && strings.HasPrefix(before[i].k, sourcePrefix) && sameButLater(before[i].v, after[j].v)) {
+			if before[i].v != after[j].v && !(reported && strings.HasPrefix(before[i].k, sourcePrefix) && sameButLater(before[i].v, after[j].v)) &&
+				!(reported && strings.HasPrefix(before[i].k, ciPrefix) && sameButDiscoveredLater(before[i].v, after[j].v)) {
 				diffs = append(diffs, fmt.Sprintf("changed %q\n    from %s\n    to   %s", before[i].k, before[i].v, after[j].v))
 			}
 			i, j = i+1, j+1
@@ -233,4 +240,16 @@ func sameButLater(a, b string) bool {
 	}
 	x.LastScan = y.LastScan
 	return *x == *y
+}
+
+// sameButDiscoveredLater reports whether two record encodings differ only
+// in a later LastDiscovered.
+func sameButDiscoveredLater(a, b string) bool {
+	x, err1 := store.DecodeRecord([]byte(a))
+	y, err2 := store.DecodeRecord([]byte(b))
+	if err1 != nil || err2 != nil || y.LastDiscovered.Before(x.LastDiscovered) {
+		return false
+	}
+	x.LastDiscovered = y.LastDiscovered
+	return cmp.Equal(x, y)
 }

@@ -14,7 +14,7 @@ import (
 // twice: the second Apply answers NO_CHANGE for every item, related item
 // and relation, with the sys_ids of the first, and leaves every key and
 // value of the store as it was, except that the source's last report of
-// each CI (store.SourceKey) moves to now. In fixedValues mode the stored
+// each CI (store.SourceKey) and each CI's last_discovered move to now. In fixedValues mode the stored
 // graph and every sys_id reported are also those the model predicts.
 //
 // chaosValues payloads may fail in part (MULTI_MATCH): what failed must

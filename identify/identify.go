@@ -336,7 +336,7 @@ func (pl *planner) identifyItem(i int) error {
 				t.Scope = scope // the CI now lives under the payload's parent
 			}
 		}
-		ip.Attempts = attempts
+		ip.Attempts = append(ip.Attempts, attempts...)
 		if fail != nil {
 			ip.Errors = append(ip.Errors, *fail)
 			return nil

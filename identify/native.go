@@ -60,7 +60,7 @@ func (pl *planner) byNativeKey(i int, scope string, hasParent bool) *Target {
 	}
 	ip := pl.plan.Items[i]
 	a := Attempt{Attributes: []string{"source_name", "source_native_key"}, HybridEntryCiAttributes: []string{},
-		IdentifierName: "sys_object_source_info", SearchOnTable: "sys_object_source",
+		IdentifierName: "", SearchOnTable: "sys_object_source",
 		Values: map[string]any{"source_name": NativeSourceName(si, pl.opts.Source), "source_native_key": si.SourceNativeKey}}
 	rec := pl.native[i]
 	if rec == nil || (hasParent && rec.Scope != scope) {

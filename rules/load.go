@@ -199,7 +199,7 @@ func (l *loader) yamlError(err error) {
 // load reads the sections in dependency order, whatever their order in the
 // file: rules refer to classes and relation types.
 func (l *loader) load(root *yaml.Node) {
-	f := l.fields(root, scope{}, "relation_types", "classes", "identification", "reconciliation", "data_sources", "metrics", "duplicates", "reclassification")
+	f := l.fields(root, scope{}, "relation_types", "classes", "identification", "reconciliation", "data_sources", "metrics", "duplicates", "reclassification", "sources")
 	if f == nil {
 		return
 	}
@@ -220,6 +220,9 @@ func (l *loader) load(root *yaml.Node) {
 	}
 	if n := f["metrics"]; n != nil {
 		l.metrics(n)
+	}
+	if n := f["sources"]; n != nil {
+		l.declaredSources(n)
 	}
 	l.rs.duplicates = Duplicates{Threshold: DefaultDuplicateThreshold}
 	if n := f["duplicates"]; n != nil {

@@ -22,6 +22,7 @@ type RuleSet struct {
 	entries       map[string]*Entry
 	duplicates    Duplicates
 	reclass       *Reclassification
+	sources       []string // the sources section (sources.go)
 }
 
 // Duplicates steers what identification does when an entry finds several

@@ -21,10 +21,18 @@ type Record struct {
 	// Related marks a related record (one that hangs under the CI in Scope,
 	// identified by that CI's rule's related entries).
 	Related bool `json:"related,omitempty"`
-	// Source is the data source that created the record.
-	Source  string    `json:"source,omitempty"`
+	// Source is the data source that created the record (ServiceNow's
+	// discovery_source); later reports by other sources do not change it.
+	Source string `json:"source,omitempty"`
+	// Created and Updated are sys_created_on and sys_updated_on: Updated
+	// moves when the values or the class change, not on a mere report.
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	// FirstDiscovered and LastDiscovered are first_discovered and
+	// last_discovered: set on insert, and LastDiscovered again every time a
+	// payload reports the CI (zero in records written before they existed).
+	FirstDiscovered time.Time `json:"first_discovered,omitzero"`
+	LastDiscovered  time.Time `json:"last_discovered,omitzero"`
 	// IdentityKeys are the identity index keys the record owns, so an update
 	// can remove exactly the keys its old values held.
 	IdentityKeys [][]byte `json:"identity_keys,omitempty"`

@@ -19,15 +19,27 @@ import (
 const defaultLimit = 10000
 
 // row renders a record as ServiceNow's Table API does: every value a
-// string, plus the system fields.
+// string, plus the system fields and the discovery fields the engine keeps
+// (they win over values of the same name stored by older versions).
 func row(rec *store.Record) map[string]string {
-	m := make(map[string]string, len(rec.Values)+5)
+	m := make(map[string]string, len(rec.Values)+8)
 	for k, v := range rec.Values {
 		m[k] = payload.Canonical(v)
 	}
-	if _, ok := m["discovery_source"]; !ok && rec.Source != "" {
+	if rec.Source != "" {
 		m["discovery_source"] = rec.Source
 	}
+	// Records written before the discovery times were kept fall back to
+	// their creation and last change.
+	first, last := rec.FirstDiscovered, rec.LastDiscovered
+	if first.IsZero() {
+		first = rec.Created
+	}
+	if last.IsZero() {
+		last = rec.Updated
+	}
+	m["first_discovered"] = first.UTC().Format(time.DateTime)
+	m["last_discovered"] = last.UTC().Format(time.DateTime)
 	m["sys_id"] = rec.SysID
 	m["sys_class_name"] = rec.Class
 	m["sys_created_on"] = rec.Created.UTC().Format(time.DateTime)

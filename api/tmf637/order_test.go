@@ -150,7 +150,7 @@ func TestServiceNowPendingSettledByItsOwnWrite(t *testing.T) {
 	v.call(t, "POST", sn+"/product", body, http.StatusCreated, &p)
 	line := &payload.Payload{Items: []payload.Item{{ClassName: "sn_prd_invt_product_inventory",
 		Values: map[string]any{"pid": "LINE-7", "name": "Line 7", "state": "active", "product_offering": "po", "product_specification": "ps"}}}}
-	res, err := v.e.Apply(context.Background(), "test", line, engine.StrictApplyOptions())
+	res, err := v.e.Apply(context.Background(), "ProductInventory", line, engine.StrictApplyOptions())
 	if err != nil || res.HasError {
 		t.Fatalf("apply: %v %+v", err, res)
 	}
