@@ -133,6 +133,9 @@ func TestSCCMLookupsThenDiscoveryByMAC(t *testing.T) {
 	if n := len(it.RelatedItems); !it.RelatedItems[0].InputIndices[0].Lookup || it.RelatedItems[n-1].InputIndices[0].Lookup {
 		t.Fatalf("lookup items first, then related: %s", jsonText(it.RelatedItems))
 	}
+	if len(it.RelatedSysIDs) != 3 || it.RelatedSysIDs[2] == nil || *it.RelatedSysIDs[2] != it.RelatedItems[2].SysID {
+		t.Fatalf("relatedSysIds name the three lookup records: %s", jsonText(it.RelatedSysIDs))
+	}
 	again := applyResult(t, e, "SCCM", string(sccm))
 	if again.Items[0].Operation != "NO_CHANGE" || again.Items[0].SysID != it.SysID {
 		t.Fatalf("second report: %s", jsonText(again))

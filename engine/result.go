@@ -51,6 +51,9 @@ type ItemResult struct {
 	DuplicateIndices       []int           `json:"duplicateIndices"`
 	MaskedAttributes       []string        `json:"maskedAttributes"`
 	RelatedItems           []RelatedResult `json:"relatedItems"`
+	// RelatedSysIDs are the sys_ids of the item's lookup records, in the
+	// payload's order; null for one not (yet) stored.
+	RelatedSysIDs []*string `json:"relatedSysIds"`
 	MergedPayloadIDs       []string        `json:"mergedPayloadIds"`
 	// PartialSysIDs names the partial payload the item was kept in
 	// (INSERT_AS_PARTIAL); IncompleteSysIDs the incomplete item recorded
@@ -157,6 +160,7 @@ func buildResult(pl *identify.Plan, p *payload.Payload, committed bool) *Result 
 			}
 			return x.SubIndex < y.SubIndex
 		})
+		ir.RelatedSysIDs = lookupSysIDs(ip, committed)
 		res.Items = append(res.Items, ir)
 	}
 	for _, rp := range pl.Relations {
@@ -238,6 +242,24 @@ func (res *Result) foldPartials(m *merged, kept []bool, pp *PartialPayload) {
 		res.Relations = res.Relations[:m.nRel]
 	}
 	res.tally()
+}
+
+// lookupSysIDs lists the sys_ids of an item's lookup records by position.
+func lookupSysIDs(ip *identify.ItemPlan, committed bool) []*string {
+	out := []*string{}
+	for _, rp := range ip.Related {
+		if !rp.Lookup {
+			continue
+		}
+		for len(out) <= rp.SubIndex {
+			out = append(out, nil)
+		}
+		if t := rp.Target; t != nil && !rp.Failed() && (t.Existing != nil || committed) {
+			id := t.SysID
+			out[rp.SubIndex] = &id
+		}
+	}
+	return out
 }
 
 func relatedResult(rp *identify.RelatedPlan, committed bool) RelatedResult {
