@@ -53,8 +53,8 @@ type ItemResult struct {
 	RelatedItems           []RelatedResult `json:"relatedItems"`
 	// RelatedSysIDs are the sys_ids of the item's lookup records, in the
 	// payload's order; null for one not (yet) stored.
-	RelatedSysIDs []*string `json:"relatedSysIds"`
-	MergedPayloadIDs       []string        `json:"mergedPayloadIds"`
+	RelatedSysIDs    []*string `json:"relatedSysIds"`
+	MergedPayloadIDs []string  `json:"mergedPayloadIds"`
 	// PartialSysIDs names the partial payload the item was kept in
 	// (INSERT_AS_PARTIAL); IncompleteSysIDs the incomplete item recorded
 	// for it (INSERT_AS_INCOMPLETE).
