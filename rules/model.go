@@ -270,3 +270,16 @@ func SplitRelationType(name string) (parent, child string, ok bool) {
 	}
 	return parent, child, true
 }
+
+// Children returns the classes that extend name, in declaration order; for
+// "" it returns the root classes.
+func (rs *RuleSet) Children(name string) []string {
+	var out []string
+	for _, n := range rs.classOrder {
+		c := rs.classes[n]
+		if (c.Parent == nil && name == "") || (c.Parent != nil && c.Parent.Name == name) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
