@@ -301,3 +301,26 @@ func TestDefaultSource(t *testing.T) {
 		t.Error("DefaultSource hands out the embedded bytes; want a copy")
 	}
 }
+
+// Compiling the whole pack is part of every start; keep an eye on it.
+func BenchmarkLoadDefault(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load("default.yaml", defaultSource); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLoadSmall(b *testing.B) {
+	src, err := os.ReadFile("../examples/byol-rules.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load("byol-rules.yaml", src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
