@@ -123,3 +123,18 @@ func TestClassModelChains(t *testing.T) {
 		})
 	}
 }
+
+// A Tomcat is dependent: sent without the host it runs on it is refused,
+// naming the relation that would tie it.
+func TestClassModelDependentNeedsHost(t *testing.T) {
+	e := openDisk(t)
+	res := apply(t, e, mustDecode(t, `{"items":[
+		{"className":"cmdb_ci_app_server_tomcat","values":{"install_directory":"/opt/tomcat","running_process_key_parameters":"-Dcatalina.base=/opt/tomcat"}}]}`))
+	if !res.HasError || len(res.Items[0].Errors) == 0 {
+		t.Fatalf("a Tomcat without its host was accepted: %s", mustJSON(res))
+	}
+	is := res.Items[0].Errors[0]
+	if is.Code != "MISSING_DEPENDENCY" || !strings.Contains(is.Message, "cmdb_ci_app_server_tomcat >> Runs on::Runs >> cmdb_ci_hardware") {
+		t.Errorf("error = %s: %s", is.Code, is.Message)
+	}
+}
