@@ -38,11 +38,13 @@ type Config struct {
 
 // Report is what a run measured.
 type Report struct {
-	Mode           string  `json:"mode"`
-	Concurrency    int     `json:"concurrency"`
-	Batch          int     `json:"batch"`
-	Sync           bool    `json:"sync"`
-	Preloaded      int     `json:"preloaded_cis"`
+	Mode        string `json:"mode"`
+	Concurrency int    `json:"concurrency"`
+	Batch       int    `json:"batch"`
+	Sync        bool   `json:"sync"`
+	Preloaded   int    `json:"preloaded_cis"`
+	// Rules describes the rule set identified with (in-process runs).
+	Rules          string  `json:"rules,omitempty"`
 	Payloads       int64   `json:"payloads"`
 	Items          int64   `json:"items"`
 	Errors         int64   `json:"errors"`

@@ -67,6 +67,7 @@ func Build(r store.Reader, rs *rules.RuleSet, p *payload.Payload, opts Options) 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	p = canonicalRelations(rs, p)
 	pl := &planner{r: r, rs: rs, p: p, opts: opts, plan: &Plan{},
 		claimed: map[string][]*Target{}, bySysID: map[string]*Target{}}
 	return pl.build()

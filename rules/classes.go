@@ -18,30 +18,6 @@ type classDecl struct {
 	indexedNode *yaml.Node
 }
 
-func (l *loader) relationTypes(n *yaml.Node) {
-	base := scope{field: "relation_types"}
-	items, _ := l.seq(n, base)
-	first := map[string]int{}
-	for i, it := range items {
-		s := base.index(i)
-		name, ok := l.str(it, s)
-		if !ok {
-			continue
-		}
-		if _, _, ok := SplitRelationType(name); !ok {
-			l.errorf(it, s, `bad relation type %q: want "Parent descriptor::Child descriptor"`, name)
-			continue
-		}
-		if line, dup := first[name]; dup {
-			l.errorf(it, s, "duplicate relation type %q (first at line %d)", name, line)
-			continue
-		}
-		first[name] = it.Line
-		l.rs.relationTypes[name] = true
-		l.rs.relationOrder = append(l.rs.relationOrder, name)
-	}
-}
-
 func (l *loader) classes(n *yaml.Node) {
 	base := scope{field: "classes"}
 	items, _ := l.seq(n, base)

@@ -7,10 +7,11 @@
 //
 // Load (or LoadFile) reads a rule file in YAML or JSON, validates it and
 // compiles it, expr conditions included, into a *RuleSet. Default returns
-// the built-in pack for the seed classes; DefaultSource its text. The file
+// the built-in pack, ServiceNow's CMDB class model with its out-of-box
+// rules and standard relation types; DefaultSource its text. The file
 // format is documented at the top of load.go:
 //
-//	relation_types: ["Hosted on::Hosts", ...]     # "Parent descriptor::Child descriptor"
+//	relation_types: ["Hosted on::Hosts", {name, suggested}, ...]   # "Parent descriptor::Child descriptor"
 //	classes:        [{name, extends, required, values}, ...]
 //	identification: [{name, applies_to, independent, entries, depends_on, related}, ...]
 //	reconciliation: [{applies_to, attributes, sources, refresh, prefer | policy, update_with_null}, ...]   (reconciliation.go)
@@ -26,6 +27,10 @@
 // the order they are tried: priority ascending, ties in file order. Each
 // Entry has an ID stable across loads, derived from the rule name, the
 // entry's position in the file and its attributes.
+//
+// RelationType finds the declared type a relation spells, in other letter
+// case or read the other way round ("Owned by::Owns" for "Owns::Owned
+// by", parent and child swapped); identification stores the declared type.
 //
 // # Errors
 //

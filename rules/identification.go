@@ -248,9 +248,16 @@ func (l *loader) dependsOn(n *yaml.Node, s scope) []Dependency {
 				l.errorf(cn, ds.key("class"), "unknown class %q", d.Class)
 			}
 		}
+		reversed := false
 		if rn := l.need(f, it, ds, "relation"); rn != nil {
-			if d.Relation, ok = l.str(rn, ds.key("relation")); ok && !l.rs.relationTypes[d.Relation] {
-				l.errorf(rn, ds.key("relation"), "unknown relation type %q (declare it under relation_types)", d.Relation)
+			if d.Relation, ok = l.str(rn, ds.key("relation")); ok {
+				if rt, rev, known := l.rs.RelationType(d.Relation); known {
+					// Another spelling of a declared type: keep the declared
+					// one, so the dependency meets relations as stored.
+					d.Relation, reversed = rt.Name, rev
+				} else {
+					l.errorf(rn, ds.key("relation"), "unknown relation type %q (declare it under relation_types)", d.Relation)
+				}
 			}
 		}
 		if dn := l.need(f, it, ds, "direction"); dn != nil {
@@ -264,6 +271,9 @@ func (l *loader) dependsOn(n *yaml.Node, s scope) []Dependency {
 					l.errorf(dn, ds.key("direction"), "unknown direction %q: want item_to_parent or parent_to_item", dir)
 				}
 			}
+		}
+		if reversed {
+			d.Direction = 1 - d.Direction
 		}
 		out = append(out, d)
 	}

@@ -5,7 +5,11 @@ package rules
 // other key is an error, and so is a value of the wrong type.
 //
 //	relation_types:            # every relation type items may use, "Parent descriptor::Child descriptor"
-//	  - "Hosted on::Hosts"
+//	  - "Hosted on::Hosts"     # a payload may also spell it in other letter case or the other way round
+//	                           # ("Hosts::Hosted on", parent and child swapped): it is stored as declared
+//	  - name: "Owns::Owned by" # or a mapping, with the classes the type is documented for (not enforced)
+//	    suggested:
+//	      - [cmdb_ci_computer, cmdb_ci_network_adapter]   # [parent class, child class]
 //	classes:                   # the class hierarchy; every class referenced anywhere must be declared here
 //	  - name: cmdb_ci
 //	  - name: cmdb_ci_hardware
@@ -119,7 +123,7 @@ func Load(name string, data []byte) (*RuleSet, error) {
 		file:  name,
 		decls: map[string]*classDecl{},
 		own:   map[string]*Rule{},
-		rs:    &RuleSet{classes: map[string]*Class{}, relationTypes: map[string]bool{}},
+		rs:    &RuleSet{classes: map[string]*Class{}, relationTypes: map[string]*RelationType{}, relationFold: map[string]*RelationType{}},
 	}
 	if root := l.parse(data); root != nil {
 		l.load(root)
@@ -148,6 +152,8 @@ type loader struct {
 	decls map[string]*classDecl // by class name
 	order []*classDecl          // declaration order
 	own   map[string]*Rule      // class name → the rule defined on it
+	// relDecls are the declared relation types, for suggestedPairs.
+	relDecls []*relationDecl
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
@@ -209,6 +215,7 @@ func (l *loader) load(root *yaml.Node) {
 	if n := f["classes"]; n != nil {
 		l.classes(n)
 	}
+	l.suggestedPairs()
 	if n := f["identification"]; n != nil {
 		l.identification(n)
 	}

@@ -25,6 +25,8 @@ func FuzzLoad(f *testing.F) {
 		"classes: [{name: a}]\nidentification:\n  - name: R\n    applies_to: a\n    entries: [{priority: 1, attributes: [x], when: 'x =='}]\n",
 		"classes: [{name: a}]\nidentification: [{name: R, applies_to: a, entries: [{priority: -1, attributes: [x, x]}], depends_on: []}]",
 		"relation_types: [\"::\", \"a::b::c\", \"Hosted on::Hosts\"]",
+		"relation_types: [{name: \"Owns::Owned by\", suggested: [[a, b], [a], [c, a]]}, \"owned BY::owns\", \"X::X\", {suggested: 1}]\n" +
+			"classes: [{name: a}, {name: b}]\nidentification: [{name: R, applies_to: b, entries: [{priority: 1, attributes: [x]}], depends_on: [{class: a, relation: \"Owned By::Owns\", direction: item_to_parent}]}]\n",
 		"a: [b",
 		"classes:\n  - &x {name: a}\n  - *x\n",
 		"---\n---\n",

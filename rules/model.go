@@ -15,7 +15,8 @@ import (
 type RuleSet struct {
 	classes       map[string]*Class
 	classOrder    []string
-	relationTypes map[string]bool
+	relationTypes map[string]*RelationType // by declared name
+	relationFold  map[string]*RelationType // by foldRelation key
 	relationOrder []string
 	rules         []*Rule
 	metrics       *MetricRules // the metrics section (metrics.go); nil when absent
@@ -243,8 +244,9 @@ func (rs *RuleSet) Classes() []string { return append([]string(nil), rs.classOrd
 // Rules returns the identification rules in declaration order.
 func (rs *RuleSet) Rules() []*Rule { return append([]*Rule(nil), rs.rules...) }
 
-// HasRelationType reports whether name is a declared relation type.
-func (rs *RuleSet) HasRelationType(name string) bool { return rs.relationTypes[name] }
+// HasRelationType reports whether name is a declared relation type, as
+// declared (RelationType also accepts other spellings).
+func (rs *RuleSet) HasRelationType(name string) bool { return rs.relationTypes[name] != nil }
 
 // RelationTypes returns the declared relation type names in declaration order.
 func (rs *RuleSet) RelationTypes() []string { return append([]string(nil), rs.relationOrder...) }
@@ -268,4 +270,17 @@ func SplitRelationType(name string) (parent, child string, ok bool) {
 		return "", "", false
 	}
 	return parent, child, true
+}
+
+// Children returns the classes that extend name, in declaration order; for
+// "" it returns the root classes.
+func (rs *RuleSet) Children(name string) []string {
+	var out []string
+	for _, n := range rs.classOrder {
+		c := rs.classes[n]
+		if (c.Parent == nil && name == "") || (c.Parent != nil && c.Parent.Name == name) {
+			out = append(out, n)
+		}
+	}
+	return out
 }

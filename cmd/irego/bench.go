@@ -27,6 +27,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	password := fs.String("password", os.Getenv("IREGO_ADMIN_PASSWORD"), "password (http mode; default $IREGO_ADMIN_PASSWORD)")
 	db := fs.String("db", "", "store directory (inproc mode; default a temporary one, removed afterwards)")
 	storeSpec := fs.String("store", "", "store to run on instead of --db (inproc mode): badger:DIR or postgres://…; it should start empty")
+	rulesFile := fs.String("rules", "", "rule file to identify with (inproc mode; default the built-in pack)")
 	batch := fs.Int("batch", 1, "payloads per transaction (inproc mode)")
 	concurrency := fs.Int("concurrency", 1, "concurrent clients")
 	duration := fs.Duration("duration", 10*time.Second, "how long to run")
@@ -63,7 +64,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 			spec = tmp
 		}
 		var err error
-		if e, err = openEngineWith(spec, "", engine.Options{SyncWrites: *sync}); err != nil {
+		if e, err = openEngineWith(spec, *rulesFile, engine.Options{SyncWrites: *sync}); err != nil {
 			fmt.Fprintf(stderr, "irego bench: %v\n", err)
 			return exitFail
 		}
@@ -105,6 +106,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	rep.Mode, rep.Sync, rep.Preloaded = *mode, *sync, *preload
+	if e != nil {
+		rep.Rules = fmt.Sprintf("%d classes, %d identification rules", len(e.Rules().Classes()), len(e.Rules().Rules()))
+	}
 	if *baseline {
 		size := 512
 		if e != nil {
@@ -164,6 +168,9 @@ func startProfiles(cpu, mem string) (stop func() error, err error) {
 
 func printReport(w io.Writer, r *bench.Report) {
 	fmt.Fprintf(w, "mode %s, concurrency %d, batch %d, sync %v, preloaded %d CIs\n", r.Mode, r.Concurrency, r.Batch, r.Sync, r.Preloaded)
+	if r.Rules != "" {
+		fmt.Fprintf(w, "rules: %s\n", r.Rules)
+	}
 	fmt.Fprintf(w, "%d payloads, %d items in %.1fs: %.0f items/s, %.0f payloads/s\n", r.Payloads, r.Items, r.Seconds, r.ItemsPerSec, r.PayloadsPerSec)
 	fmt.Fprintf(w, "latency p50 %.2fms p95 %.2fms p99 %.2fms; %.0f allocs/item; peak RSS %d MiB (anonymous %d MiB)\n",
 		r.P50ms, r.P95ms, r.P99ms, r.AllocsPerItem, r.PeakRSSBytes>>20, r.PeakAnonBytes>>20)

@@ -18,11 +18,12 @@ Usage:
   irego history --db DIR [--as-of TIME] SYS_ID
   irego partials --db DIR
   irego stale --db DIR --source NAME [--run-start TIME] [--retention 30d] [--action list|retire|delete]
-  irego bench [--mode inproc|http] [--batch N] [--concurrency C] [--duration D | --count N] [--sync] [--preload N] [--baseline] [--json]
+  irego bench [--mode inproc|http] [--batch N] [--concurrency C] [--duration D | --count N] [--sync] [--preload N] [--baseline] [--rules FILE] [--json]
   irego backup --db DIR -o FILE
   irego restore --db EMPTY_DIR FILE
-  irego rules check FILE...
+  irego rules check FILE...|-
   irego rules default
+  irego rules classes [--rules FILE] [ROOT]
   irego serve [--db DIR] [--addr HOST:PORT] [--rules FILE] [--sync] [--max-body SIZE] [--log text|json] [--set name=value]...
   irego users add|list|delete --db DIR [--name NAME] [--roles ROLE,...]
 
@@ -53,7 +54,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "check":
 		return cmdCheck(args[1:], stdout, stderr)
 	case "rules":
-		return cmdRules(args[1:], stdout, stderr)
+		return cmdRules(args[1:], stdin, stdout, stderr)
 	case "serve":
 		return cmdServe(args[1:], stderr)
 	case "users":

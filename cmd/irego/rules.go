@@ -4,13 +4,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/irego/irego/rules"
 )
 
-func cmdRules(args []string, stdout, stderr io.Writer) int {
+func cmdRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "irego rules: need a subcommand: check FILE... | default")
+		fmt.Fprintln(stderr, "irego rules: need a subcommand: check FILE...|- | default | classes [ROOT]")
 		return exitUsage
 	}
 	switch args[0] {
@@ -24,12 +25,12 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		if fs.NArg() == 0 {
-			fmt.Fprintln(stderr, "irego rules check: need at least one rule file")
+			fmt.Fprintln(stderr, "irego rules check: need at least one rule file (- reads standard input)")
 			return exitUsage
 		}
 		code := exitOK
 		for _, f := range fs.Args() {
-			rs, err := rules.LoadFile(f)
+			rs, err := loadRuleFile(f, stdin)
 			if err != nil {
 				fmt.Fprintln(stderr, err)
 				code = exitFail
@@ -39,7 +40,69 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 				f, len(rs.Classes()), len(rs.Rules()), len(rs.RelationTypes()))
 		}
 		return code
+	case "classes":
+		return cmdRulesClasses(args[1:], stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "irego rules: unknown subcommand %q\n", args[0])
 	return exitUsage
+}
+
+// loadRuleFile loads a rule file, or standard input for "-".
+func loadRuleFile(name string, stdin io.Reader) (*rules.RuleSet, error) {
+	if name != "-" {
+		return rules.LoadFile(name)
+	}
+	data, err := io.ReadAll(stdin)
+	if err != nil {
+		return nil, err
+	}
+	return rules.Load("-", data)
+}
+
+// cmdRulesClasses prints the class tree below ROOT (every root when none
+// is given), one class a line, indented by depth; a class that defines an
+// identification rule shows it in brackets, the others use their
+// ancestor's.
+func cmdRulesClasses(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rules classes", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("rules", "", "rule file (- reads standard input; default the built-in pack)")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 1 {
+		return exitUsage
+	}
+	rs := rules.Default()
+	if *file != "" {
+		var err error
+		if rs, err = loadRuleFile(*file, stdin); err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitFail
+		}
+	}
+	roots := rs.Children("")
+	if fs.NArg() == 1 {
+		root := fs.Arg(0)
+		if _, ok := rs.Class(root); !ok {
+			fmt.Fprintf(stderr, "irego rules classes: unknown class %q\n", root)
+			return exitFail
+		}
+		roots = []string{root}
+	}
+	var b strings.Builder
+	var walk func(name string, depth int)
+	walk = func(name string, depth int) {
+		b.WriteString(strings.Repeat("  ", depth))
+		b.WriteString(name)
+		if c, _ := rs.Class(name); c.Rule != nil && c.Rule.AppliesTo == name {
+			fmt.Fprintf(&b, "  [%s]", c.Rule.Name)
+		}
+		b.WriteByte('\n')
+		for _, child := range rs.Children(name) {
+			walk(child, depth+1)
+		}
+	}
+	for _, r := range roots {
+		walk(r, 0)
+	}
+	io.WriteString(stdout, b.String())
+	return exitOK
 }
