@@ -35,12 +35,16 @@ type Config struct {
 	// ShutdownTimeout bounds how long Serve waits for requests in flight
 	// once its context ends; 0 means 30 seconds.
 	ShutdownTimeout time.Duration
+	// Limits bound connections, request bytes and time (limits.go).
+	Limits Limits
 }
 
 // Server is irego's HTTP server: the adapters' routes behind
 // authentication, role checks, a body limit and access logs.
 type Server struct {
 	cfg      Config
+	limits   Limits
+	flight   *inFlight
 	mux      *http.ServeMux
 	roles    []string
 	settings *settings.Settings
@@ -61,7 +65,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), roles: []string{auth.Admin}, settings: settings.New(cfg.Engine.Store())}
+	limits := cfg.Limits.withDefaults()
+	s := &Server{cfg: cfg, limits: limits, flight: &inFlight{max: max(limits.MaxInFlight, cfg.MaxBody)},
+		mux: http.NewServeMux(), roles: []string{auth.Admin}, settings: settings.New(cfg.Engine.Store())}
 	for _, g := range append([]api.Group{s.own()}, cfg.Groups...) {
 		if g.WriteError == nil {
 			g.WriteError = api.WriteError
@@ -88,16 +94,18 @@ func (s *Server) Handler() http.Handler { return s.accessLog(s.mux) }
 
 // Serve answers requests on ln until ctx ends, then stops taking new ones,
 // waits for those in flight (at most ShutdownTimeout) and returns. The
-// caller closes the engine afterwards.
+// caller closes the engine afterwards. Connections over Limits.MaxConns
+// are answered 503 and closed.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: s.limits.HeaderTimeout,
+		IdleTimeout:       s.limits.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
+	go func() { done <- hs.Serve(newCapListener(ln, s.limits.MaxConns)) }()
 	bctx, stopBackground := context.WithCancel(ctx)
 	defer s.background(bctx)()
 	defer stopBackground()
@@ -125,23 +133,54 @@ func (s *Server) handle(g api.Group, rt api.Route) (err error) {
 		}
 	}()
 	s.mux.Handle(rt.Method+" "+rt.Path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		w = &writer{ResponseWriter: w, rc: rc, idle: s.limits.WriteIdle}
+		// Whatever the handler did, what follows it (the reply's last bytes,
+		// net/http reading an unread body) is bounded too.
+		defer func() { _ = rc.SetWriteDeadline(time.Now().Add(s.limits.WriteIdle)) }()
+		refuse := func(e *api.Error) {
+			s.refuseBody(w, r)
+			g.WriteError(w, r, e)
+		}
+		// Credentials first: nothing of the body is read for a caller
+		// who has none.
 		if !rt.Public {
 			u, e := s.authenticate(r, g.Auth, rt.Roles)
 			if e != nil {
 				if e.Status == http.StatusUnauthorized && g.Auth == api.AuthBasic {
 					w.Header().Set("WWW-Authenticate", `Basic realm="irego"`)
 				}
-				g.WriteError(w, r, e)
+				refuse(e)
 				return
 			}
 			logUser(r, u.Name)
 			r = r.WithContext(auth.WithUser(r.Context(), u))
 		}
-		if r.ContentLength > s.cfg.MaxBody {
-			g.WriteError(w, r, api.TooLarge(s.cfg.MaxBody))
+		limit := s.cfg.MaxBody
+		if rt.Public {
+			limit = min(limit, publicMaxBody)
+		}
+		if r.ContentLength > limit {
+			refuse(api.TooLarge(limit))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		if r.ContentLength != 0 {
+			b := &body{r: http.MaxBytesReader(w, r.Body, limit), rc: rc, l: s.limits, start: time.Now(), flight: s.flight}
+			if r.ContentLength > 0 {
+				if !s.flight.take(r.ContentLength) {
+					refuse(api.Busy())
+					return
+				}
+				b.sized, b.reserved = true, r.ContentLength
+			}
+			defer func() { s.flight.give(b.reserved) }()
+			defer func() {
+				if !b.eof { // net/http reads some of what is left: not forever
+					_ = rc.SetReadDeadline(time.Now().Add(s.limits.ReadIdle))
+				}
+			}()
+			r.Body = b
+		}
 		rt.Handler(w, r)
 	}))
 	return nil
