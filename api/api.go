@@ -10,6 +10,10 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
+	"time"
+
+	"github.com/irego/irego/auth"
 )
 
 // Route is one endpoint of an adapter.
@@ -69,6 +73,9 @@ type Error struct {
 	Status  int
 	Message string // short: what went wrong
 	Detail  string // why, and what to do about it; may be empty
+	// RetryAfter, when positive, is sent as the Retry-After header
+	// (seconds) by the server's authentication step.
+	RetryAfter int
 }
 
 func (e *Error) Error() string {
@@ -132,6 +139,17 @@ func ReadBody(r *http.Request) ([]byte, *Error) {
 		return nil, Errorf(http.StatusBadRequest, "Exception while reading request", "cannot read the request body: %v", err)
 	}
 	return b, nil
+}
+
+// Throttled is the 429 Error for a sign-in refused by auth's throttle, or
+// nil when err is not one.
+func Throttled(err error) *Error {
+	var te *auth.ThrottledError
+	if !errors.As(err, &te) {
+		return nil
+	}
+	return &Error{Status: http.StatusTooManyRequests, Message: "Too many failed sign-ins", Detail: strings.TrimPrefix(te.Error(), "auth: "),
+		RetryAfter: int(max(te.Retry.Round(time.Second), time.Second) / time.Second)}
 }
 
 // Busy is the 503 Error for a request the server has no room for now; the

@@ -68,6 +68,11 @@ type Users struct {
 	// Cost is the bcrypt cost of new hashes; 0 means bcrypt.DefaultCost.
 	// Tests lower it to bcrypt.MinCost.
 	Cost int
+	// Throttle slows down and locks out failed sign-ins (SignIn).
+	Throttle *Throttle
+	// OnThrottle, when not nil, hears of each delay or lockout SignIn
+	// starts, for the log.
+	OnThrottle func(error)
 	// key keys the digests of passwords that passed (see the package doc);
 	// random per process, so a digest is worthless outside it.
 	key    [32]byte
@@ -85,7 +90,7 @@ type pass struct {
 
 // New returns the user accounts kept in st.
 func New(st store.Store) *Users {
-	u := &Users{st: st, passed: map[string]pass{}}
+	u := &Users{st: st, passed: map[string]pass{}, Throttle: &Throttle{}}
 	if _, err := rand.Read(u.key[:]); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -58,6 +59,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Users.OnThrottle == nil {
+		log := cfg.Logger
+		cfg.Users.OnThrottle = func(err error) { log.Warn("failed sign-ins", "err", err) }
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
@@ -147,6 +152,9 @@ func (s *Server) handle(g api.Group, rt api.Route) (err error) {
 		if !rt.Public {
 			u, e := s.authenticate(r, g.Auth, rt.Roles)
 			if e != nil {
+				if e.RetryAfter > 0 {
+					w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+				}
 				if e.Status == http.StatusUnauthorized && g.Auth == api.AuthBasic {
 					w.Header().Set("WWW-Authenticate", `Basic realm="irego"`)
 				}
@@ -209,7 +217,7 @@ func (s *Server) basicUser(r *http.Request) (*auth.User, *api.Error) {
 	if !ok {
 		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: "Required to provide Auth information"}
 	}
-	u, err := s.cfg.Users.Verify(name, password)
+	u, err := s.cfg.Users.SignIn(name, password, r.RemoteAddr)
 	return s.verified(u, err, name, "Invalid user name or password")
 }
 
@@ -230,6 +238,9 @@ func (s *Server) tokenUser(r *http.Request) (*auth.User, *api.Error) {
 func (s *Server) verified(u *auth.User, err error, who, invalid string) (*auth.User, *api.Error) {
 	if errors.Is(err, auth.ErrBadCredentials) {
 		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: invalid}
+	}
+	if e := api.Throttled(err); e != nil {
+		return nil, e
 	}
 	if err != nil {
 		s.cfg.Logger.Error("reading user", "user", who, "err", err)
