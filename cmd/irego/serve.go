@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/api/ilmt"
@@ -52,6 +53,9 @@ type serveConfig struct {
 	maxBody                        int64
 	settings                       map[string]string // --set name=value (settings.go)
 	sync                           bool
+	limits                         server.Limits
+	lockoutAfter                   int
+	lockout                        time.Duration
 }
 
 func cmdServe(args []string, stderr io.Writer) int {
@@ -65,6 +69,16 @@ func cmdServe(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.logFormat, "log", "text", "log format on stderr: text or json")
 	fs.BoolVar(&cfg.sync, "sync", false, "answer a write only once it is on stable storage (concurrent writes share one fsync)")
 	maxBody := fs.String("max-body", "16MiB", "largest request body accepted: bytes, or a number with KiB, MiB or GiB")
+	d := server.DefaultLimits
+	fs.IntVar(&cfg.limits.MaxConns, "max-conns", d.MaxConns, "open connections at most; more are answered 503")
+	maxInFlight := fs.String("max-inflight", "256MiB", "request body bytes held by all requests at once; more are answered 503")
+	fs.DurationVar(&cfg.limits.HeaderTimeout, "header-timeout", d.HeaderTimeout, "time to read a request's headers")
+	fs.DurationVar(&cfg.limits.ReadIdle, "read-idle", d.ReadIdle, "longest pause between two reads of a request body (408 after)")
+	fs.DurationVar(&cfg.limits.BodyTimeout, "body-timeout", d.BodyTimeout, "time to read a whole request body (408 after)")
+	fs.DurationVar(&cfg.limits.WriteIdle, "write-idle", d.WriteIdle, "longest pause while writing a reply to a client that does not read")
+	fs.DurationVar(&cfg.limits.IdleTimeout, "idle-timeout", d.IdleTimeout, "how long a kept-alive connection waits for its next request")
+	fs.IntVar(&cfg.lockoutAfter, "lockout-after", 10, "failed sign-ins that lock a user name out (5 times as many for a client address)")
+	fs.DurationVar(&cfg.lockout, "lockout", 15*time.Minute, "how long a lockout lasts")
 	fs.Var(settingFlag{&cfg.settings}, "set", "change an advanced server setting, kept in the store: name=value (repeatable; see GET /api/sam/configs)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -76,6 +90,10 @@ func cmdServe(args []string, stderr io.Writer) int {
 	var err error
 	if cfg.maxBody, err = parseSize(*maxBody); err != nil {
 		fmt.Fprintf(stderr, "irego serve: --max-body: %v\n", err)
+		return exitUsage
+	}
+	if cfg.limits.MaxInFlight, err = parseSize(*maxInFlight); err != nil {
+		fmt.Fprintf(stderr, "irego serve: --max-inflight: %v\n", err)
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -107,27 +125,32 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 		return fail(err)
 	}
 	users := auth.New(e.Store())
-	password, err := users.EnsureAdmin(os.Getenv("IREGO_ADMIN_PASSWORD"))
-	if err != nil {
-		return fail(err)
-	}
-	if password != "" && os.Getenv("IREGO_ADMIN_PASSWORD") == "" {
-		fmt.Fprintf(stderr, "irego serve: created user %q with password %s\n  (shown only now; change it with PUT /api/irego/users/%s, or set IREGO_ADMIN_PASSWORD before the first start)\n",
-			auth.AdminName, password, auth.AdminName)
-	} else if password != "" {
-		log.Info("created user " + auth.AdminName + " with the password in IREGO_ADMIN_PASSWORD")
-	}
+	users.Throttle = &auth.Throttle{MaxFailures: cfg.lockoutAfter, Lockout: cfg.lockout}
 	var groups []api.Group
 	for _, a := range adapters {
 		groups = append(groups, a.routes(e))
 	}
-	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: log, MaxBody: cfg.maxBody})
+	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: log, MaxBody: cfg.maxBody, Limits: cfg.limits})
 	if err != nil {
 		return fail(err)
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fail(err)
+	}
+	// The admin is created only now that the server listens: a start that
+	// fails earlier (the port in use, say) must not spend the one showing
+	// of its password.
+	password, err := users.EnsureAdmin(os.Getenv("IREGO_ADMIN_PASSWORD"))
+	if err != nil {
+		ln.Close()
+		return fail(err)
+	}
+	if password != "" && os.Getenv("IREGO_ADMIN_PASSWORD") == "" {
+		fmt.Fprintf(stderr, "irego serve: created user %q with password %s\n  (shown only now; change it with PUT /api/irego/users/%s; lost, reset it with irego users passwd --db DIR admin while the server is stopped)\n",
+			auth.AdminName, password, auth.AdminName)
+	} else if password != "" {
+		log.Info("created user " + auth.AdminName + " with the password in IREGO_ADMIN_PASSWORD")
 	}
 	log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", backend.Redact(cfg.db))
 	if ready != nil {

@@ -18,11 +18,12 @@ const usersUsage = `usage:
   irego users add    --db DIR --name NAME --roles ROLE,... [--replace]   (password: first line of stdin)
   irego users list   --db DIR
   irego users delete --db DIR --name NAME
+  irego users passwd --db DIR NAME       (new password: first line of stdin; an empty line makes a random one, printed)
 The store must not be in use: while irego serve runs, use its /api/irego/users endpoints.
 `
 
 func cmdUsers(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (args[0] != "add" && args[0] != "list" && args[0] != "delete") {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "list" && args[0] != "delete" && args[0] != "passwd") {
 		fmt.Fprint(stderr, usersUsage)
 		return exitUsage
 	}
@@ -36,7 +37,13 @@ func cmdUsers(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
-	if *db == "" || fs.NArg() != 0 || (sub != "list" && *name == "") || (sub == "add" && *roles == "") {
+	if sub == "passwd" && *name == "" && fs.NArg() == 1 {
+		*name = fs.Arg(0)
+	} else if fs.NArg() != 0 {
+		fmt.Fprint(stderr, usersUsage)
+		return exitUsage
+	}
+	if *db == "" || (sub != "list" && *name == "") || (sub == "add" && *roles == "") {
 		fmt.Fprint(stderr, usersUsage)
 		return exitUsage
 	}
@@ -62,6 +69,8 @@ func cmdUsers(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return report(stderr, err)
 	case "delete":
 		return report(stderr, users.Delete(*name))
+	case "passwd":
+		return passwd(users, *name, stdin, stdout, stderr)
 	}
 	rs := strings.Split(*roles, ",")
 	for i := range rs {
@@ -70,16 +79,10 @@ func cmdUsers(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := auth.UnknownRoles(rs, knownRoles()); err != nil {
 		return report(stderr, err)
 	}
-	if f, ok := stdin.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprintf(stderr, "password for %s (it will show as you type): ", *name)
-		}
+	password, err := readPassword(*name, stdin, stderr)
+	if err != nil {
+		return report(stderr, err)
 	}
-	password, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return report(stderr, fmt.Errorf("reading the password from stdin: %w", err))
-	}
-	password = strings.TrimRight(password, "\r\n")
 	_, err = users.Add(*name, password, rs)
 	if errors.Is(err, auth.ErrExists) && *replace {
 		_, err = users.Update(*name, auth.Change{Password: &password, Roles: rs})
@@ -87,6 +90,44 @@ func cmdUsers(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = fmt.Errorf("user %q exists; add --replace to change its password and roles", *name)
 	}
 	return report(stderr, err)
+}
+
+// readPassword reads the first line of stdin, prompting when it is a
+// terminal.
+func readPassword(name string, stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprintf(stderr, "password for %s (it will show as you type): ", name)
+		}
+	}
+	password, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading the password from stdin: %w", err)
+	}
+	return strings.TrimRight(password, "\r\n"), nil
+}
+
+// passwd sets a user's password: the line read from stdin, or a random
+// one, printed, when the line is empty.
+func passwd(users *auth.Users, name string, stdin io.Reader, stdout, stderr io.Writer) int {
+	password, err := readPassword(name, stdin, stderr)
+	if err != nil {
+		return report(stderr, err)
+	}
+	random := password == ""
+	if random {
+		password = auth.RandomPassword()
+	}
+	if _, err := users.Update(name, auth.Change{Password: &password}); err != nil {
+		if errors.Is(err, auth.ErrNotFound) {
+			err = fmt.Errorf("no user %q (irego users list shows who there is)", name)
+		}
+		return report(stderr, err)
+	}
+	if random {
+		fmt.Fprintf(stdout, "new password of %s: %s\n", name, password)
+	}
+	return exitOK
 }
 
 // openStore opens the store alone (no rules, no reindexing): users live
