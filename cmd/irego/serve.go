@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
@@ -29,11 +30,11 @@ import (
 // the roles its routes accept and its routes over an engine.
 var adapters = []struct {
 	roles  []string
-	routes func(*engine.Engine) api.Group
+	routes func(*engine.Engine, serveConfig) api.Group
 }{
-	{servicenow.Roles, servicenow.Routes},
-	{ilmt.Roles, ilmt.Routes},
-	{tmf637.Roles, tmf637.Routes},
+	{servicenow.Roles, func(e *engine.Engine, _ serveConfig) api.Group { return servicenow.Routes(e) }},
+	{ilmt.Roles, func(e *engine.Engine, _ serveConfig) api.Group { return ilmt.Routes(e) }},
+	{tmf637.Roles, func(e *engine.Engine, c serveConfig) api.Group { return tmf637.New(e, c.hub) }},
 }
 
 // knownRoles are the roles a user may be given: admin and every role an
@@ -56,6 +57,7 @@ type serveConfig struct {
 	limits                         server.Limits
 	lockoutAfter                   int
 	lockout                        time.Duration
+	hub                            tmf637.Options // listener callbacks allowed
 }
 
 func cmdServe(args []string, stderr io.Writer) int {
@@ -79,6 +81,8 @@ func cmdServe(args []string, stderr io.Writer) int {
 	fs.DurationVar(&cfg.limits.IdleTimeout, "idle-timeout", d.IdleTimeout, "how long a kept-alive connection waits for its next request")
 	fs.IntVar(&cfg.lockoutAfter, "lockout-after", 10, "failed sign-ins that lock a user name out (5 times as many for a client address)")
 	fs.DurationVar(&cfg.lockout, "lockout", 15*time.Minute, "how long a lockout lasts")
+	callbackAllow := fs.String("callback-allow", "", "TMF637 listener addresses allowed although loopback, link-local or private: CIDR or address, comma-separated")
+	fs.BoolVar(&cfg.hub.DenyPrivateCallbacks, "callback-deny-private", false, "refuse TMF637 listeners at private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) too")
 	fs.Var(settingFlag{&cfg.settings}, "set", "change an advanced server setting, kept in the store: name=value (repeatable; see GET /api/sam/configs)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -94,6 +98,10 @@ func cmdServe(args []string, stderr io.Writer) int {
 	}
 	if cfg.limits.MaxInFlight, err = parseSize(*maxInFlight); err != nil {
 		fmt.Fprintf(stderr, "irego serve: --max-inflight: %v\n", err)
+		return exitUsage
+	}
+	if cfg.hub.AllowCallbacks, err = parsePrefixes(*callbackAllow); err != nil {
+		fmt.Fprintf(stderr, "irego serve: --callback-allow: %v\n", err)
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -128,7 +136,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	users.Throttle = &auth.Throttle{MaxFailures: cfg.lockoutAfter, Lockout: cfg.lockout}
 	var groups []api.Group
 	for _, a := range adapters {
-		groups = append(groups, a.routes(e))
+		groups = append(groups, a.routes(e, cfg))
 	}
 	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: log, MaxBody: cfg.maxBody, Limits: cfg.limits})
 	if err != nil {
@@ -184,4 +192,24 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size such as 16MiB or 1048576", s)
 	}
 	return n * mult, nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDRs or single addresses.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR such as 10.0.0.0/8", f)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
