@@ -1,10 +1,10 @@
 package tmf637_test
 
 import (
-	"net/netip"
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
