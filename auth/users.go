@@ -308,8 +308,20 @@ func (u *Users) get(name string) (*record, error) {
 	return rec, err
 }
 
-// write runs fn in one transaction and commits it.
+// write runs fn in one transaction and commits it, running it again on a
+// fresh transaction while concurrent changes conflict with it (fn reads
+// what it changes, so a rerun sees the other change). After a few attempts
+// it returns store.ErrConflict.
 func (u *Users) write(fn func(store.Txn) error) error {
+	for attempt := 1; ; attempt++ {
+		err := u.writeOnce(fn)
+		if !errors.Is(err, store.ErrConflict) || attempt == 10 {
+			return err
+		}
+	}
+}
+
+func (u *Users) writeOnce(fn func(store.Txn) error) error {
 	txn := u.st.NewTxn()
 	defer txn.Discard()
 	if err := fn(txn); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	crand "crypto/rand"
@@ -53,6 +54,8 @@ type Engine struct {
 	// notices are what Open had to tell, e.g. identities lost to a rule change.
 	notices  []string
 	partials partialHint
+	// backingUp is set while a backup runs: one at a time (backup.go).
+	backingUp atomic.Bool
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity
