@@ -79,6 +79,10 @@ func (s *Server) readUser(w http.ResponseWriter, r *http.Request) (*userRequest,
 		return nil, false
 	}
 	var req userRequest
+	if err := api.CheckJSON(body); err != nil {
+		api.WriteError(w, r, api.Errorf(http.StatusBadRequest, "Invalid user", "%v", err))
+		return nil, false
+	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		api.WriteError(w, r, api.Errorf(http.StatusBadRequest, "Invalid user", "the body must be a JSON object: %v", err))
 		return nil, false

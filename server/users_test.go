@@ -31,3 +31,16 @@ func TestConcurrentUserUpdates(t *testing.T) {
 		}
 	}
 }
+
+// TestUsersAPIRefusesCaseVariantKeys: "roles" and "Roles" in one body do
+// not let one of them win (the second used to make an admin).
+func TestUsersAPIRefusesCaseVariantKeys(t *testing.T) {
+	v := newEnv(t)
+	resp, body := v.do(t, "root", "POST", "/api/irego/users", strings.NewReader(`{"name": "eve", "password": "a-long-secret", "roles": ["itil"], "Roles": ["admin"]}`))
+	if resp.StatusCode != 400 || !strings.Contains(body, `keys \"roles\" and \"Roles\" differ only in case`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if resp, _ := v.do(t, "root", "GET", "/api/irego/users/eve", nil); resp.StatusCode != 404 {
+		t.Fatalf("the user was created: %d", resp.StatusCode)
+	}
+}

@@ -3,6 +3,7 @@ package servicenow_test
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestQueryLengthCap: a sysparm_query over the limit is a 400 naming it,
@@ -15,5 +16,22 @@ func TestQueryLengthCap(t *testing.T) {
 	}
 	if resp, body := v.do(t, request{user: "ann", method: "GET", path: "/api/now/table/cmdb_ci?sysparm_limit=1&sysparm_query=nameLIKE" + strings.Repeat("x", 4000)}); resp.StatusCode != 200 {
 		t.Fatalf("a query under the limit: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestHostileJSON: invalid UTF-8, a key given twice and keys that differ
+// only in case are 400s naming the field, on both write APIs.
+func TestHostileJSON(t *testing.T) {
+	v := newEnv(t)
+	for _, c := range []struct{ path, body, want string }{
+		{"/api/now/identifyreconcile?sysparm_data_source=S", "{\"items\": [{\"className\": \"cmdb_ci_computer\", \"values\": {\"name\": \"a\xff\"}}]}", "field items[0].values.name: not valid UTF-8"},
+		{"/api/now/identifyreconcile?sysparm_data_source=S", `{"items": [{"className": "cmdb_ci_computer", "values": {"name": "a"}}], "items": []}`, "field items: given twice"},
+		{"/api/now/identifyreconcile?sysparm_data_source=S", `{"items": [{"className": "cmdb_ci_computer", "values": {"name": "a", "Name": "b"}}]}`, `keys \"name\" and \"Name\" differ only in case`},
+		{"/api/now/sam_software_usage_integration/createOrUpdate", "{\"items\": [{\"configuration_item\": \"c\xc3\", \"norm_product\": \"p\", \"reclamation_type\": \"total_usage\", \"year\": 2020, \"month_used\": 2, \"usage_count\": 1}]}", "field items[0].configuration_item: not valid UTF-8"},
+	} {
+		resp, body := v.do(t, request{user: "root", method: "POST", path: c.path, body: c.body})
+		if resp.StatusCode != 400 || !strings.Contains(string(body), c.want) || !utf8.Valid(body) {
+			t.Errorf("%s %s: %d %s, want 400 with %q", c.path, c.body, resp.StatusCode, body, c.want)
+		}
 	}
 }

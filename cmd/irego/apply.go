@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/irego/irego/api"
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/payload"
 	"github.com/irego/irego/rules"
@@ -66,16 +67,23 @@ func cmdApply(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return printJSON(stdout, stderr, res)
 }
 
+// readPayload reads a payload file (- for stdin), refusing invalid UTF-8
+// and duplicate keys as the server does.
 func readPayload(name string, stdin io.Reader) (*payload.Payload, error) {
+	var b []byte
+	var err error
 	if name == "-" {
-		return payload.Decode(stdin)
+		b, err = io.ReadAll(stdin)
+	} else {
+		b, err = os.ReadFile(name)
 	}
-	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return payload.Decode(f)
+	if err := api.CheckJSON(b); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	return payload.DecodeBytes(b)
 }
 
 func openEngine(db, rulesFile string) (*engine.Engine, error) {
