@@ -148,8 +148,15 @@ type throttleKey struct {
 	factor   int
 }
 
+// keys are what a sign-in counts against. A name no user can have (too
+// long, say) counts only against the address: remembering it would let
+// guesses fill memory with names.
 func keys(user, addr string) []throttleKey {
-	return []throttleKey{{"u/" + user, "user " + user, 1}, {"a/" + addr, "address " + addr, addressFactor}}
+	a := throttleKey{"a/" + addr, "address " + addr, addressFactor}
+	if CheckName(user) != nil {
+		return []throttleKey{a}
+	}
+	return []throttleKey{{"u/" + user, "user " + user, 1}, a}
 }
 
 // Succeeded forgets the user's failures (not the address's: one good

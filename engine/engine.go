@@ -158,6 +158,9 @@ func (e *Engine) run(ctx context.Context, source string, p *payload.Payload, o A
 	if source == "" {
 		return invalidSource(p), nil
 	}
+	if why := e.tooLong(source, p); why != nil {
+		return refuseTooLong(p, why), nil
+	}
 	res, err := e.retry(ctx, []*payload.Payload{p}, source, o, commit)
 	if err != nil {
 		return nil, err
@@ -322,9 +325,17 @@ func backoff(attempt int) {
 }
 
 func invalidSource(p *payload.Payload) *Result {
+	return failAll(p, func(i int) string {
+		return fmt.Sprintf("item %d (%s): no data source given; name the source of the payload (e.g. ServiceNow, SCCM)", i, p.Items[i].ClassName)
+	})
+}
+
+// failAll is the result of a payload refused whole: every item answers
+// INVALID_INPUT_DATA with the message msg gives it.
+func failAll(p *payload.Payload, msg func(i int) string) *Result {
 	res := buildResult(&identify.Plan{}, p, false)
 	for i := range p.Items {
-		is := Issue{Code: identify.InvalidInputData, Message: fmt.Sprintf("item %d (%s): no data source given; name the source of the payload (e.g. ServiceNow, SCCM)", i, p.Items[i].ClassName)}
+		is := Issue{Code: identify.InvalidInputData, Message: msg(i)}
 		res.Items = append(res.Items, ItemResult{ClassName: p.Items[i].ClassName, Operation: identify.OpNoChange, SysID: Unknown,
 			IdentifierEntrySysID: Unknown, IdentificationAttempts: []Attempt{}, Errors: []Issue{is}, ErrorCount: 1,
 			Warnings: []Issue{}, Info: []Info{}, InputIndices: []int{i}, DuplicateIndices: []int{}, MaskedAttributes: []string{},

@@ -35,3 +35,33 @@ func TestHostileJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyTextLimit: identifying values, source names and SAM's
+// configuration_item over the store's key text limit are item errors
+// naming the attribute and the limit, never a 500 with a key dump.
+func TestKeyTextLimit(t *testing.T) {
+	v := newEnv(t)
+	big := strings.Repeat("x", 70000)
+	for _, c := range []struct{ path, body, want string }{
+		{"/api/now/identifyreconcile?sysparm_data_source=S",
+			`{"items": [{"className": "cmdb_ci_computer", "values": {"name": "a", "serial_number": "` + big + `"}}]}`,
+			"attribute serial_number is 70000 bytes long, over the limit of 4096 bytes"},
+		{"/api/now/identifyreconcile?sysparm_data_source=" + strings.Repeat("S", 5000),
+			`{"items": [{"className": "cmdb_ci_computer", "values": {"name": "a", "serial_number": "s1"}}]}`,
+			"the data source name is 5000 bytes long, over the limit of 4096 bytes"},
+		{"/api/now/identifyreconcile?sysparm_data_source=S",
+			`{"items": [{"className": "cmdb_ci_computer", "values": {"name": "a", "serial_number": "s1"}, "sys_object_source_info": {"source_name": "S", "source_native_key": "` + big + `"}}]}`,
+			"sys_object_source_info.source_native_key is 70000 bytes long"},
+		{"/api/now/sam_software_usage_integration/createOrUpdate",
+			`{"items": [{"configuration_item": "` + big + `", "norm_product": "p", "reclamation_type": "total_usage", "year": 2020, "month_used": 2, "usage_count": 1}]}`,
+			"configuration_item is 70000 bytes long, over the limit of 4096 bytes"},
+	} {
+		resp, body := v.do(t, request{user: "root", method: "POST", path: c.path, body: c.body})
+		// SAM echoes each item as sent, as ServiceNow does; nothing else
+		// may hold the long text (a key dump would).
+		rest := strings.Replace(string(body), `"configuration_item":"`+big, "", 1)
+		if resp.StatusCode >= 500 || !strings.Contains(rest, c.want) || strings.Contains(rest, "xxxxxxxx") || strings.Contains(rest, "v1/") {
+			t.Errorf("%.80s: %d %.600s, want %q", c.path, resp.StatusCode, body, c.want)
+		}
+	}
+}

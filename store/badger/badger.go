@@ -122,9 +122,22 @@ type txn struct {
 	durable *groupSync
 }
 
-func (t *txn) Set(key, value []byte) error { return mapErr(t.t.Set(key, value)) }
-func (t *txn) Delete(key []byte) error     { return mapErr(t.t.Delete(key)) }
-func (t *txn) Discard()                    { t.t.Discard() }
+// Keys are checked before Badger sees them: its own error dumps the key.
+func (t *txn) Set(key, value []byte) error {
+	if err := store.KeyTooLong(key); err != nil {
+		return err
+	}
+	return mapErr(t.t.Set(key, value))
+}
+
+func (t *txn) Delete(key []byte) error {
+	if err := store.KeyTooLong(key); err != nil {
+		return err
+	}
+	return mapErr(t.t.Delete(key))
+}
+
+func (t *txn) Discard() { t.t.Discard() }
 
 // Commit commits and, when the store is durable, returns only once the
 // transaction is on stable storage.
