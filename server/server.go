@@ -269,10 +269,11 @@ func (s *Server) background(ctx context.Context) (wait func()) {
 	return wg.Wait
 }
 
-// own is the server's own group: health, user administration and backups.
+// own is the server's own group: health, user administration, backups and
+// the reads of the command line (ci.go).
 func (s *Server) own() api.Group {
 	admin := []string{auth.Admin}
-	return api.Group{Name: "irego", Routes: []api.Route{
+	g := api.Group{Name: "irego", Routes: []api.Route{
 		{Method: "GET", Path: "/healthz", Public: true, Handler: s.healthz},
 		{Method: "GET", Path: "/api/irego/users", Roles: admin, Handler: s.listUsers},
 		{Method: "POST", Path: "/api/irego/users", Roles: admin, Handler: s.addUser},
@@ -281,6 +282,8 @@ func (s *Server) own() api.Group {
 		{Method: "DELETE", Path: "/api/irego/users/{name}", Roles: admin, Handler: s.deleteUser},
 		{Method: "GET", Path: "/api/irego/backup", Roles: admin, Handler: s.backup},
 	}}
+	g.Routes = append(g.Routes, s.ciRoutes()...)
+	return g
 }
 
 // healthz answers 200 while the store is open and readable.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -10,18 +9,20 @@ import (
 
 func cmdRules(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "irego rules: need a subcommand: check FILE... | default")
+		fmt.Fprintln(stderr, "irego rules: need a subcommand: check FILE... | default (irego help rules)")
 		return exitUsage
 	}
 	switch args[0] {
+	case "-h", "-help", "--help":
+		printHelp(stderr, "rules", nil)
+		return exitOK
 	case "default":
 		fmt.Fprint(stdout, string(rules.DefaultSource()))
 		return exitOK
 	case "check":
-		fs := flag.NewFlagSet("rules check", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		if err := fs.Parse(args[1:]); err != nil {
-			return exitUsage
+		fs := newFlags("rules check")
+		if code, ok := parseFlags(fs, args[1:], stderr); !ok {
+			return code
 		}
 		if fs.NArg() == 0 {
 			fmt.Fprintln(stderr, "irego rules check: need at least one rule file")
@@ -31,7 +32,7 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 		for _, f := range fs.Args() {
 			rs, err := rules.LoadFile(f)
 			if err != nil {
-				fmt.Fprintln(stderr, err)
+				fmt.Fprintf(stderr, "irego rules check: %v\n", err)
 				code = exitFail
 				continue
 			}
@@ -40,6 +41,6 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 		}
 		return code
 	}
-	fmt.Fprintf(stderr, "irego rules: unknown subcommand %q\n", args[0])
+	fmt.Fprintf(stderr, "irego rules: unknown subcommand %q; want check or default\n", args[0])
 	return exitUsage
 }

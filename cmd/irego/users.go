@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,28 +22,32 @@ The store must not be in use: while irego serve runs, use its /api/irego/users e
 `
 
 func cmdUsers(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		printHelp(stderr, "users", nil)
+		fmt.Fprint(stderr, "\n"+usersUsage+"irego help users SUBCOMMAND lists its flags.\n")
+		return exitOK
+	}
 	if len(args) == 0 || (args[0] != "add" && args[0] != "list" && args[0] != "delete" && args[0] != "passwd") {
-		fmt.Fprint(stderr, usersUsage)
+		fmt.Fprint(stderr, "irego users: need a subcommand\n"+usersUsage)
 		return exitUsage
 	}
 	sub := args[0]
-	fs := flag.NewFlagSet("users "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("users " + sub)
 	db := fs.String("db", "", "store directory")
 	name := fs.String("name", "", "user name")
 	roles := fs.String("roles", "", "comma-separated roles: "+strings.Join(knownRoles(), ", "))
 	replace := fs.Bool("replace", false, "add: replace the password and roles of an existing user")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitUsage
+	if code, ok := parseFlags(fs, args[1:], stderr); !ok {
+		return code
 	}
 	if sub == "passwd" && *name == "" && fs.NArg() == 1 {
 		*name = fs.Arg(0)
 	} else if fs.NArg() != 0 {
-		fmt.Fprint(stderr, usersUsage)
+		fmt.Fprintf(stderr, "irego users %s: unexpected arguments %v\n%s", sub, fs.Args(), usersUsage)
 		return exitUsage
 	}
 	if *db == "" || (sub != "list" && *name == "") || (sub == "add" && *roles == "") {
-		fmt.Fprint(stderr, usersUsage)
+		fmt.Fprintf(stderr, "irego users %s: missing flags\n%s", sub, usersUsage)
 		return exitUsage
 	}
 	if _, err := os.Stat(*db); err != nil && sub != "add" {
