@@ -115,13 +115,15 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 		h = slog.NewJSONHandler(stderr, nil)
 	}
 	log := slog.New(h)
+	// A failure is told plainly, like every command's, whatever the log
+	// format.
 	fail := func(err error) int {
-		log.Error("irego serve: " + err.Error())
+		fmt.Fprintf(stderr, "irego serve: %v\n", err)
 		return exitFail
 	}
 	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync})
 	if err != nil {
-		return fail(err)
+		return fail(inUse(err, cfg.db, "serve", false))
 	}
 	defer e.Close()
 	for _, n := range e.Notices() {
