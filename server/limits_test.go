@@ -206,6 +206,14 @@ func TestInFlightBytes(t *testing.T) {
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "Server busy") {
 		t.Fatalf("a third body: %d %s, want 503 Server busy with Retry-After", resp.StatusCode, b)
 	}
+	// A body of unknown length counts as it arrives.
+	c := v.dial(t)
+	cred := base64.StdEncoding.EncodeToString([]byte("ann:ann-password"))
+	fmt.Fprintf(c, "POST /t/hold HTTP/1.1\r\nHost: irego\r\nAuthorization: Basic %s\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", cred)
+	<-v.entered
+	if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || resp.StatusCode != 503 {
+		t.Fatalf("a chunked body past the bound: %v %v", resp, err)
+	}
 	for _, c := range held {
 		io.WriteString(c, strings.Repeat("y", maxBody-10))
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
