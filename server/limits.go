@@ -127,6 +127,30 @@ func (b *body) Read(p []byte) (int, error) {
 
 func (b *body) Close() error { return b.r.Close() }
 
+// limitBody puts r's body under the read deadlines and the in-flight
+// bound (a known length is reserved at once, else as it arrives). done
+// gives the bytes back and bounds what net/http still reads of an unread
+// body; a body the bound has no room for is a 503 Error.
+func (s *Server) limitBody(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, limit int64) (done func(), e *api.Error) {
+	if r.ContentLength == 0 {
+		return func() {}, nil
+	}
+	b := &body{r: http.MaxBytesReader(w, r.Body, limit), rc: rc, l: s.limits, start: time.Now(), flight: s.flight}
+	if r.ContentLength > 0 {
+		if !s.flight.take(r.ContentLength) {
+			return nil, api.Busy()
+		}
+		b.sized, b.reserved = true, r.ContentLength
+	}
+	r.Body = b
+	return func() {
+		s.flight.give(b.reserved)
+		if !b.eof {
+			_ = rc.SetReadDeadline(time.Now().Add(s.limits.ReadIdle))
+		}
+	}, nil
+}
+
 // refuseBody makes sure a request answered without reading its body does
 // not hold the connection: the reply closes it, and what net/http reads of
 // the body afterwards is bounded by ReadIdle.

@@ -172,23 +172,12 @@ func (s *Server) handle(g api.Group, rt api.Route) (err error) {
 			refuse(api.TooLarge(limit))
 			return
 		}
-		if r.ContentLength != 0 {
-			b := &body{r: http.MaxBytesReader(w, r.Body, limit), rc: rc, l: s.limits, start: time.Now(), flight: s.flight}
-			if r.ContentLength > 0 {
-				if !s.flight.take(r.ContentLength) {
-					refuse(api.Busy())
-					return
-				}
-				b.sized, b.reserved = true, r.ContentLength
-			}
-			defer func() { s.flight.give(b.reserved) }()
-			defer func() {
-				if !b.eof { // net/http reads some of what is left: not forever
-					_ = rc.SetReadDeadline(time.Now().Add(s.limits.ReadIdle))
-				}
-			}()
-			r.Body = b
+		done, e := s.limitBody(w, r, rc, limit)
+		if e != nil {
+			refuse(e)
+			return
 		}
+		defer done()
 		rt.Handler(w, r)
 	}))
 	return nil
