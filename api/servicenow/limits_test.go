@@ -65,3 +65,14 @@ func TestKeyTextLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileXML: invalid UTF-8 in an XML body is a 400, and the reply is
+// valid (it echoes nothing of the bad bytes).
+func TestHostileXML(t *testing.T) {
+	v := newEnv(t)
+	body := "<request><items><configuration_item>c\xff</configuration_item><norm_product>p</norm_product><reclamation_type>total_usage</reclamation_type><year>2020</year><month_used>2</month_used><usage_count>1</usage_count></items></request>"
+	resp, b := v.do(t, request{user: "sam", method: "POST", path: "/api/now/sam_software_usage_integration/createOrUpdate", body: body, contentType: "application/xml", accept: "application/json"})
+	if resp.StatusCode != 400 || !utf8.Valid(b) || !strings.Contains(string(b), "UTF-8") {
+		t.Fatalf("%d %q", resp.StatusCode, b)
+	}
+}
