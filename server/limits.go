@@ -186,8 +186,14 @@ func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // capListener answers connections over max with 503 and closes them.
 type capListener struct {
 	net.Listener
-	slots chan struct{}
+	slots    chan struct{}
+	refusing atomic.Int32 // connections being told 503
 }
+
+// maxRefusing bounds the connections being answered 503 at once; past it
+// an excess connection is closed without a word, so a flood cannot hold
+// descriptors through the refusals either.
+const maxRefusing = 64
 
 func newCapListener(ln net.Listener, max int) *capListener {
 	return &capListener{Listener: ln, slots: make(chan struct{}, max)}
@@ -211,7 +217,15 @@ func (l *capListener) Accept() (net.Conn, error) {
 		case l.slots <- struct{}{}:
 			return &slotConn{Conn: c, free: func() { <-l.slots }}, nil
 		default:
-			go refuse(c)
+			if l.refusing.Add(1) > maxRefusing {
+				l.refusing.Add(-1)
+				c.Close()
+				continue
+			}
+			go func() {
+				defer l.refusing.Add(-1)
+				refuse(c)
+			}()
 		}
 	}
 }
