@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/irego/irego/api"
 )
@@ -23,4 +25,20 @@ func TestCheckJSON(t *testing.T) {
 			t.Errorf("%s: %v, want %q", c.in, err, c.want)
 		}
 	}
+}
+
+// FuzzCheckJSON: CheckJSON never panics on any text, and passes no JSON
+// text holding invalid UTF-8.
+func FuzzCheckJSON(f *testing.F) {
+	for _, s := range []string{`{"a": [1, {"b": "c"}], "d": null}`, `{"a": 1, "A": 2}`, `["\ud800", "x"]`, `{"k": "\u00e9", "e": {}}`, "\"\xff\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if err := api.CheckJSON(b); err != nil || !json.Valid(b) {
+			return
+		}
+		if !utf8.Valid(b) {
+			t.Fatalf("passed invalid UTF-8: %q", b)
+		}
+	})
 }
