@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,6 +94,7 @@ func (f *inFlight) give(n int64) { f.n.Add(-n) }
 // body reads a request body under the idle and whole-body deadlines,
 // reserving bytes of unknown length as they arrive.
 type body struct {
+	w        http.ResponseWriter
 	r        io.ReadCloser
 	rc       *http.ResponseController
 	l        Limits
@@ -101,6 +103,7 @@ type body struct {
 	reserved int64 // bytes taken from flight
 	sized    bool  // the length was known and reserved up front
 	eof      bool
+	stalled  bool // a read hit its deadline: the client is gone or too slow
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -110,6 +113,10 @@ func (b *body) Read(p []byte) (int, error) {
 	deadline := min(time.Now().Add(b.l.ReadIdle).UnixNano(), b.start.Add(b.l.BodyTimeout).UnixNano())
 	_ = b.rc.SetReadDeadline(time.Unix(0, deadline))
 	n, err := b.r.Read(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) && !b.stalled {
+		b.stalled = true
+		b.w.Header().Set("Connection", "close") // the rest of the body, if it comes, is no request
+	}
 	if !b.sized && n > 0 {
 		if !b.flight.take(int64(n)) {
 			return 0, api.ErrBusy
@@ -135,7 +142,7 @@ func (s *Server) limitBody(w http.ResponseWriter, r *http.Request, rc *http.Resp
 	if r.ContentLength == 0 {
 		return func() {}, nil
 	}
-	b := &body{r: http.MaxBytesReader(w, r.Body, limit), rc: rc, l: s.limits, start: time.Now(), flight: s.flight}
+	b := &body{w: w, r: http.MaxBytesReader(w, r.Body, limit), rc: rc, l: s.limits, start: time.Now(), flight: s.flight}
 	if r.ContentLength > 0 {
 		if !s.flight.take(r.ContentLength) {
 			return nil, api.Busy()
@@ -145,7 +152,10 @@ func (s *Server) limitBody(w http.ResponseWriter, r *http.Request, rc *http.Resp
 	r.Body = b
 	return func() {
 		s.flight.give(b.reserved)
-		if !b.eof {
+		switch {
+		case b.stalled: // waiting for more is what just failed
+			_ = rc.SetReadDeadline(time.Now())
+		case !b.eof:
 			_ = rc.SetReadDeadline(time.Now().Add(s.limits.ReadIdle))
 		}
 	}, nil
