@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // irego runs the command line in process and returns its exit code,
@@ -127,5 +129,29 @@ func TestServerMode(t *testing.T) {
 		if code != exitOK || out != remote[args[0]] {
 			t.Errorf("%s --db after the server stopped: %d %s\n%s\nwant what --server printed:\n%s", args[0], code, errs, out, remote[args[0]])
 		}
+	}
+}
+
+// TestServeSharesOneThrottle: failed sign-ins at /api/get_token count
+// against HTTP Basic too, and --lockout-after applies to both.
+func TestServeSharesOneThrottle(t *testing.T) {
+	t.Setenv("IREGO_ADMIN_PASSWORD", "admin-password")
+	base, _, _ := startServe(t, serveConfig{db: t.TempDir(), addr: "127.0.0.1:0", logFormat: "json", maxBody: 1 << 20, lockoutAfter: 2, lockout: time.Hour})
+	for range 2 {
+		resp, err := http.Post(base+"/api/get_token", "application/json", strings.NewReader(`{"user": "admin", "password": "wrong"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	req, _ := http.NewRequest("GET", base+"/api/irego/users", nil)
+	req.SetBasicAuth("admin", "admin-password")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("Basic auth after two failed get_token calls with --lockout-after 2: %d", resp.StatusCode)
 	}
 }

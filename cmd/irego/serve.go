@@ -21,19 +21,23 @@ import (
 	"github.com/irego/irego/api/tmf637"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/license"
 	"github.com/irego/irego/server"
 	"github.com/irego/irego/store/backend"
 )
 
 // adapters are the APIs irego serve carries, one line per adapter package:
 // the roles its routes accept and its routes over an engine.
+// The users are the server's, so that sign-ins anywhere share one throttle.
 var adapters = []struct {
 	roles  []string
-	routes func(*engine.Engine, serveConfig) api.Group
+	routes func(*engine.Engine, serveConfig, *auth.Users) api.Group
 }{
-	{servicenow.Roles, func(e *engine.Engine, _ serveConfig) api.Group { return servicenow.Routes(e) }},
-	{ilmt.Roles, func(e *engine.Engine, _ serveConfig) api.Group { return ilmt.Routes(e) }},
-	{tmf637.Roles, func(e *engine.Engine, c serveConfig) api.Group { return tmf637.New(e, c.hub) }},
+	{servicenow.Roles, func(e *engine.Engine, _ serveConfig, _ *auth.Users) api.Group { return servicenow.Routes(e) }},
+	{ilmt.Roles, func(e *engine.Engine, _ serveConfig, u *auth.Users) api.Group {
+		return ilmt.RoutesFor(license.New(e, license.Options{}), u)
+	}},
+	{tmf637.Roles, func(e *engine.Engine, c serveConfig, _ *auth.Users) api.Group { return tmf637.New(e, c.hub) }},
 }
 
 // knownRoles are the roles a user may be given: admin and every role an
@@ -136,7 +140,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	users.Throttle = &auth.Throttle{MaxFailures: cfg.lockoutAfter, Lockout: cfg.lockout}
 	var groups []api.Group
 	for _, a := range adapters {
-		groups = append(groups, a.routes(e, cfg))
+		groups = append(groups, a.routes(e, cfg, users))
 	}
 	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: log, MaxBody: cfg.maxBody, Limits: cfg.limits})
 	if err != nil {
