@@ -8,7 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
+	"strings"
+	"time"
+
+	"github.com/irego/irego/auth"
 )
 
 // Route is one endpoint of an adapter.
@@ -68,6 +73,9 @@ type Error struct {
 	Status  int
 	Message string // short: what went wrong
 	Detail  string // why, and what to do about it; may be empty
+	// RetryAfter, when positive, is sent as the Retry-After header
+	// (seconds) by the server's authentication step.
+	RetryAfter int
 }
 
 func (e *Error) Error() string {
@@ -91,6 +99,9 @@ func WriteError(w http.ResponseWriter, _ *http.Request, e *Error) {
 		Message string  `json:"message"`
 		Detail  *string `json:"detail"`
 	}
+	if e.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
 	b := body{Message: e.Message}
 	if e.Detail != "" {
 		b.Detail = &e.Detail
@@ -107,18 +118,44 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v) // the client went away; nothing left to tell it
 }
 
+// ErrBusy is what a request body reads when the server holds as many
+// request bytes as it may; ReadBody answers it 503.
+var ErrBusy = errors.New("the server holds as many request bytes as it may; try again shortly")
+
 // ReadBody reads the whole request body. A body over the server's limit
-// is a 413 Error, one that cannot be read a 400.
+// is a 413 Error, one sent too slowly a 408, one the server has no room
+// for now a 503, one that cannot be read a 400.
 func ReadBody(r *http.Request) ([]byte, *Error) {
 	b, err := io.ReadAll(r.Body)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
 		return nil, TooLarge(tooBig.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, Errorf(http.StatusRequestTimeout, "Request timeout", "the request body arrived too slowly; the server waits a few seconds between reads (irego serve --read-idle, --body-timeout)")
+	case errors.Is(err, ErrBusy):
+		return nil, Busy()
 	case err != nil:
 		return nil, Errorf(http.StatusBadRequest, "Exception while reading request", "cannot read the request body: %v", err)
 	}
 	return b, nil
+}
+
+// Throttled is the 429 Error for a sign-in refused by auth's throttle, or
+// nil when err is not one.
+func Throttled(err error) *Error {
+	var te *auth.ThrottledError
+	if !errors.As(err, &te) {
+		return nil
+	}
+	return &Error{Status: http.StatusTooManyRequests, Message: "Too many failed sign-ins", Detail: strings.TrimPrefix(te.Error(), "auth: "),
+		RetryAfter: int(max(te.Retry.Round(time.Second), time.Second) / time.Second)}
+}
+
+// Busy is the 503 Error for a request the server has no room for now; the
+// server's error writers add Retry-After to every 503.
+func Busy() *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Message: "Server busy", Detail: ErrBusy.Error()}
 }
 
 // TooLarge is the 413 Error for a body over limit bytes.

@@ -78,12 +78,20 @@ func appendQuoted(out, s []byte) []byte {
 // rewrites body into valid JSON, it decodes the rewritten text instead, so a
 // body in the style of ServiceNow's examples is read as its author meant
 // it. The first error is returned when body is not even relaxed JSON.
+// Either text must pass CheckJSON first.
 func DecodeRelaxed[T any](body []byte, decode func([]byte) (T, error)) (T, error) {
+	var zero T
+	if err := CheckJSON(body); err != nil {
+		return zero, err
+	}
 	v, err := decode(body)
 	if err == nil {
 		return v, nil
 	}
 	if relaxed, changed := Relaxed(body); changed && json.Valid(relaxed) {
+		if err := CheckJSON(relaxed); err != nil {
+			return zero, err
+		}
 		return decode(relaxed)
 	}
 	return v, err

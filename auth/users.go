@@ -68,6 +68,11 @@ type Users struct {
 	// Cost is the bcrypt cost of new hashes; 0 means bcrypt.DefaultCost.
 	// Tests lower it to bcrypt.MinCost.
 	Cost int
+	// Throttle slows down and locks out failed sign-ins (SignIn).
+	Throttle *Throttle
+	// OnThrottle, when not nil, hears of each delay or lockout SignIn
+	// starts, for the log.
+	OnThrottle func(error)
 	// key keys the digests of passwords that passed (see the package doc);
 	// random per process, so a digest is worthless outside it.
 	key    [32]byte
@@ -85,7 +90,7 @@ type pass struct {
 
 // New returns the user accounts kept in st.
 func New(st store.Store) *Users {
-	u := &Users{st: st, passed: map[string]pass{}}
+	u := &Users{st: st, passed: map[string]pass{}, Throttle: &Throttle{}}
 	if _, err := rand.Read(u.key[:]); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
@@ -303,8 +308,20 @@ func (u *Users) get(name string) (*record, error) {
 	return rec, err
 }
 
-// write runs fn in one transaction and commits it.
+// write runs fn in one transaction and commits it, running it again on a
+// fresh transaction while concurrent changes conflict with it (fn reads
+// what it changes, so a rerun sees the other change). After a few attempts
+// it returns store.ErrConflict.
 func (u *Users) write(fn func(store.Txn) error) error {
+	for attempt := 1; ; attempt++ {
+		err := u.writeOnce(fn)
+		if !errors.Is(err, store.ErrConflict) || attempt == 10 {
+			return err
+		}
+	}
+}
+
+func (u *Users) writeOnce(fn func(store.Txn) error) error {
 	txn := u.st.NewTxn()
 	defer txn.Discard()
 	if err := fn(txn); err != nil {

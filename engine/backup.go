@@ -11,13 +11,21 @@ import (
 // ErrNoBackup: the store cannot back itself up.
 var ErrNoBackup = errors.New("engine: this store does not support backups")
 
+// ErrBackupRunning: another backup of the store is running.
+var ErrBackupRunning = errors.New("engine: a backup is already running; try again once it has finished")
+
 // Backup writes a consistent backup of the whole store to w while
-// payloads keep being applied.
+// payloads keep being applied. One runs at a time (each holds buffers of
+// tens of MiB); another fails with ErrBackupRunning.
 func (e *Engine) Backup(w io.Writer) error {
 	b, ok := e.st.(store.Backuper)
 	if !ok {
 		return ErrNoBackup
 	}
+	if !e.backingUp.CompareAndSwap(false, true) {
+		return ErrBackupRunning
+	}
+	defer e.backingUp.Store(false)
 	return b.Backup(w)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	crand "crypto/rand"
@@ -58,6 +59,8 @@ type Engine struct {
 	notices  []string
 	partials partialHint
 	sources  sourceList
+	// backingUp is set while a backup runs: one at a time (backup.go).
+	backingUp atomic.Bool
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity
@@ -157,6 +160,9 @@ func (e *Engine) Identify(ctx context.Context, source string, p *payload.Payload
 }
 
 func (e *Engine) run(ctx context.Context, source string, p *payload.Payload, o ApplyOptions, commit bool) (*Result, error) {
+	if why := e.tooLong(source, p); why != nil {
+		return refuseTooLong(p, why), nil
+	}
 	if why := e.sources.fault(source); why != "" {
 		return invalidSource(p, why), nil
 	}
@@ -331,9 +337,15 @@ func backoff(attempt int) {
 
 // invalidSource fails every item of p for the reason why.
 func invalidSource(p *payload.Payload, why string) *Result {
+	return failAll(p, func(i int) string { return fmt.Sprintf("item %d (%s): %s", i, p.Items[i].ClassName, why) })
+}
+
+// failAll is the result of a payload refused whole: every item answers
+// INVALID_INPUT_DATA with the message msg gives it.
+func failAll(p *payload.Payload, msg func(i int) string) *Result {
 	res := buildResult(&identify.Plan{}, p, false)
 	for i := range p.Items {
-		is := Issue{Code: identify.InvalidInputData, Message: fmt.Sprintf("item %d (%s): %s", i, p.Items[i].ClassName, why)}
+		is := Issue{Code: identify.InvalidInputData, Message: msg(i)}
 		res.Items = append(res.Items, ItemResult{ClassName: p.Items[i].ClassName, Operation: identify.OpNoChange, SysID: Unknown,
 			IdentifierEntrySysID: Unknown, IdentificationAttempts: []Attempt{}, Errors: []Issue{is}, ErrorCount: 1,
 			Warnings: []Issue{}, Info: []Info{}, InputIndices: []int{i}, DuplicateIndices: []int{}, MaskedAttributes: []string{},

@@ -284,6 +284,9 @@ func (m *Manager) importContracts(txn store.Txn, rows []ContractRow, v Viewer, o
 		id := strings.TrimSpace(row.ID.Value)
 		if !row.ID.Set || row.ID.Null || id == "" {
 			faults = append(faults, Faultf(CodeRequired, "Required field contract_id is empty"))
+		} else if len(id) > store.MaxKeyText {
+			faults = append(faults, Faultf(CodeInvalidValue, "contract_id is %d bytes long, over the limit of %d bytes", len(id), store.MaxKeyText))
+			id = ""
 		} else if first, dup := rowOf[id]; dup {
 			faults = append(faults, Faultf(CodeIDExists, "A contract with the specified contract ID already exists (row %d)", first))
 			id = ""

@@ -4,9 +4,11 @@
 // itself: authentication against package auth (HTTP Basic, or License Metric
 // Tool's API token for groups whose Auth is api.AuthToken), the role check
 // each route declares (401 without valid credentials, 403 without a
-// suitable role), a bound on request bodies (413), one structured access log
-// record per request (log/slog), GET /healthz, and a graceful shutdown that
-// lets requests in flight finish.
+// suitable role, 429 while failed sign-ins are throttled), bounds on
+// request bodies (413), connections, request bytes in flight and time
+// (Limits, limits.go), one structured access log record per request
+// (log/slog), GET /healthz, and a graceful shutdown that lets requests in
+// flight finish.
 //
 // Its own endpoints administer users while the server runs (the running
 // server holds the store's lock, so the command line cannot):
@@ -17,7 +19,8 @@
 //	PUT    /api/irego/users/{name}   {"password"} and/or {"roles"}: change
 //	DELETE /api/irego/users/{name}
 //
-// all for the admin role only.
+// all for the admin role only, GET /api/irego/backup (admin) and the reads
+// of the command line's --server mode (ci.go).
 //
 // # Basics
 //

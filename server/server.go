@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -35,12 +36,16 @@ type Config struct {
 	// ShutdownTimeout bounds how long Serve waits for requests in flight
 	// once its context ends; 0 means 30 seconds.
 	ShutdownTimeout time.Duration
+	// Limits bound connections, request bytes and time (limits.go).
+	Limits Limits
 }
 
 // Server is irego's HTTP server: the adapters' routes behind
 // authentication, role checks, a body limit and access logs.
 type Server struct {
 	cfg      Config
+	limits   Limits
+	flight   *inFlight
 	mux      *http.ServeMux
 	roles    []string
 	settings *settings.Settings
@@ -55,13 +60,19 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Users.OnThrottle == nil {
+		log := cfg.Logger
+		cfg.Users.OnThrottle = func(err error) { log.Warn("failed sign-ins", "err", err) }
+	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), roles: []string{auth.Admin}, settings: settings.New(cfg.Engine.Store())}
+	limits := cfg.Limits.withDefaults()
+	s := &Server{cfg: cfg, limits: limits, flight: &inFlight{max: max(limits.MaxInFlight, cfg.MaxBody)},
+		mux: http.NewServeMux(), roles: []string{auth.Admin}, settings: settings.New(cfg.Engine.Store())}
 	for _, g := range append([]api.Group{s.own()}, cfg.Groups...) {
 		if g.WriteError == nil {
 			g.WriteError = api.WriteError
@@ -88,16 +99,18 @@ func (s *Server) Handler() http.Handler { return s.accessLog(s.mux) }
 
 // Serve answers requests on ln until ctx ends, then stops taking new ones,
 // waits for those in flight (at most ShutdownTimeout) and returns. The
-// caller closes the engine afterwards.
+// caller closes the engine afterwards. Connections over Limits.MaxConns
+// are answered 503 and closed.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: s.limits.HeaderTimeout,
+		IdleTimeout:       s.limits.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
+	go func() { done <- hs.Serve(newCapListener(ln, s.limits.MaxConns)) }()
 	bctx, stopBackground := context.WithCancel(ctx)
 	defer s.background(bctx)()
 	defer stopBackground()
@@ -125,23 +138,46 @@ func (s *Server) handle(g api.Group, rt api.Route) (err error) {
 		}
 	}()
 	s.mux.Handle(rt.Method+" "+rt.Path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		w = &writer{ResponseWriter: w, rc: rc, idle: s.limits.WriteIdle}
+		// Whatever the handler did, what follows it (the reply's last bytes,
+		// net/http reading an unread body) is bounded too.
+		defer func() { _ = rc.SetWriteDeadline(time.Now().Add(s.limits.WriteIdle)) }()
+		refuse := func(e *api.Error) {
+			s.refuseBody(w, r)
+			g.WriteError(w, r, e)
+		}
+		// Credentials first: nothing of the body is read for a caller
+		// who has none.
 		if !rt.Public {
 			u, e := s.authenticate(r, g.Auth, rt.Roles)
 			if e != nil {
+				if e.RetryAfter > 0 {
+					w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+				}
 				if e.Status == http.StatusUnauthorized && g.Auth == api.AuthBasic {
 					w.Header().Set("WWW-Authenticate", `Basic realm="irego"`)
 				}
-				g.WriteError(w, r, e)
+				refuse(e)
 				return
 			}
 			logUser(r, u.Name)
 			r = r.WithContext(auth.WithUser(r.Context(), u))
 		}
-		if r.ContentLength > s.cfg.MaxBody {
-			g.WriteError(w, r, api.TooLarge(s.cfg.MaxBody))
+		limit := s.cfg.MaxBody
+		if rt.Public {
+			limit = min(limit, publicMaxBody)
+		}
+		if r.ContentLength > limit {
+			refuse(api.TooLarge(limit))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		done, e := s.limitBody(w, r, rc, limit)
+		if e != nil {
+			refuse(e)
+			return
+		}
+		defer done()
 		rt.Handler(w, r)
 	}))
 	return nil
@@ -170,7 +206,7 @@ func (s *Server) basicUser(r *http.Request) (*auth.User, *api.Error) {
 	if !ok {
 		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: "Required to provide Auth information"}
 	}
-	u, err := s.cfg.Users.Verify(name, password)
+	u, err := s.cfg.Users.SignIn(name, password, r.RemoteAddr)
 	return s.verified(u, err, name, "Invalid user name or password")
 }
 
@@ -191,6 +227,9 @@ func (s *Server) tokenUser(r *http.Request) (*auth.User, *api.Error) {
 func (s *Server) verified(u *auth.User, err error, who, invalid string) (*auth.User, *api.Error) {
 	if errors.Is(err, auth.ErrBadCredentials) {
 		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: invalid}
+	}
+	if e := api.Throttled(err); e != nil {
+		return nil, e
 	}
 	if err != nil {
 		s.cfg.Logger.Error("reading user", "user", who, "err", err)
@@ -219,10 +258,11 @@ func (s *Server) background(ctx context.Context) (wait func()) {
 	return wg.Wait
 }
 
-// own is the server's own group: health, user administration and backups.
+// own is the server's own group: health, user administration, backups and
+// the reads of the command line (ci.go).
 func (s *Server) own() api.Group {
 	admin := []string{auth.Admin}
-	return api.Group{Name: "irego", Routes: []api.Route{
+	g := api.Group{Name: "irego", Routes: []api.Route{
 		{Method: "GET", Path: "/healthz", Public: true, Handler: s.healthz},
 		{Method: "GET", Path: "/api/irego/users", Roles: admin, Handler: s.listUsers},
 		{Method: "POST", Path: "/api/irego/users", Roles: admin, Handler: s.addUser},
@@ -231,6 +271,8 @@ func (s *Server) own() api.Group {
 		{Method: "DELETE", Path: "/api/irego/users/{name}", Roles: admin, Handler: s.deleteUser},
 		{Method: "GET", Path: "/api/irego/backup", Roles: admin, Handler: s.backup},
 	}}
+	g.Routes = append(g.Routes, s.ciRoutes()...)
+	return g
 }
 
 // healthz answers 200 while the store is open and readable.

@@ -142,7 +142,7 @@ func TestAuth(t *testing.T) {
 	if resp, body := v.do(t, "", "GET", "/t/open", nil); resp.StatusCode != 200 || body != "open" {
 		t.Errorf("public route: %d %s", resp.StatusCode, body)
 	}
-	if diff := strings.Join(v.srv.Roles(), ","); diff != "admin,itil" {
+	if diff := strings.Join(v.srv.Roles(), ","); diff != "admin,asset,cmdb_read,itil" {
 		t.Errorf("Roles = %s", diff)
 	}
 }

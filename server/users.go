@@ -7,6 +7,7 @@ import (
 
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/auth"
+	"github.com/irego/irego/store"
 )
 
 // userRequest is the body of POST /api/irego/users and PUT
@@ -78,6 +79,10 @@ func (s *Server) readUser(w http.ResponseWriter, r *http.Request) (*userRequest,
 		return nil, false
 	}
 	var req userRequest
+	if err := api.CheckJSON(body); err != nil {
+		api.WriteError(w, r, api.Errorf(http.StatusBadRequest, "Invalid user", "%v", err))
+		return nil, false
+	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		api.WriteError(w, r, api.Errorf(http.StatusBadRequest, "Invalid user", "the body must be a JSON object: %v", err))
 		return nil, false
@@ -109,6 +114,8 @@ func (s *Server) userError(w http.ResponseWriter, r *http.Request, err error) {
 		api.WriteError(w, r, api.Errorf(http.StatusNotFound, "No such user", "%s", r.PathValue("name")))
 	case errors.Is(err, auth.ErrExists):
 		api.WriteError(w, r, &api.Error{Status: http.StatusConflict, Message: "User already exists", Detail: "change it with PUT /api/irego/users/{name}"})
+	case errors.Is(err, store.ErrConflict):
+		api.WriteError(w, r, &api.Error{Status: http.StatusConflict, Message: "Conflicting change", Detail: "the user kept changing concurrently; send the change again"})
 	case errors.Is(err, auth.ErrLastAdmin):
 		api.WriteError(w, r, &api.Error{Status: http.StatusConflict, Message: "Last admin", Detail: "give another user the admin role first"})
 	default:

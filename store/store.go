@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -17,6 +18,9 @@ var (
 	// ErrTxnTooBig: the transaction holds more writes than the backend can
 	// commit at once.
 	ErrTxnTooBig = errors.New("store: transaction too big")
+	// ErrKeyTooLong: a key is longer than MaxKeyLen. The error says how
+	// long, never what the key holds.
+	ErrKeyTooLong = errors.New("store: key too long")
 	// ErrClosed: the store has been closed.
 	ErrClosed = errors.New("store: closed")
 )
@@ -70,4 +74,21 @@ type Store interface {
 type Backuper interface {
 	Backup(w io.Writer) error
 	Restore(r io.Reader) error
+}
+
+// MaxKeyLen bounds a key in every store (Badger refuses longer ones).
+const MaxKeyLen = 65000
+
+// MaxKeyText bounds one piece of text that callers put into a key (an
+// identifying value, a name, an id), so that a key made of several stays
+// under MaxKeyLen. Callers refuse longer text, naming it.
+const MaxKeyText = 4096
+
+// KeyTooLong returns an error wrapping ErrKeyTooLong when key is over
+// MaxKeyLen, else nil.
+func KeyTooLong(key []byte) error {
+	if len(key) <= MaxKeyLen {
+		return nil
+	}
+	return fmt.Errorf("%w: %d bytes, over the limit of %d", ErrKeyTooLong, len(key), MaxKeyLen)
 }

@@ -40,9 +40,12 @@ func (h *handler) getToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, api.Errorf(http.StatusInternalServerError, "Bad Request", `give "user" and "password"`))
 		return
 	}
-	if _, err := h.users.Verify(cred.User, cred.Password); err != nil {
+	if _, err := h.users.SignIn(cred.User, cred.Password, r.RemoteAddr); err != nil {
 		if errors.Is(err, auth.ErrBadCredentials) {
 			writeError(w, r, &api.Error{Status: http.StatusInternalServerError, Message: "Bad Request", Detail: "Invalid user name or password"})
+		} else if e := api.Throttled(err); e != nil {
+			w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+			writeError(w, r, e)
 		} else {
 			writeError(w, r, internal(err))
 		}

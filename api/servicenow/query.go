@@ -34,7 +34,14 @@ var operators = []string{"ISNOTEMPTY", "ISEMPTY", "STARTSWITH", "ENDSWITH", "NOT
 // escaped stands for ^^ while a query is split.
 const escaped = "\x00"
 
+// MaxQueryLen bounds sysparm_query in bytes: the query is copied into the
+// Link header up to four times, and no list filter needs more.
+const MaxQueryLen = 4096
+
 func parseQuery(s string) (*query, error) {
+	if len(s) > MaxQueryLen {
+		return nil, fmt.Errorf("sysparm_query is %d bytes long, over the limit of %d bytes", len(s), MaxQueryLen)
+	}
 	q := &query{}
 	for _, part := range strings.Split(strings.ReplaceAll(s, "^^", escaped), "^NQ") {
 		var and []orGroup

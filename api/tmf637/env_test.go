@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -37,11 +38,19 @@ type env struct {
 	s   *servertest.Server
 }
 
+// loopback allows the test listeners, which are on 127.0.0.1 (and only
+// there: 127.0.0.2 stays refused).
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	routes := func(e *engine.Engine) []api.Group {
-		return []api.Group{tmf637.New(e, tmf637.Options{Backoff: 10 * time.Millisecond, Retries: 4})}
-	}
+	return newEnvWith(t, tmf637.Options{AllowCallbacks: loopback})
+}
+
+func newEnvWith(t *testing.T, o tmf637.Options) *env {
+	t.Helper()
+	o.Backoff, o.Retries = 10*time.Millisecond, 4
+	routes := func(e *engine.Engine) []api.Group { return []api.Group{tmf637.New(e, o)} }
 	s := servertest.Start(t, routes, servertest.Options{Users: testUsers, MaxBody: 1 << 20})
 	return &env{e: s.Engine, url: s.URL, s: s}
 }

@@ -125,6 +125,9 @@ func (h *hub) register(callback, query string) (subscription, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return subscription{}, badField("callback", "%q is not an absolute http or https URL", callback)
 	}
+	if err := h.opts.guard().checkURL(u.Hostname()); err != nil {
+		return subscription{}, badField("callback", "%v", err)
+	}
 	if _, err := queryTypes(query); err != nil {
 		return subscription{}, badField("query", "%v", err)
 	}

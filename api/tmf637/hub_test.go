@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -176,7 +177,9 @@ func TestHubSubscriptionsOutliveTheServer(t *testing.T) {
 	l := newListener(t, 0, nil)
 	v.register(t, l, "")
 	// A second server on the same store reads the subscription back.
-	routes := func(e *engine.Engine) []api.Group { return []api.Group{tmf637.Routes(e)} }
+	routes := func(e *engine.Engine) []api.Group {
+		return []api.Group{tmf637.New(e, tmf637.Options{AllowCallbacks: loopback})}
+	}
 	s := servertest.Start(t, routes, servertest.Options{Engine: v.e})
 	w := &env{e: s.Engine, url: s.URL, s: s}
 	w.call(t, "POST", tmf+"/product", `{"status": "active"}`, http.StatusCreated, nil)
@@ -199,4 +202,58 @@ func TestHubRegistrationErrors(t *testing.T) {
 		v.wantTMFError(t, request{user: "pi", method: "POST", path: tmf + "/hub", body: c.body}, 400, c.want)
 	}
 	v.wantTMFError(t, request{user: "reader", method: "POST", path: tmf + "/hub", body: `{"callback": "http://example.com"}`}, 403, "User Not Authorized")
+}
+
+// TestHubCallbackGuard: callbacks to loopback, link-local and (when asked)
+// private addresses are refused unless allowed, at registration for an
+// address and on every connection for a redirect or a name.
+func TestHubCallbackGuard(t *testing.T) {
+	v := newEnvWith(t, tmf637.Options{})
+	for _, cb := range []string{"http://127.0.0.1:9000/client", "http://localhost:9000/", "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://[fe80::1]/", "http://0.0.0.0/"} {
+		v.wantTMFError(t, request{user: "pi", method: "POST", path: tmf + "/hub", body: fmt.Sprintf(`{"callback": %q}`, cb)}, 400, "--callback-allow")
+	}
+	v.call(t, "POST", tmf+"/hub", `{"callback": "http://10.1.2.3/client"}`, http.StatusCreated, nil)
+	private := newEnvWith(t, tmf637.Options{DenyPrivateCallbacks: true})
+	for _, cb := range []string{"http://10.1.2.3/client", "http://192.168.1.1/", "http://100.64.0.1/", "http://[fd00::1]/"} {
+		private.wantTMFError(t, request{user: "pi", method: "POST", path: tmf + "/hub", body: fmt.Sprintf(`{"callback": %q}`, cb)}, 400, "is a private address")
+	}
+
+	// An allowed listener that redirects to a refused address: every
+	// attempt reaches the first and none the second.
+	var refused sync.WaitGroup
+	hidden := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("an event reached 127.0.0.2: %s", r.URL)
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no 127.0.0.2 here: %v", err)
+	}
+	refused.Add(1)
+	go func() { defer refused.Done(); hidden.Serve(ln) }()
+	defer func() { hidden.Close(); refused.Wait() }()
+	var mu sync.Mutex
+	attempts := 0
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		attempts++
+		mu.Unlock()
+		http.Redirect(w, r, "http://"+ln.Addr().String()+"/client", http.StatusTemporaryRedirect)
+	}))
+	defer front.Close()
+	w := newEnv(t)
+	w.call(t, "POST", tmf+"/hub", fmt.Sprintf(`{"callback": %q}`, front.URL+"/client"), http.StatusCreated, nil)
+	w.call(t, "POST", tmf+"/product", `{"status": "active"}`, http.StatusCreated, nil)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := attempts
+		mu.Unlock()
+		if n >= 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d delivery attempts, want 4", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/irego/irego/api"
 	"github.com/irego/irego/payload"
 )
 
@@ -427,6 +428,9 @@ func describe(v any) string {
 // decodeJSON reads a request body: strict JSON, numbers kept exact, with
 // the position of a syntax error.
 func decodeJSON(b []byte) (any, error) {
+	if err := api.CheckJSON(b); err != nil {
+		return nil, err
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	var v any

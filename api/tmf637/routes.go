@@ -3,6 +3,7 @@ package tmf637
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -32,8 +33,14 @@ const (
 // Options tune event delivery; the zero value is ready for use.
 type Options struct {
 	// Client posts events to listeners; nil means one with a 10-second
-	// timeout.
+	// timeout that connects only to addresses the two fields below allow
+	// (callbacks.go). A Client given here guards its own connections.
 	Client *http.Client
+	// AllowCallbacks are addresses listeners may be at although they are
+	// loopback, link-local or (with DenyPrivateCallbacks) private.
+	AllowCallbacks []netip.Prefix
+	// DenyPrivateCallbacks refuses private addresses too.
+	DenyPrivateCallbacks bool
 	// Retries is how often an event is tried at most (default 5); the
 	// first retry waits Backoff (default 1s), each further one twice as
 	// long as the one before.
@@ -46,9 +53,13 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+func (o Options) guard() callbackGuard {
+	return callbackGuard{allow: o.AllowCallbacks, denyPrivate: o.DenyPrivateCallbacks}
+}
+
 func (o Options) withDefaults() Options {
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: 10 * time.Second}
+		o.Client = o.guard().client(10 * time.Second)
 	}
 	if o.Retries <= 0 {
 		o.Retries = 5

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strings"
 
+	"github.com/irego/irego/api"
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/payload"
 	"github.com/irego/irego/rules"
@@ -15,20 +17,20 @@ import (
 )
 
 func cmdApply(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("apply")
 	db := fs.String("db", "", "store: a directory (created if missing), badger:DIR or postgres://…")
 	fs.StringVar(db, "store", "", "the same as --db")
+	server := fs.String("server", "", "apply through the running irego serve at this URL instead of opening the store (user and password from IREGO_USER, IREGO_PASSWORD)")
 	source := fs.String("source", "", "data source of the payload, e.g. ServiceNow or SCCM")
 	options := fs.String("options", "", "enhanced options, name:value,... (partial_payloads, partial_commits, deduplicate_payloads, generate_summary)")
-	rulesFile := fs.String("rules", "", "rule file (default: the built-in rule pack)")
+	rulesFile := fs.String("rules", "", "rule file (default: the built-in rule pack; not with --server)")
 	dryRun := fs.Bool("dry-run", false, "identify only: print what would happen, write nothing")
 	explain := fs.Bool("explain", false, "print, for people, how each item was identified and reconciled instead of the JSON result")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
 	}
-	if *db == "" || *source == "" || fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "irego apply: need --db DIR, --source NAME and one payload file (or - for stdin)")
+	if (*db == "") == (*server == "") || *source == "" || fs.NArg() != 1 || (*server != "" && *rulesFile != "") {
+		fmt.Fprintln(stderr, "irego apply: need --db DIR or --server URL (not both; --rules only with --db), --source NAME and one payload file (or - for stdin); see irego help apply")
 		return exitUsage
 	}
 	opts, err := engine.ParseApplyOptions(*options)
@@ -36,23 +38,13 @@ func cmdApply(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "irego apply: --options: %v\n", err)
 		return exitUsage
 	}
-	p, err := readPayload(fs.Arg(0), stdin)
-	if err != nil {
-		fmt.Fprintf(stderr, "irego apply: %s: %v\n", fs.Arg(0), err)
-		return exitFail
-	}
-	e, err := openEngine(*db, *rulesFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "irego apply: %v\n", err)
-		return exitFail
-	}
-	defer e.Close()
-	do := e.Apply
-	if *dryRun {
-		do = e.Identify
-	}
 	opts.Explain = opts.Explain || *explain
-	res, err := do(context.Background(), *source, p, opts)
+	var res *engine.Result
+	if *server != "" {
+		res, err = applyRemote(*server, *source, *options, *dryRun, *explain, fs.Arg(0), stdin)
+	} else {
+		res, err = applyLocal(*db, *rulesFile, *source, opts, *dryRun, fs.Arg(0), stdin)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "irego apply: %v\n", err)
 		return exitFail
@@ -63,19 +55,77 @@ func cmdApply(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	return printJSON(stdout, stderr, res)
+	return printJSON("apply", stdout, stderr, res)
 }
 
-func readPayload(name string, stdin io.Reader) (*payload.Payload, error) {
-	if name == "-" {
-		return payload.Decode(stdin)
+func applyLocal(db, rulesFile, source string, opts engine.ApplyOptions, dryRun bool, file string, stdin io.Reader) (*engine.Result, error) {
+	p, err := readPayload(file, stdin)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	f, err := os.Open(name)
+	e, err := openEngine(db, rulesFile)
+	if err != nil {
+		return nil, inUse(err, db, "apply", true)
+	}
+	defer e.Close()
+	do := e.Apply
+	if dryRun {
+		do = e.Identify
+	}
+	return do(context.Background(), source, p, opts)
+}
+
+// applyRemote posts the payload to the server's enhanced IRE API (its
+// query variant for a dry run), with the same options.
+func applyRemote(server, source, options string, dryRun, explain bool, file string, stdin io.Reader) (*engine.Result, error) {
+	r, err := newRemote(server)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return payload.Decode(f)
+	var body []byte
+	if file == "-" {
+		body, err = io.ReadAll(stdin)
+	} else {
+		body, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if explain {
+		options = strings.TrimPrefix(options+",explain:true", ",")
+	}
+	path := "/api/now/identifyreconcile/enhanced"
+	if dryRun {
+		path = "/api/now/identifyreconcile/queryEnhanced"
+	}
+	q := url.Values{"sysparm_data_source": {source}}
+	if options != "" {
+		q.Set("options", options)
+	}
+	var res engine.Result
+	if err := r.call("POST", path+"?"+q.Encode(), body, &res); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return &res, nil
+}
+
+// readPayload reads a payload file (- for stdin), refusing invalid UTF-8
+// and duplicate keys as the server does.
+func readPayload(name string, stdin io.Reader) (*payload.Payload, error) {
+	var b []byte
+	var err error
+	if name == "-" {
+		b, err = io.ReadAll(stdin)
+	} else {
+		b, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := api.CheckJSON(b); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	return payload.DecodeBytes(b)
 }
 
 func openEngine(db, rulesFile string) (*engine.Engine, error) {
@@ -100,11 +150,11 @@ func openEngineWith(db, rulesFile string, opts engine.Options) (*engine.Engine, 
 	return engine.Open(db, opts)
 }
 
-func printJSON(stdout, stderr io.Writer, v any) int {
+func printJSON(cmd string, stdout, stderr io.Writer, v any) int {
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
-		fmt.Fprintf(stderr, "irego: %v\n", err)
+		fmt.Fprintf(stderr, "irego %s: %v\n", cmd, err)
 		return exitFail
 	}
 	return exitOK

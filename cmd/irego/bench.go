@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,8 +18,7 @@ import (
 
 // cmdBench is the load tool: BYOL payloads in process or over HTTP.
 func cmdBench(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("bench")
 	mode := fs.String("mode", "inproc", "inproc (engine.Apply on a local store) or http (a running irego serve)")
 	baseURL := fs.String("url", "http://127.0.0.1:8080", "server base URL (http mode)")
 	user := fs.String("user", "admin", "user for HTTP Basic auth (http mode)")
@@ -42,7 +40,11 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	source := fs.String("source", "ServiceNow", "data source name")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed run to this file (go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the timed run to this file")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(stderr, "irego bench: takes only flags, got %v (irego help bench)\n", fs.Args())
 		return exitUsage
 	}
 	ctx := context.Background()

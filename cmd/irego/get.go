@@ -5,18 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 
 	"github.com/irego/irego/engine"
 )
 
 func cmdGet(args []string, stdout, stderr io.Writer) int {
-	e, fs, code := storeCommand("get", args, stderr, "sys_id", nil)
-	if e == nil {
+	e, rem, fs, code := storeOrServer("get", args, stderr, "sys_id", true, nil)
+	if fs == nil {
 		return code
 	}
-	defer e.Close()
-	ci, err := e.Get(context.Background(), fs.Arg(0))
-	if errors.Is(err, engine.ErrNotFound) {
+	var ci *engine.CI
+	var err error
+	if rem != nil {
+		ci = &engine.CI{}
+		err = rem.call("GET", "/api/irego/ci/"+url.PathEscape(fs.Arg(0)), nil, ci)
+	} else {
+		defer e.Close()
+		ci, err = e.Get(context.Background(), fs.Arg(0))
+	}
+	if errors.Is(err, engine.ErrNotFound) || errors.Is(err, errNotFound) {
 		fmt.Fprintf(stderr, "irego get: no CI with sys_id %s\n", fs.Arg(0))
 		return exitFail
 	}
@@ -24,16 +32,26 @@ func cmdGet(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "irego get: %v\n", err)
 		return exitFail
 	}
-	return printJSON(stdout, stderr, ci)
+	return printJSON("get", stdout, stderr, ci)
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	e, _, code := storeCommand("check", args, stderr, "", nil)
-	if e == nil {
+	e, rem, fs, code := storeOrServer("check", args, stderr, "", true, nil)
+	if fs == nil {
 		return code
 	}
-	defer e.Close()
-	problems, err := e.Check(context.Background())
+	var problems []string
+	var err error
+	if rem != nil {
+		var v struct {
+			Problems []string `json:"problems"`
+		}
+		err = rem.call("GET", "/api/irego/check", nil, &v)
+		problems = v.Problems
+	} else {
+		defer e.Close()
+		problems, err = e.Check(context.Background())
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "irego check: %v\n", err)
 		return exitFail

@@ -6,71 +6,122 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/rules"
+	"github.com/irego/irego/store"
 )
 
 // storeCommand parses the flags every store-reading command shares and
-// opens the engine. arg names the one argument the command takes ("" for
-// none). It returns nil after reporting a problem.
+// opens the engine, or with --server (when the command takes it) the
+// remote server. arg names the one argument the command takes ("" for
+// none). It returns neither after reporting a problem.
 func storeCommand(name string, args []string, stderr io.Writer, arg string, extra func(*flag.FlagSet)) (*engine.Engine, *flag.FlagSet, int) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	e, _, fs, code := storeOrServer(name, args, stderr, arg, false, extra)
+	return e, fs, code
+}
+
+// storeOrServer is storeCommand for the commands that also take --server.
+func storeOrServer(name string, args []string, stderr io.Writer, arg string, remoteOK bool, extra func(*flag.FlagSet)) (*engine.Engine, *remote, *flag.FlagSet, int) {
+	fs := newFlags(name)
 	db := fs.String("db", "", "store: a directory, badger:DIR or postgres://…")
 	fs.StringVar(db, "store", "", "the same as --db")
 	rulesFile := fs.String("rules", "", "rule file (default: the built-in rule pack)")
+	var server *string
+	if remoteOK {
+		server = fs.String("server", "", "ask the running irego serve at this URL instead of opening the store (user and password from IREGO_USER, IREGO_PASSWORD)")
+	}
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, exitUsage
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return nil, nil, nil, code
 	}
 	nargs := 0
 	if arg != "" {
 		nargs = 1
 	}
-	if *db == "" || fs.NArg() != nargs {
-		fmt.Fprintf(stderr, "irego %s: need --db DIR", name)
+	remoteAsked := server != nil && *server != ""
+	if (*db == "") == !remoteAsked || fs.NArg() != nargs || (remoteAsked && *rulesFile != "") {
+		need := "--db DIR"
+		if remoteOK {
+			need = "--db DIR or --server URL (not both; --rules only with --db)"
+		}
+		fmt.Fprintf(stderr, "irego %s: need %s", name, need)
 		if arg != "" {
 			fmt.Fprint(stderr, " and one "+arg)
 		}
-		fmt.Fprintln(stderr)
-		return nil, nil, exitUsage
+		fmt.Fprintf(stderr, " (irego help %s)\n", name)
+		return nil, nil, nil, exitUsage
+	}
+	if remoteAsked {
+		r, err := newRemote(*server)
+		if err != nil {
+			fmt.Fprintf(stderr, "irego %s: %v\n", name, err)
+			return nil, nil, nil, exitUsage
+		}
+		return nil, r, fs, exitOK
 	}
 	e, err := openEngine(*db, *rulesFile)
 	if err != nil {
-		fmt.Fprintf(stderr, "irego %s: %v\n", name, err)
-		return nil, nil, exitFail
+		fmt.Fprintf(stderr, "irego %s: %v\n", name, inUse(err, *db, name, remoteOK))
+		return nil, nil, nil, exitFail
 	}
-	return e, fs, exitOK
+	return e, nil, fs, exitOK
+}
+
+// inUse explains the error of opening a store another process holds
+// (Badger's directory lock): most likely a running server, which the
+// command can ask instead.
+func inUse(err error, db, name string, remoteOK bool) error {
+	if !strings.Contains(err.Error(), "directory lock") && !strings.Contains(err.Error(), "Cannot acquire") {
+		return err
+	}
+	hint := "stop it first"
+	if remoteOK {
+		hint = fmt.Sprintf("ask it instead: irego %s --server http://127.0.0.1:8080 … (user and password from IREGO_USER, IREGO_PASSWORD)", name)
+	}
+	return fmt.Errorf("the store %s is in use by another process, probably a running irego serve; %s", db, hint)
 }
 
 // cmdHistory prints a CI's changes, or with --as-of the CI as it was then.
 func cmdHistory(args []string, stdout, stderr io.Writer) int {
 	var asOf string
-	e, fs, code := storeCommand("history", args, stderr, "sys_id", func(fs *flag.FlagSet) {
+	e, rem, fs, code := storeOrServer("history", args, stderr, "sys_id", true, func(fs *flag.FlagSet) {
 		fs.StringVar(&asOf, "as-of", "", "print the CI as it was at this time (RFC 3339, e.g. 2026-11-01T00:00:00Z)")
 	})
-	if e == nil {
+	if fs == nil {
 		return code
 	}
-	defer e.Close()
 	ctx, id := context.Background(), fs.Arg(0)
-	var v any
-	var err error
+	var t time.Time
 	if asOf != "" {
-		t, perr := time.Parse(time.RFC3339, asOf)
-		if perr != nil {
+		var perr error
+		if t, perr = time.Parse(time.RFC3339, asOf); perr != nil {
 			fmt.Fprintf(stderr, "irego history: --as-of: %v\n", perr)
 			return exitUsage
 		}
+	}
+	var v any
+	var err error
+	switch {
+	case rem != nil && asOf != "":
+		snap := &engine.Snapshot{}
+		v, err = snap, rem.call("GET", "/api/irego/ci/"+url.PathEscape(id)+"/history?as_of="+url.QueryEscape(asOf), nil, snap)
+	case rem != nil:
+		changes := &[]store.Change{}
+		v, err = changes, rem.call("GET", "/api/irego/ci/"+url.PathEscape(id)+"/history", nil, changes)
+	case asOf != "":
+		defer e.Close()
 		v, err = e.AsOf(ctx, id, t)
-	} else {
+	default:
+		defer e.Close()
 		v, err = e.History(ctx, id)
 	}
-	if errors.Is(err, engine.ErrNotFound) {
+	if errors.Is(err, engine.ErrNotFound) || errors.Is(err, errNotFound) {
 		fmt.Fprintf(stderr, "irego history: no CI with sys_id %s (at that time)\n", id)
 		return exitFail
 	}
@@ -78,15 +129,26 @@ func cmdHistory(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "irego history: %v\n", err)
 		return exitFail
 	}
-	return printJSON(stdout, stderr, v)
+	return printJSON("history", stdout, stderr, v)
 }
 
 // cmdPartials lists the partial payloads waiting for completion and the
 // incomplete items kept for inspection.
 func cmdPartials(args []string, stdout, stderr io.Writer) int {
-	e, _, code := storeCommand("partials", args, stderr, "", nil)
-	if e == nil {
+	e, rem, fs, code := storeOrServer("partials", args, stderr, "", true, nil)
+	if fs == nil {
 		return code
+	}
+	if rem != nil {
+		var v struct {
+			Partial    []engine.PartialPayload `json:"partial"`
+			Incomplete []engine.IncompleteItem `json:"incomplete"`
+		}
+		if err := rem.call("GET", "/api/irego/partials", nil, &v); err != nil {
+			fmt.Fprintf(stderr, "irego partials: %v\n", err)
+			return exitFail
+		}
+		return printJSON("partials", stdout, stderr, map[string]any{"partial": nonNil(v.Partial), "incomplete": nonNil(v.Incomplete)})
 	}
 	defer e.Close()
 	partials, err := e.Partials()
@@ -99,7 +161,7 @@ func cmdPartials(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "irego partials: %v\n", err)
 		return exitFail
 	}
-	return printJSON(stdout, stderr, map[string]any{"partial": nonNil(partials), "incomplete": nonNil(incomplete)})
+	return printJSON("partials", stdout, stderr, map[string]any{"partial": nonNil(partials), "incomplete": nonNil(incomplete)})
 }
 
 // cmdStale lists, retires or deletes the CIs one source alone created and
@@ -143,7 +205,7 @@ func cmdStale(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "irego stale: %v\n", err)
 		return exitFail
 	}
-	return printJSON(stdout, stderr, nonNil(found))
+	return printJSON("stale", stdout, stderr, nonNil(found))
 }
 
 func nonNil[T any](s []T) []T {

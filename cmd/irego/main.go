@@ -7,16 +7,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 const usage = `irego — identification and reconciliation engine
 
 Usage:
-  irego apply --db DIR --source NAME [--options name:value,...] [--rules FILE] [--dry-run] [--explain] FILE|-
-  irego get   --db DIR [--rules FILE] SYS_ID
-  irego check --db DIR [--rules FILE]
-  irego history --db DIR [--as-of TIME] SYS_ID
-  irego partials --db DIR
+  irego apply (--db DIR | --server URL) --source NAME [--options name:value,...] [--rules FILE] [--dry-run] [--explain] FILE|-
+  irego get   (--db DIR | --server URL) [--rules FILE] SYS_ID
+  irego check (--db DIR | --server URL) [--rules FILE]
+  irego history (--db DIR | --server URL) [--as-of TIME] SYS_ID
+  irego partials (--db DIR | --server URL)
   irego stale --db DIR --source NAME [--run-start TIME] [--retention 30d] [--action list|retire|delete]
   irego bench [--mode inproc|http] [--batch N] [--concurrency C] [--duration D | --count N] [--sync] [--preload N] [--baseline] [--rules FILE] [--json]
   irego backup --db DIR -o FILE
@@ -25,9 +26,14 @@ Usage:
   irego rules default
   irego rules classes [--rules FILE] [ROOT]
   irego serve [--db DIR] [--addr HOST:PORT] [--rules FILE] [--sync] [--max-body SIZE] [--log text|json] [--set name=value]...
-  irego users add|list|delete --db DIR [--name NAME] [--roles ROLE,...]
+  irego users add|list|delete|passwd --db DIR [--name NAME] [--roles ROLE,...]
+  irego help [COMMAND]
 
-Run "irego COMMAND -h" for a command's flags.
+With --server, a command asks a running irego serve instead of opening the
+store; the user and password come from IREGO_USER (default admin) and
+IREGO_PASSWORD.
+
+Run "irego help COMMAND" or "irego COMMAND -h" for a command's flags and arguments.
 `
 
 // exit codes
@@ -46,6 +52,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
+	switch {
+	case args[0] == "help":
+		return runHelp(args[1:], stdin, stdout)
+	case isHelp(args[1:]):
+		path := args[:1]
+		if len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+			path = args[:2] // users add -h
+		}
+		return runHelp(path, stdin, stdout)
+	}
+	return dispatch(args, stdin, stdout, stderr)
+}
+
+// dispatch runs the command args name.
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "apply":
 		return cmdApply(args[1:], stdin, stdout, stderr)
@@ -71,7 +92,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdBackup(args[1:], stdout, stderr)
 	case "restore":
 		return cmdRestore(args[1:], stdin, stdout, stderr)
-	case "-h", "--help", "help":
+	case "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -11,18 +10,20 @@ import (
 
 func cmdRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "irego rules: need a subcommand: check FILE...|- | default | classes [ROOT]")
+		fmt.Fprintln(stderr, "irego rules: need a subcommand: check FILE...|- | default | classes [ROOT] (irego help rules)")
 		return exitUsage
 	}
 	switch args[0] {
+	case "-h", "-help", "--help":
+		printHelp(stderr, "rules", nil)
+		return exitOK
 	case "default":
 		fmt.Fprint(stdout, string(rules.DefaultSource()))
 		return exitOK
 	case "check":
-		fs := flag.NewFlagSet("rules check", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		if err := fs.Parse(args[1:]); err != nil {
-			return exitUsage
+		fs := newFlags("rules check")
+		if code, ok := parseFlags(fs, args[1:], stderr); !ok {
+			return code
 		}
 		if fs.NArg() == 0 {
 			fmt.Fprintln(stderr, "irego rules check: need at least one rule file (- reads standard input)")
@@ -32,7 +33,7 @@ func cmdRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		for _, f := range fs.Args() {
 			rs, err := loadRuleFile(f, stdin)
 			if err != nil {
-				fmt.Fprintln(stderr, err)
+				fmt.Fprintf(stderr, "irego rules check: %v\n", err)
 				code = exitFail
 				continue
 			}
@@ -43,7 +44,7 @@ func cmdRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "classes":
 		return cmdRulesClasses(args[1:], stdin, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "irego rules: unknown subcommand %q\n", args[0])
+	fmt.Fprintf(stderr, "irego rules: unknown subcommand %q; want check or default\n", args[0])
 	return exitUsage
 }
 
@@ -64,10 +65,13 @@ func loadRuleFile(name string, stdin io.Reader) (*rules.RuleSet, error) {
 // identification rule shows it in brackets, the others use their
 // ancestor's.
 func cmdRulesClasses(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rules classes", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("rules classes")
 	file := fs.String("rules", "", "rule file (- reads standard input; default the built-in pack)")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 1 {
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintln(stderr, "irego rules classes: at most one ROOT class (irego help rules classes)")
 		return exitUsage
 	}
 	rs := rules.Default()

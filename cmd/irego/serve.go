@@ -2,17 +2,18 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/api/ilmt"
@@ -20,19 +21,23 @@ import (
 	"github.com/irego/irego/api/tmf637"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/license"
 	"github.com/irego/irego/server"
 	"github.com/irego/irego/store/backend"
 )
 
 // adapters are the APIs irego serve carries, one line per adapter package:
 // the roles its routes accept and its routes over an engine.
+// The users are the server's, so that sign-ins anywhere share one throttle.
 var adapters = []struct {
 	roles  []string
-	routes func(*engine.Engine) api.Group
+	routes func(*engine.Engine, serveConfig, *auth.Users) api.Group
 }{
-	{servicenow.Roles, servicenow.Routes},
-	{ilmt.Roles, ilmt.Routes},
-	{tmf637.Roles, tmf637.Routes},
+	{servicenow.Roles, func(e *engine.Engine, _ serveConfig, _ *auth.Users) api.Group { return servicenow.Routes(e) }},
+	{ilmt.Roles, func(e *engine.Engine, _ serveConfig, u *auth.Users) api.Group {
+		return ilmt.RoutesFor(license.New(e, license.Options{}), u)
+	}},
+	{tmf637.Roles, func(e *engine.Engine, c serveConfig, _ *auth.Users) api.Group { return tmf637.New(e, c.hub) }},
 }
 
 // knownRoles are the roles a user may be given: admin and every role an
@@ -52,11 +57,14 @@ type serveConfig struct {
 	maxBody                        int64
 	settings                       map[string]string // --set name=value (settings.go)
 	sync                           bool
+	limits                         server.Limits
+	lockoutAfter                   int
+	lockout                        time.Duration
+	hub                            tmf637.Options // listener callbacks allowed
 }
 
 func cmdServe(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("serve")
 	var cfg serveConfig
 	fs.StringVar(&cfg.db, "db", "data", "store: a directory (created if missing), badger:DIR or postgres://…")
 	fs.StringVar(&cfg.db, "store", "data", "the same as --db")
@@ -65,9 +73,21 @@ func cmdServe(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.logFormat, "log", "text", "log format on stderr: text or json")
 	fs.BoolVar(&cfg.sync, "sync", false, "answer a write only once it is on stable storage (concurrent writes share one fsync)")
 	maxBody := fs.String("max-body", "16MiB", "largest request body accepted: bytes, or a number with KiB, MiB or GiB")
+	d := server.DefaultLimits
+	fs.IntVar(&cfg.limits.MaxConns, "max-conns", d.MaxConns, "open connections at most; more are answered 503")
+	maxInFlight := fs.String("max-inflight", "256MiB", "request body bytes held by all requests at once; more are answered 503")
+	fs.DurationVar(&cfg.limits.HeaderTimeout, "header-timeout", d.HeaderTimeout, "time to read a request's headers")
+	fs.DurationVar(&cfg.limits.ReadIdle, "read-idle", d.ReadIdle, "longest pause between two reads of a request body (408 after)")
+	fs.DurationVar(&cfg.limits.BodyTimeout, "body-timeout", d.BodyTimeout, "time to read a whole request body (408 after)")
+	fs.DurationVar(&cfg.limits.WriteIdle, "write-idle", d.WriteIdle, "longest pause while writing a reply to a client that does not read")
+	fs.DurationVar(&cfg.limits.IdleTimeout, "idle-timeout", d.IdleTimeout, "how long a kept-alive connection waits for its next request")
+	fs.IntVar(&cfg.lockoutAfter, "lockout-after", 10, "failed sign-ins that lock a user name out (5 times as many for a client address)")
+	fs.DurationVar(&cfg.lockout, "lockout", 15*time.Minute, "how long a lockout lasts")
+	callbackAllow := fs.String("callback-allow", "", "TMF637 listener addresses allowed although loopback, link-local or private: CIDR or address, comma-separated")
+	fs.BoolVar(&cfg.hub.DenyPrivateCallbacks, "callback-deny-private", false, "refuse TMF637 listeners at private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) too")
 	fs.Var(settingFlag{&cfg.settings}, "set", "change an advanced server setting, kept in the store: name=value (repeatable; see GET /api/sam/configs)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
 	}
 	if fs.NArg() != 0 || (cfg.logFormat != "text" && cfg.logFormat != "json") {
 		fmt.Fprintln(stderr, "irego serve: takes only flags; --log is text or json")
@@ -76,6 +96,14 @@ func cmdServe(args []string, stderr io.Writer) int {
 	var err error
 	if cfg.maxBody, err = parseSize(*maxBody); err != nil {
 		fmt.Fprintf(stderr, "irego serve: --max-body: %v\n", err)
+		return exitUsage
+	}
+	if cfg.limits.MaxInFlight, err = parseSize(*maxInFlight); err != nil {
+		fmt.Fprintf(stderr, "irego serve: --max-inflight: %v\n", err)
+		return exitUsage
+	}
+	if cfg.hub.AllowCallbacks, err = parsePrefixes(*callbackAllow); err != nil {
+		fmt.Fprintf(stderr, "irego serve: --callback-allow: %v\n", err)
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -91,13 +119,15 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 		h = slog.NewJSONHandler(stderr, nil)
 	}
 	log := slog.New(h)
+	// A failure is told plainly, like every command's, whatever the log
+	// format.
 	fail := func(err error) int {
-		log.Error("irego serve: " + err.Error())
+		fmt.Fprintf(stderr, "irego serve: %v\n", err)
 		return exitFail
 	}
 	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync})
 	if err != nil {
-		return fail(err)
+		return fail(inUse(err, cfg.db, "serve", false))
 	}
 	defer e.Close()
 	for _, n := range e.Notices() {
@@ -107,27 +137,32 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 		return fail(err)
 	}
 	users := auth.New(e.Store())
-	password, err := users.EnsureAdmin(os.Getenv("IREGO_ADMIN_PASSWORD"))
-	if err != nil {
-		return fail(err)
-	}
-	if password != "" && os.Getenv("IREGO_ADMIN_PASSWORD") == "" {
-		fmt.Fprintf(stderr, "irego serve: created user %q with password %s\n  (shown only now; change it with PUT /api/irego/users/%s, or set IREGO_ADMIN_PASSWORD before the first start)\n",
-			auth.AdminName, password, auth.AdminName)
-	} else if password != "" {
-		log.Info("created user " + auth.AdminName + " with the password in IREGO_ADMIN_PASSWORD")
-	}
+	users.Throttle = &auth.Throttle{MaxFailures: cfg.lockoutAfter, Lockout: cfg.lockout}
 	var groups []api.Group
 	for _, a := range adapters {
-		groups = append(groups, a.routes(e))
+		groups = append(groups, a.routes(e, cfg, users))
 	}
-	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: log, MaxBody: cfg.maxBody})
+	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: log, MaxBody: cfg.maxBody, Limits: cfg.limits})
 	if err != nil {
 		return fail(err)
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fail(err)
+	}
+	// The admin is created only now that the server listens: a start that
+	// fails earlier (the port in use, say) must not spend the one showing
+	// of its password.
+	password, err := users.EnsureAdmin(os.Getenv("IREGO_ADMIN_PASSWORD"))
+	if err != nil {
+		ln.Close()
+		return fail(err)
+	}
+	if password != "" && os.Getenv("IREGO_ADMIN_PASSWORD") == "" {
+		fmt.Fprintf(stderr, "irego serve: created user %q with password %s\n  (shown only now; change it with PUT /api/irego/users/%s; lost, reset it with irego users passwd --db DIR admin while the server is stopped)\n",
+			auth.AdminName, password, auth.AdminName)
+	} else if password != "" {
+		log.Info("created user " + auth.AdminName + " with the password in IREGO_ADMIN_PASSWORD")
 	}
 	log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", backend.Redact(cfg.db))
 	if ready != nil {
@@ -161,4 +196,24 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size such as 16MiB or 1048576", s)
 	}
 	return n * mult, nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDRs or single addresses.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR such as 10.0.0.0/8", f)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

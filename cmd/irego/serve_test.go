@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
 )
 
@@ -116,5 +118,49 @@ func TestParseSize(t *testing.T) {
 		if _, err := parseSize(in); err == nil {
 			t.Errorf("parseSize(%q) passed", in)
 		}
+	}
+}
+
+// TestFailedFirstStartKeepsAdminPassword: a first start that cannot listen
+// creates no admin, so the next start prints the password; a lost password
+// is reset with irego users passwd.
+func TestFailedFirstStartKeepsAdminPassword(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("IREGO_ADMIN_PASSWORD", "")
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	var failed bytes.Buffer
+	if code := serve(context.Background(), serveConfig{db: dir, addr: taken.Addr().String(), logFormat: "text", maxBody: 1 << 20}, &failed, nil); code != exitFail {
+		t.Fatalf("serve on a taken port: %d %s", code, failed.String())
+	}
+	if strings.Contains(failed.String(), "created user") || !strings.HasPrefix(failed.String(), "irego serve: listen tcp") {
+		t.Fatalf("the failed start spent the admin password, or did not say why: %s", failed.String())
+	}
+	_, stderr, stop := startServe(t, serveConfig{db: dir, addr: "127.0.0.1:0", logFormat: "json", maxBody: 1 << 20})
+	m := regexp.MustCompile(`created user "admin" with password (\S+)`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("the second start printed no password: %s", stderr.String())
+	}
+	if code := stop(); code != exitOK {
+		t.Fatal(code)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"users", "passwd", "--db", dir, "admin"}, strings.NewReader("\n"), &out, &errb); code != exitOK {
+		t.Fatalf("passwd: %d %s", code, errb.String())
+	}
+	pw, ok := strings.CutPrefix(strings.TrimSpace(out.String()), "new password of admin: ")
+	if !ok || pw == m[1] {
+		t.Fatalf("passwd printed %q", out.String())
+	}
+	st, err := openStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := auth.New(st).Verify("admin", pw); err != nil {
+		t.Fatalf("the new password: %v", err)
 	}
 }

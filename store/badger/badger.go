@@ -122,9 +122,22 @@ type txn struct {
 	durable *groupSync
 }
 
-func (t *txn) Set(key, value []byte) error { return mapErr(t.t.Set(key, value)) }
-func (t *txn) Delete(key []byte) error     { return mapErr(t.t.Delete(key)) }
-func (t *txn) Discard()                    { t.t.Discard() }
+// Keys are checked before Badger sees them: its own error dumps the key.
+func (t *txn) Set(key, value []byte) error {
+	if err := store.KeyTooLong(key); err != nil {
+		return err
+	}
+	return mapErr(t.t.Set(key, value))
+}
+
+func (t *txn) Delete(key []byte) error {
+	if err := store.KeyTooLong(key); err != nil {
+		return err
+	}
+	return mapErr(t.t.Delete(key))
+}
+
+func (t *txn) Discard() { t.t.Discard() }
 
 // Commit commits and, when the store is durable, returns only once the
 // transaction is on stable storage.
@@ -166,9 +179,14 @@ func mapErr(err error) error {
 }
 
 // Backup writes a full backup of the store to w in Badger's own backup
-// format. It runs on a consistent snapshot while writes go on.
+// format. It runs on a consistent snapshot while writes go on, with one
+// goroutine: each holds Badger's batch buffers (32 MiB), and a backup is
+// bound by the writer, not the CPU.
 func (d *DB) Backup(w io.Writer) error {
-	_, err := d.db.Backup(w, 0)
+	s := d.db.NewStream()
+	s.LogPrefix = "Backup"
+	s.NumGo = 1
+	_, err := s.Backup(w, 0)
 	return err
 }
 

@@ -253,6 +253,9 @@ func (t *txn) put(key, value []byte) error {
 	if t.done {
 		return errDone
 	}
+	if err := store.KeyTooLong(key); err != nil {
+		return err
+	}
 	if t.writes == nil {
 		t.writes = map[string][]byte{}
 	}

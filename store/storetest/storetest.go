@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +36,7 @@ func Run(t *testing.T, open Open) {
 		{"DiscardLeavesNothing", testDiscard},
 		{"ViewsInsideManyTxns", testViewsInsideManyTxns},
 		{"Closed", testClosed},
+		{"KeyTooLong", testKeyTooLong},
 		{"PropPrefixOrderMatchesModel", propPrefixOrder},
 		{"PropOneIdentityUnderConcurrentWriters", propOneIdentity},
 	} {
@@ -44,6 +46,20 @@ func Run(t *testing.T, open Open) {
 			tc.fn(t, s)
 		})
 	}
+}
+
+// testKeyTooLong: a key over store.MaxKeyLen is refused with
+// ErrKeyTooLong, and the error never holds the key.
+func testKeyTooLong(t *testing.T, s store.Store) {
+	key := []byte(strings.Repeat("k", store.MaxKeyLen+1))
+	tx := s.NewTxn()
+	defer tx.Discard()
+	for name, err := range map[string]error{"Set": tx.Set(key, []byte("v")), "Delete": tx.Delete(key)} {
+		if !errors.Is(err, store.ErrKeyTooLong) || strings.Contains(err.Error(), "kkkk") {
+			t.Errorf("%s of a %d-byte key: %v", name, len(key), err)
+		}
+	}
+	must(t, tx.Set(key[:store.MaxKeyLen], []byte("v")))
 }
 
 func testGetSetDelete(t *testing.T, s store.Store) {
