@@ -75,6 +75,7 @@ func (pl *planner) walk(s search) ([]Attempt, *Target, *rules.Entry, bool, *Issu
 			continue
 		case len(cands) > 1 && !e.IsLookup():
 			ids := candidateIDs(cands)
+			pl.plan.Duplicates = append(pl.plan.Duplicates, Duplicate{Entry: e, SysIDs: ids, Values: pick(s.values, e.Attributes)})
 			if limit := pl.rs.Duplicates().Threshold; len(cands) >= limit {
 				a.AttemptResult, a.Info = MultiMatch, "candidates "+strings.Join(ids, ", ")
 				is := issue(MultipleDuplicateRecords,
@@ -84,7 +85,6 @@ func (pl *planner) walk(s search) ([]Attempt, *Target, *rules.Entry, bool, *Issu
 			}
 			a.AttemptResult = MultiMatch
 			a.Info = fmt.Sprintf("%d CIs hold these values (%s); matched the oldest, %s, and recorded a de-duplication task", len(cands), strings.Join(ids, ", "), cands[0].sysID)
-			pl.plan.Duplicates = append(pl.plan.Duplicates, Duplicate{Entry: e, SysIDs: ids, Values: pick(s.values, e.Attributes)})
 		default:
 			a.AttemptResult = Matched
 			if cands[0].t != nil && cands[0].t.Existing == nil {
@@ -245,6 +245,9 @@ func sameHybrid(e *rules.Entry, values map[string]any, c *candidate) bool {
 func (pl *planner) admissible(e *rules.Entry, s search, cands []candidate) []candidate {
 	out := cands[:0:0]
 	for _, c := range cands {
+		if c.rec != nil && !Blank(c.rec.Values[DuplicateOf]) {
+			continue // merged into another CI: never matched again
+		}
 		if c.rec != nil && e.Filter != nil {
 			if ok, err := e.Filter.Eval(c.rec.Values); err != nil || !ok {
 				continue
