@@ -1,0 +1,254 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/identify"
+	"github.com/irego/irego/rules"
+)
+
+// Identification that finds several CIs records one open task per group,
+// however often the group is found; a dismissed group found again gets a
+// new task; a group at the threshold gets one too.
+func TestDuplicateTasksFromApply(t *testing.T) {
+	e := openEngine(t)
+	ctx := context.Background()
+	l1 := applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"S1","name":"localhost"}}]}`)
+	l2 := applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"S2","name":"localhost"}}]}`)
+	if ts, _ := e.DuplicateTasks(ctx, ""); len(ts) != 0 {
+		t.Fatalf("tasks before any multiple match: %s", jsonText(ts))
+	}
+	for range 3 {
+		applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"name":"localhost","ram":2}}]}`)
+	}
+	ts, err := e.DuplicateTasks(ctx, engine.TaskOpen)
+	if err != nil || len(ts) != 1 {
+		t.Fatalf("open tasks after three reports by name: %s %v", jsonText(ts), err)
+	}
+	task := ts[0]
+	if !slices.Equal(task.CIs, []string{l1.SysID, l2.SysID}) || task.Number != "DUP0000001" || task.Source != "SCCM" ||
+		task.Values["name"] != "localhost" {
+		t.Fatalf("task: %s", jsonText(task))
+	}
+	if got, err := e.DuplicateTask(ctx, "dup0000001"); err != nil || got.SysID != task.SysID {
+		t.Fatalf("by number: %v %v", got, err)
+	}
+	if _, err := e.DuplicateTask(ctx, "DUP9"); !errors.Is(err, engine.ErrTaskNotFound) {
+		t.Fatalf("unknown task: %v", err)
+	}
+	if _, err := e.DismissDuplicates(ctx, task.SysID, "two machines"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.DismissDuplicates(ctx, task.SysID, ""); !errors.Is(err, engine.ErrTaskClosed) {
+		t.Fatalf("dismissing twice: %v", err)
+	}
+	applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"name":"localhost","ram":3}}]}`)
+	if ts, _ := e.DuplicateTasks(ctx, engine.TaskOpen); len(ts) != 1 || ts[0].SysID == task.SysID {
+		t.Fatalf("found again after dismissal: %s", jsonText(ts))
+	}
+	// At the threshold nothing is updated, but the group is recorded.
+	for i := range 5 {
+		applyFrom(t, e, "SCCM", fmt.Sprintf(`{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"D%d","name":"dup"}}]}`, i))
+	}
+	got := applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"name":"dup","ram":1}}]}`)
+	if got.ErrorCount != 1 || got.Errors[0].Code != identify.MultipleDuplicateRecords {
+		t.Fatalf("five named dup: %s", jsonText(got))
+	}
+	if ts, _ := e.DuplicateTasks(ctx, engine.TaskOpen); len(ts) != 2 || len(ts[1].CIs) != 5 {
+		t.Fatalf("open tasks after MULTIPLE_DUPLICATE_RECORDS: %s", jsonText(ts))
+	}
+	// Identify writes nothing, tasks included.
+	if _, err := e.Identify(ctx, "SCCM", mustDecode(t, `{"items":[{"className":"cmdb_ci_computer","values":{"name":"localhost"}}]}`), engine.DefaultApplyOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if ts, _ := e.DuplicateTasks(ctx, ""); len(ts) != 3 {
+		t.Fatalf("%d tasks after identify, want 3", len(ts))
+	}
+	requireClean(t, e)
+}
+
+// oldRules are the default rules as they were before serial numbers
+// identified anything alone: three computers sharing a serial number but
+// not a name were three CIs.
+func oldRules(t *testing.T) *rules.RuleSet {
+	t.Helper()
+	src := string(rules.DefaultSource())
+	const serial = "        unique: true\n        attributes: [serial_number]\n"
+	if !strings.Contains(src, serial) {
+		t.Fatal("the default rules have no unique serial number entry to make old rules from")
+	}
+	rs, err := rules.Load("old.yaml", []byte(strings.Replace(src, serial, "        attributes: [serial_number, name]\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+// Three computers sharing a serial number, loaded under rules that let
+// them, become one task under the default rules, and the merge leaves one
+// CI with every relation and install, none twice.
+func TestScanAndMergeAfterRuleChange(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	ctx := context.Background()
+	old, err := engine.Open(dir, engine.Options{Rules: oldRules(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a, b and c share serial SER; each runs with installs and relations
+	// to the switch; a and b both depend on it (one relation after the
+	// merge), c depends on a (gone: a CI does not depend on itself).
+	res := applyResult(t, old, "SCCM", `{"items":[
+		{"className":"cmdb_ci_computer","values":{"serial_number":"SER","name":"a","ram":1},
+		 "sys_object_source_info":{"source_native_key":"sccm-a"},
+		 "related":[{"className":"cmdb_sam_sw_install","values":{"publisher":"P","display_name":"Chrome","version":"1"}}]},
+		{"className":"cmdb_ci_computer","values":{"serial_number":"SER","name":"b","os":"Linux"},
+		 "related":[{"className":"cmdb_sam_sw_install","values":{"publisher":"P","display_name":"Chrome","version":"1","install_date":"2024-01-01"}},
+		            {"className":"cmdb_sam_sw_install","values":{"publisher":"P","display_name":"Vim","version":"9"}}]},
+		{"className":"cmdb_ci_computer","values":{"serial_number":"SER","name":"c"},
+		 "related":[{"className":"cmdb_sam_sw_install","values":{"publisher":"P","display_name":"Go","version":"1.26"}}]},
+		{"className":"cmdb_ci_computer","values":{"serial_number":"SW","name":"switch"}}],
+	  "relations":[{"type":"Depends on::Used by","parent":0,"child":3},{"type":"Depends on::Used by","parent":1,"child":3},
+	               {"type":"Depends on::Used by","parent":2,"child":0},{"type":"Runs on::Runs","parent":3,"child":2}]}`)
+	if res.HasError {
+		t.Fatalf("load: %s", jsonText(res))
+	}
+	a, b, c, sw := res.Items[0].SysID, res.Items[1].SysID, res.Items[2].SysID, res.Items[3].SysID
+	old.Close()
+
+	e, err := engine.Open(dir, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	found, err := e.ScanDuplicates(ctx)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("scan: %s %v", jsonText(found), err)
+	}
+	task := found[0]
+	if got := slices.Sorted(slices.Values(task.CIs)); !slices.Equal(got, slices.Sorted(slices.Values([]string{a, b, c}))) {
+		t.Fatalf("task CIs %v, want %s %s %s", task.CIs, a, b, c)
+	}
+	if again, err := e.ScanDuplicates(ctx); err != nil || len(again) != 0 {
+		t.Fatalf("second scan opened %s %v", jsonText(again), err)
+	}
+
+	mr, err := e.MergeDuplicates(ctx, task.Number, engine.MergeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	main := mr.Main
+	if mr.Task.State != engine.TaskMerged || len(mr.Merged) != 2 || mr.RelatedFolded != 1 {
+		t.Fatalf("merge: %s", jsonText(mr))
+	}
+	ci, err := e.Get(ctx, main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The oldest (they were created together: by content) is main; it keeps
+	// its name and gains what only the others had.
+	if ci.Values["os"] != "Linux" || ci.Values["serial_number"] != "SER" || ci.Values[identify.DuplicateOf] != nil {
+		t.Fatalf("main CI values: %s", jsonText(ci))
+	}
+	if len(ci.Related) != 3 {
+		t.Fatalf("main CI has %d installs, want Chrome, Vim and Go once each: %s", len(ci.Related), jsonText(ci.Related))
+	}
+	var links []string
+	for _, l := range ci.Outbound {
+		links = append(links, "out "+l.Type+" "+l.Other.SysID)
+	}
+	for _, l := range ci.Inbound {
+		links = append(links, "in "+l.Type+" "+l.Other.SysID)
+	}
+	slices.Sort(links)
+	want := []string{"in Runs on::Runs " + sw, "out Depends on::Used by " + sw}
+	if !slices.Equal(links, want) {
+		t.Fatalf("main CI relations %q, want %q", links, want)
+	}
+	for _, id := range mr.Merged {
+		rec, err := e.Record(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Values[identify.DuplicateOf] != main || rec.Values["install_status"] != engine.RetiredStatus || !rec.Retired || len(rec.IdentityKeys) != 0 {
+			t.Fatalf("merged CI %s: %s", id, jsonText(rec))
+		}
+	}
+	if n := countClass(t, e, "cmdb_sam_sw_install"); n != 3 {
+		t.Fatalf("%d installs, want 3", n)
+	}
+	requireClean(t, e)
+
+	// The main CI's history shows the merge; the serial now identifies it
+	// alone, and the native key of a merged CI leads to it.
+	hist, err := e.History(ctx, main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := hist[len(hist)-1]
+	if last.Op != engine.OpMerge || !slices.Equal(last.Merged, mr.Merged) {
+		t.Fatalf("history: %s", jsonText(hist))
+	}
+	by := applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"SER","ram":8}}]}`)
+	if by.SysID != main || by.Operation != "UPDATE" {
+		t.Fatalf("by serial after merge: %s", jsonText(by))
+	}
+	nk := applyResult(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"ram":16},"sys_object_source_info":{"source_native_key":"sccm-a"}}]}`)
+	if nk.Items[0].SysID != main {
+		t.Fatalf("by native key of a after merge: %s", jsonText(nk))
+	}
+	if _, err := e.MergeDuplicates(ctx, task.SysID, engine.MergeOptions{}); !errors.Is(err, engine.ErrTaskClosed) {
+		t.Fatalf("merging twice: %v", err)
+	}
+	requireClean(t, e)
+}
+
+// Merging with a chosen main CI, a chosen value and deletion.
+func TestMergeChosenMainDeletesAndNoChains(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	ctx := context.Background()
+	old, err := engine.Open(dir, engine.Options{Rules: oldRules(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, n := range []string{"x", "y", "z"} {
+		ids = append(ids, applyFrom(t, old, "SCCM", fmt.Sprintf(`{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"Q","name":%q}}]}`, n)).SysID)
+	}
+	old.Close()
+	e, err := engine.Open(dir, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	found, err := e.ScanDuplicates(ctx)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("scan: %v %v", found, err)
+	}
+	if _, err := e.MergeDuplicates(ctx, found[0].Number, engine.MergeOptions{Main: strings.Repeat("0", 32)}); err == nil {
+		t.Fatal("a main CI outside the task was accepted")
+	}
+	mr, err := e.MergeDuplicates(ctx, found[0].Number, engine.MergeOptions{Main: ids[2], Delete: true, Take: map[string]string{"name": ids[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mr.Main != ids[2] || !mr.Deleted {
+		t.Fatalf("merge: %s", jsonText(mr))
+	}
+	rec, err := e.Record(ctx, ids[2])
+	if err != nil || rec.Values["name"] != "y" {
+		t.Fatalf("main CI after taking y's name: %v %v", rec, err)
+	}
+	for _, id := range ids[:2] {
+		if _, err := e.Record(ctx, id); !errors.Is(err, engine.ErrNotFound) {
+			t.Fatalf("merged CI %s not deleted: %v", id, err)
+		}
+	}
+	requireClean(t, e)
+}
