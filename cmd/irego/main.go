@@ -19,6 +19,7 @@ Usage:
   irego partials --db DIR
   irego stale --db DIR --source NAME [--run-start TIME] [--retention 30d] [--action list|retire|delete]
   irego bench [--mode inproc|http] [--batch N] [--concurrency C] [--duration D | --count N] [--sync] [--preload N] [--baseline] [--json]
+  irego duplicates list|show|merge|dismiss|scan --db DIR [TASK]
   irego backup --db DIR -o FILE
   irego restore --db EMPTY_DIR FILE
   irego rules check FILE...
@@ -66,6 +67,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdStale(args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(args[1:], stdout, stderr)
+	case "duplicates":
+		return cmdDuplicates(args[1:], stdout, stderr)
 	case "backup":
 		return cmdBackup(args[1:], stdout, stderr)
 	case "restore":

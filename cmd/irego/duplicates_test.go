@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/irego/irego/rules"
+)
+
+// irego runs the command line in process and returns its exit code,
+// stdout and stderr.
+func irego(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func mustIrego(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	code, out, errOut := irego(t, stdin, args...)
+	if code != exitOK {
+		t.Fatalf("irego %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// The issue's scenario as a user runs it: three computers sharing a serial
+// number, loaded under rules that let them (serial numbers not yet
+// identifying alone), restored from a backup into a store with the default
+// rules; scan gives one task and merge leaves one computer with every
+// relation and install.
+func TestDuplicatesScanAndMergeCommands(t *testing.T) {
+	dir := t.TempDir()
+	src := string(rules.DefaultSource())
+	const serial = "        unique: true\n        attributes: [serial_number]\n"
+	if !strings.Contains(src, serial) {
+		t.Fatal("the default rules have no unique serial number entry to make old rules from")
+	}
+	oldRules := filepath.Join(dir, "old.yaml")
+	if err := os.WriteFile(oldRules, []byte(strings.Replace(src, serial, "        attributes: [serial_number, name]\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	oldDB, newDB, backup := filepath.Join(dir, "old"), filepath.Join(dir, "new"), filepath.Join(dir, "backup")
+	out := mustIrego(t, `{"items":[
+		{"className":"cmdb_ci_computer","values":{"serial_number":"SER","name":"pc-a"},
+		 "related":[{"className":"cmdb_sam_sw_install","values":{"publisher":"P","display_name":"Chrome","version":"1"}}]},
+		{"className":"cmdb_ci_computer","values":{"serial_number":"SER","name":"pc-b"},
+		 "related":[{"className":"cmdb_sam_sw_install","values":{"publisher":"P","display_name":"Chrome","version":"1"}},
+		            {"className":"cmdb_sam_sw_install","values":{"publisher":"P","display_name":"Vim","version":"9"}}]},
+		{"className":"cmdb_ci_computer","values":{"serial_number":"SER","name":"pc-c"}},
+		{"className":"cmdb_ci_computer","values":{"serial_number":"SW1","name":"switch"}}],
+	  "relations":[{"type":"Depends on::Used by","parent":0,"child":3},{"type":"Depends on::Used by","parent":1,"child":3},
+	               {"type":"Runs on::Runs","parent":3,"child":2}]}`,
+		"apply", "--db", oldDB, "--rules", oldRules, "--source", "SCCM", "-")
+	var res struct {
+		Items []struct{ SysID string }
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Items) != 4 {
+		t.Fatalf("apply: %v %s", err, out)
+	}
+	mustIrego(t, "", "backup", "--db", oldDB, "-o", backup)
+	mustIrego(t, "", "restore", "--db", newDB, backup)
+
+	if out := mustIrego(t, "", "duplicates", "list", "--db", newDB); out != "" {
+		t.Fatalf("tasks before the scan: %s", out)
+	}
+	out = mustIrego(t, "", "duplicates", "scan", "--db", newDB)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "DUP0000001  3 CIs  serial_number=SER") {
+		t.Fatalf("scan: %q", out)
+	}
+	if out := mustIrego(t, "", "duplicates", "scan", "--db", newDB); out != "" {
+		t.Fatalf("a second scan opened %q", out)
+	}
+	if out := mustIrego(t, "", "duplicates", "list", "--db", newDB); !strings.Contains(out, "DUP0000001  open") {
+		t.Fatalf("list: %q", out)
+	}
+	if code, _, errOut := irego(t, "", "duplicates", "merge", "--db", newDB, "DUP0000009"); code != exitFail || !strings.Contains(errOut, "no such de-duplication task") {
+		t.Fatalf("merge of an unknown task: %d %s", code, errOut)
+	}
+	out = mustIrego(t, "", "duplicates", "merge", "--db", newDB, "DUP0000001")
+	var mr struct {
+		Main   string
+		Merged []string
+	}
+	if err := json.Unmarshal([]byte(out), &mr); err != nil || len(mr.Merged) != 2 {
+		t.Fatalf("merge: %v %s", err, out)
+	}
+	out = mustIrego(t, "", "get", "--db", newDB, mr.Main)
+	var ci struct {
+		Related  []struct{ SysID string }
+		Outbound []struct{ Type string }
+		Inbound  []struct{ Type string }
+	}
+	if err := json.Unmarshal([]byte(out), &ci); err != nil {
+		t.Fatal(err)
+	}
+	if len(ci.Related) != 2 || len(ci.Outbound) != 1 || len(ci.Inbound) != 1 {
+		t.Fatalf("merged computer: 2 installs (Chrome once, Vim), depends on the switch once, runs the switch: %s", out)
+	}
+	mustIrego(t, "", "check", "--db", newDB)
+	if out := mustIrego(t, "", "duplicates", "list", "--db", newDB, "--state", "merged"); !strings.Contains(out, "DUP0000001  merged") {
+		t.Fatalf("merged tasks: %q", out)
+	}
+	if out := mustIrego(t, "", "history", "--db", newDB, mr.Main); !strings.Contains(out, `"operation": "MERGE"`) {
+		t.Fatalf("history of the main CI: %s", out)
+	}
+}
