@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/irego/irego/engine"
@@ -249,6 +250,30 @@ func TestMergeChosenMainDeletesAndNoChains(t *testing.T) {
 		if _, err := e.Record(ctx, id); !errors.Is(err, engine.ErrNotFound) {
 			t.Fatalf("merged CI %s not deleted: %v", id, err)
 		}
+	}
+	requireClean(t, e)
+}
+
+// Payloads racing to report one group of duplicates open one task.
+func TestConcurrentDuplicateReportsOpenOneTask(t *testing.T) {
+	e := openEngine(t)
+	ctx := context.Background()
+	for _, serial := range []string{"S1", "S2", "S3"} {
+		applyFrom(t, e, "SCCM", fmt.Sprintf(`{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":%q,"name":"localhost"}}]}`, serial))
+	}
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Go(func() {
+			_, err := e.Apply(ctx, "SCCM", mustDecode(t, fmt.Sprintf(`{"items":[{"className":"cmdb_ci_computer","values":{"name":"localhost","ram":%d}}]}`, i)), engine.DefaultApplyOptions())
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	tasks, err := e.DuplicateTasks(ctx, "")
+	if err != nil || len(tasks) != 1 || len(tasks[0].CIs) != 3 {
+		t.Fatalf("tasks: %s %v", jsonText(tasks), err)
 	}
 	requireClean(t, e)
 }
