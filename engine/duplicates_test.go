@@ -277,3 +277,109 @@ func TestConcurrentDuplicateReportsOpenOneTask(t *testing.T) {
 	}
 	requireClean(t, e)
 }
+
+// mergeRules is a small pack with a reconciliation rule for os and a merge
+// template for location and ram.
+const mergeRules = `
+relation_types: ["Depends on::Used by"]
+classes:
+  - name: cmdb_ci
+  - {name: cmdb_ci_hardware, extends: cmdb_ci}
+  - {name: cmdb_ci_computer, extends: cmdb_ci_hardware}
+identification:
+  - name: Hardware Rule
+    applies_to: cmdb_ci_hardware
+    entries:
+      - {priority: 100, unique: true, attributes: [serial_number]}
+      - {priority: 200, attributes: [name]}
+reconciliation:
+  - applies_to: cmdb_ci_hardware
+    attributes: [os]
+    sources:
+      - {name: ServiceNow, priority: 100}
+      - {name: SCCM, priority: 200}
+duplicates:
+  merge: {location: newest, ram: oldest}
+`
+
+// A merge takes each value as the options, the merge template and the
+// reconciliation rules say, in that order, else the main CI's.
+func TestMergeValues(t *testing.T) {
+	rs, err := rules.Load("merge.yaml", []byte(mergeRules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rs.Duplicates().Merge; got["location"] != rules.MergeNewest || got["ram"] != rules.MergeOldest {
+		t.Fatalf("merge template %v", got)
+	}
+	for _, take := range []bool{false, true} {
+		e, err := engine.Open(t.TempDir(), engine.Options{Rules: rs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		x := applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"S1","name":"n","os":"Windows","location":"A","ram":1,"cpu":4}}]}`).SysID
+		y := applyFrom(t, e, "ServiceNow", `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"S2","name":"n","os":"Linux","location":"B","ram":2,"cpu":8,"model":"M"}}]}`).SysID
+		applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"name":"n"}}]}`)
+		o := engine.MergeOptions{}
+		want := map[string]any{"serial_number": "S1", "os": "Linux", "location": "B", "ram": int64(1), "cpu": int64(4), "model": "M"}
+		if take {
+			o.Take = map[string]string{"os": x, "cpu": y}
+			want["os"], want["cpu"] = "Windows", int64(8)
+		}
+		mr, err := e.MergeDuplicates(ctx, "DUP0000001", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := e.Record(ctx, mr.Main)
+		if err != nil || mr.Main != x {
+			t.Fatalf("main %s, want the oldest %s: %v", mr.Main, x, err)
+		}
+		for k, v := range want {
+			if rec.Values[k] != v {
+				t.Errorf("take %v: %s = %#v, want %#v (merged %s)", take, k, rec.Values[k], v, jsonText(mr))
+			}
+		}
+		if _, err := e.MergeDuplicates(ctx, "DUP0000001", o); !errors.Is(err, engine.ErrTaskClosed) {
+			t.Fatalf("merged twice: %v", err)
+		}
+		requireClean(t, e)
+		e.Close()
+	}
+	if _, err := rules.Load("bad.yaml", []byte(strings.Replace(mergeRules, "ram: oldest", "ram: largest", 1))); err == nil ||
+		!strings.Contains(err.Error(), `unknown merge winner "largest"`) {
+		t.Fatalf("a bad merge winner: %v", err)
+	}
+}
+
+// A CI merged earlier into one that is merged now names the new main CI:
+// duplicate_of never chains.
+func TestMergeLeavesNoChains(t *testing.T) {
+	e := openEngine(t)
+	ctx := context.Background()
+	x := applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"S1","name":"n1"}}]}`).SysID
+	y := applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"S2","name":"n1"}}]}`).SysID
+	applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"name":"n1"}}]}`)
+	if _, err := e.MergeDuplicates(ctx, "DUP0000001", engine.MergeOptions{Main: y}); err != nil {
+		t.Fatal(err)
+	}
+	z := applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"S3","name":"n2"}}]}`).SysID
+	if got := applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"S2","name":"n2"}}]}`); got.SysID != y {
+		t.Fatalf("serial S2 after the merge: %s, want %s", got.SysID, y)
+	}
+	applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"name":"n2"}}]}`)
+	if _, err := e.MergeDuplicates(ctx, "DUP0000002", engine.MergeOptions{Main: z}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{x, y} {
+		rec, err := e.Record(ctx, id)
+		if err != nil || rec.Values[identify.DuplicateOf] != z {
+			t.Fatalf("%s: duplicate_of %v, want %s: %v", id, rec.Values[identify.DuplicateOf], z, err)
+		}
+	}
+	requireClean(t, e)
+	// Reported by its old serial number, a merged CI is not found again.
+	if got := applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"S1"}}]}`); got.Operation != "INSERT" {
+		t.Fatalf("serial S1 of a merged CI: %s", jsonText(got))
+	}
+}
