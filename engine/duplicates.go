@@ -315,14 +315,9 @@ func (e *Engine) ScanDuplicates(ctx context.Context) ([]*DuplicateTask, error) {
 	return opened, nil
 }
 
-// older orders records by creation, then sys_id: the first is the main CI
-// by default.
-func older(a, b *store.Record) bool {
-	if !a.Created.Equal(b.Created) {
-		return a.Created.Before(b.Created)
-	}
-	return a.SysID < b.SysID
-}
+// older orders records as identification does (identify.Older): the
+// first is the main CI by default.
+func older(a, b *store.Record) bool { return identify.Older(a, b) }
 
 func sharedValues(rec *store.Record, attrs []string) map[string]any {
 	out := map[string]any{}

@@ -336,6 +336,19 @@ func (pl *planner) bind(c candidate) *Target {
 	return pl.existingTarget(c.rec, rc)
 }
 
+// Older reports whether stored CI a comes before b in the order
+// identification prefers among several matches: created first, then (created
+// together) by content, then by sys_id.
+func Older(a, b *store.Record) bool {
+	if !a.Created.Equal(b.Created) {
+		return a.Created.Before(b.Created)
+	}
+	if ka, kb := contentKey(a), contentKey(b); ka != kb {
+		return ka < kb
+	}
+	return a.SysID < b.SysID
+}
+
 // contentKey is a canonical text of a stored record's class and values.
 func contentKey(rec *store.Record) string {
 	var b strings.Builder
