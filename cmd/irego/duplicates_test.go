@@ -110,3 +110,59 @@ func TestDuplicatesScanAndMergeCommands(t *testing.T) {
 		t.Fatalf("history of the main CI: %s", out)
 	}
 }
+
+// The README's walk-through of duplicates, with its example files.
+func TestDuplicatesReadmeExample(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "dupdemo")
+	type item struct {
+		Operation              string
+		SysID                  string
+		IdentificationAttempts []struct{ AttemptResult, Info string }
+	}
+	var first, second struct{ Items []item }
+	out := mustIrego(t, "", "apply", "--db", db, "--source", "SCCM", "../../examples/duplicates-two-localhosts.json")
+	if err := json.Unmarshal([]byte(out), &first); err != nil || len(first.Items) != 3 {
+		t.Fatalf("apply: %v %s", err, out)
+	}
+	for _, it := range first.Items {
+		if it.Operation != "INSERT" {
+			t.Fatalf("two localhosts with different serials and nas01: %s", out)
+		}
+	}
+	out = mustIrego(t, "", "apply", "--db", db, "--source", "SCCM", "../../examples/duplicates-by-name.json")
+	if err := json.Unmarshal([]byte(out), &second); err != nil || len(second.Items) != 1 {
+		t.Fatalf("apply by name: %v %s", err, out)
+	}
+	by := second.Items[0]
+	last := by.IdentificationAttempts[len(by.IdentificationAttempts)-1]
+	if by.Operation != "UPDATE" || by.SysID != first.Items[0].SysID || last.AttemptResult != "MULTI_MATCH" {
+		t.Fatalf("by name: the oldest localhost (the first, SN-1001, by content) is updated, MULTI_MATCH: %s", out)
+	}
+	want := "DUP0000001  open       2 CIs  name=localhost  " + first.Items[0].SysID + " " + first.Items[1].SysID + "\n"
+	if out := mustIrego(t, "", "duplicates", "list", "--db", db); out != want {
+		t.Fatalf("list: %q, want %q", out, want)
+	}
+	mustIrego(t, "", "duplicates", "show", "--db", db, "DUP0000001")
+	mustIrego(t, "", "duplicates", "merge", "--db", db, "DUP0000001")
+	var ci struct {
+		Values   map[string]any
+		Related  []struct{ SysID string }
+		Outbound []struct{ Type string }
+	}
+	if err := json.Unmarshal([]byte(mustIrego(t, "", "get", "--db", db, first.Items[0].SysID)), &ci); err != nil {
+		t.Fatal(err)
+	}
+	if len(ci.Related) != 2 || len(ci.Outbound) != 1 || ci.Values["ram"] != float64(16384) || ci.Values["os"] != "Linux" || ci.Values["cpu_count"] != float64(4) {
+		t.Fatalf("merged localhost: Firefox and Vim, one relation to nas01, os, ram and cpu_count: %+v", ci)
+	}
+	var dup struct{ Values map[string]any }
+	if err := json.Unmarshal([]byte(mustIrego(t, "", "get", "--db", db, first.Items[1].SysID)), &dup); err != nil {
+		t.Fatal(err)
+	}
+	if dup.Values["duplicate_of"] != first.Items[0].SysID || dup.Values["install_status"] != "7" {
+		t.Fatalf("the other localhost: %+v", dup)
+	}
+	if out := mustIrego(t, "", "check", "--db", db); out != "ok\n" {
+		t.Fatalf("check: %q", out)
+	}
+}
