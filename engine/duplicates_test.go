@@ -128,6 +128,9 @@ func TestScanAndMergeAfterRuleChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
+	if problems, err := e.Check(ctx); err != nil || len(problems) != 2 {
+		t.Fatalf("check before the merge: the two newer CIs lack the serial's identity: %q %v", problems, err)
+	}
 	found, err := e.ScanDuplicates(ctx)
 	if err != nil || len(found) != 1 {
 		t.Fatalf("scan: %s %v", jsonText(found), err)
