@@ -386,3 +386,73 @@ func TestMergeLeavesNoChains(t *testing.T) {
 		t.Fatalf("serial S1 of a merged CI: %s", jsonText(got))
 	}
 }
+
+// Merging two accounts brings their datacenters of one region under the
+// main account: a follow-on task names them, and merging it leaves one
+// datacenter with both VMs.
+func TestMergeDependents(t *testing.T) {
+	src := string(rules.DefaultSource())
+	const account = "        unique: true\n        attributes: [account_id]\n"
+	if !strings.Contains(src, account) {
+		t.Fatal("the default rules have no unique account_id entry to make old rules from")
+	}
+	old, err := rules.Load("old.yaml", []byte(strings.Replace(src, account, "        attributes: [account_id, name]\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "db")
+	ctx := context.Background()
+	e, err := engine.Open(dir, engine.Options{Rules: old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vms []string
+	for _, n := range []string{"x", "y"} {
+		res := applyResult(t, e, "AWS", fmt.Sprintf(`{"items":[
+			{"className":"cmdb_ci_vm_instance","values":{"object_id":"vm-%s"}},
+			{"className":"cmdb_ci_aws_datacenter","values":{"object_id":"us-east-1"}},
+			{"className":"cmdb_ci_cloud_service_account","values":{"account_id":"A1","name":%q}}],
+			"relations":[{"type":"Hosted on::Hosts","parent":0,"child":1},{"type":"Hosted on::Hosts","parent":1,"child":2}]}`, n, n))
+		if res.HasError {
+			t.Fatalf("load: %s", jsonText(res))
+		}
+		vms = append(vms, res.Items[0].SysID)
+	}
+	e.Close()
+	if e, err = engine.Open(dir, engine.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	found, err := e.ScanDuplicates(ctx)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("scan: %s %v", jsonText(found), err)
+	}
+	mr, err := e.MergeDuplicates(ctx, found[0].Number, engine.MergeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mr.Dependents) != 1 || len(mr.FollowOn) != 1 {
+		t.Fatalf("merge of the accounts: %s", jsonText(mr))
+	}
+	mr2, err := e.MergeDuplicates(ctx, mr.FollowOn[0], engine.MergeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vm := range vms {
+		rec, err := e.Record(ctx, vm)
+		if err != nil || rec.Scope != mr2.Main {
+			t.Fatalf("VM %s lives under %v, want the merged datacenter %s: %v", vm, rec, mr2.Main, err)
+		}
+	}
+	if n := countClass(t, e, "cmdb_ci_aws_datacenter"); n != 2 {
+		t.Fatalf("%d datacenters, want the merged one and the retired one", n)
+	}
+	requireClean(t, e)
+	if got := applyResult(t, e, "AWS", `{"items":[
+		{"className":"cmdb_ci_vm_instance","values":{"object_id":"vm-y","ram":4}},
+		{"className":"cmdb_ci_aws_datacenter","values":{"object_id":"us-east-1"}},
+		{"className":"cmdb_ci_cloud_service_account","values":{"account_id":"A1"}}],
+		"relations":[{"type":"Hosted on::Hosts","parent":0,"child":1},{"type":"Hosted on::Hosts","parent":1,"child":2}]}`); got.Items[0].SysID != vms[1] || got.Items[0].Operation != "UPDATE" {
+		t.Fatalf("vm-y after the merges: %s", jsonText(got))
+	}
+}

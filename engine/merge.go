@@ -51,6 +51,9 @@ type MergeResult struct {
 	RelatedFolded int `json:"related_folded"`
 	// Dependents are the CIs identified under a merged CI, now under Main.
 	Dependents []string `json:"dependents,omitempty"`
+	// FollowOn are the tasks opened for dependent CIs that now share an
+	// identity under Main (the same datacenter under two merged accounts).
+	FollowOn []string `json:"follow_on_tasks,omitempty"`
 }
 
 // RetiredStatus is the install_status of a retired CI (ServiceNow's 7).
@@ -141,7 +144,7 @@ func (e *Engine) merge(ctx context.Context, txn store.Txn, t *DuplicateTask, o M
 	}
 	for _, d := range others {
 		res.Merged = append(res.Merged, d.SysID)
-		if err := e.moveDependents(txn, d, main, res); err != nil {
+		if err := e.moveDependents(txn, d, main, o, now, res); err != nil {
 			return nil, err
 		}
 		if err := moveEdges(txn, d.SysID, main.SysID, group, res); err != nil {
@@ -342,7 +345,7 @@ func (e *Engine) mergeSource(class *rules.Class, attr string, main *store.Record
 }
 
 // moveDependents puts the CIs identified under d under main.
-func (e *Engine) moveDependents(txn store.Txn, d, main *store.Record, res *MergeResult) error {
+func (e *Engine) moveDependents(txn store.Txn, d, main *store.Record, o MergeOptions, now time.Time, res *MergeResult) error {
 	deps, err := dependentsOf(txn, d.SysID)
 	if err != nil {
 		return err
@@ -362,6 +365,47 @@ func (e *Engine) moveDependents(txn store.Txn, d, main *store.Record, res *Merge
 			return err
 		}
 		res.Dependents = append(res.Dependents, id)
+		if err := e.dependentDuplicates(txn, rec, main, o, now, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dependentDuplicates opens a task when a dependent CI moved under main
+// shares a unique identity with one already there (the same datacenter
+// under two merged accounts): merging those is the next step.
+func (e *Engine) dependentDuplicates(txn store.Txn, rec, main *store.Record, o MergeOptions, now time.Time, res *MergeResult) error {
+	for _, k := range rec.IdentityKeys {
+		if !e.uniqueIdentity(k) {
+			continue
+		}
+		ids, err := store.IdentityHolders(txn, k)
+		if err != nil || len(ids) < 2 {
+			return err
+		}
+		var recs []*store.Record
+		for _, id := range ids {
+			r, err := getRecord(txn, id)
+			if err != nil {
+				return err
+			}
+			recs = append(recs, r)
+		}
+		sort.Slice(recs, func(a, b int) bool { return older(recs[a], recs[b]) })
+		ids = ids[:0]
+		for _, r := range recs {
+			ids = append(ids, r.SysID)
+		}
+		en, _ := e.rs.Entry(store.EntryIDOfIdentity(k))
+		t, err := e.openTask(txn, ids, en.ID, en.Attributes, sharedValues(rec, en.Attributes), o.Source, now,
+			fmt.Sprintf("merging into %s brought %d CIs of one identity under it", main.SysID, len(ids)))
+		if err != nil {
+			return err
+		}
+		if t != nil {
+			res.FollowOn = append(res.FollowOn, t.Number)
+		}
 	}
 	return nil
 }
