@@ -381,6 +381,11 @@ func TestMergeLeavesNoChains(t *testing.T) {
 		}
 	}
 	requireClean(t, e)
+	// Named by its sys_id, a merged CI is refused, as in ServiceNow.
+	if got := applyFrom(t, e, "SCCM", fmt.Sprintf(`{"items":[{"className":"cmdb_ci_computer","values":{"sys_id":%q,"ram":1}}]}`, x)); got.ErrorCount != 1 ||
+		got.Errors[0].Code != identify.InvalidInputData || !strings.Contains(got.Errors[0].Message, "merged into "+z) {
+		t.Fatalf("a merged CI by sys_id: %s", jsonText(got))
+	}
 	// Reported by its old serial number, a merged CI is not found again.
 	if got := applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"S1"}}]}`); got.Operation != "INSERT" {
 		t.Fatalf("serial S1 of a merged CI: %s", jsonText(got))
