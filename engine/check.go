@@ -122,6 +122,9 @@ func checkDuplicateOf(r store.Reader, rec *store.Record, of string, bad func(str
 		bad("CI %s: duplicate_of names itself", rec.SysID)
 		return
 	}
+	if _, err := r.Get(store.DuplicateOfKey(of, rec.SysID)); err != nil {
+		bad("CI %s: duplicate_of %s is not indexed", rec.SysID, of)
+	}
 	main, err := getRecord(r, of)
 	if err != nil {
 		bad("CI %s: duplicate_of names %s, which does not exist", rec.SysID, of)

@@ -390,6 +390,16 @@ func TestMergeLeavesNoChains(t *testing.T) {
 	if got := applyFrom(t, e, "SCCM", `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"S1"}}]}`); got.Operation != "INSERT" {
 		t.Fatalf("serial S1 of a merged CI: %s", jsonText(got))
 	}
+	// The main CI is not deleted while CIs merged into it name it; with
+	// cascade they go with it.
+	if _, err := e.Delete(ctx, z, engine.DeleteOptions{}); !errors.Is(err, engine.ErrReferenced) || !strings.Contains(err.Error(), "duplicate_of") {
+		t.Fatalf("deleting the main CI: %v", err)
+	}
+	deleted, err := e.Delete(ctx, z, engine.DeleteOptions{Cascade: true})
+	if err != nil || !slices.Contains(deleted, x) || !slices.Contains(deleted, y) {
+		t.Fatalf("deleting the main CI with cascade: %v %v", deleted, err)
+	}
+	requireClean(t, e)
 }
 
 // Merging two accounts brings their datacenters of one region under the

@@ -202,25 +202,32 @@ func (e *Engine) merge(ctx context.Context, txn store.Txn, t *DuplicateTask, o M
 
 // mergedInto returns the CIs whose duplicate_of names one of recs.
 func mergedInto(ctx context.Context, r store.Reader, recs []*store.Record) ([]*store.Record, error) {
-	ids := map[string]bool{}
-	for _, rec := range recs {
-		ids[rec.SysID] = true
-	}
 	var out []*store.Record
-	err := r.Iterate(store.CIPrefix(), func(_, v []byte) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rec, err := store.DecodeRecord(v)
+	for _, main := range recs {
+		ids, err := duplicatesOf(r, main.SysID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if of, ok := rec.Values[identify.DuplicateOf].(string); ok && ids[of] {
+		for _, id := range ids {
+			rec, err := getRecord(r, id)
+			if err != nil {
+				return nil, fmt.Errorf("engine: CI %s merged into %s: %w", id, main.SysID, err)
+			}
 			out = append(out, rec)
 		}
+	}
+	return out, ctx.Err()
+}
+
+// duplicatesOf lists the CIs merged into main.
+func duplicatesOf(r store.Reader, main string) ([]string, error) {
+	var ids []string
+	prefix := store.DuplicateOfPrefix(main)
+	err := r.Iterate(prefix, func(k, _ []byte) error {
+		ids = append(ids, string(k[len(prefix):]))
 		return nil
 	})
-	return out, err
+	return ids, err
 }
 
 // mergeValues chooses the main CI's values among recs and writes it with
@@ -618,6 +625,14 @@ func (e *Engine) retireDuplicate(txn store.Txn, rec *store.Record, main, source 
 	}
 	if rec.Values == nil {
 		rec.Values = map[string]any{}
+	}
+	if old, ok := rec.Values[identify.DuplicateOf].(string); ok && old != "" {
+		if err := txn.Delete(store.DuplicateOfKey(old, rec.SysID)); err != nil {
+			return err
+		}
+	}
+	if err := txn.Set(store.DuplicateOfKey(main, rec.SysID), nil); err != nil {
+		return err
 	}
 	set(identify.DuplicateOf, main)
 	set("install_status", RetiredStatus)

@@ -45,6 +45,7 @@ import (
 //	v1/seq/<name>                                 → the last number a sequence handed out (decimal)
 //	v1/dup/<task sys_id>                          → a de-duplication task (JSON, owned by the engine)
 //	v1/dupo/<sys_id><sys_id>...                   → sys_id of the open de-duplication task naming exactly those CIs (sorted)
+//	v1/dupof/<main sys_id>/<sys_id>               → "" (a CI merged into main: its duplicate_of)
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
 // escaping. Identity values are length-prefixed, so no value can forge
@@ -304,6 +305,7 @@ var (
 	prefixSeq        = []byte("v1/seq/")
 	prefixDupTask    = []byte("v1/dup/")
 	prefixDupOpen    = []byte("v1/dupo/")
+	prefixDupOf      = []byte("v1/dupof/")
 )
 
 // IndexChunkLen is how many leading sys_id characters name a count chunk.
@@ -363,6 +365,11 @@ func OpenDuplicateKey(sysIDs []string) []byte {
 	slices.Sort(ids)
 	return cat(prefixDupOpen, ids...)
 }
+
+// DuplicateOfKey records that sysID was merged into main (its
+// duplicate_of), so main's duplicates are found without a scan.
+func DuplicateOfKey(main, sysID string) []byte { return cat(prefixDupOf, main, "/", sysID) }
+func DuplicateOfPrefix(main string) []byte     { return cat(prefixDupOf, main, "/") }
 
 // SequenceKey holds the last number the named sequence handed out.
 func SequenceKey(name string) []byte { return cat(prefixSeq, name) }
