@@ -327,7 +327,7 @@ func TestMergeValues(t *testing.T) {
 		o := engine.MergeOptions{}
 		want := map[string]any{"serial_number": "S1", "os": "Linux", "location": "B", "ram": int64(1), "cpu": int64(4), "model": "M"}
 		if take {
-			o.Take = map[string]string{"os": x, "cpu": y}
+			o.Take = map[string]string{"os": x, "cpu": y, "model": x} // x has no model: y's stays
 			want["os"], want["cpu"] = "Windows", int64(8)
 		}
 		mr, err := e.MergeDuplicates(ctx, "DUP0000001", o)

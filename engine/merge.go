@@ -303,7 +303,7 @@ func (e *Engine) mergeSource(class *rules.Class, attr string, main *store.Record
 	has := func(r *store.Record) bool { v, ok := r.Values[attr]; return ok && !identify.Blank(v) }
 	if id, ok := o.Take[attr]; ok {
 		for _, r := range recs {
-			if r.SysID == id {
+			if r.SysID == id && has(r) {
 				return r
 			}
 		}
