@@ -7,13 +7,16 @@ import (
 	"strings"
 
 	"github.com/irego/irego/identify"
+	"github.com/irego/irego/payload"
 	"github.com/irego/irego/store"
 )
 
 // Check verifies the store's invariants and returns every violation found
 // (nil when consistent): every identity index entry points at a CI that owns
 // it, every CI's identity keys are indexed to it and no two CIs share one,
-// every CI holds exactly the identity keys its values and rules give it,
+// every CI holds exactly the identity keys its values and rules give it
+// (none once merged into another), duplicate_of names another CI that is
+// no duplicate itself,
 // every CI is in its class index, and every edge joins two existing CIs and
 // is stored at both ends.
 func (e *Engine) Check(ctx context.Context) ([]string, error) {
@@ -38,6 +41,9 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 				if _, err := r.Get(store.IdentityMemberKey(key, rec.SysID)); err != nil {
 					bad("CI %s: identity key %q is not indexed to it", rec.SysID, key)
 				}
+			}
+			if of := rec.Values[identify.DuplicateOf]; !identify.Blank(of) {
+				checkDuplicateOf(r, rec, payload.Canonical(of), bad)
 			}
 			var main *store.Record
 			if rec.Scope != "" {
@@ -107,6 +113,26 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 		})
 	})
 	return problems, err
+}
+
+// checkDuplicateOf holds ServiceNow's invariants of duplicate_of: it names
+// another existing CI, which is no duplicate itself (no chains).
+func checkDuplicateOf(r store.Reader, rec *store.Record, of string, bad func(string, ...any)) {
+	if of == rec.SysID {
+		bad("CI %s: duplicate_of names itself", rec.SysID)
+		return
+	}
+	if _, err := r.Get(store.DuplicateOfKey(of, rec.SysID)); err != nil {
+		bad("CI %s: duplicate_of %s is not indexed", rec.SysID, of)
+	}
+	main, err := getRecord(r, of)
+	if err != nil {
+		bad("CI %s: duplicate_of names %s, which does not exist", rec.SysID, of)
+		return
+	}
+	if next := main.Values[identify.DuplicateOf]; !identify.Blank(next) {
+		bad("CI %s: duplicate_of names %s, itself a duplicate of %v (a chain)", rec.SysID, of, next)
+	}
 }
 
 // uniqueIdentity reports whether an identity key belongs to a unique entry.

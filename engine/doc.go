@@ -24,6 +24,16 @@
 // same CI, one commit conflicts and that payload is identified again from
 // scratch, so it finds the CI the other created: one CI, never two.
 //
+// # Duplicates
+//
+// When an identifier entry finds several CIs, Apply records a
+// de-duplication task naming them, in the same transaction, once per open
+// group (DuplicateTasks, DuplicateTask, DismissDuplicates); ScanDuplicates
+// finds the groups a store already holds. MergeDuplicates folds a task's
+// CIs into one: values, relations, related records, dependent CIs,
+// identities and native keys go to the main CI, the others are retired
+// with duplicate_of set (never matched again) or deleted.
+//
 // # Ownership
 //
 // Apply neither modifies nor retains the payload it is given. Values in

@@ -79,10 +79,18 @@ func deleteTree(txn store.Txn, rec *store.Record, cascade bool, deleted *[]strin
 		}
 		return re
 	}
+	dups, err := duplicatesOf(txn, rec.SysID)
+	if err != nil {
+		return err
+	}
+	if len(dups) > 0 && !cascade {
+		return fmt.Errorf("%w: CI %s is the main CI of %s, merged into it (duplicate_of); delete those first, or delete with cascade", ErrReferenced, rec.SysID, strings.Join(dups, ", "))
+	}
 	deps, err := dependentsOf(txn, rec.SysID)
 	if err != nil {
 		return err
 	}
+	deps = append(deps, dups...) // with cascade, the retired duplicates go too
 	if err := deleteCI(txn, rec); err != nil {
 		return err
 	}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
+	"github.com/irego/irego/identify"
 	"github.com/irego/irego/relations"
 	"github.com/irego/irego/store"
 )
@@ -136,6 +138,14 @@ func (e *Engine) removeStaleIn(txn store.Txn, s *StaleCI, stale map[string]bool,
 		}
 	}
 	if q.Action == StaleDelete {
+		if dups, err := duplicatesOf(txn, s.SysID); err != nil || len(dups) > 0 {
+			if err == nil {
+				s.Kept = fmt.Sprintf("CIs %s were merged into it (duplicate_of)", strings.Join(dups, ", "))
+			}
+			return false, err
+		}
+	}
+	if q.Action == StaleDelete {
 		return true, deleteCI(txn, rec)
 	}
 	now := e.opts.Now().UTC()
@@ -181,6 +191,11 @@ func dependentsOf(r store.Reader, sysID string) ([]string, error) {
 // deleteCI removes a CI with its related records, its edges, its identity
 // keys, its source records and its history.
 func deleteCI(txn store.Txn, rec *store.Record) error {
+	if of, ok := rec.Values[identify.DuplicateOf].(string); ok && of != "" {
+		if err := txn.Delete(store.DuplicateOfKey(of, rec.SysID)); err != nil {
+			return err
+		}
+	}
 	var subs []string
 	if err := txn.Iterate(store.SubPrefix(rec.SysID), func(k, _ []byte) error {
 		subs = append(subs, store.SysIDFromSubKey(k))

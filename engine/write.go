@@ -12,7 +12,8 @@ import (
 )
 
 // write stores every changed, error-free target and new edge of plan, the
-// history of each changed CI, and when each source last reported each CI.
+// history of each changed CI, when each source last reported each CI, and
+// a de-duplication task for each group of CIs identification found together.
 // It returns how many keys it wrote.
 func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string, now time.Time, st *stamps) (int, error) {
 	n := 0
@@ -51,7 +52,11 @@ func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, s
 		return n + m, err
 	}
 	r, err := writeReports(txn, plan, source)
-	return n + m + r, err
+	if err != nil {
+		return n + m + r, err
+	}
+	d, err := e.storeDuplicates(txn, plan, source, now)
+	return n + m + r + d, err
 }
 
 func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time, st *stamps) error {

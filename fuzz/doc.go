@@ -15,7 +15,10 @@
 //     applied whole;
 //   - identity: no two CIs share an identity, also under concurrent Apply;
 //   - faults: nothing an item that failed touched is written, and without
-//     partial commits a payload with a failing item writes nothing.
+//     partial commits a payload with a failing item writes nothing;
+//   - merge: merging a de-duplication task loses no relation and no related
+//     record, duplicates none, and leaves the graph a model predicts
+//     (merge_test.go).
 //
 // Graphs are compared without sys_ids: every CI is named by its identity
 // path (graph_test.go). A failing property prints its rapid seed and the

@@ -395,6 +395,10 @@ func (pl *planner) bySysIDValue(i int, c *rules.Class, id, scope string, hasPare
 		ip.Errors = append(ip.Errors, issue(InvalidInputData, "item %d (%s): sys_id %s: no such CI", i, c.Name, id))
 		return nil, nil
 	}
+	if of := rec.Values[DuplicateOf]; !Blank(of) {
+		ip.Errors = append(ip.Errors, issue(InvalidInputData, "item %d (%s): sys_id %s was merged into %s (duplicate_of); name that CI", i, c.Name, id, payload.Canonical(of)))
+		return nil, nil
+	}
 	rc, ok := pl.rs.Class(rec.Class)
 	if !ok || rc.Rule != c.Rule {
 		ip.Errors = append(ip.Errors, issue(InvalidInputData,

@@ -75,6 +75,7 @@ func (pl *planner) walk(s search) ([]Attempt, *Target, *rules.Entry, bool, *Issu
 			continue
 		case len(cands) > 1 && !e.IsLookup():
 			ids := candidateIDs(cands)
+			pl.plan.Duplicates = append(pl.plan.Duplicates, Duplicate{Entry: e, SysIDs: ids, Values: pick(s.values, e.Attributes)})
 			if limit := pl.rs.Duplicates().Threshold; len(cands) >= limit {
 				a.AttemptResult, a.Info = MultiMatch, "candidates "+strings.Join(ids, ", ")
 				is := issue(MultipleDuplicateRecords,
@@ -84,7 +85,6 @@ func (pl *planner) walk(s search) ([]Attempt, *Target, *rules.Entry, bool, *Issu
 			}
 			a.AttemptResult = MultiMatch
 			a.Info = fmt.Sprintf("%d CIs hold these values (%s); matched the oldest, %s, and recorded a de-duplication task", len(cands), strings.Join(ids, ", "), cands[0].sysID)
-			pl.plan.Duplicates = append(pl.plan.Duplicates, Duplicate{Entry: e, SysIDs: ids, Values: pick(s.values, e.Attributes)})
 		default:
 			a.AttemptResult = Matched
 			if cands[0].t != nil && cands[0].t.Existing == nil {
@@ -250,6 +250,9 @@ func sameHybrid(e *rules.Entry, values map[string]any, c *candidate) bool {
 func (pl *planner) admissible(e *rules.Entry, s search, cands []candidate) []candidate {
 	out := cands[:0:0]
 	for _, c := range cands {
+		if c.rec != nil && !Blank(c.rec.Values[DuplicateOf]) {
+			continue // merged into another CI: never matched again
+		}
 		if c.rec != nil && e.Filter != nil {
 			if ok, err := e.Filter.Eval(c.rec.Values); err != nil || !ok {
 				continue
@@ -336,6 +339,19 @@ func (pl *planner) bind(c candidate) *Target {
 	}
 	rc, _ := pl.rs.Class(c.rec.Class)
 	return pl.existingTarget(c.rec, rc)
+}
+
+// Older reports whether stored CI a comes before b in the order
+// identification prefers among several matches: created first, then (created
+// together) by content, then by sys_id.
+func Older(a, b *store.Record) bool {
+	if !a.Created.Equal(b.Created) {
+		return a.Created.Before(b.Created)
+	}
+	if ka, kb := contentKey(a), contentKey(b); ka != kb {
+		return ka < kb
+	}
+	return a.SysID < b.SysID
 }
 
 // contentKey is a canonical text of a stored record's class and values.

@@ -21,7 +21,14 @@ type Plan struct {
 	Duplicates []Duplicate
 }
 
-// Duplicate is a group of CIs holding the same values of one entry.
+// DuplicateOf is the attribute naming the CI a duplicate was merged into
+// (ServiceNow's duplicate_of); a CI that has it holds no identity and is
+// never matched.
+const DuplicateOf = "duplicate_of"
+
+// Duplicate is a group of CIs holding the same values of one entry; a
+// de-duplication task names them. With the duplicate threshold reached no
+// CI was matched.
 type Duplicate struct {
 	Entry *rules.Entry
 	// SysIDs are oldest first: the first is the one identification matched.

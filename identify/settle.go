@@ -466,8 +466,8 @@ func (p *Plan) firstError() string {
 // rec hangs under when rec is a related record, else nil.
 func KeysFor(rs *rules.RuleSet, rec *store.Record, main *store.Record) [][]byte {
 	c, ok := rs.Class(rec.Class)
-	if !ok {
-		return nil
+	if !ok || !Blank(rec.Values[DuplicateOf]) {
+		return nil // a CI merged into another holds no identity
 	}
 	t := &Target{Class: c, Values: rec.Values, Scope: rec.Scope, IsRelated: rec.Related}
 	if rec.Related {

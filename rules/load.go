@@ -109,6 +109,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -242,12 +243,28 @@ func (l *loader) load(root *yaml.Node) {
 	l.indexEntries()
 }
 
-// duplicates reads the duplicates section: {threshold: N}.
+// duplicates reads the duplicates section: {threshold: N, merge: {attribute: main|newest|oldest}}.
 func (l *loader) duplicates(n *yaml.Node) {
 	s := scope{field: "duplicates"}
-	f := l.fields(n, s, "threshold")
+	f := l.fields(n, s, "threshold", "merge")
 	if f == nil {
 		return
+	}
+	if mn := f["merge"]; mn != nil {
+		ms := s.key("merge")
+		ps, _ := l.pairs(mn, ms)
+		l.rs.duplicates.Merge = map[string]MergeWinner{}
+		for _, p := range ps {
+			v, ok := l.str(p.val, ms.key(p.name))
+			if !ok {
+				continue
+			}
+			if w := MergeWinner(v); !slices.Contains(mergeWinners, w) {
+				l.errorf(p.val, ms.key(p.name), "unknown merge winner %q: one of main, newest, oldest", v)
+			} else {
+				l.rs.duplicates.Merge[p.name] = w
+			}
+		}
 	}
 	if tn := f["threshold"]; tn != nil {
 		if t, ok := l.integer(tn, s.key("threshold")); ok {

@@ -35,7 +35,27 @@ type Duplicates struct {
 	// MULTIPLE_DUPLICATE_RECORDS. ServiceNow's default
 	// (glide.identification_engine.skip_duplicates.threshold) is 5.
 	Threshold int
+	// Merge is the merge template: per attribute, which CI's value a merge
+	// of duplicates keeps. Attributes it does not name follow the
+	// reconciliation rules, else the main CI's value.
+	Merge map[string]MergeWinner
 }
+
+// MergeWinner says which of the merged CIs gives an attribute its value
+// (among those that have one).
+type MergeWinner string
+
+// The merge winners.
+const (
+	// MergeMain keeps the main CI's value; the others only fill a gap.
+	MergeMain MergeWinner = "main"
+	// MergeNewest keeps the value of the CI updated last.
+	MergeNewest MergeWinner = "newest"
+	// MergeOldest keeps the value of the CI created first.
+	MergeOldest MergeWinner = "oldest"
+)
+
+var mergeWinners = []MergeWinner{MergeMain, MergeNewest, MergeOldest}
 
 // DefaultDuplicateThreshold is ServiceNow's default threshold.
 const DefaultDuplicateThreshold = 5

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -42,6 +43,9 @@ import (
 //	v1/ixn/<class><attribute><value><chunk>       → how many of those entries have a sys_id starting with <chunk> (8 bytes)
 //	v1/hub/<id>                                   → a product event subscription (JSON, owned by api/tmf637)
 //	v1/seq/<name>                                 → the last number a sequence handed out (decimal)
+//	v1/dup/<task sys_id>                          → a de-duplication task (JSON, owned by the engine)
+//	v1/dupo/<sys_id><sys_id>...                   → sys_id of the open de-duplication task naming exactly those CIs (sorted)
+//	v1/dupof/<main sys_id>/<sys_id>               → "" (a CI merged into main: its duplicate_of)
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
 // escaping. Identity values are length-prefixed, so no value can forge
@@ -299,6 +303,9 @@ var (
 	prefixIndexCount = []byte("v1/ixn/")
 	prefixHub        = []byte("v1/hub/")
 	prefixSeq        = []byte("v1/seq/")
+	prefixDupTask    = []byte("v1/dup/")
+	prefixDupOpen    = []byte("v1/dupo/")
+	prefixDupOf      = []byte("v1/dupof/")
 )
 
 // IndexChunkLen is how many leading sys_id characters name a count chunk.
@@ -345,6 +352,24 @@ func IndexChunk(sysID string) string { return sysID[:min(IndexChunkLen, len(sysI
 // HubKey is one event subscription of the product inventory API.
 func HubKey(id string) []byte { return cat(prefixHub, id) }
 func HubPrefix() []byte       { return prefixHub }
+
+// DuplicateTaskKey holds one de-duplication task.
+func DuplicateTaskKey(id string) []byte { return cat(prefixDupTask, id) }
+func DuplicateTaskPrefix() []byte       { return prefixDupTask }
+
+// OpenDuplicateKey names the open task for a group of CIs, so a group
+// found again is not given a second task. The sys_ids are fixed-width and
+// sorted, so one group has one key.
+func OpenDuplicateKey(sysIDs []string) []byte {
+	ids := slices.Clone(sysIDs)
+	slices.Sort(ids)
+	return cat(prefixDupOpen, ids...)
+}
+
+// DuplicateOfKey records that sysID was merged into main (its
+// duplicate_of), so main's duplicates are found without a scan.
+func DuplicateOfKey(main, sysID string) []byte { return cat(prefixDupOf, main, "/", sysID) }
+func DuplicateOfPrefix(main string) []byte     { return cat(prefixDupOf, main, "/") }
 
 // SequenceKey holds the last number the named sequence handed out.
 func SequenceKey(name string) []byte { return cat(prefixSeq, name) }

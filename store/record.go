@@ -69,6 +69,8 @@ type Change struct {
 	ClassBefore string `json:"class_before,omitempty"`
 	// Attributes holds every attribute the change touched.
 	Attributes map[string]ValueChange `json:"attributes"`
+	// Merged lists the CIs a merge folded into this one.
+	Merged []string `json:"merged,omitempty"`
 }
 
 // ValueChange is one attribute's value before and after a change; nil

@@ -8,6 +8,8 @@
 //	POST /api/now/identifyreconcile/queryEnhanced                            Identify with options
 //	POST /api/now/sam_software_usage_integration/createOrUpdate              software usage, JSON or XML
 //	GET  /api/now/table/{class}[/{sys_id}]          stored records of a class and its subclasses
+//	GET  /api/now/table/reconcile_duplicate_task    de-duplication tasks (state 1 open, 3 merged, 7 dismissed)
+//	GET  /api/now/table/duplicate_audit_result      one row per CI of a task: duplicate_ci, follow_on_task
 //	GET  /api/now/cmdb/instance/{class}[/{sys_id}]  a CI with its relations both ways
 //
 // and the same under /api/now/v1 and /api/now/v2. Replies are wrapped in

@@ -73,11 +73,19 @@ func fieldsParam(r *http.Request) []string {
 
 // GET /api/now/table/{class}
 func (h *handler) tableList(w http.ResponseWriter, r *http.Request) {
+	if dedupTables[r.PathValue("class")] {
+		h.page(w, r, fieldsParam(r), h.dedupRows)
+		return
+	}
 	h.list(w, r, fieldsParam(r))
 }
 
 // GET /api/now/table/{class}/{sys_id}
 func (h *handler) tableGet(w http.ResponseWriter, r *http.Request) {
+	if dedupTables[r.PathValue("class")] {
+		h.dedupGet(w, r)
+		return
+	}
 	rec, e := h.record(r)
 	if e != nil {
 		writeError(w, r, e)
@@ -89,6 +97,28 @@ func (h *handler) tableGet(w http.ResponseWriter, r *http.Request) {
 // list answers a page of the records of a class and its subclasses that
 // match sysparm_query, with X-Total-Count and Link headers.
 func (h *handler) list(w http.ResponseWriter, r *http.Request, fields []string) {
+	h.page(w, r, fields, func(r *http.Request, q *query) ([]map[string]string, *api.Error) {
+		class := r.PathValue("class")
+		var rows []map[string]string
+		err := h.e.List(r.Context(), class, func(rec *store.Record) error {
+			if m := row(rec); q.match(m) {
+				rows = append(rows, m)
+			}
+			return nil
+		})
+		if errors.Is(err, engine.ErrUnknownClass) {
+			return nil, invalidTable(class)
+		}
+		if err != nil {
+			return nil, engineError(err)
+		}
+		return rows, nil
+	})
+}
+
+// page answers the page sysparm_offset and sysparm_limit ask for of the
+// rows load finds matching sysparm_query, ordered as it says.
+func (h *handler) page(w http.ResponseWriter, r *http.Request, fields []string, load func(*http.Request, *query) ([]map[string]string, *api.Error)) {
 	params := r.URL.Query()
 	q, err := parseQuery(params.Get("sysparm_query"))
 	if err != nil {
@@ -105,20 +135,9 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, fields []string) 
 		writeError(w, r, e)
 		return
 	}
-	class := r.PathValue("class")
-	var rows []map[string]string
-	err = h.e.List(r.Context(), class, func(rec *store.Record) error {
-		if m := row(rec); q.match(m) {
-			rows = append(rows, m)
-		}
-		return nil
-	})
-	if errors.Is(err, engine.ErrUnknownClass) {
-		writeError(w, r, invalidTable(class))
-		return
-	}
-	if err != nil {
-		writeError(w, r, engineError(err))
+	rows, e := load(r, q)
+	if e != nil {
+		writeError(w, r, e)
 		return
 	}
 	q.sort(rows)

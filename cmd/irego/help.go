@@ -71,6 +71,16 @@ Validates rule files; exits 1 with file:line: rule X: reason.
 
 Arguments:
   FILE   a rule file (YAML); give one or more, or - to read stdin`,
+	"duplicates": `irego duplicates list|show|merge|dismiss|scan [flags] [TASK]
+
+De-duplication tasks: groups of CIs that one identifier entry found
+together. list shows them (--state open|merged|dismissed|all), show one
+with its CIs, merge folds a task's CIs into one main CI (--main SYS_ID,
+--take attr=SYS_ID,..., --delete), dismiss closes a task (--note TEXT),
+scan opens a task for every group of CIs sharing a unique entry's values.
+
+Arguments:
+  TASK   a task's number (DUP0000001) or sys_id`,
 	"rules classes": `irego rules classes [--rules FILE] [ROOT]
 
 Prints the class tree below ROOT (every root when none is given), one class

@@ -20,6 +20,7 @@ Usage:
   irego partials (--db DIR | --server URL)
   irego stale --db DIR --source NAME [--run-start TIME] [--retention 30d] [--action list|retire|delete]
   irego bench [--mode inproc|http] [--batch N] [--concurrency C] [--duration D | --count N] [--sync] [--preload N] [--baseline] [--rules FILE] [--json]
+  irego duplicates list|show|merge|dismiss|scan --db DIR [TASK]
   irego backup --db DIR -o FILE
   irego restore --db EMPTY_DIR FILE
   irego rules check FILE...|-
@@ -88,6 +89,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdStale(args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(args[1:], stdout, stderr)
+	case "duplicates":
+		return cmdDuplicates(args[1:], stdout, stderr)
 	case "backup":
 		return cmdBackup(args[1:], stdout, stderr)
 	case "restore":

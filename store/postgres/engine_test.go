@@ -106,3 +106,53 @@ func TestTwoEnginesShareOneDatabase(t *testing.T) {
 		}
 	}
 }
+
+// Payloads racing to report one group of duplicates, through two engines
+// on one database, open one de-duplication task.
+func TestConcurrentDuplicateReportsOpenOneTask(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	var engines []*engine.Engine
+	for range 2 {
+		st, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := engine.Open("", engine.Options{Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		engines = append(engines, e)
+	}
+	ctx := context.Background()
+	for _, serial := range []string{"S1", "S2", "S3"} {
+		p, err := payload.DecodeBytes([]byte(`{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"` + serial + `","name":"localhost"}}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := engines[0].Apply(ctx, "SCCM", p, engine.DefaultApplyOptions()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			p, err := payload.DecodeBytes([]byte(fmt.Sprintf(`{"items":[{"className":"cmdb_ci_computer","values":{"name":"localhost","ram":%d}}]}`, i)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := engines[i%2].Apply(ctx, "SCCM", p, engine.DefaultApplyOptions()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	tasks, err := engines[1].DuplicateTasks(ctx, "")
+	if err != nil || len(tasks) != 1 || len(tasks[0].CIs) != 3 {
+		t.Fatalf("tasks: %+v %v", tasks, err)
+	}
+	if problems, err := engines[0].Check(ctx); err != nil || len(problems) > 0 {
+		t.Fatalf("check: %q %v", problems, err)
+	}
+}
