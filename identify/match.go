@@ -29,6 +29,7 @@ type candidate struct {
 	rec   *store.Record // the stored record; nil for a CI this payload creates
 	t     *Target       // the payload's target for it, when there is one
 	refs  int           // lookup entries: how many of the item's lookup records name it
+	first int           // lookup entries: the rank of the first (by content) lookup record naming it
 }
 
 // walk tries the entries in order. It returns the attempts, the target of
@@ -169,7 +170,7 @@ func (pl *planner) lookupCandidates(e *rules.Entry, s search) ([]candidate, stri
 	var order []string
 	records := 0
 	var sets []map[string]bool
-	for _, l := range s.lookups {
+	for rank, l := range byContent(s.lookups) {
 		lc, ok := pl.rs.Class(l.ClassName)
 		if !ok || !lc.IsA(e.SearchOn) {
 			continue
@@ -183,7 +184,7 @@ func (pl *planner) lookupCandidates(e *rules.Entry, s search) ([]candidate, stri
 		for _, t := range pl.claimed[string(key)] {
 			set[t.SysID] = true
 			if found[t.SysID] == nil {
-				found[t.SysID] = &candidate{sysID: t.SysID, rec: t.Existing, t: t}
+				found[t.SysID] = &candidate{sysID: t.SysID, rec: t.Existing, t: t, first: rank}
 				order = append(order, t.SysID)
 			}
 		}
@@ -207,6 +208,7 @@ func (pl *planner) lookupCandidates(e *rules.Entry, s search) ([]candidate, stri
 					}
 					continue
 				}
+				c.first = rank
 				found[rec.Scope] = &c
 				order = append(order, rec.Scope)
 			}
@@ -273,6 +275,9 @@ func (pl *planner) admissible(e *rules.Entry, s search, cands []candidate) []can
 		}
 		if x.rec != nil && !x.rec.Created.Equal(y.rec.Created) {
 			return x.rec.Created.Before(y.rec.Created)
+		}
+		if x.first != y.first { // the one the item's first lookup record (by content) names
+			return x.first < y.first
 		}
 		if x.rec != nil { // created together: by content, so the choice never depends on random sys_ids
 			if kx, ky := contentKey(x.rec), contentKey(y.rec); kx != ky {
@@ -352,6 +357,20 @@ func Older(a, b *store.Record) bool {
 		return ka < kb
 	}
 	return a.SysID < b.SysID
+}
+
+// byContent returns the records sorted by class and values, so that the
+// order a payload lists them in never matters.
+func byContent(rs []payload.Related) []payload.Related {
+	out := append([]payload.Related(nil), rs...)
+	key := func(r payload.Related) string {
+		var b strings.Builder
+		b.WriteString(r.ClassName)
+		writeValues(&b, r.Values)
+		return b.String()
+	}
+	sort.SliceStable(out, func(a, b int) bool { return key(out[a]) < key(out[b]) })
+	return out
 }
 
 // contentKey is a canonical text of a stored record's class and values.
