@@ -99,21 +99,32 @@ func Open(path string, opts Options) (*Engine, error) {
 		st.Close()
 		return nil, err
 	}
-	notices, err := reindexIfRulesChanged(st, opts.Rules)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	if err := indexIfRulesChanged(st, opts.Rules); err != nil {
-		st.Close()
-		return nil, err
-	}
-	e := &Engine{rs: opts.Rules, st: st, opts: opts, notices: notices}
-	if _, _, err := e.Expire(); err != nil {
+	e := &Engine{rs: opts.Rules, st: st, opts: opts}
+	if err := e.upkeep(); err != nil {
 		st.Close()
 		return nil, err
 	}
 	return e, nil
+}
+
+// upkeep brings the store's indexes in line with the rules and drops what
+// has expired, again from the start when another engine opening the same
+// store at the same moment wrote the same keys.
+func (e *Engine) upkeep() error {
+	for attempt := 1; ; attempt++ {
+		notices, err := reindexIfRulesChanged(e.st, e.rs)
+		e.notices = append(e.notices, notices...) // kept when a later step conflicts
+		if err == nil {
+			err = indexIfRulesChanged(e.st, e.rs)
+		}
+		if err == nil {
+			_, _, err = e.Expire()
+		}
+		if !errors.Is(err, store.ErrConflict) || attempt >= e.opts.MaxAttempts {
+			return err
+		}
+		backoff(attempt)
+	}
 }
 
 // NewSysID returns 32 random lowercase hex characters.
