@@ -17,7 +17,7 @@ Usage:
   irego check --db DIR [--rules FILE]
   irego history --db DIR [--as-of TIME] SYS_ID
   irego partials --db DIR
-  irego stale --db DIR --source NAME [--run-start TIME] [--retention 30d] [--action list|retire|delete]
+  irego stale --db DIR --source NAME [--run-start TIME | --yes] [--retention 30d] [--action list|retire|delete]
   irego bench [--mode inproc|http] [--batch N] [--concurrency C] [--duration D | --count N] [--sync] [--preload N] [--baseline] [--json]
   irego backup --db DIR -o FILE
   irego restore --db EMPTY_DIR FILE
