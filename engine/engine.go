@@ -30,6 +30,9 @@ type Options struct {
 	InMemory bool
 	// SyncWrites makes every commit wait until it is on stable storage.
 	SyncWrites bool
+	// ReadOnly opens the engine for reading only (irego check): it writes
+	// nothing at open, not even index upkeep, and opens Badger read-only.
+	ReadOnly bool
 	// NewSysID makes sys_ids; nil means 32 random lowercase hex characters.
 	NewSysID func() string
 	// Now is the clock; nil means time.Now.
@@ -89,17 +92,27 @@ func Open(path string, opts Options) (*Engine, error) {
 		if path == "" && !opts.InMemory {
 			return nil, errors.New("engine: no store path given")
 		}
-		db, err := badger.Open(badger.Options{Dir: path, InMemory: opts.InMemory, SyncWrites: opts.SyncWrites})
+		db, err := badger.Open(badger.Options{Dir: path, InMemory: opts.InMemory, SyncWrites: opts.SyncWrites, ReadOnly: opts.ReadOnly})
 		if err != nil {
 			return nil, fmt.Errorf("engine: open store %s: %w", path, err)
 		}
 		st = db
 	}
+	e := &Engine{rs: opts.Rules, st: st, opts: opts}
+	if w, ok := st.(interface{ Warnings() []string }); ok {
+		e.notices = append(e.notices, w.Warnings()...)
+	}
+	if opts.ReadOnly {
+		if err := store.ReadSchema(st); err != nil {
+			st.Close()
+			return nil, err
+		}
+		return e, nil
+	}
 	if err := store.CheckSchema(st); err != nil {
 		st.Close()
 		return nil, err
 	}
-	e := &Engine{rs: opts.Rules, st: st, opts: opts}
 	if err := e.upkeep(); err != nil {
 		st.Close()
 		return nil, err

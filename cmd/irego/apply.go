@@ -11,6 +11,7 @@ import (
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/payload"
 	"github.com/irego/irego/rules"
+	"github.com/irego/irego/store"
 	"github.com/irego/irego/store/backend"
 )
 
@@ -92,7 +93,11 @@ func openEngineWith(db, rulesFile string, opts engine.Options) (*engine.Engine, 
 			return nil, err
 		}
 	}
-	st, err := backend.OpenURL(context.Background(), db, opts.SyncWrites)
+	open := func(ctx context.Context, spec string) (store.Store, error) { return backend.OpenURL(ctx, spec, opts.SyncWrites) }
+	if opts.ReadOnly {
+		open = backend.OpenReadOnly
+	}
+	st, err := open(context.Background(), db)
 	if err != nil {
 		return nil, err
 	}
