@@ -99,9 +99,6 @@ func Open(path string, opts Options) (*Engine, error) {
 		st = db
 	}
 	e := &Engine{rs: opts.Rules, st: st, opts: opts}
-	if w, ok := st.(interface{ Warnings() []string }); ok {
-		e.notices = append(e.notices, w.Warnings()...)
-	}
 	if opts.ReadOnly {
 		if err := store.ReadSchema(st); err != nil {
 			st.Close()

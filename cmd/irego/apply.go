@@ -48,6 +48,9 @@ func cmdApply(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	defer e.Close()
+	for _, w := range storeWarnings(e) {
+		fmt.Fprintf(stderr, "irego apply: warning: %s\n", w)
+	}
 	do := e.Apply
 	if *dryRun {
 		do = e.Identify
@@ -93,7 +96,9 @@ func openEngineWith(db, rulesFile string, opts engine.Options) (*engine.Engine, 
 			return nil, err
 		}
 	}
-	open := func(ctx context.Context, spec string) (store.Store, error) { return backend.OpenURL(ctx, spec, opts.SyncWrites) }
+	open := func(ctx context.Context, spec string) (store.Store, error) {
+		return backend.OpenURL(ctx, spec, opts.SyncWrites)
+	}
 	if opts.ReadOnly {
 		open = backend.OpenReadOnly
 	}
@@ -103,6 +108,15 @@ func openEngineWith(db, rulesFile string, opts engine.Options) (*engine.Engine, 
 	}
 	opts.Store = st
 	return engine.Open(db, opts)
+}
+
+// storeWarnings are what opening the store found worth telling, such as a
+// directory other users may read.
+func storeWarnings(e *engine.Engine) []string {
+	if w, ok := e.Store().(interface{ Warnings() []string }); ok {
+		return w.Warnings()
+	}
+	return nil
 }
 
 func printJSON(stdout, stderr io.Writer, v any) int {

@@ -44,6 +44,9 @@ func storeCommand(name string, args []string, stderr io.Writer, arg string, extr
 		fmt.Fprintf(stderr, "irego %s: %v\n", name, err)
 		return nil, nil, exitFail
 	}
+	for _, w := range storeWarnings(e) {
+		fmt.Fprintf(stderr, "irego %s: warning: %s\n", name, w)
+	}
 	return e, fs, exitOK
 }
 
