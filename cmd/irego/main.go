@@ -41,6 +41,7 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	privateFiles()
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
