@@ -30,7 +30,19 @@ type Options struct {
 	// log replay, no compaction); every write fails. Other read-only
 	// opens may share the store, a writer may not.
 	ReadOnly bool
+
+	// Badger's sizes, smaller in tests; 0 means the defaults below.
+	memTableSize, vlogFileSize int64
 }
+
+// Default sizes: a memtable (and so a write-ahead log and a level-0 table),
+// and a value log file. The value log is mapped at twice its size, and
+// that much free space is kept for it (see space.go): Badger's default of
+// 1 GiB would keep 4 GiB free.
+const (
+	defaultMemTableSize = 32 << 20
+	defaultVlogFileSize = 64 << 20
+)
 
 // DB is a store.Store backed by Badger. Safe for concurrent use.
 type DB struct {
@@ -39,6 +51,8 @@ type DB struct {
 	log *readErrors
 	// durable, when set, makes every commit wait until it is synced.
 	durable *groupSync
+	// space holds commits back while the disk is nearly full.
+	space *spaceGuard
 	// warnings are what Open found worth telling (Warnings).
 	warnings []string
 }
@@ -54,6 +68,12 @@ func Open(opts Options) (db *DB, err error) {
 		}
 	}
 	defer recoverDamage(opts.Dir, &err)
+	if opts.memTableSize == 0 {
+		opts.memTableSize = defaultMemTableSize
+	}
+	if opts.vlogFileSize == 0 {
+		opts.vlogFileSize = defaultVlogFileSize
+	}
 	logger := &readErrors{}
 	bo := bdg.DefaultOptions(opts.Dir).
 		WithLogger(logger).
@@ -68,7 +88,8 @@ func Open(opts Options) (db *DB, err error) {
 		// down. Table indexes and bloom filters stay in memory (about a
 		// byte or two per key): a cache for them made every identity miss
 		// reload them, and ingest into a 1M-CI store 30% slower.
-		WithMemTableSize(32 << 20).
+		WithMemTableSize(opts.memTableSize).
+		WithValueLogFileSize(opts.vlogFileSize).
 		WithNumMemtables(3).
 		WithBlockCacheSize(64 << 20).
 		// Uncompressed tables: building a compressed L0 table held about
@@ -96,6 +117,9 @@ func Open(opts Options) (db *DB, err error) {
 		return nil, err
 	}
 	d := &DB{db: bdb, dir: opts.Dir, log: logger}
+	if !opts.InMemory && !opts.ReadOnly {
+		d.space = &spaceGuard{dir: opts.Dir, need: minFree(opts.memTableSize, opts.vlogFileSize), free: freeSpace}
+	}
 	if opts.SyncWrites && !opts.InMemory {
 		d.durable = newGroupSync(bdb.Sync)
 	}
@@ -132,7 +156,7 @@ func (d *DB) NewTxn() store.Txn {
 	if d.db.IsClosed() {
 		return closedTxn{}
 	}
-	return &txn{reader{d.db.NewTransaction(true), d.dir, d.log}, d.durable}
+	return &txn{reader: reader{d.db.NewTransaction(true), d.dir, d.log}, durable: d.durable, space: d.space}
 }
 
 func (d *DB) Sync() error { return d.db.Sync() }
@@ -210,16 +234,23 @@ func (r reader) Iterate(prefix []byte, fn func(key, value []byte) error) (err er
 type txn struct {
 	reader
 	durable *groupSync
+	space   *spaceGuard
+	writes  bool // a commit with no writes needs no space
 }
 
-func (t *txn) Set(key, value []byte) error { return mapErr(t.t.Set(key, value)) }
-func (t *txn) Delete(key []byte) error     { return mapErr(t.t.Delete(key)) }
+func (t *txn) Set(key, value []byte) error { t.writes = true; return mapErr(t.t.Set(key, value)) }
+func (t *txn) Delete(key []byte) error     { t.writes = true; return mapErr(t.t.Delete(key)) }
 func (t *txn) Discard()                    { t.t.Discard() }
 
 // Commit commits and, when the store is durable, returns only once the
 // transaction is on stable storage.
 func (t *txn) Commit() (err error) {
 	defer recoverDamage(t.dir, &err)
+	if t.writes {
+		if err := t.space.check(); err != nil {
+			return err
+		}
+	}
 	if err := t.t.Commit(); err != nil {
 		return mapErr(err)
 	}
@@ -252,6 +283,8 @@ func mapErr(err error) error {
 		return store.ErrTxnTooBig
 	case errors.Is(err, bdg.ErrDBClosed):
 		return store.ErrClosed
+	case isNoSpace(err):
+		return fmt.Errorf("%w: %v", store.ErrNoSpace, err)
 	case errors.Is(err, bdg.ErrReadOnlyTxn):
 		return fmt.Errorf("store opened read-only: %w", err)
 	}
