@@ -6,9 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 
 	bdg "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -73,9 +75,34 @@ func checkBeforeOpen(dir string) error {
 		return fmt.Errorf("%w: %s lists no tables, yet the directory holds %s; opening it would delete them, so it stays untouched: %s",
 			store.ErrDamaged, filepath.Join(dir, "MANIFEST"), strings.Join(first(sst, 5), ", "), recovery)
 	}
-	for _, id := range tables {
-		if err := verifyTable(table.NewFilename(id, dir)); err != nil {
-			return fmt.Errorf("%w: %v: %s", store.ErrDamaged, err, recovery)
+	if err := verifyTables(dir, tables); err != nil {
+		return fmt.Errorf("%w: %v: %s", store.ErrDamaged, err, recovery)
+	}
+	return nil
+}
+
+// verifyTables verifies the tables on every core (reading them is most of
+// the cost of opening a store) and returns the first damage found.
+func verifyTables(dir string, ids []uint64) error {
+	next := make(chan uint64)
+	errs := make(chan error, len(ids))
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(ids)) {
+		wg.Go(func() {
+			for id := range next {
+				errs <- verifyTable(table.NewFilename(id, dir))
+			}
+		})
+	}
+	for _, id := range ids {
+		next <- id
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
 		}
 	}
 	return nil
