@@ -110,8 +110,8 @@ func Open(opts Options) (db *DB, err error) {
 		bo = bo.WithInMemory(true).WithDir("").WithValueDir("").WithValueThreshold(1 << 20)
 	}
 	bdb, err := bdg.Open(bo)
-	if errors.Is(err, bdg.ErrTruncateNeeded) {
-		return nil, fmt.Errorf("store %s was not closed cleanly and a read-only open cannot replay its log: open it once for writing (e.g. irego serve), which recovers it: %w", opts.Dir, err)
+	if errors.Is(err, bdg.ErrTruncateNeeded) || (err != nil && strings.Contains(err.Error(), bdg.ErrTruncateNeeded.Error())) {
+		return nil, fmt.Errorf("store %s was not closed cleanly and a read-only open cannot replay its log: open it once with a command that writes (irego serve, or irego partials), which recovers it, then check again: %w", opts.Dir, err)
 	}
 	if err != nil {
 		return nil, err

@@ -19,10 +19,11 @@ import (
 
 // minFree is the free space commits need, from Badger's sizes.
 func minFree(memTable, vlogFile int64) uint64 {
-	// Each log file is mapped at twice its size (value log) or a quarter
-	// more (write-ahead log, for its skiplist arena).
-	wal := memTable + memTable/4
-	return uint64(2*wal + 2*(2*vlogFile) + 3*memTable + 4*memTable)
+	// Both kinds of log file are mapped at twice their nominal size: the
+	// write-ahead log at twice the memtable's, the value log at twice its
+	// file size. Flushes write memtable-sized tables; a compaction rewrites
+	// a few before it deletes their inputs.
+	return uint64(2*(2*memTable) + 2*(2*vlogFile) + 3*memTable + 4*memTable)
 }
 
 // spaceGuard checks the free space of the store's disk before commits.
