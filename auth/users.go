@@ -58,7 +58,10 @@ func (u *User) HasAnyRole(roles []string) bool {
 type record struct {
 	User
 	Hash string `json:"password_hash"`
-	// Token is the user's API token (tokens.go); empty until asked for.
+	// TokenDigests are the digests of the user's API tokens (tokens.go).
+	TokenDigests []string `json:"api_token_digests,omitempty"`
+	// Token is an API token in plain text, as older versions kept it: read
+	// only to be replaced by its digest.
 	Token string `json:"api_token,omitempty"`
 }
 
@@ -247,8 +250,12 @@ func (u *Users) Verify(name, password string) (*User, error) {
 // EnsureAdmin makes sure some user holds the Admin role. When none does (a
 // new store), it creates the user AdminName with password, or with a random
 // password when password is empty, and returns the password it used;
-// otherwise it changes nothing and returns "".
+// otherwise it creates nothing and returns "". It also replaces API tokens
+// that older versions stored in plain text by their digests.
 func (u *Users) EnsureAdmin(password string) (string, error) {
+	if err := u.forgetPlainTokens(); err != nil {
+		return "", err
+	}
 	users, err := u.List()
 	if err != nil {
 		return "", err

@@ -31,6 +31,9 @@ type Options struct {
 	InMemory bool
 	// SyncWrites makes every commit wait until it is on stable storage.
 	SyncWrites bool
+	// ReadOnly opens the engine for reading only (irego check): it writes
+	// nothing at open, not even index upkeep, and opens Badger read-only.
+	ReadOnly bool
 	// NewSysID makes sys_ids; nil means 32 random lowercase hex characters.
 	NewSysID func() string
 	// Now is the clock; nil means time.Now.
@@ -97,31 +100,49 @@ func Open(path string, opts Options) (*Engine, error) {
 		if path == "" && !opts.InMemory {
 			return nil, errors.New("engine: no store path given")
 		}
-		db, err := badger.Open(badger.Options{Dir: path, InMemory: opts.InMemory, SyncWrites: opts.SyncWrites})
+		db, err := badger.Open(badger.Options{Dir: path, InMemory: opts.InMemory, SyncWrites: opts.SyncWrites, ReadOnly: opts.ReadOnly})
 		if err != nil {
 			return nil, fmt.Errorf("engine: open store %s: %w", path, err)
 		}
 		st = db
 	}
+	e := &Engine{rs: opts.Rules, st: st, opts: opts, sources: newSourceList(opts.Sources, opts.Rules.Sources())}
+	if opts.ReadOnly {
+		if err := store.ReadSchema(st); err != nil {
+			st.Close()
+			return nil, err
+		}
+		return e, nil
+	}
 	if err := store.CheckSchema(st); err != nil {
 		st.Close()
 		return nil, err
 	}
-	notices, err := reindexIfRulesChanged(st, opts.Rules)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	if err := indexIfRulesChanged(st, opts.Rules); err != nil {
-		st.Close()
-		return nil, err
-	}
-	e := &Engine{rs: opts.Rules, st: st, opts: opts, notices: notices, sources: newSourceList(opts.Sources, opts.Rules.Sources())}
-	if _, _, err := e.Expire(); err != nil {
+	if err := e.upkeep(); err != nil {
 		st.Close()
 		return nil, err
 	}
 	return e, nil
+}
+
+// upkeep brings the store's indexes in line with the rules and drops what
+// has expired, again from the start when another engine opening the same
+// store at the same moment wrote the same keys.
+func (e *Engine) upkeep() error {
+	for attempt := 1; ; attempt++ {
+		notices, err := reindexIfRulesChanged(e.st, e.rs)
+		e.notices = append(e.notices, notices...) // kept when a later step conflicts
+		if err == nil {
+			err = indexIfRulesChanged(e.st, e.rs)
+		}
+		if err == nil {
+			_, _, err = e.Expire()
+		}
+		if !errors.Is(err, store.ErrConflict) || attempt >= e.opts.MaxAttempts {
+			return err
+		}
+		backoff(attempt)
+	}
 }
 
 // NewSysID returns 32 random lowercase hex characters.

@@ -110,7 +110,28 @@ func (pl *planner) build() (*Plan, error) {
 		return nil, err
 	}
 	pl.cascade()
+	pl.pruneDuplicates()
 	return pl.plan, nil
+}
+
+// pruneDuplicates keeps, in each duplicate group, only the CIs that exist
+// once the plan is written: stored ones, and new ones without errors. A
+// group left with fewer than two is no group.
+func (pl *planner) pruneDuplicates() {
+	out := pl.plan.Duplicates[:0]
+	for _, d := range pl.plan.Duplicates {
+		var ids []string
+		for _, id := range d.SysIDs {
+			if t := pl.bySysID[id]; t == nil || t.Existing != nil || len(t.Errors) == 0 {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) > 1 {
+			d.SysIDs = ids
+			out = append(out, d)
+		}
+	}
+	pl.plan.Duplicates = out
 }
 
 // validate checks classes, rules, allowed values and relation types.

@@ -120,6 +120,6 @@ func (s *Server) userError(w http.ResponseWriter, r *http.Request, err error) {
 		api.WriteError(w, r, &api.Error{Status: http.StatusConflict, Message: "Last admin", Detail: "give another user the admin role first"})
 	default:
 		s.cfg.Logger.Error("user administration", "err", err)
-		api.WriteError(w, r, &api.Error{Status: http.StatusInternalServerError, Message: "Internal server error", Detail: err.Error()})
+		api.WriteError(w, r, api.StoreError(err))
 	}
 }

@@ -399,6 +399,24 @@ func CheckSchema(s Store) error {
 	}
 }
 
+// ReadSchema checks, without writing, that s holds the schema version this
+// build reads.
+func ReadSchema(s Store) error {
+	return s.View(func(r Reader) error {
+		v, err := r.Get(keySchema)
+		if errors.Is(err, ErrNotFound) {
+			return errors.New("store: no schema version: an empty store, or not one of irego's")
+		}
+		if err != nil {
+			return err
+		}
+		if string(v) != fmt.Sprint(SchemaVersion) {
+			return fmt.Errorf("store: schema version %s, this build reads %d", v, SchemaVersion)
+		}
+		return nil
+	})
+}
+
 func checkSchema(s Store) error {
 	t := s.NewTxn()
 	defer t.Discard()

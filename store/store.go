@@ -23,6 +23,14 @@ var (
 	ErrKeyTooLong = errors.New("store: key too long")
 	// ErrClosed: the store has been closed.
 	ErrClosed = errors.New("store: closed")
+	// ErrDamaged: the store's files are damaged (a checksum failed, a file
+	// is missing or truncated); the message names the file. Restore from
+	// a backup.
+	ErrDamaged = errors.New("store: damaged")
+	// ErrNoSpace: the disk holding the store is (nearly) full; the write
+	// was refused and nothing of it was stored. Reads go on, and writes
+	// succeed again once space is freed.
+	ErrNoSpace = errors.New("store: not enough free disk space")
 )
 
 // Reader is a consistent read view.

@@ -100,7 +100,7 @@ func writeError(w http.ResponseWriter, r *http.Request, e *api.Error) {
 
 // internal is the reply to a store failure.
 func internal(err error) *api.Error {
-	return &api.Error{Status: http.StatusInternalServerError, Message: "Internal server error", Detail: err.Error()}
+	return api.StoreError(err)
 }
 
 // importHeaders sets the Import-* headers of a license usage reply.

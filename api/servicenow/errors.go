@@ -37,7 +37,7 @@ func engineError(err error) *api.Error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &api.Error{Status: http.StatusServiceUnavailable, Message: "Request abandoned", Detail: err.Error()}
 	}
-	return &api.Error{Status: http.StatusInternalServerError, Message: "Internal server error", Detail: err.Error()}
+	return api.StoreError(err)
 }
 
 // badBody is the reply to a body that cannot be read as the API's input.

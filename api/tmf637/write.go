@@ -321,5 +321,5 @@ func engineError(err error) *api.Error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &api.Error{Status: http.StatusServiceUnavailable, Message: "Request abandoned", Detail: err.Error()}
 	}
-	return &api.Error{Status: http.StatusInternalServerError, Message: "Internal server error", Detail: err.Error()}
+	return api.StoreError(err)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/payload"
 	"github.com/irego/irego/rules"
+	"github.com/irego/irego/store"
 	"github.com/irego/irego/store/backend"
 )
 
@@ -43,7 +44,7 @@ func cmdApply(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *server != "" {
 		res, err = applyRemote(*server, *source, *options, *dryRun, *explain, fs.Arg(0), stdin)
 	} else {
-		res, err = applyLocal(*db, *rulesFile, *source, opts, *dryRun, fs.Arg(0), stdin)
+		res, err = applyLocal(*db, *rulesFile, *source, opts, *dryRun, fs.Arg(0), stdin, stderr)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "irego apply: %v\n", err)
@@ -58,7 +59,7 @@ func cmdApply(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return printJSON("apply", stdout, stderr, res)
 }
 
-func applyLocal(db, rulesFile, source string, opts engine.ApplyOptions, dryRun bool, file string, stdin io.Reader) (*engine.Result, error) {
+func applyLocal(db, rulesFile, source string, opts engine.ApplyOptions, dryRun bool, file string, stdin io.Reader, stderr io.Writer) (*engine.Result, error) {
 	p, err := readPayload(file, stdin)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
@@ -68,6 +69,9 @@ func applyLocal(db, rulesFile, source string, opts engine.ApplyOptions, dryRun b
 		return nil, inUse(err, db, "apply", true)
 	}
 	defer e.Close()
+	for _, w := range storeWarnings(e) {
+		fmt.Fprintf(stderr, "irego apply: warning: %s\n", w)
+	}
 	do := e.Apply
 	if dryRun {
 		do = e.Identify
@@ -142,12 +146,27 @@ func openEngineWith(db, rulesFile string, opts engine.Options) (*engine.Engine, 
 			return nil, err
 		}
 	}
-	st, err := backend.OpenURL(context.Background(), db, opts.SyncWrites)
+	open := func(ctx context.Context, spec string) (store.Store, error) {
+		return backend.OpenURL(ctx, spec, opts.SyncWrites)
+	}
+	if opts.ReadOnly {
+		open = backend.OpenReadOnly
+	}
+	st, err := open(context.Background(), db)
 	if err != nil {
 		return nil, err
 	}
 	opts.Store = st
 	return engine.Open(db, opts)
+}
+
+// storeWarnings are what opening the store found worth telling, such as a
+// directory other users may read.
+func storeWarnings(e *engine.Engine) []string {
+	if w, ok := e.Store().(interface{ Warnings() []string }); ok {
+		return w.Warnings()
+	}
+	return nil
 }
 
 func printJSON(cmd string, stdout, stderr io.Writer, v any) int {

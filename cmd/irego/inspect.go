@@ -65,10 +65,14 @@ func storeOrServer(name string, args []string, stderr io.Writer, arg string, rem
 		}
 		return nil, r, fs, exitOK
 	}
-	e, err := openEngine(*db, *rulesFile)
+	// check reads only: it opens the store read-only and never changes it.
+	e, err := openEngineWith(*db, *rulesFile, engine.Options{ReadOnly: name == "check"})
 	if err != nil {
 		fmt.Fprintf(stderr, "irego %s: %v\n", name, inUse(err, *db, name, remoteOK))
 		return nil, nil, nil, exitFail
+	}
+	for _, w := range storeWarnings(e) {
+		fmt.Fprintf(stderr, "irego %s: warning: %s\n", name, w)
 	}
 	return e, nil, fs, exitOK
 }
@@ -165,14 +169,17 @@ func cmdPartials(args []string, stdout, stderr io.Writer) int {
 }
 
 // cmdStale lists, retires or deletes the CIs one source alone created and
-// no longer reports.
+// no longer reports. Retiring and deleting need the start of the source's
+// last full run (or --yes to take now), and say what goes before it goes.
 func cmdStale(args []string, stdout, stderr io.Writer) int {
 	var source, runStart, retention, action string
+	var yes bool
 	e, _, code := storeCommand("stale", args, stderr, "", func(fs *flag.FlagSet) {
 		fs.StringVar(&source, "source", "", "the data source whose CIs to look at")
-		fs.StringVar(&runStart, "run-start", "", "start of the source's last full run (RFC 3339); default now")
-		fs.StringVar(&retention, "retention", "0d", "keep CIs last reported within this period (e.g. 30d, 12h)")
+		fs.StringVar(&runStart, "run-start", "", "start of the source's last full run (RFC 3339); needed to retire or delete unless --yes")
+		fs.StringVar(&retention, "retention", "30d", "keep CIs last reported within this period (e.g. 30d, 12h)")
 		fs.StringVar(&action, "action", "list", "list (dry run), retire or delete")
+		fs.BoolVar(&yes, "yes", false, "retire or delete without --run-start, taking now as the run's start")
 	})
 	if e == nil {
 		return code
@@ -200,12 +207,38 @@ func cmdStale(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "irego stale: --action %q: want list, retire or delete\n", action)
 		return exitUsage
 	}
-	found, err := e.Stale(context.Background(), q)
+	ctx := context.Background()
+	if q.Action != engine.StaleList {
+		if runStart == "" && !yes {
+			fmt.Fprintf(stderr, "irego stale: --action %s needs --run-start TIME, the start of %s's last full run (or --yes to take now)\n", action, source)
+			return exitUsage
+		}
+		list := q
+		list.Action = engine.StaleList
+		found, err := e.Stale(ctx, list)
+		if err != nil {
+			fmt.Fprintf(stderr, "irego stale: %v\n", err)
+			return exitFail
+		}
+		fmt.Fprintf(stderr, "irego stale: will %s %d CIs %s alone created and last reported before %s (unless another CI depends on them):\n",
+			action, len(found), source, earlier(q.RunStart, time.Now().Add(-q.Retention)).Format(time.RFC3339))
+		for _, s := range found {
+			fmt.Fprintf(stderr, "  %s %s last reported %s\n", s.SysID, s.Class, s.LastScan.Format(time.RFC3339))
+		}
+	}
+	found, err := e.Stale(ctx, q)
 	if err != nil {
 		fmt.Fprintf(stderr, "irego stale: %v\n", err)
 		return exitFail
 	}
 	return printJSON("stale", stdout, stderr, nonNil(found))
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func nonNil[T any](s []T) []T {

@@ -18,7 +18,7 @@ Usage:
   irego check (--db DIR | --server URL) [--rules FILE]
   irego history (--db DIR | --server URL) [--as-of TIME] SYS_ID
   irego partials (--db DIR | --server URL)
-  irego stale --db DIR --source NAME [--run-start TIME] [--retention 30d] [--action list|retire|delete]
+  irego stale --db DIR --source NAME [--run-start TIME | --yes] [--retention 30d] [--action list|retire|delete]
   irego bench [--mode inproc|http] [--batch N] [--concurrency C] [--duration D | --count N] [--sync] [--preload N] [--baseline] [--rules FILE] [--json]
   irego duplicates list|show|merge|dismiss|scan --db DIR [TASK]
   irego backup --db DIR -o FILE
@@ -49,6 +49,7 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	privateFiles()
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage

@@ -130,7 +130,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 		return fail(inUse(err, cfg.db, "serve", false))
 	}
 	defer e.Close()
-	for _, n := range e.Notices() {
+	for _, n := range append(storeWarnings(e), e.Notices()...) {
 		log.Warn(n)
 	}
 	if err := applySettings(e, cfg.settings); err != nil {

@@ -15,6 +15,17 @@ import (
 // OpenURL opens (creating if needed) the store spec names. syncWrites makes
 // every commit wait until it is on stable storage.
 func OpenURL(ctx context.Context, spec string, syncWrites bool) (store.Store, error) {
+	return open(ctx, spec, syncWrites, false)
+}
+
+// OpenReadOnly opens the existing store spec names for reading only: a
+// Badger directory is opened read-only and never changed (PostgreSQL is
+// opened as usual; the caller writes nothing).
+func OpenReadOnly(ctx context.Context, spec string) (store.Store, error) {
+	return open(ctx, spec, false, true)
+}
+
+func open(ctx context.Context, spec string, syncWrites, readOnly bool) (store.Store, error) {
 	switch {
 	case spec == "":
 		return nil, errors.New("no store given: want a directory, badger:DIR or postgres://…")
@@ -32,7 +43,7 @@ func OpenURL(ctx context.Context, spec string, syncWrites bool) (store.Store, er
 	if dir == "" {
 		return nil, errors.New("store badger: no directory given")
 	}
-	st, err := badger.Open(badger.Options{Dir: dir, SyncWrites: syncWrites})
+	st, err := badger.Open(badger.Options{Dir: dir, SyncWrites: syncWrites, ReadOnly: readOnly})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}

@@ -3,10 +3,16 @@ package badger
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 
 	bdg "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
+	"github.com/dgraph-io/badger/v4/y"
 
 	"github.com/irego/irego/store"
 )
@@ -20,19 +26,57 @@ type Options struct {
 	// SyncWrites makes every commit wait until it is on stable storage;
 	// concurrent commits share one fsync.
 	SyncWrites bool
+	// ReadOnly opens an existing store without changing a byte of it (no
+	// log replay, no compaction); every write fails. Other read-only
+	// opens may share the store, a writer may not.
+	ReadOnly bool
+
+	// Badger's sizes, smaller in tests; 0 means the defaults below.
+	memTableSize, vlogFileSize int64
 }
+
+// Default sizes: a memtable (and so a write-ahead log and a level-0 table),
+// and a value log file. The value log is mapped at twice its size, and
+// that much free space is kept for it (see space.go): Badger's default of
+// 1 GiB would keep 4 GiB free.
+const (
+	defaultMemTableSize = 32 << 20
+	defaultVlogFileSize = 64 << 20
+)
 
 // DB is a store.Store backed by Badger. Safe for concurrent use.
 type DB struct {
-	db *bdg.DB
+	db  *bdg.DB
+	dir string
+	log *readErrors
 	// durable, when set, makes every commit wait until it is synced.
 	durable *groupSync
+	// space holds commits back while the disk is nearly full.
+	space *spaceGuard
+	// warnings are what Open found worth telling (Warnings).
+	warnings []string
 }
 
-// Open opens (creating if needed) the store at opts.Dir.
-func Open(opts Options) (*DB, error) {
+// Open opens (creating if needed) the store at opts.Dir. It refuses, and
+// leaves untouched, a directory whose data files lost their MANIFEST or
+// whose tables fail their checksums (store.ErrDamaged): Badger would
+// delete the former and serve, or crash on, the latter.
+func Open(opts Options) (db *DB, err error) {
+	if !opts.InMemory {
+		if err := checkBeforeOpen(opts.Dir); err != nil {
+			return nil, err
+		}
+	}
+	defer recoverDamage(opts.Dir, &err)
+	if opts.memTableSize == 0 {
+		opts.memTableSize = defaultMemTableSize
+	}
+	if opts.vlogFileSize == 0 {
+		opts.vlogFileSize = defaultVlogFileSize
+	}
+	logger := &readErrors{}
 	bo := bdg.DefaultOptions(opts.Dir).
-		WithLogger(nil).
+		WithLogger(logger).
 		// Durability comes from group syncs after commit (see groupSync),
 		// not from Badger syncing every transaction on its own.
 		WithSyncWrites(false).
@@ -44,7 +88,8 @@ func Open(opts Options) (*DB, error) {
 		// down. Table indexes and bloom filters stay in memory (about a
 		// byte or two per key): a cache for them made every identity miss
 		// reload them, and ingest into a 1M-CI store 30% slower.
-		WithMemTableSize(32 << 20).
+		WithMemTableSize(opts.memTableSize).
+		WithValueLogFileSize(opts.vlogFileSize).
 		WithNumMemtables(3).
 		WithBlockCacheSize(64 << 20).
 		// Uncompressed tables: building a compressed L0 table held about
@@ -53,59 +98,128 @@ func Open(opts Options) (*DB, error) {
 		// much instead. Two compactors on equal-sized tables keep
 		// compaction from crowding ingestion on small machines.
 		WithCompression(options.None).
-		WithNumCompactors(2)
+		WithNumCompactors(2).
+		// A damaged block or value is an error, not a wrong answer.
+		// Tables were verified whole before the open (checkBeforeOpen).
+		WithChecksumVerificationMode(options.OnBlockRead).
+		WithVerifyValueChecksum(true).
+		WithReadOnly(opts.ReadOnly)
 	bo.TableSizeMultiplier = 1
 	if opts.InMemory {
 		// There is no value log in memory: every value stays in the tree.
 		bo = bo.WithInMemory(true).WithDir("").WithValueDir("").WithValueThreshold(1 << 20)
 	}
-	db, err := bdg.Open(bo)
+	bdb, err := bdg.Open(bo)
+	if errors.Is(err, bdg.ErrTruncateNeeded) || (err != nil && strings.Contains(err.Error(), bdg.ErrTruncateNeeded.Error())) {
+		return nil, fmt.Errorf("store %s was not closed cleanly and a read-only open cannot replay its log: open it once with a command that writes (irego serve, or irego partials), which recovers it, then check again: %w", opts.Dir, err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	d := &DB{db: db}
+	d := &DB{db: bdb, dir: opts.Dir, log: logger}
+	if !opts.InMemory && !opts.ReadOnly {
+		d.space = &spaceGuard{dir: opts.Dir, need: minFree(opts.memTableSize, opts.vlogFileSize), free: freeSpace}
+	}
 	if opts.SyncWrites && !opts.InMemory {
-		d.durable = newGroupSync(db.Sync)
+		d.durable = newGroupSync(bdb.Sync)
+	}
+	if !opts.InMemory && !opts.ReadOnly {
+		if d.warnings, err = secureFiles(opts.Dir); err != nil {
+			bdb.Close()
+			return nil, err
+		}
 	}
 	return d, nil
+}
+
+// Warnings returns what Open found worth telling, such as a store
+// directory that other users may read.
+func (d *DB) Warnings() []string { return append([]string(nil), d.warnings...) }
+
+// recoverDamage turns a panic in Badger, which it raises on some damaged
+// files, into store.ErrDamaged naming the store, so a damaged store fails
+// the call instead of the process.
+func recoverDamage(dir string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: store %s: reading it failed (%s): run irego check; %s", store.ErrDamaged, dir, firstLine(r), recovery)
+	}
 }
 
 // Badger exposes the underlying database (backup, GC).
 func (d *DB) Badger() *bdg.DB { return d.db }
 
 func (d *DB) View(fn func(store.Reader) error) error {
-	return mapErr(d.db.View(func(t *bdg.Txn) error { return fn(reader{t}) }))
+	return mapErr(d.db.View(func(t *bdg.Txn) error { return fn(reader{t, d.dir, d.log}) }))
 }
 
 func (d *DB) NewTxn() store.Txn {
 	if d.db.IsClosed() {
 		return closedTxn{}
 	}
-	return &txn{reader{d.db.NewTransaction(true)}, d.durable}
+	return &txn{reader: reader{d.db.NewTransaction(true), d.dir, d.log}, durable: d.durable, space: d.space}
 }
 
 func (d *DB) Sync() error { return d.db.Sync() }
 
 func (d *DB) Close() error { return d.db.Close() }
 
-type reader struct{ t *bdg.Txn }
-
-func (r reader) Get(key []byte) ([]byte, error) {
-	item, err := r.t.Get(key)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	return item.ValueCopy(nil)
+type reader struct {
+	t   *bdg.Txn
+	dir string // for errors
+	log *readErrors
 }
 
-func (r reader) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+func (r reader) Get(key []byte) (v []byte, err error) {
+	defer recoverDamage(r.dir, &err)
+	item, err := r.t.Get(key)
+	if err != nil {
+		return nil, damage(r.dir, err)
+	}
+	v, err = item.ValueCopy(nil)
+	if err == nil && len(v) == 0 && item.ValueSize() > 0 {
+		return nil, r.unreadable(key)
+	}
+	return v, damage(r.dir, err)
+}
+
+// unreadable is the error for a value Badger could not read: it logs why
+// (a checksum mismatch in the value log, say) and hands back no value.
+func (r reader) unreadable(key []byte) error {
+	why := r.log.last()
+	where := filepath.Join(r.dir, "*.vlog")
+	if m := vlogFid.FindStringSubmatch(why); m != nil {
+		fid, _ := strconv.Atoi(m[1])
+		where = filepath.Join(r.dir, fmt.Sprintf("%06d.vlog", fid))
+	}
+	return fmt.Errorf("%w: %s: the value of key %q cannot be read (%s): %s", store.ErrDamaged, where, key, why, recovery)
+}
+
+func (r reader) Iterate(prefix []byte, fn func(key, value []byte) error) (err error) {
+	// Panics in Badger are damage; a panic in fn is the caller's own.
+	inFn := false
+	defer func() {
+		if inFn {
+			return
+		}
+		recoverDamage(r.dir, &err)
+	}()
 	it := r.t.NewIterator(bdg.IteratorOptions{Prefix: prefix, PrefetchValues: false})
 	defer it.Close()
 	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
 		item := it.Item()
 		var err error
-		if verr := item.Value(func(v []byte) error { err = fn(item.Key(), v); return nil }); verr != nil {
-			return mapErr(verr)
+		verr := item.Value(func(v []byte) error {
+			if len(v) == 0 && item.ValueSize() > 0 {
+				err = r.unreadable(item.KeyCopy(nil))
+				return nil
+			}
+			inFn = true
+			err = fn(item.Key(), v)
+			inFn = false
+			return nil
+		})
+		if verr != nil {
+			return damage(r.dir, verr)
 		}
 		if errors.Is(err, store.ErrStop) {
 			return nil
@@ -120,6 +234,8 @@ func (r reader) Iterate(prefix []byte, fn func(key, value []byte) error) error {
 type txn struct {
 	reader
 	durable *groupSync
+	space   *spaceGuard
+	writes  bool // a commit with no writes needs no space
 }
 
 // Keys are checked before Badger sees them: its own error dumps the key.
@@ -127,6 +243,7 @@ func (t *txn) Set(key, value []byte) error {
 	if err := store.KeyTooLong(key); err != nil {
 		return err
 	}
+	t.writes = true
 	return mapErr(t.t.Set(key, value))
 }
 
@@ -134,6 +251,7 @@ func (t *txn) Delete(key []byte) error {
 	if err := store.KeyTooLong(key); err != nil {
 		return err
 	}
+	t.writes = true
 	return mapErr(t.t.Delete(key))
 }
 
@@ -141,7 +259,13 @@ func (t *txn) Discard() { t.t.Discard() }
 
 // Commit commits and, when the store is durable, returns only once the
 // transaction is on stable storage.
-func (t *txn) Commit() error {
+func (t *txn) Commit() (err error) {
+	defer recoverDamage(t.dir, &err)
+	if t.writes {
+		if err := t.space.check(); err != nil {
+			return err
+		}
+	}
 	if err := t.t.Commit(); err != nil {
 		return mapErr(err)
 	}
@@ -174,20 +298,55 @@ func mapErr(err error) error {
 		return store.ErrTxnTooBig
 	case errors.Is(err, bdg.ErrDBClosed):
 		return store.ErrClosed
+	case isNoSpace(err):
+		return fmt.Errorf("%w: %v", store.ErrNoSpace, err)
+	case errors.Is(err, bdg.ErrReadOnlyTxn):
+		return fmt.Errorf("store opened read-only: %w", err)
 	}
 	return err
+}
+
+// vlogFid finds the value log file in Badger's value pointers ({Fid:3 …}).
+var vlogFid = regexp.MustCompile(`Fid:(\d+)`)
+
+// damage maps err like mapErr, and a checksum mismatch in a table block or
+// a value onto store.ErrDamaged naming the file where Badger says which.
+func damage(dir string, err error) error {
+	if err == nil || !(errors.Is(err, y.ErrChecksumMismatch) || strings.Contains(err.Error(), "checksum")) {
+		return mapErr(err)
+	}
+	where := "store " + dir
+	if m := vlogFid.FindStringSubmatch(err.Error()); m != nil {
+		fid, _ := strconv.Atoi(m[1])
+		where = filepath.Join(dir, fmt.Sprintf("%06d.vlog", fid))
+	}
+	return fmt.Errorf("%w: %s: %v: %s", store.ErrDamaged, where, err, recovery)
 }
 
 // Backup writes a full backup of the store to w in Badger's own backup
 // format. It runs on a consistent snapshot while writes go on, with one
 // goroutine: each holds Badger's batch buffers (32 MiB), and a backup is
 // bound by the writer, not the CPU.
-func (d *DB) Backup(w io.Writer) error {
+func (d *DB) Backup(w io.Writer) (err error) {
+	defer recoverDamage(d.dir, &err)
 	s := d.db.NewStream()
 	s.LogPrefix = "Backup"
 	s.NumGo = 1
-	_, err := s.Backup(w, 0)
-	return err
+	_, err = s.Backup(w, 0)
+	return mapErr(err)
+}
+
+// Verify reads the whole store back: every table block's checksum and every
+// value (whose checksum is verified as it is read). It returns the first
+// damage found as store.ErrDamaged.
+func (d *DB) Verify() (err error) {
+	defer recoverDamage(d.dir, &err)
+	if err := d.db.VerifyChecksum(); err != nil {
+		return damage(d.dir, err)
+	}
+	return d.View(func(r store.Reader) error {
+		return r.Iterate(nil, func(_, _ []byte) error { return nil })
+	})
 }
 
 // Restore loads a backup made by Backup. Load it into an empty store.

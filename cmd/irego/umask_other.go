@@ -1,0 +1,6 @@
+//go:build !unix
+
+package main
+
+// privateFiles: there is no umask here.
+func privateFiles() {}
