@@ -85,7 +85,7 @@ func (pl *planner) fillReferences(item int, sub *payload.SubRef, values map[stri
 		if t == nil {
 			warnings = append(warnings, issue(InvalidInputData,
 				"referenceItems[%d]: the referenced item %s is not identified (it has errors, or is identified later); %s left as sent",
-				r.index, describePlace(r.from), r.field))
+				r.index, describeEnd(r.from), r.field))
 			continue
 		}
 		values[r.field] = t.SysID
@@ -108,14 +108,4 @@ func (pl *planner) targetAt(p place) *Target {
 		}
 	}
 	return nil
-}
-
-func describePlace(p place) string {
-	switch {
-	case p.sub == nil:
-		return sprintf("items[%d]", p.item)
-	case p.sub.Lookup:
-		return sprintf("items[%d].lookup[%d]", p.item, p.sub.Index)
-	}
-	return sprintf("items[%d].related[%d]", p.item, p.sub.Index)
 }
