@@ -14,6 +14,7 @@ import (
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/server/metrics"
 	"github.com/irego/irego/settings"
 	"github.com/irego/irego/store"
 )
@@ -35,6 +36,9 @@ type Config struct {
 	// ShutdownTimeout bounds how long Serve waits for requests in flight
 	// once its context ends; 0 means 30 seconds.
 	ShutdownTimeout time.Duration
+	// Metrics, when not nil, counts requests and the engine's work and is
+	// served at /metrics to admin and MetricsRole (see ops.go).
+	Metrics *metrics.Metrics
 }
 
 // Server is irego's HTTP server: the adapters' routes behind
@@ -62,6 +66,9 @@ func New(cfg Config) (*Server, error) {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), roles: []string{auth.Admin}, settings: settings.New(cfg.Engine.Store())}
+	if cfg.Metrics != nil {
+		cfg.Metrics.Watch(cfg.Engine)
+	}
 	for _, g := range append([]api.Group{s.own()}, cfg.Groups...) {
 		if g.WriteError == nil {
 			g.WriteError = api.WriteError
@@ -84,7 +91,12 @@ func (s *Server) Roles() []string { return slices.Clone(s.roles) }
 
 // Handler returns the server's root handler (routes wrapped in the access
 // log), for httptest or an http.Server of the caller's own.
-func (s *Server) Handler() http.Handler { return s.accessLog(s.mux) }
+func (s *Server) Handler() http.Handler {
+	if s.cfg.Metrics != nil {
+		return s.accessLog(s.cfg.Metrics.Instrument(s.mux))
+	}
+	return s.accessLog(s.mux)
+}
 
 // Serve answers requests on ln until ctx ends, then stops taking new ones,
 // waits for those in flight (at most ShutdownTimeout) and returns. The
@@ -222,7 +234,7 @@ func (s *Server) background(ctx context.Context) (wait func()) {
 // own is the server's own group: health, user administration and backups.
 func (s *Server) own() api.Group {
 	admin := []string{auth.Admin}
-	return api.Group{Name: "irego", Routes: []api.Route{
+	return api.Group{Name: "irego", Routes: append(s.opsRoutes(), []api.Route{
 		{Method: "GET", Path: "/healthz", Public: true, Handler: s.healthz},
 		{Method: "GET", Path: "/api/irego/users", Roles: admin, Handler: s.listUsers},
 		{Method: "POST", Path: "/api/irego/users", Roles: admin, Handler: s.addUser},
@@ -230,7 +242,7 @@ func (s *Server) own() api.Group {
 		{Method: "PUT", Path: "/api/irego/users/{name}", Roles: admin, Handler: s.updateUser},
 		{Method: "DELETE", Path: "/api/irego/users/{name}", Roles: admin, Handler: s.deleteUser},
 		{Method: "GET", Path: "/api/irego/backup", Roles: admin, Handler: s.backup},
-	}}
+	}...)}
 }
 
 // healthz answers 200 while the store is open and readable.

@@ -42,6 +42,7 @@ import (
 //	v1/ixn/<class><attribute><value><chunk>       → how many of those entries have a sys_id starting with <chunk> (8 bytes)
 //	v1/hub/<id>                                   → a product event subscription (JSON, owned by api/tmf637)
 //	v1/seq/<name>                                 → the last number a sequence handed out (decimal)
+//	meta/ready                                    → "1", written by the server's readiness probe to prove the store takes writes
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
 // escaping. Identity values are length-prefixed, so no value can forge
@@ -341,6 +342,9 @@ func IndexCountKeyOf(entry []byte, sysID string) []byte {
 
 // IndexChunk is the chunk a sys_id counts in.
 func IndexChunk(sysID string) string { return sysID[:min(IndexChunkLen, len(sysID))] }
+
+// ReadyKey is the key the readiness probe writes.
+func ReadyKey() []byte { return []byte("meta/ready") }
 
 // HubKey is one event subscription of the product inventory API.
 func HubKey(id string) []byte { return cat(prefixHub, id) }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/irego/irego/version"
 )
 
 const usage = `irego — identification and reconciliation engine
@@ -23,8 +25,9 @@ Usage:
   irego restore --db EMPTY_DIR FILE
   irego rules check FILE...
   irego rules default
-  irego serve [--db DIR] [--addr HOST:PORT] [--rules FILE] [--sync] [--max-body SIZE] [--log text|json] [--set name=value]...
+  irego serve [--db DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--rules FILE] [--sync] [--max-body SIZE] [--log text|json] [--set name=value]...
   irego users add|list|delete --db DIR [--name NAME] [--roles ROLE,...]
+  irego version            (or --version)
 
 Run "irego COMMAND -h" for a command's flags.
 `
@@ -70,6 +73,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdBackup(args[1:], stdout, stderr)
 	case "restore":
 		return cmdRestore(args[1:], stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, version.Get())
+		return exitOK
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -15,6 +15,7 @@ import (
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/server"
+	"github.com/irego/irego/server/metrics"
 )
 
 // Options shape a test server; the zero value is usable.
@@ -28,6 +29,8 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxBody is the server's body limit; 0 means the server's default.
 	MaxBody int64
+	// Metrics, when not nil, instruments the server and serves /metrics.
+	Metrics *metrics.Metrics
 }
 
 // Server is a running test server.
@@ -67,7 +70,7 @@ func Start(t testing.TB, routes func(*engine.Engine) []api.Group, o Options) *Se
 	if routes != nil {
 		groups = routes(e)
 	}
-	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: o.Logger, MaxBody: o.MaxBody})
+	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: o.Logger, MaxBody: o.MaxBody, Metrics: o.Metrics})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ package badger
 import (
 	"errors"
 	"io"
+	"time"
 
 	bdg "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -68,6 +69,15 @@ func Open(opts Options) (*DB, error) {
 		d.durable = newGroupSync(db.Sync)
 	}
 	return d, nil
+}
+
+// ObserveSyncs makes fn learn every group sync of a store opened with
+// SyncWrites: how many commits it made durable and how long the fsync
+// took. It does nothing on a store that does not sync.
+func (d *DB) ObserveSyncs(fn func(commits int, took time.Duration)) {
+	if d.durable != nil {
+		d.durable.observe.Store(&fn)
+	}
 }
 
 // Badger exposes the underlying database (backup, GC).
