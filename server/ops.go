@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/irego/irego/api"
+	"github.com/irego/irego/server/openapi"
 	"github.com/irego/irego/store"
 	"github.com/irego/irego/version"
 )
@@ -20,6 +21,7 @@ func (s *Server) opsRoutes() []api.Route {
 	rts := []api.Route{
 		{Method: "GET", Path: "/readyz", Public: true, Handler: s.readyz},
 		{Method: "GET", Path: "/api/irego/version", Handler: s.version},
+		{Method: "GET", Path: "/api/irego/openapi.json", Public: true, Handler: openapi.Serve},
 	}
 	if s.cfg.Metrics != nil {
 		rts = append(rts, api.Route{Method: "GET", Path: "/metrics", Roles: []string{MetricsRole}, Handler: s.cfg.Metrics.Handler().ServeHTTP})
@@ -61,4 +63,17 @@ func writeProbe(st store.Store) error {
 // version answers the running build.
 func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, version.Get())
+}
+
+// Patterns returns the ServeMux pattern ("METHOD /path/{param}") of every
+// route the server mounts, in mounting order: what the OpenAPI document
+// must describe.
+func (s *Server) Patterns() []string {
+	var out []string
+	for _, g := range append([]api.Group{s.own()}, s.cfg.Groups...) {
+		for _, rt := range g.Routes {
+			out = append(out, rt.Method+" "+rt.Path)
+		}
+	}
+	return out
 }

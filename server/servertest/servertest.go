@@ -16,6 +16,7 @@ import (
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/server"
 	"github.com/irego/irego/server/metrics"
+	"github.com/irego/irego/server/openapi/openapitest"
 )
 
 // Options shape a test server; the zero value is usable.
@@ -74,7 +75,8 @@ func Start(t testing.TB, routes func(*engine.Engine) []api.Group, o Options) *Se
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	// Every response is checked against the OpenAPI document.
+	ts := httptest.NewServer(openapitest.Handler(t, nil, srv.Handler()))
 	t.Cleanup(ts.Close)
 	return &Server{URL: ts.URL, Engine: e, Users: users, Server: srv}
 }
