@@ -64,6 +64,7 @@ type Engine struct {
 	sources  sourceList
 	// backingUp is set while a backup runs: one at a time (backup.go).
 	backingUp atomic.Bool
+	observer  observerRef // see Observe
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity
@@ -223,11 +224,15 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 			if attempt >= e.opts.MaxAttempts {
 				return nil, ErrTooManyConflicts
 			}
+			e.observed().Retried()
 			backoff(attempt)
 			continue
 		}
 		if errors.Is(err, store.ErrTxnTooBig) {
 			return nil, fmt.Errorf("engine: %d payloads are too large for one transaction; split them: %w", len(ps), err)
+		}
+		if err == nil {
+			e.observed().Applied(commit, res)
 		}
 		return res, err
 	}
@@ -250,7 +255,11 @@ func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions
 	if total == 0 {
 		return out, nil
 	}
-	return out, txn.Commit()
+	if err := txn.Commit(); err != nil {
+		return nil, err
+	}
+	e.observed().Committed(len(ps), total)
+	return out, nil
 }
 
 // stage identifies p against txn and, when commit, writes the outcome into

@@ -15,6 +15,7 @@ import (
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/server/metrics"
 	"github.com/irego/irego/settings"
 	"github.com/irego/irego/store"
 )
@@ -38,6 +39,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Limits bound connections, request bytes and time (limits.go).
 	Limits Limits
+	// Metrics, when not nil, counts requests and the engine's work and is
+	// served at /metrics to admin and MetricsRole (see ops.go).
+	Metrics *metrics.Metrics
 }
 
 // Server is irego's HTTP server: the adapters' routes behind
@@ -73,6 +77,9 @@ func New(cfg Config) (*Server, error) {
 	limits := cfg.Limits.withDefaults()
 	s := &Server{cfg: cfg, limits: limits, flight: &inFlight{max: max(limits.MaxInFlight, cfg.MaxBody)},
 		mux: http.NewServeMux(), roles: []string{auth.Admin}, settings: settings.New(cfg.Engine.Store())}
+	if cfg.Metrics != nil {
+		cfg.Metrics.Watch(cfg.Engine)
+	}
 	for _, g := range append([]api.Group{s.own()}, cfg.Groups...) {
 		if g.WriteError == nil {
 			g.WriteError = api.WriteError
@@ -95,7 +102,12 @@ func (s *Server) Roles() []string { return slices.Clone(s.roles) }
 
 // Handler returns the server's root handler (routes wrapped in the access
 // log), for httptest or an http.Server of the caller's own.
-func (s *Server) Handler() http.Handler { return s.accessLog(s.mux) }
+func (s *Server) Handler() http.Handler {
+	if s.cfg.Metrics != nil {
+		return s.accessLog(s.cfg.Metrics.Instrument(s.mux))
+	}
+	return s.accessLog(s.mux)
+}
 
 // Serve answers requests on ln until ctx ends, then stops taking new ones,
 // waits for those in flight (at most ShutdownTimeout) and returns. The
@@ -272,6 +284,7 @@ func (s *Server) own() api.Group {
 		{Method: "GET", Path: "/api/irego/backup", Roles: admin, Handler: s.backup},
 	}}
 	g.Routes = append(g.Routes, s.ciRoutes()...)
+	g.Routes = append(g.Routes, s.opsRoutes()...)
 	return g
 }
 

@@ -46,6 +46,7 @@ import (
 //	v1/dup/<task sys_id>                          → a de-duplication task (JSON, owned by the engine)
 //	v1/dupo/<sys_id><sys_id>...                   → sys_id of the open de-duplication task naming exactly those CIs (sorted)
 //	v1/dupof/<main sys_id>/<sys_id>               → "" (a CI merged into main: its duplicate_of)
+//	meta/ready                                    → "1", written by the server's readiness probe to prove the store takes writes
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
 // escaping. Identity values are length-prefixed, so no value can forge
@@ -348,6 +349,9 @@ func IndexCountKeyOf(entry []byte, sysID string) []byte {
 
 // IndexChunk is the chunk a sys_id counts in.
 func IndexChunk(sysID string) string { return sysID[:min(IndexChunkLen, len(sysID))] }
+
+// ReadyKey is the key the readiness probe writes.
+func ReadyKey() []byte { return []byte("meta/ready") }
 
 // HubKey is one event subscription of the product inventory API.
 func HubKey(id string) []byte { return cat(prefixHub, id) }

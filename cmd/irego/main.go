@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/irego/irego/version"
 )
 
 const usage = `irego — identification and reconciliation engine
@@ -26,8 +28,9 @@ Usage:
   irego rules check FILE...|-
   irego rules default
   irego rules classes [--rules FILE] [ROOT]
-  irego serve [--db DIR] [--addr HOST:PORT] [--rules FILE] [--sync] [--max-body SIZE] [--log text|json] [--set name=value]...
+  irego serve [--db DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--rules FILE] [--sync] [--max-body SIZE] [--log text|json] [--set name=value]...
   irego users add|list|delete|passwd --db DIR [--name NAME] [--roles ROLE,...]
+  irego version            (or --version)
   irego help [COMMAND]
 
 With --server, a command asks a running irego serve instead of opening the
@@ -96,6 +99,9 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdBackup(args[1:], stdout, stderr)
 	case "restore":
 		return cmdRestore(args[1:], stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, version.Get())
+		return exitOK
 	case "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

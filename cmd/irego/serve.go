@@ -23,7 +23,9 @@ import (
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/license"
 	"github.com/irego/irego/server"
+	"github.com/irego/irego/server/metrics"
 	"github.com/irego/irego/store/backend"
+	"github.com/irego/irego/version"
 )
 
 // adapters are the APIs irego serve carries, one line per adapter package:
@@ -43,7 +45,7 @@ var adapters = []struct {
 // knownRoles are the roles a user may be given: admin and every role an
 // adapter's routes accept.
 func knownRoles() []string {
-	roles := []string{auth.Admin}
+	roles := []string{auth.Admin, server.MetricsRole}
 	for _, a := range adapters {
 		roles = append(roles, a.roles...)
 	}
@@ -54,6 +56,7 @@ func knownRoles() []string {
 // serveConfig is what irego serve's flags say.
 type serveConfig struct {
 	db, addr, rulesFile, logFormat string
+	metricsAddr                    string // "" serves /metrics only on addr, to admin and the metrics role
 	maxBody                        int64
 	settings                       map[string]string // --set name=value (settings.go)
 	sync                           bool
@@ -69,6 +72,7 @@ func cmdServe(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.db, "db", "data", "store: a directory (created if missing), badger:DIR or postgres://…")
 	fs.StringVar(&cfg.db, "store", "data", "the same as --db")
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "also serve /metrics without credentials on this address (e.g. 127.0.0.1:9090)")
 	fs.StringVar(&cfg.rulesFile, "rules", "", "rule file (default: the built-in rule pack)")
 	fs.StringVar(&cfg.logFormat, "log", "text", "log format on stderr: text or json")
 	fs.BoolVar(&cfg.sync, "sync", false, "answer a write only once it is on stable storage (concurrent writes share one fsync)")
@@ -125,6 +129,8 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 		fmt.Fprintf(stderr, "irego serve: %v\n", err)
 		return exitFail
 	}
+	v := version.Get()
+	log.Info("starting", "version", v.Version, "revision", v.Revision, "go", v.Go)
 	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync})
 	if err != nil {
 		return fail(inUse(err, cfg.db, "serve", false))
@@ -142,9 +148,17 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	for _, a := range adapters {
 		groups = append(groups, a.routes(e, cfg, users))
 	}
-	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: log, MaxBody: cfg.maxBody, Limits: cfg.limits})
+	m := metrics.New()
+	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: log, MaxBody: cfg.maxBody, Limits: cfg.limits, Metrics: m})
 	if err != nil {
 		return fail(err)
+	}
+	if cfg.metricsAddr != "" {
+		stopMetrics, err := serveMetrics(cfg.metricsAddr, m, log)
+		if err != nil {
+			return fail(err)
+		}
+		defer stopMetrics()
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/server"
+	"github.com/irego/irego/server/metrics"
+	"github.com/irego/irego/server/openapi/openapitest"
 )
 
 // Options shape a test server; the zero value is usable.
@@ -28,6 +30,8 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxBody is the server's body limit; 0 means the server's default.
 	MaxBody int64
+	// Metrics, when not nil, instruments the server and serves /metrics.
+	Metrics *metrics.Metrics
 }
 
 // Server is a running test server.
@@ -67,11 +71,12 @@ func Start(t testing.TB, routes func(*engine.Engine) []api.Group, o Options) *Se
 	if routes != nil {
 		groups = routes(e)
 	}
-	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: o.Logger, MaxBody: o.MaxBody})
+	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: o.Logger, MaxBody: o.MaxBody, Metrics: o.Metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	// Every response is checked against the OpenAPI document.
+	ts := httptest.NewServer(openapitest.Handler(t, nil, srv.Handler()))
 	t.Cleanup(ts.Close)
 	return &Server{URL: ts.URL, Engine: e, Users: users, Server: srv}
 }

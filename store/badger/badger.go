@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	bdg "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -142,6 +143,15 @@ func (d *DB) Warnings() []string { return append([]string(nil), d.warnings...) }
 func recoverDamage(dir string, err *error) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("%w: store %s: reading it failed (%s): run irego check; %s", store.ErrDamaged, dir, firstLine(r), recovery)
+	}
+}
+
+// ObserveSyncs makes fn learn every group sync of a store opened with
+// SyncWrites: how many commits it made durable and how long the fsync
+// took. It does nothing on a store that does not sync.
+func (d *DB) ObserveSyncs(fn func(commits int, took time.Duration)) {
+	if d.durable != nil {
+		d.durable.observe.Store(&fn)
 	}
 }
 

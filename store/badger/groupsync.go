@@ -1,6 +1,10 @@
 package badger
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
 
 // groupSync makes commits durable in groups: Badger's own SyncWrites syncs
 // the log once per transaction, so concurrent committers queue behind one
@@ -16,6 +20,10 @@ type groupSync struct {
 	synced    uint64 // committers covered by the last finished sync
 	running   bool
 	err       error
+
+	// observe, when set, learns every sync: how many commits it covered
+	// and how long it took.
+	observe atomic.Pointer[func(commits int, took time.Duration)]
 }
 
 func newGroupSync(syncLog func() error) *groupSync {
@@ -37,9 +45,13 @@ func (g *groupSync) wait() error {
 			continue
 		}
 		g.running = true
-		covers := g.requested
+		covers, before := g.requested, g.synced
 		g.mu.Unlock()
+		start := time.Now()
 		err := g.syncLog()
+		if fn := g.observe.Load(); fn != nil {
+			(*fn)(int(covers-before), time.Since(start))
+		}
 		g.mu.Lock()
 		g.running, g.synced, g.err = false, covers, err
 		g.cond.Broadcast()

@@ -43,3 +43,40 @@ func TestGroupSyncCoversEveryWaiterWithFewerSyncs(t *testing.T) {
 		t.Fatalf("%d syncs for %d concurrent waiters: commits are not grouped", n, waiters)
 	}
 }
+
+// ObserveSyncs reports every group sync of a durable store, and the
+// commits reported add up to the commits made.
+func TestObserveSyncsCountsEveryCommit(t *testing.T) {
+	db, err := Open(Options{Dir: t.TempDir(), SyncWrites: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var syncs, commits atomic.Int64
+	db.ObserveSyncs(func(n int, took time.Duration) {
+		if n < 1 || took < 0 {
+			t.Errorf("sync reported %d commits in %v", n, took)
+		}
+		syncs.Add(1)
+		commits.Add(int64(n))
+	})
+	const writers = 8
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			txn := db.NewTxn()
+			defer txn.Discard()
+			if err := txn.Set([]byte{'k', byte(i)}, []byte("v")); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := txn.Commit(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if commits.Load() != writers || syncs.Load() < 1 || syncs.Load() > writers {
+		t.Fatalf("observed %d syncs covering %d commits, want %d commits", syncs.Load(), commits.Load(), writers)
+	}
+}
