@@ -61,7 +61,7 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 			return err
 		}
 		for key, ids := range holds {
-			if len(ids) > 1 && e.uniqueIdentity([]byte(key)) {
+			if len(ids) > 1 && identify.UniqueIdentity(e.rs, []byte(key)) {
 				bad("CIs %s share the values of a unique identifier entry (identity key %q): duplicates", strings.Join(ids, ", "), key)
 			}
 		}
@@ -133,12 +133,6 @@ func checkDuplicateOf(r store.Reader, rec *store.Record, of string, bad func(str
 	if next := main.Values[identify.DuplicateOf]; !identify.Blank(next) {
 		bad("CI %s: duplicate_of names %s, itself a duplicate of %v (a chain)", rec.SysID, of, next)
 	}
-}
-
-// uniqueIdentity reports whether an identity key belongs to a unique entry.
-func (e *Engine) uniqueIdentity(k []byte) bool {
-	en, ok := e.rs.Entry(store.EntryIDOfIdentity(k))
-	return ok && en.Unique && !en.IsLookup()
 }
 
 func sameKeys(a, b [][]byte) bool {

@@ -267,7 +267,7 @@ func (e *Engine) ScanDuplicates(ctx context.Context) ([]*DuplicateTask, error) {
 				}
 			}
 			for _, k := range identify.KeysFor(e.rs, rec, main) {
-				if !e.uniqueIdentity(k) {
+				if !identify.UniqueIdentity(e.rs, k) {
 					continue
 				}
 				g := groups[string(k)]

@@ -384,7 +384,7 @@ func (e *Engine) moveDependents(txn store.Txn, d, main *store.Record, o MergeOpt
 // under two merged accounts): merging those is the next step.
 func (e *Engine) dependentDuplicates(txn store.Txn, rec, main *store.Record, o MergeOptions, now time.Time, res *MergeResult) error {
 	for _, k := range rec.IdentityKeys {
-		if !e.uniqueIdentity(k) {
+		if !identify.UniqueIdentity(e.rs, k) {
 			continue
 		}
 		ids, err := store.IdentityHolders(txn, k)
@@ -515,7 +515,7 @@ func (e *Engine) moveRelated(txn store.Txn, from string, main *store.Record, res
 // entry, nil when none does.
 func (e *Engine) heldUnder(txn store.Txn, keys [][]byte, main string) (*store.Record, error) {
 	for _, k := range keys {
-		if !e.uniqueIdentity(k) {
+		if !identify.UniqueIdentity(e.rs, k) {
 			continue
 		}
 		ids, err := store.IdentityHolders(txn, k)

@@ -176,7 +176,7 @@ func reindex(st store.Store, rs *rules.RuleSet, changed map[string]bool, fresh b
 	for _, rec := range recs {
 		var keys [][]byte
 		for _, k := range identify.KeysFor(rs, rec, mains[rec.Scope]) {
-			if e, ok := rs.Entry(store.EntryIDOfIdentity(k)); ok && e.Unique && !e.IsLookup() {
+			if identify.UniqueIdentity(rs, k) {
 				var holders []string
 				if err := b.op(func(t store.Txn) (err error) { holders, err = store.IdentityHolders(t, k); return err }); err != nil {
 					return nil, err

@@ -56,8 +56,6 @@ type Issue struct {
 	RuleSysID string `json:"-"`
 }
 
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
-
 func issue(code, format string, args ...any) Issue {
 	return Issue{Code: code, Message: fmt.Sprintf(format, args...)}
 }

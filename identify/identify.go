@@ -519,10 +519,7 @@ func (pl *planner) identifyRelated(main *Target) error {
 			}
 			for j := range list {
 				r := &list[j]
-				var b strings.Builder
-				b.WriteString(r.ClassName)
-				writeValues(&b, r.Values)
-				rels = append(rels, rel{RelatedRef{i, j, lookup}, r, b.String()})
+				rels = append(rels, rel{RelatedRef{i, j, lookup}, r, recordKey(r.ClassName, r.Values)})
 			}
 		}
 	}

@@ -280,7 +280,7 @@ func (pl *planner) admissible(e *rules.Entry, s search, cands []candidate) []can
 			return x.first < y.first
 		}
 		if x.rec != nil { // created together: by content, so the choice never depends on random sys_ids
-			if kx, ky := contentKey(x.rec), contentKey(y.rec); kx != ky {
+			if kx, ky := recordKey(x.rec.Class, x.rec.Values), recordKey(y.rec.Class, y.rec.Values); kx != ky {
 				return kx < ky
 			}
 		}
@@ -353,7 +353,7 @@ func Older(a, b *store.Record) bool {
 	if !a.Created.Equal(b.Created) {
 		return a.Created.Before(b.Created)
 	}
-	if ka, kb := contentKey(a), contentKey(b); ka != kb {
+	if ka, kb := recordKey(a.Class, a.Values), recordKey(b.Class, b.Values); ka != kb {
 		return ka < kb
 	}
 	return a.SysID < b.SysID
@@ -363,22 +363,10 @@ func Older(a, b *store.Record) bool {
 // order a payload lists them in never matters.
 func byContent(rs []payload.Related) []payload.Related {
 	out := append([]payload.Related(nil), rs...)
-	key := func(r payload.Related) string {
-		var b strings.Builder
-		b.WriteString(r.ClassName)
-		writeValues(&b, r.Values)
-		return b.String()
-	}
-	sort.SliceStable(out, func(a, b int) bool { return key(out[a]) < key(out[b]) })
+	sort.SliceStable(out, func(a, b int) bool {
+		return recordKey(out[a].ClassName, out[a].Values) < recordKey(out[b].ClassName, out[b].Values)
+	})
 	return out
-}
-
-// contentKey is a canonical text of a stored record's class and values.
-func contentKey(rec *store.Record) string {
-	var b strings.Builder
-	b.WriteString(rec.Class)
-	writeValues(&b, rec.Values)
-	return b.String()
 }
 
 func candidateIDs(cands []candidate) []string {

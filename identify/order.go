@@ -94,27 +94,27 @@ func reaches(parent []int, after [][]int, from, to int) bool {
 // itemKey is a canonical text of an item's class, values and related items.
 func itemKey(it *payload.Item) string {
 	var b strings.Builder
-	b.WriteString(it.ClassName)
-	writeValues(&b, it.Values)
-	rel := make([]string, len(it.Related))
-	for j := range it.Related {
-		var rb strings.Builder
-		rb.WriteString(it.Related[j].ClassName)
-		writeValues(&rb, it.Related[j].Values)
-		rel[j] = rb.String()
+	b.WriteString(recordKey(it.ClassName, it.Values))
+	rel := make([]string, 0, len(it.Related)+len(it.Lookup))
+	for _, r := range it.Related {
+		rel = append(rel, recordKey(r.ClassName, r.Values))
 	}
-	for j := range it.Lookup {
-		var lb strings.Builder
-		lb.WriteString("lookup\x00")
-		lb.WriteString(it.Lookup[j].ClassName)
-		writeValues(&lb, it.Lookup[j].Values)
-		rel = append(rel, lb.String())
+	for _, l := range it.Lookup {
+		rel = append(rel, "lookup\x00"+recordKey(l.ClassName, l.Values))
 	}
 	sort.Strings(rel)
 	for _, r := range rel {
 		b.WriteString("\x02")
 		b.WriteString(r)
 	}
+	return b.String()
+}
+
+// recordKey is a canonical text of a record's class and values.
+func recordKey(class string, values map[string]any) string {
+	var b strings.Builder
+	b.WriteString(class)
+	writeValues(&b, values)
 	return b.String()
 }
 

@@ -95,17 +95,8 @@ func (pl *planner) fillReferences(item int, sub *payload.SubRef, values map[stri
 
 // targetAt is the target an item or one of its records resolved to, if any.
 func (pl *planner) targetAt(p place) *Target {
-	ip := pl.plan.Items[p.item]
-	if p.sub == nil {
-		if ip.Failed() {
-			return nil
-		}
-		return ip.Target
+	if pl.endFailed(p) {
+		return nil
 	}
-	for _, rp := range ip.Related {
-		if rp.SubIndex == p.sub.Index && rp.Lookup == p.sub.Lookup && !rp.Failed() {
-			return rp.Target
-		}
-	}
-	return nil
+	return pl.endTarget(p.item, p.sub)
 }

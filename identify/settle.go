@@ -161,9 +161,11 @@ func identityKeys(t *Target, rs *rules.RuleSet) [][]byte {
 	return keys
 }
 
-// uniqueKey reports whether identity key k belongs to a unique entry.
-func (pl *planner) uniqueKey(k []byte) bool {
-	e, ok := pl.rs.Entry(store.EntryIDOfIdentity(k))
+// UniqueIdentity reports whether identity key k belongs to a unique entry
+// of rs: no two CIs may hold it. (A lookup entry's keys index lookup
+// records across CIs and are never unique.)
+func UniqueIdentity(rs *rules.RuleSet, k []byte) bool {
+	e, ok := rs.Entry(store.EntryIDOfIdentity(k))
 	return ok && e.Unique && !e.IsLookup()
 }
 
@@ -237,7 +239,7 @@ func (pl *planner) checkKeysOnce() error {
 			continue
 		}
 		for _, k := range t.IdentityKeys {
-			if pl.uniqueKey(k) { // other entries' values may be shared
+			if UniqueIdentity(pl.rs, k) { // other entries' values may be shared
 				owner[string(k)] = append(owner[string(k)], t)
 			}
 		}
@@ -357,10 +359,8 @@ func (pl *planner) endTarget(item int, sub *payload.SubRef) *Target {
 	if sub == nil {
 		return pl.plan.Items[item].Target
 	}
-	for _, rp := range pl.plan.Items[item].Related {
-		if rp.SubIndex == sub.Index && rp.Lookup == sub.Lookup {
-			return rp.Target
-		}
+	if rp := pl.subPlan(item, sub); rp != nil {
+		return rp.Target
 	}
 	return nil
 }
@@ -370,23 +370,30 @@ func (pl *planner) endFailed(p place) bool {
 	if p.sub == nil || ip.Failed() {
 		return ip.Failed()
 	}
-	for _, rp := range ip.Related {
-		if rp.SubIndex == p.sub.Index && rp.Lookup == p.sub.Lookup {
-			return rp.Failed()
+	rp := pl.subPlan(p.item, p.sub)
+	return rp == nil || rp.Failed() // nil: the record was never identified
+}
+
+// subPlan is the outcome of items[item]'s lookup or related record sub,
+// nil when it was not identified.
+func (pl *planner) subPlan(item int, sub *payload.SubRef) *RelatedPlan {
+	for _, rp := range pl.plan.Items[item].Related {
+		if rp.SubIndex == sub.Index && rp.Lookup == sub.Lookup {
+			return rp
 		}
 	}
-	return true // the record was never identified
+	return nil
 }
 
 // describeEnd names a relation end in messages ("item 2", "item 0 lookup 1").
 func describeEnd(p place) string {
 	switch {
 	case p.sub == nil:
-		return sprintf("item %d", p.item)
+		return fmt.Sprintf("item %d", p.item)
 	case p.sub.Lookup:
-		return sprintf("item %d lookup %d", p.item, p.sub.Index)
+		return fmt.Sprintf("item %d lookup %d", p.item, p.sub.Index)
 	}
-	return sprintf("item %d related %d", p.item, p.sub.Index)
+	return fmt.Sprintf("item %d related %d", p.item, p.sub.Index)
 }
 
 // cascade spreads failures: a CI that depends on (or hangs under) a failed
