@@ -30,6 +30,7 @@ type candidate struct {
 	t     *Target       // the payload's target for it, when there is one
 	refs  int           // lookup entries: how many of the item's lookup records name it
 	first int           // lookup entries: the rank of the first (by content) lookup record naming it
+	held  int           // lookup entries: how many of those records the store already holds under it
 }
 
 // walk tries the entries in order. It returns the attempts, the target of
@@ -180,7 +181,7 @@ func (pl *planner) lookupCandidates(e *rules.Entry, s search) ([]candidate, stri
 			continue
 		}
 		records++
-		set := map[string]bool{}
+		set, held := map[string]bool{}, map[string]bool{}
 		for _, t := range pl.claimed[string(key)] {
 			set[t.SysID] = true
 			if found[t.SysID] == nil {
@@ -197,7 +198,11 @@ func (pl *planner) lookupCandidates(e *rules.Entry, s search) ([]candidate, stri
 			if err != nil {
 				return nil, "", err
 			}
-			if rec == nil || rec.Scope == "" || set[rec.Scope] {
+			if rec == nil || rec.Scope == "" {
+				continue
+			}
+			held[rec.Scope] = true
+			if set[rec.Scope] {
 				continue
 			}
 			if found[rec.Scope] == nil {
@@ -216,6 +221,9 @@ func (pl *planner) lookupCandidates(e *rules.Entry, s search) ([]candidate, stri
 		}
 		for id := range set {
 			found[id].refs++
+			if held[id] {
+				found[id].held++
+			}
 		}
 		sets = append(sets, set)
 	}
@@ -269,6 +277,9 @@ func (pl *planner) admissible(e *rules.Entry, s search, cands []candidate) []can
 		x, y := out[a], out[b]
 		if x.refs != y.refs {
 			return x.refs > y.refs
+		}
+		if x.held != y.held { // a CI the store files the record under beats one this payload gives it to
+			return x.held > y.held
 		}
 		if (x.rec == nil) != (y.rec == nil) {
 			return x.rec != nil
