@@ -353,8 +353,7 @@ func components(n int, rels []payload.Relation) []int {
 	for i := range label {
 		label[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for label[i] != i {
 			label[i] = label[label[i]]
 			i = label[i]

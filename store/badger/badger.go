@@ -1,4 +1,3 @@
-// Package badger is the embedded default store: store.Store on Badger v4.
 package badger
 
 import (
@@ -158,10 +157,12 @@ func (d *DB) ObserveSyncs(fn func(commits int, took time.Duration)) {
 // Badger exposes the underlying database (backup, GC).
 func (d *DB) Badger() *bdg.DB { return d.db }
 
+// View runs fn in a read-only transaction.
 func (d *DB) View(fn func(store.Reader) error) error {
 	return mapErr(d.db.View(func(t *bdg.Txn) error { return fn(reader{t, d.dir, d.log}) }))
 }
 
+// NewTxn starts a read-write transaction; Discard is always safe after it.
 func (d *DB) NewTxn() store.Txn {
 	if d.db.IsClosed() {
 		return closedTxn{}
@@ -169,8 +170,10 @@ func (d *DB) NewTxn() store.Txn {
 	return &txn{reader: reader{d.db.NewTransaction(true), d.dir, d.log}, durable: d.durable, space: d.space}
 }
 
+// Sync makes every committed write durable.
 func (d *DB) Sync() error { return d.db.Sync() }
 
+// Close closes the database; the DB must not be used after it.
 func (d *DB) Close() error { return d.db.Close() }
 
 type reader struct {

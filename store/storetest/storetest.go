@@ -194,7 +194,7 @@ func testIterateManyWithReads(t *testing.T, s store.Store) {
 		var got []string
 		err := r.Iterate([]byte("m/"), func(k, v []byte) error {
 			if _, err := r.Get([]byte("other")); err != nil {
-				return fmt.Errorf("Get inside Iterate: %w", err)
+				return fmt.Errorf("get inside Iterate: %w", err)
 			}
 			got = append(got, string(k)+"="+string(v))
 			return nil
