@@ -126,6 +126,18 @@ func Open(path string, opts Options) (*Engine, error) {
 	return e, nil
 }
 
+// OpenStore opens the engine on st: any store.Store, such as a Badger
+// database opened with options of your own, a PostgreSQL-wire database
+// from store/backend, or an implementation of your own that passes
+// store/storetest. The engine closes st on Close.
+func OpenStore(st store.Store, opts Options) (*Engine, error) {
+	if st == nil {
+		return nil, errors.New("engine: OpenStore needs a store")
+	}
+	opts.Store = st
+	return Open("", opts)
+}
+
 // upkeep brings the store's indexes in line with the rules and drops what
 // has expired, again from the start when another engine opening the same
 // store at the same moment wrote the same keys.
