@@ -1,6 +1,7 @@
 package badger
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -207,7 +208,11 @@ func (r reader) unreadable(key []byte) error {
 	return fmt.Errorf("%w: %s: the value of key %q cannot be read (%s): %s", store.ErrDamaged, where, key, why, recovery)
 }
 
-func (r reader) Iterate(prefix []byte, fn func(key, value []byte) error) (err error) {
+func (r reader) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	return r.IterateFrom(prefix, prefix, fn)
+}
+
+func (r reader) IterateFrom(prefix, start []byte, fn func(key, value []byte) error) (err error) {
 	// Panics in Badger are damage; a panic in fn is the caller's own.
 	inFn := false
 	defer func() {
@@ -218,7 +223,10 @@ func (r reader) Iterate(prefix []byte, fn func(key, value []byte) error) (err er
 	}()
 	it := r.t.NewIterator(bdg.IteratorOptions{Prefix: prefix, PrefetchValues: false})
 	defer it.Close()
-	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+	if bytes.Compare(start, prefix) < 0 {
+		start = prefix
+	}
+	for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
 		item := it.Item()
 		var err error
 		verr := item.Value(func(v []byte) error {
@@ -294,10 +302,13 @@ type closedTxn struct{}
 
 func (closedTxn) Get([]byte) ([]byte, error)                          { return nil, store.ErrClosed }
 func (closedTxn) Iterate([]byte, func(key, value []byte) error) error { return store.ErrClosed }
-func (closedTxn) Set(_, _ []byte) error                               { return store.ErrClosed }
-func (closedTxn) Delete([]byte) error                                 { return store.ErrClosed }
-func (closedTxn) Commit() error                                       { return store.ErrClosed }
-func (closedTxn) Discard()                                            {}
+func (closedTxn) IterateFrom(_, _ []byte, _ func(key, value []byte) error) error {
+	return store.ErrClosed
+}
+func (closedTxn) Set(_, _ []byte) error { return store.ErrClosed }
+func (closedTxn) Delete([]byte) error   { return store.ErrClosed }
+func (closedTxn) Commit() error         { return store.ErrClosed }
+func (closedTxn) Discard()              {}
 
 func mapErr(err error) error {
 	switch {
