@@ -169,7 +169,7 @@ func buildResult(pl *identify.Plan, p *payload.Payload, committed bool) *Result 
 			MergedPayloadIDs: []string{}, PartialSysIDs: []string{}, IncompleteSysIDs: []string{}, Markers: []string{}}
 		if len(rp.Errors) == 0 && rp.Edge != nil {
 			rr.Operation = rp.Op
-			rr.Parent, rr.Child = rp.Edge.Parent, rp.Edge.Child
+			rr.Parent, rr.Child = endSysID(rp.Parent, rp.Edge.Parent, committed), endSysID(rp.Child, rp.Edge.Child, committed)
 			if rp.Op != identify.OpInsert || committed {
 				rr.SysID = rp.Edge.SysID
 			}
@@ -242,6 +242,15 @@ func (res *Result) foldPartials(m *merged, kept []bool, pp *PartialPayload) {
 		res.Relations = res.Relations[:m.nRel]
 	}
 	res.tally()
+}
+
+// endSysID is the sys_id reported for a relation's end: "Unknown" in a
+// dry run when the end is a CI the run would create.
+func endSysID(t *identify.Target, sysID string, committed bool) string {
+	if !committed && t != nil && t.Existing == nil {
+		return Unknown
+	}
+	return sysID
 }
 
 // lookupSysIDs lists the sys_ids of an item's lookup records by position.
