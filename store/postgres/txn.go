@@ -164,6 +164,9 @@ func (t *txn) Iterate(prefix []byte, fn func(key, value []byte) error) error {
 	}
 	end := successor(prefix)
 	from, limit := prefix, firstPage
+	if from == nil {
+		from = []byte{} // nil would be NULL to the server, and no key is >= NULL
+	}
 	for {
 		var keys, values [][]byte
 		sql, args := t.db.sql.scanOpen, []any{from, limit}
