@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -89,5 +91,29 @@ func TestIdentifyNamesWhatItWouldKeepUnknown(t *testing.T) {
 		if dry.Items[i].Operation != want.op || res.Items[i].Operation != want.op || want.dry != engine.Unknown || want.real == engine.Unknown || want.real == "" {
 			t.Fatalf("item %d: dry run %s %q, apply %s %q; want %s, Unknown and an id", i, dry.Items[i].Operation, want.dry, res.Items[i].Operation, want.real, want.op)
 		}
+	}
+}
+
+// A dry run's attempts, messages and explanations name the CIs it would
+// create "Unknown" too: here a name found two of them.
+func TestIdentifyNamesNewCIsUnknownInTexts(t *testing.T) {
+	e := openDisk(t)
+	p := mustDecode(t, `{"items":[
+		{"className":"cmdb_ci_linux_server","values":{"name":"h1","serial_number":"S3"},"lookup":[{"className":"cmdb_serial_number","values":{"serial_number":"S1","serial_number_type":"uuid"}}]},
+		{"className":"cmdb_ci_computer","values":{"name":"h1"}},
+		{"className":"cmdb_ci_server","values":{"name":"h1"},"lookup":[{"className":"cmdb_serial_number","values":{"serial_number":"S2","serial_number_type":"uuid"}}]},
+		{"className":"cmdb_ci_computer","values":{"name":"localhost","serial_number":"S3"},"lookup":[{"className":"cmdb_serial_number","values":{"serial_number":"S1","serial_number_type":"system"}}]}]}`)
+	o := engine.DefaultApplyOptions()
+	o.Explain = true
+	dry, err := e.Identify(context.Background(), "AWS", p, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := fmt.Sprintf("%+v", dry)
+	if id := regexp.MustCompile(`[0-9a-f]{32}`).FindString(text); id != "" {
+		t.Fatalf("the dry run names %s, which no CI has:\n%s", id, text)
+	}
+	if !strings.Contains(text, "2 CIs hold these values (Unknown, Unknown)") {
+		t.Fatalf("the dry run does not say which CIs the name found:\n%s", text)
 	}
 }

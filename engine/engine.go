@@ -330,6 +330,9 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 	if o.GenerateSummary {
 		res.Summary = summarize(res)
 	}
+	if !commit {
+		res.forget(madeUp(plan))
+	}
 	return res, n, nil
 }
 

@@ -1,0 +1,151 @@
+package fuzz
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/irego/irego/store"
+	"github.com/irego/irego/store/badger"
+	"github.com/irego/irego/store/postgres"
+	"github.com/irego/irego/store/postgres/pgtest"
+	"pgregory.net/rapid"
+)
+
+// Differential property 2: Badger and PostgreSQL agree. The same feed
+// sequence, with the same clock and sys_id counter, applied to an engine
+// on Badger on disk and one on PostgreSQL gives the same results and the
+// same stores: every key and value, engine.Get of every CI and record
+// (values, relations both ways, related records, sources) and every
+// history. It runs where the store/postgres tests run (a server named by
+// $IREGO_TEST_POSTGRES, or PostgreSQL's binaries installed) and is
+// skipped, with the reason, elsewhere.
+func TestPropBadgerAndPostgresAgree(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DSN(t) // one schema for the test, a table per check
+	base := t.TempDir()
+	var tables atomic.Int64
+	rapid.Check(t, func(t *rapid.T) {
+		st, err := postgres.Open(context.Background(), dsn, postgres.Options{Table: fmt.Sprintf("check_%d", tables.Add(1))})
+		if err != nil {
+			t.Fatalf("postgres.Open: %v", err)
+		}
+		if v := checkSameStores(t, openFeed(t, badgerOnDisk(t, base)), openFeed(t, st)); v != "" {
+			t.Fatal(v)
+		}
+	})
+}
+
+// badgerOnDisk opens Badger in a fresh directory under base, removed when
+// the check ends (the engine closes the store).
+func badgerOnDisk(t *rapid.T, base string) store.Store {
+	dir, err := os.MkdirTemp(base, "store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	db, err := badger.Open(badger.Options{Dir: dir})
+	if err != nil {
+		t.Fatalf("badger.Open(%s): %v", dir, err)
+	}
+	return db
+}
+
+// checkSameStores feeds one sequence to a and b and returns the first
+// difference between them ("" when there is none).
+func checkSameStores(t *rapid.T, a, b *feedEngine) string {
+	for k, s := range feedSteps(t) {
+		ra, rb := applyStep(t, a.Engine, s), applyStep(t, b.Engine, s)
+		if diff := cmp.Diff(decoded(t, jsonOf(ra)), decoded(t, jsonOf(rb))); diff != "" {
+			return fmt.Sprintf("step %d (%s): results differ (-a +b):\n%s\npayload: %s", k, s.source, diff, jsonOf(s.p))
+		}
+	}
+	if diff := cmp.Diff(withoutSeq(dump(t, a.Engine)), withoutSeq(dump(t, b.Engine)), cmp.AllowUnexported(kv{})); diff != "" {
+		return fmt.Sprintf("the stores' keys and values differ (-a +b):\n%s", diff)
+	}
+	ids := sysIDsOf(t, a.Engine)
+	if diff := cmp.Diff(ids, sysIDsOf(t, b.Engine)); diff != "" {
+		return fmt.Sprintf("the stores hold other records (-a +b):\n%s", diff)
+	}
+	ctx := context.Background()
+	for _, id := range ids {
+		ca, errA := a.Get(ctx, id)
+		cb, errB := b.Get(ctx, id)
+		if errA != nil || errB != nil {
+			t.Fatalf("Get(%s): %v, %v", id, errA, errB)
+		}
+		if diff := cmp.Diff(jsonOf(ca), jsonOf(cb)); diff != "" {
+			return fmt.Sprintf("Get(%s) differs (-a +b):\n%s", id, diff)
+		}
+		ha, errA := a.History(ctx, id)
+		hb, errB := b.History(ctx, id)
+		if errA != nil || errB != nil {
+			t.Fatalf("History(%s): %v, %v", id, errA, errB)
+		}
+		if diff := cmp.Diff(jsonOf(ha), jsonOf(hb)); diff != "" {
+			return fmt.Sprintf("History(%s) differs (-a +b):\n%s", id, diff)
+		}
+	}
+	checkStore(t, a.Engine)
+	checkStore(t, b.Engine)
+	return ""
+}
+
+// historyPrefix starts every history key.
+var historyPrefix = strings.TrimSuffix(string(store.HistoryPrefix("")), "/")
+
+// withoutSeq drops from each history key its sequence number, which
+// rises within a process (store.HistoryKey): two engines in one test
+// number their changes apart.
+func withoutSeq(kvs []kv) []kv {
+	for i := range kvs {
+		if strings.HasPrefix(kvs[i].k, historyPrefix) && len(kvs[i].k) >= 8 {
+			kvs[i].k = kvs[i].k[:len(kvs[i].k)-8] + "#seq"
+		}
+	}
+	return kvs
+}
+
+// A store that loses the history of updates is caught. It runs on two
+// Badger stores, one of them broken, so that it also runs where
+// PostgreSQL is not installed.
+func TestStoresCatchAStoreLosingHistory(t *testing.T) {
+	catches(t, func(t *rapid.T) string {
+		return checkSameStores(t, openFeed(t, nil), openFeed(t, dropping{mem(t), []byte(historyPrefix)}))
+	})
+}
+
+// mem opens Badger in memory; the engine on it closes it.
+func mem(t *rapid.T) store.Store {
+	db, err := badger.Open(badger.Options{InMemory: true})
+	if err != nil {
+		t.Fatalf("badger.Open in memory: %v", err)
+	}
+	return db
+}
+
+// dropping is a broken store: it silently drops every write of a key
+// under prefix.
+type dropping struct {
+	store.Store
+	prefix []byte
+}
+
+func (d dropping) NewTxn() store.Txn { return droppingTxn{d.Store.NewTxn(), d.prefix} }
+
+type droppingTxn struct {
+	store.Txn
+	prefix []byte
+}
+
+func (d droppingTxn) Set(k, v []byte) error {
+	if bytes.HasPrefix(k, d.prefix) {
+		return nil
+	}
+	return d.Txn.Set(k, v)
+}
