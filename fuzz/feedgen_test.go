@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,17 +57,40 @@ type step struct {
 	o      engine.ApplyOptions
 }
 
-// feedSteps draws one to three steps.
+// feedSteps draws one to three steps; a later one may report the
+// machines of an earlier one again, changed.
 func feedSteps(t *rapid.T) []step {
 	var out []step
-	for range rapid.IntRange(1, 3).Draw(t, "steps") {
-		out = append(out, step{
-			source: rapid.SampledFrom(feedSources).Draw(t, "source"),
-			p:      feedPayload(t),
-			o:      drawOptions(t, nil),
-		})
+	for k := range rapid.IntRange(1, 3).Draw(t, "steps") {
+		s := step{source: rapid.SampledFrom(feedSources).Draw(t, "source"), o: drawOptions(t, nil)}
+		if k > 0 && rapid.Bool().Draw(t, "report again") {
+			s.p = reported(t, out[rapid.IntRange(0, k-1).Draw(t, "earlier step")].p)
+		} else {
+			s.p = feedPayload(t)
+		}
+		out = append(out, s)
 	}
 	return out
+}
+
+// reported is p reported again: each hardware item may come as another
+// class of the Hardware Rule, without its location (null) or elsewhere.
+func reported(t *rapid.T, p *payload.Payload) *payload.Payload {
+	q := p.Clone()
+	for i := range q.Items {
+		it := &q.Items[i]
+		if !slices.Contains(hardwareClasses, it.ClassName) {
+			continue
+		}
+		it.ClassName = rapid.SampledFrom(hardwareClasses).Draw(t, "class again")
+		switch rapid.IntRange(0, 2).Draw(t, "location again") {
+		case 1:
+			it.Values["location"] = nil
+		case 2:
+			it.Values["location"] = "Room 3"
+		}
+	}
+	return q
 }
 
 // feedPayload draws a payload of one to four fragments: hardware items
