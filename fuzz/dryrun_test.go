@@ -28,8 +28,9 @@ func realIdentify(e *engine.Engine, source string, p *payload.Payload, o engine.
 // store as it was.
 func TestPropDryRunPredictsApply(t *testing.T) {
 	t.Parallel()
+	e := openShared(t, nil)
 	rapid.Check(t, func(t *rapid.T) {
-		if v := checkDryRun(t, realIdentify); v != "" {
+		if v := checkDryRun(t, e.fresh(t), realIdentify); v != "" {
 			t.Fatal(v)
 		}
 	})
@@ -37,8 +38,7 @@ func TestPropDryRunPredictsApply(t *testing.T) {
 
 // checkDryRun runs one feed sequence against identify and returns the
 // first way the dry run differs from the real run ("" when none does).
-func checkDryRun(t *rapid.T, identify identifyFunc) string {
-	e := openFeed(t, nil)
+func checkDryRun(t *rapid.T, e *feedEngine, identify identifyFunc) string {
 	for k, s := range feedSteps(t) {
 		before, issued := dump(t, e.Engine), e.ids.n.Load()
 		dry, err := guarded(func() (*engine.Result, error) { return identify(e.Engine, s.source, s.p, s.o) })
@@ -95,8 +95,10 @@ func lookupsUnstored(v any) any {
 // An Identify that skips reconciliation (reports no masked attribute) is
 // caught: the feeds make higher-priority sources' values mask others'.
 func TestDryRunCatchesIdentifyWithoutReconciliation(t *testing.T) {
+	t.Parallel()
+	e := openShared(t, nil)
 	catches(t, func(t *rapid.T) string {
-		return checkDryRun(t, func(e *engine.Engine, source string, p *payload.Payload, o engine.ApplyOptions) (*engine.Result, error) {
+		return checkDryRun(t, e.fresh(t), func(e *engine.Engine, source string, p *payload.Payload, o engine.ApplyOptions) (*engine.Result, error) {
 			res, err := e.Identify(context.Background(), source, p, o)
 			if err == nil {
 				for i := range res.Items {
@@ -110,27 +112,11 @@ func TestDryRunCatchesIdentifyWithoutReconciliation(t *testing.T) {
 
 // An Identify that writes (Apply under another name) is caught.
 func TestDryRunCatchesIdentifyThatWrites(t *testing.T) {
+	t.Parallel()
+	e := openShared(t, nil)
 	catches(t, func(t *rapid.T) string {
-		return checkDryRun(t, func(e *engine.Engine, source string, p *payload.Payload, o engine.ApplyOptions) (*engine.Result, error) {
+		return checkDryRun(t, e.fresh(t), func(e *engine.Engine, source string, p *payload.Payload, o engine.ApplyOptions) (*engine.Result, error) {
 			return e.Apply(context.Background(), source, p, o)
 		})
 	})
-}
-
-// catches runs a property's checker against a broken implementation and
-// fails unless some generated case exposes it. The checker reports
-// rather than fails, so that the cases after the first that exposes the
-// breakage are skipped and nothing is shrunk.
-func catches(t *testing.T, check func(*rapid.T) string) {
-	t.Parallel()
-	found := ""
-	rapid.Check(t, func(t *rapid.T) {
-		if found == "" {
-			found = check(t)
-		}
-	})
-	if found == "" {
-		t.Fatal("no generated case exposed the broken implementation")
-	}
-	t.Logf("caught: %s", found)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/irego/irego/engine"
@@ -165,9 +166,11 @@ type feedEngine struct {
 	ids   *counter
 }
 
-// openFeed opens an engine with the feed rules on st (nil: Badger in
-// memory), a fresh clock and a fresh sys_id counter.
-func openFeed(t *rapid.T, st store.Store) *feedEngine {
+// openShared opens the engine the checks of one property share, on st
+// (nil: Badger in memory), closed when the test ends. Opening Badger and
+// an engine costs more than most checks; fresh gives each check an empty
+// store instead.
+func openShared(t testing.TB, st store.Store) *feedEngine {
 	f := &feedEngine{clock: new(clock), ids: new(counter)}
 	e, err := engine.Open("", engine.Options{Store: st, InMemory: st == nil, Rules: feedRules(), Now: f.clock.now, NewSysID: f.ids.next})
 	if err != nil {
@@ -176,6 +179,55 @@ func openFeed(t *rapid.T, st store.Store) *feedEngine {
 	t.Cleanup(func() { e.Close() })
 	f.Engine = e
 	return f
+}
+
+// fresh empties f's store of everything kept under v1/ (CIs, indexes,
+// history, partial payloads, tasks: all but the store's meta keys) and
+// restarts its clock and sys_id counter, as if just opened.
+func (f *feedEngine) fresh(t *rapid.T) *feedEngine {
+	emptied(t, f.Store(), []byte("v1/"))
+	f.clock.ticks.Store(0)
+	f.ids.n.Store(0)
+	return f
+}
+
+// emptied deletes every key of st under prefix.
+func emptied(t *rapid.T, st store.Store, prefix []byte) {
+	txn := st.NewTxn()
+	defer txn.Discard()
+	var keys [][]byte
+	err := txn.Iterate(prefix, func(k, _ []byte) error { keys = append(keys, bytes.Clone(k)); return nil })
+	for _, k := range keys {
+		if err == nil {
+			err = txn.Delete(k)
+		}
+	}
+	if err == nil {
+		err = txn.Commit()
+	}
+	if err != nil {
+		t.Fatalf("emptying the store: %v", err)
+	}
+}
+
+// catches runs a property's checker against a broken implementation and
+// fails unless a generated case exposes it within five rounds of checks.
+// The checker reports rather than fails, so that the cases after the
+// first that exposes the breakage are skipped and nothing is shrunk.
+func catches(t *testing.T, check func(*rapid.T) string) {
+	found, cases := "", 0
+	for round := 0; round < 5 && found == ""; round++ {
+		rapid.Check(t, func(t *rapid.T) {
+			if found == "" {
+				cases++
+				found = check(t)
+			}
+		})
+	}
+	if found == "" {
+		t.Fatalf("none of %d generated cases exposed the broken implementation", cases)
+	}
+	t.Logf("caught by case %d: %s", cases, found)
 }
 
 // applyStep applies s and fails the check when the store fails or Apply

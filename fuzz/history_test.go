@@ -46,8 +46,9 @@ func fold(changes []store.Change, upTo time.Time) (string, map[string]any, bool)
 // before the first).
 func TestPropHistoryReplaysToTheState(t *testing.T) {
 	t.Parallel()
+	e := openShared(t, nil)
 	rapid.Check(t, func(t *rapid.T) {
-		if v := checkHistory(t, fold); v != "" {
+		if v := checkHistory(t, e.fresh(t), fold); v != "" {
 			t.Fatal(v)
 		}
 	})
@@ -55,9 +56,8 @@ func TestPropHistoryReplaysToTheState(t *testing.T) {
 
 // checkHistory returns the first way a record's history and the stored
 // record or AsOf disagree under fold ("" when none does).
-func checkHistory(t *rapid.T, fold foldFunc) string {
+func checkHistory(t *rapid.T, e *feedEngine, fold foldFunc) string {
 	ctx := context.Background()
-	e := openFeed(t, nil)
 	for _, s := range feedSteps(t) {
 		applyStep(t, e.Engine, s)
 	}
@@ -112,8 +112,10 @@ func probeTimes(changes []store.Change) []time.Time {
 
 // A fold that ignores removals (a null clearing a location) is caught.
 func TestHistoryCatchesAFoldIgnoringRemovals(t *testing.T) {
+	t.Parallel()
+	e := openShared(t, nil)
 	catches(t, func(t *rapid.T) string {
-		return checkHistory(t, func(changes []store.Change, upTo time.Time) (string, map[string]any, bool) {
+		return checkHistory(t, e.fresh(t), func(changes []store.Change, upTo time.Time) (string, map[string]any, bool) {
 			class, values, existed := "", map[string]any{}, false
 			for _, c := range changes {
 				if c.At.After(upTo) {

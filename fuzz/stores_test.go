@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -30,55 +29,16 @@ func TestPropBadgerAndPostgresAgree(t *testing.T) {
 	if err != nil {
 		t.Fatalf("postgres.Open: %v", err)
 	}
-	t.Cleanup(func() { pg.Close() })
-	base := t.TempDir()
+	db, err := badger.Open(badger.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("badger.Open: %v", err)
+	}
+	a, b := openShared(t, db), openShared(t, pg)
 	rapid.Check(t, func(t *rapid.T) {
-		emptied(t, pg)
-		if v := checkSameStores(t, openFeed(t, badgerOnDisk(t, base)), openFeed(t, unclosed{pg})); v != "" {
+		if v := checkSameStores(t, a.fresh(t), b.fresh(t)); v != "" {
 			t.Fatal(v)
 		}
 	})
-}
-
-// unclosed is a store its engine does not close: one PostgreSQL table
-// serves every check, emptied in between, which is much faster than a
-// table (and a connection pool) per check.
-type unclosed struct{ store.Store }
-
-func (unclosed) Close() error { return nil }
-
-// emptied deletes every key of st.
-func emptied(t *rapid.T, st store.Store) {
-	txn := st.NewTxn()
-	defer txn.Discard()
-	var keys [][]byte
-	err := txn.Iterate(nil, func(k, _ []byte) error { keys = append(keys, bytes.Clone(k)); return nil })
-	for _, k := range keys {
-		if err == nil {
-			err = txn.Delete(k)
-		}
-	}
-	if err == nil {
-		err = txn.Commit()
-	}
-	if err != nil {
-		t.Fatalf("emptying the store: %v", err)
-	}
-}
-
-// badgerOnDisk opens Badger in a fresh directory under base, removed when
-// the check ends (the engine closes the store).
-func badgerOnDisk(t *rapid.T, base string) store.Store {
-	dir, err := os.MkdirTemp(base, "store")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	db, err := badger.Open(badger.Options{Dir: dir})
-	if err != nil {
-		t.Fatalf("badger.Open(%s): %v", dir, err)
-	}
-	return db
 }
 
 // checkSameStores feeds one sequence to a and b and returns the first
@@ -140,18 +100,15 @@ func withoutSeq(kvs []kv) []kv {
 // Badger stores, one of them broken, so that it also runs where
 // PostgreSQL is not installed.
 func TestStoresCatchAStoreLosingHistory(t *testing.T) {
-	catches(t, func(t *rapid.T) string {
-		return checkSameStores(t, openFeed(t, nil), openFeed(t, dropping{mem(t), []byte(historyPrefix)}))
-	})
-}
-
-// mem opens Badger in memory; the engine on it closes it.
-func mem(t *rapid.T) store.Store {
+	t.Parallel()
 	db, err := badger.Open(badger.Options{InMemory: true})
 	if err != nil {
 		t.Fatalf("badger.Open in memory: %v", err)
 	}
-	return db
+	a, b := openShared(t, nil), openShared(t, dropping{db, []byte(historyPrefix)})
+	catches(t, func(t *rapid.T) string {
+		return checkSameStores(t, a.fresh(t), b.fresh(t))
+	})
 }
 
 // dropping is a broken store: it silently drops every write of a key
