@@ -309,7 +309,11 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 		kept = keptItems(e.rs, m.p, plan, io.Source)
 		for _, k := range kept {
 			if k {
-				if pp, err = newPartial(e.rs, m.p, plan, kept, e.opts.NewSysID(), io.Source, now); err != nil {
+				id := Unknown // a dry run names what it would keep as Apply names what it would create
+				if commit {
+					id = e.opts.NewSysID()
+				}
+				if pp, err = newPartial(e.rs, m.p, plan, kept, id, io.Source, now); err != nil {
 					return nil, 0, err
 				}
 				break
@@ -323,6 +327,8 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 		if n, incomplete, err = e.writeAll(txn, m, plan, kept, pp, expired, io.Source, now, st); err != nil {
 			return nil, 0, err
 		}
+	} else if kept != nil {
+		incomplete = wouldRecordIncomplete(plan, kept)
 	}
 	res := buildResult(plan, m.p, commit)
 	din.warn(res)
@@ -335,6 +341,9 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 	}
 	if o.GenerateSummary {
 		res.Summary = summarize(res)
+	}
+	if !commit {
+		res.forget(madeUp(plan))
 	}
 	return res, n, nil
 }

@@ -416,6 +416,18 @@ func recordIncomplete(txn store.Txn, m *payload.Payload, plan *identify.Plan, ke
 	return ids, nil
 }
 
+// wouldRecordIncomplete is recordIncomplete for a dry run: the items it
+// would record, each named "Unknown".
+func wouldRecordIncomplete(plan *identify.Plan, kept []bool) map[int]string {
+	ids := map[int]string{}
+	for i, ip := range plan.Items {
+		if !kept[i] && ip.Failed() {
+			ids[i] = Unknown
+		}
+	}
+	return ids
+}
+
 // Partials lists the partial payloads waiting to be completed, oldest first.
 func (e *Engine) Partials() ([]PartialPayload, error) {
 	out, err := readJSON[PartialPayload](e.st, store.PartialPrefix())

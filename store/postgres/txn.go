@@ -174,6 +174,9 @@ func (t *txn) IterateFrom(prefix, start []byte, fn func(key, value []byte) error
 	}
 	end := successor(prefix)
 	from, limit := start, firstPage
+	if from == nil {
+		from = []byte{} // nil would be NULL to the server, and no key is >= NULL
+	}
 	for {
 		var keys, values [][]byte
 		sql, args := t.db.sql.scanOpen, []any{from, limit}

@@ -29,6 +29,7 @@ func Run(t *testing.T, open Open) {
 		{"GetReturnsCopy", testGetReturnsCopy},
 		{"OwnWrites", testOwnWrites},
 		{"PrefixOrder", testPrefixOrder},
+		{"NilPrefixIsEveryKey", testNilPrefix},
 		{"IterateManyWithReads", testIterateManyWithReads},
 		{"IterateFrom", testIterateFrom},
 		{"Stop", testStop},
@@ -177,6 +178,28 @@ func testPrefixOrder(t *testing.T, s store.Store) {
 		if diff := cmp.Diff(want, scan(t, s, prefix)); diff != "" {
 			t.Errorf("prefix %q (-want +got):\n%s", prefix, diff)
 		}
+	}
+}
+
+// A nil prefix, like the empty one, iterates every key, in a View and in
+// a Txn with pending writes.
+func testNilPrefix(t *testing.T, s store.Store) {
+	setKey(t, s, "a", "1")
+	setKey(t, s, "b/c", "2")
+	var got []string
+	must(t, s.View(func(r store.Reader) error {
+		return r.Iterate(nil, func(k, v []byte) error { got = append(got, string(k)+"="+string(v)); return nil })
+	}))
+	if want := []string{"a=1", "b/c=2"}; !slices.Equal(got, want) {
+		t.Errorf("Iterate(nil) in a View: %q, want %q", got, want)
+	}
+	tx := s.NewTxn()
+	defer tx.Discard()
+	must(t, tx.Set([]byte("0"), []byte("0")))
+	got = nil
+	must(t, tx.Iterate(nil, func(k, v []byte) error { got = append(got, string(k)+"="+string(v)); return nil }))
+	if want := []string{"0=0", "a=1", "b/c=2"}; !slices.Equal(got, want) {
+		t.Errorf("Iterate(nil) in a Txn: %q, want %q", got, want)
 	}
 }
 
