@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
-	"os"
 	"time"
 
 	"github.com/irego/irego/engine"
