@@ -71,9 +71,9 @@ type explainView struct {
 }
 
 type attemptView struct {
-	N                  int
+	N                          int
 	Entry, Attrs, Result, Info string
-	Decided            bool
+	Decided                    bool
 }
 
 type maskView struct{ Attribute, Reason string }

@@ -73,7 +73,7 @@ func New(cfg Config) (*Console, error) {
 		cfg.Lifetime = DefaultLifetime
 	}
 	c := &Console{cfg: cfg, pages: map[string]*template.Template{},
-		sessions: newSessions(cfg.Idle, cfg.Lifetime, cfg.Now), reports: newRecentReports(recentCap, cfg.Now)}
+		sessions: newSessions(cfg.Idle, cfg.Lifetime, cfg.Now), reports: newRecentReports(recentCap, time.Now)} // the engine stamps reports with the wall clock
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err

@@ -22,19 +22,19 @@ const (
 )
 
 type graphData struct {
-	Center   string
-	Name     string
-	Depth    int
-	Depths   []int
-	Nodes    []*gnode
-	Edges    []gedge
-	Hidden   int // neighbours found but not drawn (over the cap)
-	Filtered int // relations left out by the filter
-	Types    []filterOpt
-	Classes  []filterOpt
-	Width    int
-	Height   int
-	Cap      int
+	Center    string
+	Name      string
+	Depth     int
+	Depths    []int
+	Nodes     []*gnode
+	Edges     []gedge
+	Hidden    int // neighbours found but not drawn (over the cap)
+	Filtered  int // relations left out by the filter
+	Types     []filterOpt
+	Classes   []filterOpt
+	Width     int
+	Height    int
+	Cap       int
 	Filtering bool
 }
 
@@ -51,7 +51,7 @@ type gnode struct {
 }
 
 type gedge struct {
-	Type, From, To string
+	Type, From, To       string
 	Path, LabelX, LabelY string
 }
 

@@ -50,8 +50,8 @@ type drillData struct {
 
 type drillRow struct {
 	SysID, Name, Class string
-	Value             float64
-	Day               string
+	Value              float64
+	Day                string
 }
 
 const (
