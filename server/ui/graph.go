@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/irego/irego/engine"
 )
@@ -14,7 +16,7 @@ import (
 const (
 	maxDepth = 3
 	maxNodes = 150
-	colW     = 240
+	colW     = 300
 	nodeW    = 200
 	nodeH    = 40
 	rowH     = 54
@@ -44,15 +46,15 @@ type filterOpt struct {
 }
 
 type gnode struct {
-	SysID, Class, Name, Colour string
-	Depth, Row, X, Y           int
-	Center                     bool
-	parent                     int
+	SysID, Class, Name, Label, Colour string
+	Depth, Row, X, Y                  int
+	Center                            bool
+	parent                            int
 }
 
 type gedge struct {
-	Type, From, To       string
-	Path, LabelX, LabelY string
+	Type, Label, From, To string
+	Path, LabelX, LabelY  string
 }
 
 // graph draws the CI's neighbourhood breadth-first to the depth asked,
@@ -67,8 +69,8 @@ func (c *Console) graph(r *http.Request, v *view) (string, error) {
 		depth = 2
 	}
 	depth = min(depth, maxDepth)
-	types, classes := q["type"], q["class"]
-	d := &graphData{Center: r.PathValue("sys_id"), Depth: depth, Depths: []int{1, 2, 3}, Cap: maxNodes, Filtering: len(types)+len(classes) > 0}
+	types, classes := filterOf(q["type"], q["offered_type"]), filterOf(q["class"], q["offered_class"])
+	d := &graphData{Center: r.PathValue("sys_id"), Depth: depth, Depths: []int{1, 2, 3}, Cap: maxNodes, Filtering: types != nil || classes != nil}
 	v.Title, v.Data, v.Nav = "Graph", d, "search"
 	seenTypes, seenClasses := map[string]bool{}, map[string]bool{}
 	index := map[string]int{}
@@ -86,6 +88,7 @@ func (c *Console) graph(r *http.Request, v *view) (string, error) {
 	}
 	add(center.SysID, center.Class, d.Name, 0, -1)
 	d.Nodes[0].Center = true
+	d.Nodes[0].Label = clip(d.Name, 26)
 	seenClasses[center.Class] = true
 	for i := 0; i < len(d.Nodes); i++ {
 		n := d.Nodes[i]
@@ -99,13 +102,14 @@ func (c *Console) graph(r *http.Request, v *view) (string, error) {
 			}
 			n.Name = text(ci.Values["name"])
 		}
+		n.Label = clip(n.Name, 26)
 		if n.Depth >= depth {
 			continue
 		}
 		follow := func(l engine.Link, out bool) {
 			seenTypes[l.Type] = true
 			seenClasses[l.Other.Class] = true
-			if len(types) > 0 && !slices.Contains(types, l.Type) || len(classes) > 0 && !slices.Contains(classes, l.Other.Class) {
+			if !types.keeps(l.Type) || !classes.keeps(l.Other.Class) {
 				d.Filtered++
 				return
 			}
@@ -124,7 +128,8 @@ func (c *Console) graph(r *http.Request, v *view) (string, error) {
 			if !out {
 				from, to = to, from
 			}
-			d.Edges = append(d.Edges, gedge{Type: l.Type, From: from, To: to})
+			label, _, _ := strings.Cut(l.Type, "::") // the parent's side, read along the arrow
+			d.Edges = append(d.Edges, gedge{Type: l.Type, Label: label, From: from, To: to})
 		}
 		for _, l := range ci.Outbound {
 			follow(l, true)
@@ -135,10 +140,10 @@ func (c *Console) graph(r *http.Request, v *view) (string, error) {
 	}
 	d.Hidden = len(hidden)
 	for _, t := range sortedKeys(seenTypes) {
-		d.Types = append(d.Types, filterOpt{Name: t, On: len(types) == 0 || slices.Contains(types, t)})
+		d.Types = append(d.Types, filterOpt{Name: t, On: types.keeps(t)})
 	}
 	for _, cl := range sortedKeys(seenClasses) {
-		d.Classes = append(d.Classes, filterOpt{Name: cl, Colour: classColour(cl), On: len(classes) == 0 || slices.Contains(classes, cl)})
+		d.Classes = append(d.Classes, filterOpt{Name: cl, Colour: classColour(cl), On: classes.keeps(cl)})
 	}
 	layout(d, index)
 	return "graph.html", nil
@@ -206,3 +211,48 @@ func parentRow(d *graphData, n *gnode) int {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// filter is what the graph's filter form asks for: nil keeps everything.
+// The form offers the types and classes the graph met; those offered but
+// unchecked are left out, so a deeper walk still meets new ones. A query
+// naming only checked values (a link) keeps those alone.
+type filter struct {
+	only, drop []string
+}
+
+func filterOf(checked, offered []string) *filter {
+	switch {
+	case len(offered) > 0:
+		f := &filter{}
+		for _, o := range offered {
+			if !slices.Contains(checked, o) {
+				f.drop = append(f.drop, o)
+			}
+		}
+		if len(f.drop) == 0 {
+			return nil
+		}
+		return f
+	case len(checked) > 0:
+		return &filter{only: checked}
+	}
+	return nil
+}
+
+func (f *filter) keeps(v string) bool {
+	if f == nil {
+		return true
+	}
+	if f.only != nil {
+		return slices.Contains(f.only, v)
+	}
+	return !slices.Contains(f.drop, v)
+}
+
+// clip shortens s to n characters, marking the cut.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
