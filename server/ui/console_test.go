@@ -278,3 +278,24 @@ func TestGraphCapsAndFilters(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// The license page charts the last import's peak per product and metric
+// and drills down to the computer systems behind it.
+func TestLicensePage(t *testing.T) {
+	v := start(t, false)
+	b := v.browser(t, nil)
+	b.signIn("reader")
+	mustContain(t, b.get("/ui/license"), "none yet", "No usage")
+	v.apply(t, "ServiceNow", "byol-dedicated-vm.json")
+	if _, err := v.License.Import(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := b.get("/ui/license")
+	mustContain(t, p, "successful", "<svg class=\"chart\"", "SQL Server", "behind the peak")
+	m := regexp.MustCompile(`href="(/ui/license\?title=[0-9]+&amp;metric=[A-Z_]+)#drill"`).FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no drill-down link in the license page:\n%s", p.Body)
+	}
+	d := b.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+	mustContain(t, d, "Computer systems behind", "AWS Dedicated Host - 1")
+}

@@ -39,6 +39,7 @@ type env struct {
 	logs    *syncBuffer
 	clock   *clock
 	ts      *httptest.Server
+	License *license.Manager
 }
 
 // Users of every test server; each one's password is name+"-password".
@@ -98,7 +99,8 @@ func start(t testing.TB, tls bool) *env {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	clk := &clock{t: time.Now()}
-	c, err := ui.New(ui.Config{Engine: e, Users: users, License: license.New(e, license.Options{Logger: log}), Logger: log, Now: clk.Now})
+	lic := license.New(e, license.Options{Logger: log})
+	c, err := ui.New(ui.Config{Engine: e, Users: users, License: lic, Logger: log, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +116,7 @@ func start(t testing.TB, tls bool) *env {
 		ts = httptest.NewServer(srv.Handler())
 	}
 	t.Cleanup(ts.Close)
-	return &env{URL: ts.URL, Engine: e, Console: c, logs: logs, clock: clk, ts: ts}
+	return &env{URL: ts.URL, Engine: e, Console: c, logs: logs, clock: clk, ts: ts, License: lic}
 }
 
 // apply applies a payload (JSON text or a file under examples/) as source.

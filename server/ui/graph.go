@@ -54,6 +54,7 @@ type gnode struct {
 
 type gedge struct {
 	Type, Label, From, To string
+	FromName, ToName      string
 	Path, LabelX, LabelY  string
 }
 
@@ -184,6 +185,7 @@ func layout(d *graphData, index map[string]int) {
 	for i := range d.Edges {
 		e := &d.Edges[i]
 		a, b := d.Nodes[index[e.From]], d.Nodes[index[e.To]]
+		e.FromName, e.ToName = nodeName(a), nodeName(b)
 		if a.X > b.X {
 			a, b = b, a
 		}
@@ -255,4 +257,11 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
+}
+
+func nodeName(n *gnode) string {
+	if n.Name != "" {
+		return n.Name
+	}
+	return n.Class + " " + n.SysID
 }
