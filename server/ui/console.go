@@ -176,7 +176,7 @@ func (c *Console) page(name string, adminOnly bool, h pageHandler) http.HandlerF
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		setHeaders(w)
-		u, ses, id := c.user(r)
+		u, ses, _ := c.user(r)
 		if u == nil {
 			if r.Method != http.MethodGet {
 				c.fail(w, r, nil, start, name, errorf(http.StatusForbidden, "Your session has ended: sign in again."))
@@ -185,14 +185,11 @@ func (c *Console) page(name string, adminOnly bool, h pageHandler) http.HandlerF
 			http.Redirect(w, r, "/ui/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		if id != "" {
-			setCookie(w, r, sessionCookie, id, 0) // keep the cookie as long as the session lives
-		}
 		v := &view{User: u, Admin: isAdmin(u), CSRF: ses.csrf, Nav: name}
 		var err error
 		switch {
-		case !v.Admin && !u.HasAnyRole(ReadRoles):
-			err = errorf(http.StatusForbidden, "User %s has none of the roles the console needs (%s, or %v).", u.Name, auth.Admin, ReadRoles)
+		case !mayUse(u):
+			err = errorf(http.StatusForbidden, "%s", noRole(u))
 		case adminOnly && !v.Admin:
 			err = errorf(http.StatusForbidden, "Only users with the %s role may do this.", auth.Admin)
 		case r.Method == http.MethodPost && !c.checkPost(r, ses.csrf):
@@ -314,4 +311,11 @@ func writeError(w http.ResponseWriter, _ *http.Request, e *api.Error) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(e.Status)
 	fmt.Fprintf(w, "%s: %s\n", e.Message, e.Detail)
+}
+
+// mayUse reports whether u may use the console at all.
+func mayUse(u *auth.User) bool { return u.HasAnyRole(ReadRoles) }
+
+func noRole(u *auth.User) string {
+	return fmt.Sprintf("User %s has none of the roles the console needs (%s, or one of %v).", u.Name, auth.Admin, ReadRoles)
 }

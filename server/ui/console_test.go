@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
 )
 
@@ -132,12 +133,14 @@ func TestUsersWithoutAConsoleRoleAreTurnedAway(t *testing.T) {
 	v := start(t, false)
 	b := v.browser(t, nil)
 	form := b.get("/ui/signin")
-	b.post("/ui/signin", url.Values{"csrf": {token(t, form)}, "name": {"nobody"}, "password": {password("nobody")}})
-	p := b.get("/ui/")
+	p := b.post("/ui/signin", url.Values{"csrf": {token(t, form)}, "name": {"nobody"}, "password": {password("nobody")}})
 	if p.Status != http.StatusForbidden {
-		t.Errorf("a user without roles: %d, want 403", p.Status)
+		t.Errorf("sign-in of a user without a console role: %d, want 403", p.Status)
 	}
 	mustContain(t, p, "none of the roles")
+	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
+		t.Errorf("a user without a console role got a session: %d", p.Status)
+	}
 }
 
 // duplicates makes one open de-duplication task and returns its sys_id.
@@ -298,4 +301,23 @@ func TestLicensePage(t *testing.T) {
 	}
 	d := b.get(strings.ReplaceAll(m[1], "&amp;", "&"))
 	mustContain(t, d, "Computer systems behind", "AWS Dedicated Host - 1")
+}
+
+// The user is read on every request: a role taken away applies at once.
+func TestRoleChangesApplyAtOnce(t *testing.T) {
+	v := start(t, false)
+	b := v.browser(t, nil)
+	b.signIn("reader")
+	if _, err := v.Users.Update("reader", auth.Change{Roles: []string{"sam_user"}}); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.get("/ui/"); p.Status != http.StatusForbidden {
+		t.Errorf("after losing cmdb_read: %d, want 403", p.Status)
+	}
+	if err := v.Users.Delete("reader"); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
+		t.Errorf("after the user was deleted: %d, want the sign-in redirect", p.Status)
+	}
 }

@@ -40,6 +40,7 @@ type env struct {
 	clock   *clock
 	ts      *httptest.Server
 	License *license.Manager
+	Users   *auth.Users
 }
 
 // Users of every test server; each one's password is name+"-password".
@@ -116,7 +117,7 @@ func start(t testing.TB, tls bool) *env {
 		ts = httptest.NewServer(srv.Handler())
 	}
 	t.Cleanup(ts.Close)
-	return &env{URL: ts.URL, Engine: e, Console: c, logs: logs, clock: clk, ts: ts, License: lic}
+	return &env{URL: ts.URL, Engine: e, Console: c, logs: logs, clock: clk, ts: ts, License: lic, Users: users}
 }
 
 // apply applies a payload (JSON text or a file under examples/) as source.

@@ -70,6 +70,11 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		c.showSignin(w, r, http.StatusInternalServerError, d, start)
 		return
 	}
+	if !mayUse(u) {
+		d.Error = noRole(u)
+		c.showSignin(w, r, http.StatusForbidden, d, start)
+		return
+	}
 	id, _ := c.sessions.start(u.Name)
 	setCookie(w, r, signinCookie, "", -1)
 	setCookie(w, r, sessionCookie, id, 0)
