@@ -321,3 +321,25 @@ func TestRoleChangesApplyAtOnce(t *testing.T) {
 		t.Errorf("after the user was deleted: %d, want the sign-in redirect", p.Status)
 	}
 }
+
+// The graph's filter leaves out what was offered and unchecked, so a
+// deeper walk still meets classes the shallower one had not.
+func TestGraphFilterKeepsWhatItHadNotOffered(t *testing.T) {
+	v := start(t, false)
+	res := v.apply(t, "ServiceNow", "byol-dedicated-vm.json")
+	vm := res.Items[1].SysID
+	b := v.browser(t, nil)
+	b.signIn("reader")
+	q := url.Values{"depth": {"3"}}
+	for _, c := range []string{"cmdb_ci_vm_instance", "cmdb_ci_computer", "cmdb_ci_cloud_host", "cmdb_ci_aws_datacenter"} {
+		q.Add("offered_class", c)
+		q.Add("class", c)
+	}
+	p := b.get("/ui/ci/" + vm + "/graph?" + q.Encode())
+	mustContain(t, p, "5 CIs and 4 relations shown", `data-class="cmdb_ci_cloud_service_account"`)
+	q.Del("class")
+	q.Add("class", "cmdb_ci_vm_instance")
+	q.Add("class", "cmdb_ci_computer")
+	p = b.get("/ui/ci/" + vm + "/graph?" + q.Encode())
+	mustContain(t, p, "2 CIs and 1 relations shown; 1 relations left out by the filter")
+}
