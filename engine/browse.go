@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/irego/irego/payload"
 	"github.com/irego/irego/store"
 )
 
@@ -139,4 +140,94 @@ func iterateAfter(r store.Reader, prefix []byte, after string, fn func(k, v []by
 		}
 	}
 	return nil
+}
+
+// FindByIdentity answers "attribute equals value" for class and the
+// classes below it from the identity index, when that index holds the
+// answer: every class below class that holds records has an independent
+// identification rule with an unconditional entry on exactly that
+// attribute (as the default rules have on name for hardware). The cost is
+// then one key seek per class and the matches, not the class. ok is false
+// when the index cannot answer (the caller falls back to Find); CIs merged
+// into another (duplicate_of set) hold no identity and are not found.
+func (e *Engine) FindByIdentity(ctx context.Context, class, attribute, value string, offset, limit int) (page *Page, ok bool, err error) {
+	if _, known := e.rs.Class(class); !known {
+		return nil, false, ErrUnknownClass
+	}
+	if strings.TrimSpace(value) == "" {
+		return nil, false, nil
+	}
+	classes := e.rs.Descendants(class)
+	page = &Page{Records: []*store.Record{}}
+	err = e.st.View(func(r store.Reader) error {
+		entries := map[string]bool{}
+		for _, name := range classes {
+			has := false
+			if err := r.Iterate(store.ClassPrefix(name), func(_, _ []byte) error { has = true; return store.ErrStop }); err != nil {
+				return err
+			}
+			if !has {
+				continue
+			}
+			id := e.identityEntry(name, attribute)
+			if id == "" {
+				return nil // ok stays false
+			}
+			entries[id] = true
+		}
+		in := map[string]bool{}
+		for _, c := range classes {
+			in[c] = true
+		}
+		seen := map[string]bool{}
+		for id := range entries {
+			key := store.IdentityKey(id, store.NoScope, []string{payload.Canonical(value)}, []bool{false})
+			err := r.Iterate(store.IdentityMemberPrefix(key), func(k, _ []byte) error {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				_, sysID := store.IdentityOfMemberKey(k)
+				if seen[sysID] {
+					return nil
+				}
+				seen[sysID] = true
+				rec, err := getRecord(r, sysID)
+				if err != nil {
+					return err
+				}
+				if !in[rec.Class] {
+					return nil
+				}
+				if page.Total >= offset && len(page.Records) < limit {
+					page.Records = append(page.Records, rec)
+				}
+				page.Total++
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		ok = true
+		return nil
+	})
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	return page, true, nil
+}
+
+// identityEntry returns the ID of the unconditional entry on exactly
+// attribute in the independent rule of class, or "".
+func (e *Engine) identityEntry(class, attribute string) string {
+	c, ok := e.rs.Class(class)
+	if !ok || c.Rule == nil || !c.Rule.Independent() {
+		return ""
+	}
+	for _, en := range c.Rule.Entries {
+		if !en.IsLookup() && en.When == nil && len(en.Attributes) == 1 && en.Attributes[0] == attribute {
+			return en.ID
+		}
+	}
+	return ""
 }

@@ -98,17 +98,26 @@ func (c *Console) search(r *http.Request, v *view) (string, error) {
 	case d.Value != "":
 		offset, _ := strconv.Atoi(q.Get("offset"))
 		offset = max(offset, 0)
-		pg, err := c.cfg.Engine.Find(ctx, engine.Query{Class: d.Class, Where: []engine.Condition{{Attribute: d.Field, Values: []string{d.Value}}}, Offset: offset, Limit: pageSize})
+		pg, byIdentity, err := c.cfg.Engine.FindByIdentity(ctx, d.Class, d.Field, d.Value, offset, pageSize)
 		if err != nil {
 			return "", err
+		}
+		if !byIdentity {
+			pg, err = c.cfg.Engine.Find(ctx, engine.Query{Class: d.Class, Where: []engine.Condition{{Attribute: d.Field, Values: []string{d.Value}}}, Offset: offset, Limit: pageSize})
+			if err != nil {
+				return "", err
+			}
 		}
 		for _, rec := range pg.Records {
 			d.Rows = append(d.Rows, rowOf(rec))
 		}
 		d.Total, d.From, d.To = pg.Total, offset+1, offset+len(pg.Records)
-		if pg.Scanned {
-			d.How = "by " + d.Field + ": no index of " + d.Class + " holds it, so every record of the class was read (declare it under `indexed` in the rules to make this a page of index reads)"
-		} else {
+		switch {
+		case byIdentity:
+			d.How = "by " + d.Field + " through the identity index: a key seek per class and the matches"
+		case pg.Scanned:
+			d.How = "by " + d.Field + ": no index of " + d.Class + " holds it, so every record of the class was read (declare it under `indexed` in the rules, or search a class whose CIs are all identified by it alone)"
+		default:
 			d.How = "by " + d.Field + " through the class's index: the count and the page cost index reads only"
 		}
 		if offset > 0 {
