@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"strings"
 
@@ -36,15 +37,25 @@ func (e *Engine) BrowseClass(ctx context.Context, class, after string, limit, co
 	out := &Browse{Records: []*store.Record{}}
 	err := e.st.View(func(r store.Reader) error {
 		classes := e.rs.Descendants(class)
-		for _, c := range classes {
+		// Count first, and page only through the classes that hold records:
+		// each class costs an iterator, and most classes of a wide tree are
+		// empty.
+		var held []string
+		for i, c := range classes {
+			before := out.Total
 			if err := countKeys(ctx, r, store.ClassPrefix(c), countCap-out.Total, &out.Total); err != nil {
 				return err
 			}
+			if out.Total > before {
+				held = append(held, c)
+			}
 			if out.Total >= countCap {
 				out.Capped = true
+				held = append(held, classes[i+1:]...) // not counted: may hold records
 				break
 			}
 		}
+		classes = held
 		full := func() bool { return len(out.Records) > limit }
 		add := func(k, _ []byte) error {
 			if err := ctx.Err(); err != nil {
@@ -109,8 +120,8 @@ func countKeys(ctx context.Context, r store.Reader, prefix []byte, max int, n *i
 // rest is greater than the sys_id after. The store iterates by prefix
 // only, so the keys after a sys_id are walked as the prefixes that share
 // its first i characters and continue with a greater hex digit, from the
-// longest shared part to the shortest: at most 15 seeks per character,
-// and no key at or before the cursor is read.
+// longest shared part to the shortest: one walk over the keys sharing the
+// first three characters, then at most 15 seeks per shorter prefix.
 func iterateAfter(r store.Reader, prefix []byte, after string, fn func(k, v []byte) error) error {
 	const digits = "0123456789abcdef"
 	stopped := false
@@ -121,7 +132,21 @@ func iterateAfter(r store.Reader, prefix []byte, after string, fn func(k, v []by
 		}
 		return err
 	}
-	for i := len(after) - 1; i >= 0 && !stopped; i-- {
+	// The keys sharing the cursor's first few characters are few (a
+	// 4096th of the class for three), so one walk over them, skipping
+	// those up to the cursor, saves the seeks of the deeper characters.
+	shared := min(3, len(after))
+	from := append(append([]byte{}, prefix...), after...)
+	err := r.Iterate(append(append([]byte{}, prefix...), after[:shared]...), func(k, v []byte) error {
+		if bytes.Compare(k, from) <= 0 {
+			return nil
+		}
+		return visit(k, v)
+	})
+	if err != nil {
+		return err
+	}
+	for i := shared - 1; i >= 0 && !stopped; i-- {
 		next := strings.IndexByte(digits, after[i]) + 1
 		if next == 0 {
 			next = strings.IndexFunc(digits, func(d rune) bool { return byte(d) > after[i] })
