@@ -17,7 +17,7 @@ import (
 // Search pages hold pageSize rows; a class is counted up to countCap.
 const (
 	pageSize = 25
-	countCap = 10_000
+	countCap = 1_000
 )
 
 var sysIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
