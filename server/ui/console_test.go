@@ -342,7 +342,9 @@ func TestGraphFilterKeepsWhatItHadNotOffered(t *testing.T) {
 		q.Add("class", c)
 	}
 	p := b.get("/ui/ci/" + vm + "/graph?" + q.Encode())
-	mustContain(t, p, "5 CIs and 4 relations shown", `data-class="cmdb_ci_cloud_service_account"`)
+	mustContain(t, p, "5 CIs and 4 relations shown", `data-class="cmdb_ci_cloud_service_account"`,
+		// the computer (column 1) virtualized by the VM (column 0): the arrow starts at the computer
+		`data-type="Virtualized by::Virtualizes" data-from="`+res.Items[0].SysID+`" data-to="`+vm+`"><path d="M320 `)
 	q.Del("class")
 	q.Add("class", "cmdb_ci_vm_instance")
 	q.Add("class", "cmdb_ci_computer")

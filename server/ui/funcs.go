@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"hash/fnv"
 	"html/template"
 	"time"
 
@@ -16,7 +15,6 @@ var funcs = template.FuncMap{
 		}
 		return id
 	},
-	"colour": classColour,
 	"ms": func(d time.Duration) string {
 		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
 	},
@@ -50,12 +48,4 @@ func when(t time.Time) string {
 
 // palette colours classes in the graph: distinct, and dark enough for
 // white text (contrast 4.5:1 or more).
-var palette = []string{"#1f5f99", "#8a3b12", "#2e6b30", "#6b2f8a", "#8a1c3b", "#00636b", "#5c5c00", "#4a4a4a"}
-
-// classColour picks a class's colour by a hash of its name, so a class
-// keeps its colour from page to page.
-func classColour(class string) string {
-	h := fnv.New32a()
-	h.Write([]byte(class))
-	return palette[h.Sum32()%uint32(len(palette))]
-}
+var palette = []string{"#1f5f99", "#8a3b12", "#2e6b30", "#6b2f8a", "#8a1c3b", "#00636b", "#5c5c00", "#4a4a4a", "#7a4b00", "#3b3b8f"}

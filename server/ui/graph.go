@@ -85,7 +85,7 @@ func (c *Console) graph(r *http.Request, v *view) (string, error) {
 	v.Title = "Graph of " + ciTitle(center.Class, d.Name, center.SysID)
 	add := func(id, class, name string, depth, parent int) {
 		index[id] = len(d.Nodes)
-		d.Nodes = append(d.Nodes, &gnode{SysID: id, Class: class, Name: name, Depth: depth, parent: parent, Colour: classColour(class)})
+		d.Nodes = append(d.Nodes, &gnode{SysID: id, Class: class, Name: name, Depth: depth, parent: parent})
 	}
 	add(center.SysID, center.Class, d.Name, 0, -1)
 	d.Nodes[0].Center = true
@@ -143,8 +143,15 @@ func (c *Console) graph(r *http.Request, v *view) (string, error) {
 	for _, t := range sortedKeys(seenTypes) {
 		d.Types = append(d.Types, filterOpt{Name: t, On: types.keeps(t)})
 	}
-	for _, cl := range sortedKeys(seenClasses) {
-		d.Classes = append(d.Classes, filterOpt{Name: cl, Colour: classColour(cl), On: classes.keeps(cl)})
+	// Colours by the classes this graph met, so each has its own; the
+	// legend is the class filter.
+	colours := map[string]string{}
+	for i, cl := range sortedKeys(seenClasses) {
+		colours[cl] = palette[i%len(palette)]
+		d.Classes = append(d.Classes, filterOpt{Name: cl, Colour: colours[cl], On: classes.keeps(cl)})
+	}
+	for _, n := range d.Nodes {
+		n.Colour = colours[n.Class]
 	}
 	layout(d, index)
 	return "graph.html", nil
@@ -186,9 +193,6 @@ func layout(d *graphData, index map[string]int) {
 		e := &d.Edges[i]
 		a, b := d.Nodes[index[e.From]], d.Nodes[index[e.To]]
 		e.FromName, e.ToName = nodeName(a), nodeName(b)
-		if a.X > b.X {
-			a, b = b, a
-		}
 		ay, by := a.Y+nodeH/2, b.Y+nodeH/2
 		if a.X == b.X { // same column: an arc on the right
 			x := a.X + nodeW
@@ -196,7 +200,10 @@ func layout(d *graphData, index map[string]int) {
 			e.LabelX, e.LabelY = itoa(x+42), itoa((ay+by)/2)
 			continue
 		}
-		x1, x2 := a.X+nodeW, b.X
+		x1, x2 := a.X+nodeW, b.X // the arrow runs from parent to child, whichever side it is on
+		if a.X > b.X {
+			x1, x2 = a.X, b.X+nodeW
+		}
 		mid := (x1 + x2) / 2
 		e.Path = "M" + itoa(x1) + " " + itoa(ay) + " C" + itoa(mid) + " " + itoa(ay) + " " + itoa(mid) + " " + itoa(by) + " " + itoa(x2) + " " + itoa(by)
 		e.LabelX, e.LabelY = itoa(mid), itoa((ay+by)/2-4)
