@@ -93,7 +93,8 @@ Arguments:
 
 The HTTP server: the ServiceNow, IBM License Metric Tool and TMF637 APIs
 over one store. On the first start it creates the user admin and prints
-its password once the server listens.`,
+its password once the server listens. People browse the same store in the
+web console at /ui/, signing in with the same users.`,
 	"users": `irego users add|list|delete|passwd --db DIR [flags]
 
 Users of a stopped server (while it runs, use its /api/irego/users).`,

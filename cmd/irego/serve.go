@@ -24,6 +24,7 @@ import (
 	"github.com/irego/irego/license"
 	"github.com/irego/irego/server"
 	"github.com/irego/irego/server/metrics"
+	"github.com/irego/irego/server/ui"
 	"github.com/irego/irego/store/backend"
 	"github.com/irego/irego/version"
 )
@@ -148,11 +149,18 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	for _, a := range adapters {
 		groups = append(groups, a.routes(e, cfg, users))
 	}
+	console, err := ui.New(ui.Config{Engine: e, Users: users, License: license.New(e, license.Options{Logger: log}), Logger: log})
+	if err != nil {
+		return fail(err)
+	}
+	groups = append(groups, console.Group())
 	m := metrics.New()
 	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: log, MaxBody: cfg.maxBody, Limits: cfg.limits, Metrics: m})
 	if err != nil {
 		return fail(err)
 	}
+	// The console keeps the last report of each CI beside the metrics.
+	e.Observe(engine.Observers(e.Observing(), console.Observer()))
 	if cfg.metricsAddr != "" {
 		stopMetrics, err := serveMetrics(cfg.metricsAddr, m, log)
 		if err != nil {
@@ -178,7 +186,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	} else if password != "" {
 		log.Info("created user " + auth.AdminName + " with the password in IREGO_ADMIN_PASSWORD")
 	}
-	log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", backend.Redact(cfg.db))
+	log.Info("listening", "addr", "http://"+ln.Addr().String(), "console", "http://"+ln.Addr().String()+"/ui/", "db", backend.Redact(cfg.db))
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
