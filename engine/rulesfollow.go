@@ -144,7 +144,7 @@ func (e *Engine) syncRules() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var sr *StoredRules
-	var lease *rulesLease
+	var lease *RulesLease
 	err := e.st.View(func(r store.Reader) (err error) {
 		if sr, err = readStoredRules(r); err != nil {
 			return err

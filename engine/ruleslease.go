@@ -20,8 +20,9 @@ import (
 // DefaultLeaseTTL is how long a rule change's lease lasts unless renewed.
 const DefaultLeaseTTL = 30 * time.Second
 
-// rulesLease is the stored lease.
-type rulesLease struct {
+// RulesLease is the lease of a rule change's reindex: who holds it, and
+// until when unless renewed.
+type RulesLease struct {
 	Holder  string    `json:"holder"`
 	Expires time.Time `json:"expires"`
 }
@@ -47,8 +48,19 @@ func newHolder() string {
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), NewSysID()[:8])
 }
 
+// ReadRulesLease returns the lease of a rule change under way; nil when
+// there is none.
+func ReadRulesLease(st store.Store) (*RulesLease, error) {
+	var l *RulesLease
+	err := st.View(func(r store.Reader) (err error) {
+		l, err = readLease(r)
+		return err
+	})
+	return l, err
+}
+
 // readLease returns the lease; nil when there is none.
-func readLease(r store.Reader) (*rulesLease, error) {
+func readLease(r store.Reader) (*RulesLease, error) {
 	b, err := r.Get(store.RulesLeaseKey())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
@@ -56,7 +68,7 @@ func readLease(r store.Reader) (*rulesLease, error) {
 	if err != nil {
 		return nil, err
 	}
-	var l rulesLease
+	var l RulesLease
 	if err := json.Unmarshal(b, &l); err != nil {
 		return nil, fmt.Errorf("engine: the rule change lease is damaged: %v", err)
 	}
@@ -77,7 +89,7 @@ func takeLease(st store.Store, holder string, now time.Time, ttl time.Duration) 
 		if l != nil && l.Holder != holder && now.Before(l.Expires) {
 			return &LeaseHeldError{Holder: l.Holder, Expires: l.Expires}
 		}
-		b, err := json.Marshal(rulesLease{Holder: holder, Expires: now.Add(ttl)})
+		b, err := json.Marshal(RulesLease{Holder: holder, Expires: now.Add(ttl)})
 		if err != nil {
 			return err
 		}
