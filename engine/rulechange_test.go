@@ -1,0 +1,272 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/identify"
+	"github.com/irego/irego/rules"
+	"github.com/irego/irego/store"
+	"github.com/irego/irego/store/badger"
+	"github.com/irego/irego/store/postgres"
+	"github.com/irego/irego/store/postgres/pgtest"
+)
+
+// syncClock is a clock a test moves forward while the engine's own
+// goroutines read it.
+type syncClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *syncClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *syncClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// tagged is a computer with a name and an asset tag: under the default
+// rules its name identifies it, under withAssetTag its asset tag does.
+func tagged(name, tag string) string {
+	return `{"items":[{"className":"cmdb_ci_computer","values":{"name":"` + name + `","asset_tag":"` + tag + `"}}]}`
+}
+
+// identifyOne returns what Identify says of a one-item payload.
+func identifyOne(t *testing.T, e *engine.Engine, body string) engine.ItemResult {
+	t.Helper()
+	res, err := e.Identify(context.Background(), "ServiceNow", mustDecode(t, body), engine.DefaultApplyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Items[0]
+}
+
+func mustCheck(t *testing.T, e *engine.Engine) {
+	t.Helper()
+	if problems, err := e.Check(context.Background()); err != nil || len(problems) > 0 {
+		t.Fatalf("check: %v\n%s", err, strings.Join(problems, "\n"))
+	}
+}
+
+// A rule change whose process was killed holds the lease until it expires;
+// then another process takes the change over and finishes it, also when
+// the killed reindexer had already given a CI new keys without recording
+// them in its record.
+func TestCrashedRuleChangeIsTakenOver(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	e, err := engine.Open(dir, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1 := applyFrom(t, e, "ServiceNow", tagged("c1", "A-1")).SysID
+	applyFrom(t, e, "ServiceNow", tagged("c2", "B-2"))
+	e.Close()
+
+	st, err := badger.Open(badger.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsB := withAssetTag(t)
+	t0 := time.Now()
+	if err := engine.CrashedRuleChange(st, rsB, "dead-host/1/x", t0, engine.DefaultLeaseTTL); err != nil {
+		t.Fatal(err)
+	}
+	// The killed reindexer had made c1 a holder of its keys under the new
+	// rules, but not rewritten c1's record.
+	txn := st.NewTxn()
+	b, err := txn.Get(store.CIKey(c1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := store.DecodeRecord(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range identify.KeysFor(rsB, rec, nil) {
+		if err := store.HoldIdentity(txn, k, c1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := txn.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	txn.Discard()
+	before, _, err := engine.ReadStoredRules(st)
+	if err != nil || before.State != engine.RulesReindexing {
+		t.Fatalf("stored rules after the crash: %+v %v", before, err)
+	}
+
+	at := func(d time.Duration) func() time.Time { return func() time.Time { return t0.Add(d) } }
+	_, err = engine.ChangeRules(ctx, st, rsB, engine.RuleChangeOptions{Holder: "second", Now: at(10 * time.Second)})
+	if !errors.Is(err, engine.ErrRulesLeaseHeld) || !strings.Contains(err.Error(), "dead-host/1/x") {
+		t.Fatalf("while the lease runs: %v, want it held by dead-host/1/x", err)
+	}
+	ch, err := engine.ChangeRules(ctx, st, rsB, engine.RuleChangeOptions{Holder: "second", Now: at(engine.DefaultLeaseTTL + time.Second)})
+	if err != nil || ch.Unchanged || ch.Classes == 0 || len(ch.Notices) > 0 {
+		t.Fatalf("after the lease expired: %+v %v", ch, err)
+	}
+	after, _, err := engine.ReadStoredRules(st)
+	if err != nil || after.State != engine.RulesActive || after.Fingerprint != engine.Fingerprint(rsB) ||
+		after.Reindexes != before.Reindexes+1 || after.ReindexedBy != "second" {
+		t.Fatalf("stored rules: %+v %v (before %+v)", after, err, before)
+	}
+	if l, err := engine.ReadRulesLease(st); l != nil || err != nil {
+		t.Fatalf("the lease is released: %+v %v", l, err)
+	}
+
+	e, err = engine.Open("", engine.Options{Store: st, Rules: rsB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	mustCheck(t, e)
+	if got := identifyOne(t, e, tagged("c9", "A-1")); got.Operation != "UPDATE" || got.SysID != c1 {
+		t.Fatalf("asset tag A-1 under the new rules: %s %s, want UPDATE %s", got.Operation, got.SysID, c1)
+	}
+}
+
+// openShared opens an engine on the PostgreSQL database dsn names.
+func openShared(t *testing.T, dsn string, o engine.Options) (*engine.Engine, error) {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Store = st
+	e, err := engine.Open("", o)
+	if err == nil {
+		t.Cleanup(func() { e.Close() })
+	}
+	return e, err
+}
+
+// changes collects what RulesChanged tells.
+func changes() (chan engine.StoredRules, func(string, engine.StoredRules)) {
+	c := make(chan engine.StoredRules, 8)
+	return c, func(_ string, to engine.StoredRules) { c <- to }
+}
+
+func waitChange(t *testing.T, c chan engine.StoredRules) engine.StoredRules {
+	t.Helper()
+	select {
+	case to := <-c:
+		return to
+	case <-time.After(30 * time.Second):
+		t.Fatal("the engine did not adopt the new rules")
+	}
+	return engine.StoredRules{}
+}
+
+// Two engines on one database use the rules ChangeRules gives the store:
+// one finds them by polling, the other (not polling) when it next reads
+// for a write. The reindex runs once, in the changing process; an engine
+// opened with the old rules is refused, one that adopts gets the new.
+func TestRuleChangeReachesEveryEngine(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	e1, err := openShared(t, dsn, engine.Options{RulesPoll: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen, told := changes()
+	e2, err := openShared(t, dsn, engine.Options{RulesPoll: 10 * time.Millisecond, RulesChanged: told})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1 := applyFrom(t, e1, "ServiceNow", tagged("c1", "A-1")).SysID
+	if got := identifyOne(t, e2, tagged("c9", "A-1")); got.Operation != "INSERT" {
+		t.Fatalf("under the default rules another name is another computer: %+v", got)
+	}
+
+	st, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	before, _, err := engine.ReadStoredRules(st)
+	if err != nil || before == nil || before.Fingerprint != engine.Fingerprint(rules.Default()) {
+		t.Fatalf("the store records the rules its first engine opened with: %+v %v", before, err)
+	}
+	rsB := withAssetTag(t)
+	ch, err := engine.ChangeRules(ctx, st, rsB, engine.RuleChangeOptions{Holder: "rules-apply"})
+	if err != nil || ch.Classes == 0 {
+		t.Fatalf("ChangeRules: %+v %v", ch, err)
+	}
+	if to := waitChange(t, seen); to.Fingerprint != engine.Fingerprint(rsB) {
+		t.Fatalf("the polling engine adopted %+v", to)
+	}
+	for i, e := range []*engine.Engine{e2, e1} {
+		if got := identifyOne(t, e, tagged("c9", "A-1")); got.Operation != "UPDATE" || got.SysID != c1 {
+			t.Fatalf("engine %d: asset tag A-1 under the new rules: %s %s, want UPDATE %s", i+1, got.Operation, got.SysID, c1)
+		}
+		if fp := engine.Fingerprint(e.Rules()); fp != engine.Fingerprint(rsB) {
+			t.Fatalf("engine %d uses rules %s", i+1, fp)
+		}
+	}
+	if got := applyFrom(t, e1, "ServiceNow", tagged("c9", "A-1")); got.SysID != c1 {
+		t.Fatalf("apply under the new rules: %+v", got)
+	}
+	after, _, err := engine.ReadStoredRules(st)
+	if err != nil || after.Reindexes != before.Reindexes+1 || after.ReindexedBy != "rules-apply" || after.State != engine.RulesActive {
+		t.Fatalf("one reindex, by the changing process: %+v %v (before %+v)", after, err, before)
+	}
+
+	_, err = openShared(t, dsn, engine.Options{})
+	var mismatch *engine.RulesMismatchError
+	if !errors.As(err, &mismatch) || !errors.Is(err, engine.ErrRulesMismatch) ||
+		!strings.Contains(err.Error(), engine.Fingerprint(rules.Default())[:12]) || !strings.Contains(err.Error(), engine.Fingerprint(rsB)[:12]) {
+		t.Fatalf("an engine opened with the old rules: %v, want a RulesMismatchError naming both fingerprints", err)
+	}
+	e4, err := openShared(t, dsn, engine.Options{AdoptStoredRules: true})
+	if err != nil || engine.Fingerprint(e4.Rules()) != engine.Fingerprint(rsB) {
+		t.Fatalf("an engine adopting the stored rules: %v", err)
+	}
+	mustCheck(t, e4)
+}
+
+// While a rule change's reindex runs, writes are refused with
+// ErrRulesChanging; when its process died, a running engine takes the
+// change over once the lease has expired and adopts the rules.
+func TestRunningEngineTakesOverAChangeWhoseProcessDied(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	clock := &syncClock{now: time.Now()}
+	seen, told := changes()
+	e, err := openShared(t, dsn, engine.Options{Now: clock.Now, RulesPoll: 10 * time.Millisecond, RulesChanged: told})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1 := applyFrom(t, e, "ServiceNow", tagged("c1", "A-1")).SysID
+	st, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rsB := withAssetTag(t)
+	if err := engine.CrashedRuleChange(st, rsB, "dead-host/1/x", clock.Now(), engine.DefaultLeaseTTL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Apply(ctx, "ServiceNow", mustDecode(t, tagged("c9", "A-1")), engine.DefaultApplyOptions()); !errors.Is(err, engine.ErrRulesChanging) {
+		t.Fatalf("a write during the change: %v, want ErrRulesChanging", err)
+	}
+	clock.advance(engine.DefaultLeaseTTL + time.Second)
+	if to := waitChange(t, seen); to.Fingerprint != engine.Fingerprint(rsB) || to.ReindexedBy != e.Holder() || to.State != engine.RulesActive {
+		t.Fatalf("adopted %+v, want the new rules reindexed by this engine (%s)", to, e.Holder())
+	}
+	if got := applyFrom(t, e, "ServiceNow", tagged("c9", "A-1")); got.SysID != c1 || got.Operation != "UPDATE" {
+		t.Fatalf("apply under the new rules: %+v", got)
+	}
+	mustCheck(t, e)
+}
