@@ -133,7 +133,7 @@ func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, int, er
 func reindex(st store.Store, rs *rules.RuleSet, changed map[string]bool, fresh bool) ([]string, error) {
 	var recs []*store.Record
 	mains := map[string]*store.Record{}
-	err := st.View(func(r store.Reader) error {
+	err := scanForReindex(st, func(r store.Reader) error {
 		return r.Iterate(store.CIPrefix(), func(_, v []byte) error {
 			rec, err := store.DecodeRecord(v)
 			if err != nil {
@@ -211,6 +211,32 @@ func reindex(st store.Store, rs *rules.RuleSet, changed map[string]bool, fresh b
 		}
 	}
 	return notices, b.flush()
+}
+
+// scanForReindex reads the store for a reindex. On a shared store it reads
+// in a serializable transaction that commits without writing, rather than
+// in a snapshot: a write of another process that read the old rules
+// (checkRules) and writes what this scan did not see then fails to commit,
+// and runs again under the new rules.
+func scanForReindex(st store.Store, fn func(store.Reader) error) error {
+	if !store.IsShared(st) {
+		return st.View(fn)
+	}
+	txn := st.NewTxn()
+	defer txn.Discard()
+	if err := fn(txn); err != nil {
+		return err
+	}
+	// A transaction that writes nothing ends without a commit, and its
+	// reads are forgotten: write the rule set record back unchanged.
+	b, err := txn.Get(store.RuleSetKey())
+	if err == nil {
+		err = txn.Set(store.RuleSetKey(), b)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return txn.Commit()
 }
 
 func setKey(st store.Store, k, v []byte) error {

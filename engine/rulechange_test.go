@@ -270,3 +270,63 @@ func TestRunningEngineTakesOverAChangeWhoseProcessDied(t *testing.T) {
 	}
 	mustCheck(t, e)
 }
+
+// A write that read the store's rules before they changed, and writes a CI
+// the reindex did not see, fails to commit (and is identified again under
+// the new rules): no CI keeps keys of the old rules after the change.
+func TestAWriteUnderTheOldRulesConflictsWithTheChange(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	e, err := openShared(t, dsn, engine.Options{RulesPoll: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyFrom(t, e, "ServiceNow", tagged("c1", "A-1"))
+	st, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// Enough CIs of a class the change leaves alone that the CI keys span
+	// many index pages: PostgreSQL tracks reads by page, and in a tiny
+	// table every read would conflict with every write anyway.
+	now := time.Now()
+	for range 10 {
+		txn := st.NewTxn()
+		for range 300 {
+			id := engine.NewSysID()
+			v, err := store.EncodeRecord(&store.Record{SysID: id, Class: "cmdb_ci_cloud_service_account", Values: map[string]any{"account_id": id}, Created: now, Updated: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := txn.Set(store.CIKey(id), v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := txn.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		txn.Discard()
+	}
+	w := st.NewTxn() // as a write of the engine starts: reading the rules
+	defer w.Discard()
+	if _, err := w.Get(store.RuleSetKey()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.ChangeRules(ctx, e.Store(), withAssetTag(t), engine.RuleChangeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c2 := engine.NewSysID()
+	v, err := store.EncodeRecord(&store.Record{SysID: c2, Class: "cmdb_ci_computer", Values: map[string]any{"name": "c2"}, Created: now, Updated: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Set(store.CIKey(c2), v); err != nil && !errors.Is(err, store.ErrConflict) {
+		t.Fatal(err)
+	} else if err == nil {
+		err = w.Commit()
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("a write that read the old rules committed after the reindex: %v", err)
+		}
+	}
+}
