@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/irego/irego/rules"
@@ -39,8 +40,10 @@ type follower struct {
 	badFP    string     // the stored rules that failed to load, and why
 	badErr   error
 	stop     chan struct{}
+	closing  atomic.Bool
 	wg       sync.WaitGroup
-	resuming sync.Mutex // one takeover at a time
+	resuming sync.Mutex            // one takeover at a time
+	takeErr  atomic.Pointer[error] // why the last takeover failed
 }
 
 // settleRules decides at Open which rules the engine writes with: the
@@ -130,6 +133,9 @@ func (e *Engine) startFollowing() {
 // stopFollowing ends the polling and waits for it.
 func (e *Engine) stopFollowing() {
 	if e.follow.stop != nil {
+		e.follow.mu.Lock() // no sync starts a takeover after this
+		e.follow.closing.Store(true)
+		e.follow.mu.Unlock()
 		close(e.follow.stop)
 		e.follow.wg.Wait()
 	}
@@ -156,10 +162,14 @@ func (e *Engine) syncRules() error {
 		return err
 	}
 	if sr.State == RulesReindexing {
-		if lease == nil || !e.opts.Now().Before(lease.Expires) {
-			e.follow.wg.Go(e.takeOver)
+		if (lease == nil || !e.opts.Now().Before(lease.Expires)) && !f.closing.Load() {
+			f.wg.Go(e.takeOver)
 		}
-		return fmt.Errorf("%w (to rules %s, fingerprint %s)", ErrRulesChanging, sr.Name, short(sr.Fingerprint))
+		why := ""
+		if err := f.takeErr.Load(); err != nil {
+			why = "; taking the change over failed: " + (*err).Error()
+		}
+		return fmt.Errorf("%w (to rules %s, fingerprint %s%s)", ErrRulesChanging, sr.Name, short(sr.Fingerprint), why)
 	}
 	cur := e.cur.Load()
 	if sr.Fingerprint == cur.fp {
@@ -190,10 +200,11 @@ func (e *Engine) takeOver() {
 		return
 	}
 	defer e.follow.resuming.Unlock()
-	err := resumeChange(e.st, RuleChangeOptions{Now: e.opts.Now, Holder: e.holder, LeaseTTL: e.opts.LeaseTTL})
-	if h := e.opts.RulesChanged; h != nil && err != nil {
-		h(e.cur.Load().fp, StoredRules{State: "failed: " + err.Error()})
+	if err := resumeChange(e.st, RuleChangeOptions{Now: e.opts.Now, Holder: e.holder, LeaseTTL: e.opts.LeaseTTL}); err != nil {
+		e.follow.takeErr.Store(&err)
+		return
 	}
+	e.follow.takeErr.Store(nil)
 }
 
 // errRulesMoved: the store's rule set record is not the engine's rules.
