@@ -144,11 +144,12 @@ func Open(path string, opts Options) (*Engine, error) {
 		st.Close()
 		return nil, err
 	}
-	if err := e.settleRules(); err != nil {
+	indexed, err := e.settleRules()
+	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	if err := e.upkeep(); err != nil {
+	if err := e.upkeep(indexed); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -158,16 +159,21 @@ func Open(path string, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// upkeep brings the store's indexes in line with the rules and drops what
-// has expired, again from the start when another engine opening the same
-// store at the same moment wrote the same keys.
-func (e *Engine) upkeep() error {
+// upkeep brings the store's indexes in line with the rules (unless indexed
+// says settleRules just did) and drops what has expired, again from the
+// start when another engine opening the same store at the same moment
+// wrote the same keys.
+func (e *Engine) upkeep(indexed bool) error {
 	for attempt := 1; ; attempt++ {
-		rs := e.ruleSet()
-		notices, _, err := reindexIfRulesChanged(e.st, rs)
-		e.notices = append(e.notices, notices...) // kept when a later step conflicts
-		if err == nil {
-			err = indexIfRulesChanged(e.st, rs)
+		var err error
+		if !indexed {
+			rs := e.ruleSet()
+			var notices []string
+			notices, _, err = reindexIfRulesChanged(e.st, rs)
+			e.notices = append(e.notices, notices...) // kept when a later step conflicts
+			if err == nil {
+				err = indexIfRulesChanged(e.st, rs)
+			}
 		}
 		if err == nil {
 			_, _, err = e.Expire()

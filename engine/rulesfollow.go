@@ -50,13 +50,14 @@ type follower struct {
 // store's when it records some (refusing other rules on a shared store
 // unless Options.AdoptStoredRules), else its own, which it records. A
 // Badger store belongs to this process alone, so other rules there are a
-// rule change, done at once.
-func (e *Engine) settleRules() error {
+// rule change, done at once. indexed says it rebuilt the indexes for the
+// rules, so that Open need not look again.
+func (e *Engine) settleRules() (indexed bool, err error) {
 	ro := RuleChangeOptions{Now: e.opts.Now, Holder: e.holder, LeaseTTL: e.opts.LeaseTTL}
 	for {
 		sr, _, err := ReadStoredRules(e.st)
 		if err != nil {
-			return err
+			return false, err
 		}
 		cur := e.cur.Load()
 		if sr != nil && sr.Fingerprint != cur.fp {
@@ -64,13 +65,13 @@ func (e *Engine) settleRules() error {
 			case e.opts.AdoptStoredRules:
 				rs, _, err := loadStoredRules(e.st)
 				if err != nil {
-					return err
+					return false, err
 				}
 				e.notices = append(e.notices, fmt.Sprintf("uses the store's rules %s (fingerprint %s) instead of %s (fingerprint %s)", sr.Name, short(sr.Fingerprint), ruleName(cur.rs), short(cur.fp)))
 				e.cur.Store(e.newActive(rs))
 				continue
 			case e.shared:
-				return &RulesMismatchError{Name: ruleName(cur.rs), Fingerprint: cur.fp, Stored: *sr}
+				return false, &RulesMismatchError{Name: ruleName(cur.rs), Fingerprint: cur.fp, Stored: *sr}
 			}
 		}
 		if sr == nil || sr.Fingerprint != cur.fp {
@@ -82,9 +83,10 @@ func (e *Engine) settleRules() error {
 				continue // another process on a new store: wait for its rules
 			}
 			if err != nil {
-				return err
+				return false, err
 			}
 			e.notices = append(e.notices, ch.Notices...)
+			indexed = indexed || !ch.Unchanged
 			if sr != nil && !ch.Unchanged {
 				e.notices = append(e.notices, fmt.Sprintf("the store's rules changed from %s (fingerprint %s) to %s (fingerprint %s); the CIs of %d classes were reindexed",
 					sr.Name, short(sr.Fingerprint), ruleName(cur.rs), short(cur.fp), ch.Classes))
@@ -92,12 +94,12 @@ func (e *Engine) settleRules() error {
 			continue
 		}
 		if sr.State == RulesActive {
-			return nil
+			return indexed, nil
 		}
 		// The rules are being changed to these: wait for the reindex, or
 		// finish it when its lease has expired.
 		if err := resumeChange(e.st, ro); err != nil {
-			return err
+			return false, err
 		}
 		waitBriefly()
 	}
