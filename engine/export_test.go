@@ -17,6 +17,3 @@ func CrashedRuleChange(st store.Store, rs *rules.RuleSet, holder string, now tim
 	_, err := beginChange(st, rs, now)
 	return err
 }
-
-// Holder is the engine's name in a rule change's lease.
-func (e *Engine) Holder() string { return e.holder }
