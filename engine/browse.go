@@ -30,13 +30,13 @@ type Browse struct {
 // key reads. It returns ErrUnknownClass when the rules declare no such
 // class.
 func (e *Engine) BrowseClass(ctx context.Context, class, after string, limit, countCap int) (*Browse, error) {
-	if _, ok := e.rs.Class(class); !ok {
+	if _, ok := e.ruleSet().Class(class); !ok {
 		return nil, ErrUnknownClass
 	}
 	afterClass, afterID, _ := strings.Cut(after, "/")
 	out := &Browse{Records: []*store.Record{}}
 	err := e.st.View(func(r store.Reader) error {
-		classes := e.rs.Descendants(class)
+		classes := e.ruleSet().Descendants(class)
 		// Count first, and page only through the classes that hold records:
 		// each class costs an iterator, and most classes of a wide tree are
 		// empty.
@@ -176,13 +176,13 @@ func iterateAfter(r store.Reader, prefix []byte, after string, fn func(k, v []by
 // when the index cannot answer (the caller falls back to Find); CIs merged
 // into another (duplicate_of set) hold no identity and are not found.
 func (e *Engine) FindByIdentity(ctx context.Context, class, attribute, value string, offset, limit int) (page *Page, ok bool, err error) {
-	if _, known := e.rs.Class(class); !known {
+	if _, known := e.ruleSet().Class(class); !known {
 		return nil, false, ErrUnknownClass
 	}
 	if strings.TrimSpace(value) == "" {
 		return nil, false, nil
 	}
-	classes := e.rs.Descendants(class)
+	classes := e.ruleSet().Descendants(class)
 	page = &Page{Records: []*store.Record{}}
 	err = e.st.View(func(r store.Reader) error {
 		entries := map[string]bool{}
@@ -245,7 +245,7 @@ func (e *Engine) FindByIdentity(ctx context.Context, class, attribute, value str
 // identityEntry returns the ID of the unconditional entry on exactly
 // attribute in the independent rule of class, or "".
 func (e *Engine) identityEntry(class, attribute string) string {
-	c, ok := e.rs.Class(class)
+	c, ok := e.ruleSet().Class(class)
 	if !ok || c.Rule == nil || !c.Rule.Independent() {
 		return ""
 	}

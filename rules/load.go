@@ -134,6 +134,7 @@ func Load(name string, data []byte) (*RuleSet, error) {
 		sort.SliceStable(l.errs, func(i, j int) bool { return l.errs[i].Line < l.errs[j].Line })
 		return nil, l.errs
 	}
+	l.rs.source, l.rs.name = append([]byte(nil), data...), name
 	return l.rs, nil
 }
 

@@ -43,6 +43,10 @@ func cmdRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	case "classes":
 		return cmdRulesClasses(args[1:], stdin, stdout, stderr)
+	case "apply":
+		return cmdRulesApply(args[1:], stdin, stdout, stderr)
+	case "status":
+		return cmdRulesStatus(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "irego rules: unknown subcommand %q; want check or default\n", args[0])
 	return exitUsage
