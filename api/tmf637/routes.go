@@ -135,6 +135,7 @@ func writeError(w http.ResponseWriter, r *http.Request, e *api.Error) {
 		api.WriteError(w, r, e)
 		return
 	}
+	api.NoteError(r, e)
 	reason, message := e.Message, e.Detail
 	if message == "" {
 		message = reason
