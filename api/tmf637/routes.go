@@ -51,6 +51,8 @@ type Options struct {
 	QueueSize, Workers int
 	// Logger hears of events dropped or given up; nil means slog.Default().
 	Logger *slog.Logger
+	// Observer, when not nil, hears how every delivery attempt ends.
+	Observer Observer
 }
 
 func (o Options) guard() callbackGuard {
@@ -75,6 +77,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
 	}
 	return o
 }
