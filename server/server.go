@@ -113,7 +113,8 @@ func (s *Server) Handler() http.Handler {
 // Serve answers requests on ln until ctx ends, then stops taking new ones,
 // waits for those in flight (at most ShutdownTimeout) and returns. The
 // caller closes the engine afterwards. Connections over Limits.MaxConns
-// are answered 503 and closed.
+// (or Limits.MaxConnsPerAddr from one address) are answered 503 and
+// closed.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.Handler(),
@@ -123,7 +124,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	done := make(chan error, 1)
-	go func() { done <- hs.Serve(newCapListener(ln, s.limits.MaxConns)) }()
+	go func() { done <- hs.Serve(newCapListener(ln, s.limits.MaxConns, s.limits.MaxConnsPerAddr)) }()
 	bctx, stopBackground := context.WithCancel(ctx)
 	defer s.background(bctx)()
 	defer stopBackground()

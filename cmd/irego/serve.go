@@ -83,6 +83,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	maxBody := fs.String("max-body", "16MiB", "largest request body accepted: bytes, or a number with KiB, MiB or GiB")
 	d := server.DefaultLimits
 	fs.IntVar(&cfg.limits.MaxConns, "max-conns", d.MaxConns, "open connections at most; more are answered 503")
+	fs.IntVar(&cfg.limits.MaxConnsPerAddr, "max-conns-per-addr", d.MaxConnsPerAddr, "open connections of one client address at most; more are answered 503")
 	maxInFlight := fs.String("max-inflight", "256MiB", "request body bytes held by all requests at once; more are answered 503")
 	fs.DurationVar(&cfg.limits.HeaderTimeout, "header-timeout", d.HeaderTimeout, "time to read a request's headers")
 	fs.DurationVar(&cfg.limits.ReadIdle, "read-idle", d.ReadIdle, "longest pause between two reads of a request body (408 after)")
@@ -154,7 +155,7 @@ func checkNumbers(cfg serveConfig, conf *config) error {
 		name string
 		ok   bool
 	}{
-		{"max-conns", l.MaxConns > 0}, {"lockout-after", cfg.lockoutAfter > 0}, {"lockout", cfg.lockout > 0},
+		{"max-conns", l.MaxConns > 0}, {"max-conns-per-addr", l.MaxConnsPerAddr > 0}, {"lockout-after", cfg.lockoutAfter > 0}, {"lockout", cfg.lockout > 0},
 		{"header-timeout", l.HeaderTimeout > 0}, {"read-idle", l.ReadIdle > 0}, {"body-timeout", l.BodyTimeout > 0},
 		{"write-idle", l.WriteIdle > 0}, {"idle-timeout", l.IdleTimeout > 0},
 	} {
