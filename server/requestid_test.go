@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/irego/irego/auth"
 )
 
 // logLines are the JSON log records written so far.
@@ -91,6 +94,22 @@ func TestRequestIDInErrorLogs(t *testing.T) {
 	got = linesOf(t, v, "panic-1")
 	if len(got) != 2 || got[0]["msg"] != "panic serving request" || got[1]["status"] != float64(500) {
 		t.Errorf("panic: log records %v", got)
+	}
+	// A failed sign-in that starts a delay is logged with its request.
+	v.users.Throttle = &auth.Throttle{Free: 1, Delay: time.Hour, MaxFailures: 10, Lockout: time.Hour}
+	for _, id := range []string{"wrong-1", "wrong-2"} {
+		req, _ := http.NewRequest("GET", v.url+"/t/itil", nil)
+		req.Header.Set("X-Request-ID", id)
+		req.SetBasicAuth("root", "not-the-password")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	got = linesOf(t, v, "wrong-2")
+	if len(got) != 2 || got[0]["msg"] != "failed sign-ins" || got[1]["status"] != float64(401) {
+		t.Errorf("the sign-in that started a delay: log records %v", got)
 	}
 	// A closed store fails sign-in: the server logs the failure and the
 	// access log the 500, both with the id.

@@ -67,7 +67,7 @@ func New(cfg Config) (*Server, error) {
 	cfg.Logger = withRequestIDs(cfg.Logger)
 	if cfg.Users.OnThrottle == nil {
 		log := cfg.Logger
-		cfg.Users.OnThrottle = func(err error) { log.Warn("failed sign-ins", "err", err) }
+		cfg.Users.OnThrottle = func(ctx context.Context, err error) { log.WarnContext(ctx, "failed sign-ins", "err", err) }
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
@@ -220,7 +220,7 @@ func (s *Server) basicUser(r *http.Request) (*auth.User, *api.Error) {
 	if !ok {
 		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: "Required to provide Auth information"}
 	}
-	u, err := s.cfg.Users.SignIn(name, password, r.RemoteAddr)
+	u, err := s.cfg.Users.SignIn(r.Context(), name, password, r.RemoteAddr)
 	return s.verified(r, u, err, name, "Invalid user name or password")
 }
 
