@@ -96,9 +96,13 @@ func configure(fs *flag.FlagSet, path string, environ []string) (*config, error)
 		if !ok || c.from[canonical(f.Name)] != "" {
 			return
 		}
+		if other := fromEnv[canonical(f.Name)]; other != "" {
+			errs = append(errs, fmt.Errorf("%s: the same setting as %s; give one", name, other))
+			return
+		}
 		vals := []string{v}
 		if _, list := f.Value.(listFlag); list {
-			vals = strings.Split(v, ";")
+			vals = strings.FieldsFunc(v, func(r rune) bool { return r == ';' })
 		}
 		for _, v := range vals {
 			if err := fs.Set(f.Name, strings.TrimSpace(v)); err != nil {

@@ -126,6 +126,7 @@ func TestConfigErrors(t *testing.T) {
 		{file: "- addr\n", want: `irego.yaml:1: want a mapping`},
 		{file: "addr: [\n", want: `irego.yaml: yaml:`},
 		{env: "IREGO_MAX_CONNS=lots", want: `IREGO_MAX_CONNS: invalid value "lots"`},
+		{env: "IREGO_STORE=a IREGO_DB=b", want: `IREGO_STORE: the same setting as IREGO_DB; give one`},
 		{env: "IREGO_LOCKOUT=-1m", want: `IREGO_LOCKOUT: -1m0s must be positive`},
 		{env: "IREGO_CALLBACK_ALLOW=10.0.0.0/99", want: `IREGO_CALLBACK_ALLOW: "10.0.0.0/99" is neither`},
 	} {
@@ -133,16 +134,16 @@ func TestConfigErrors(t *testing.T) {
 		if c.file != "" {
 			args = append(args, "--config", writeFile(t, c.file))
 		}
-		if c.env != "" {
-			k, v, _ := strings.Cut(c.env, "=")
+		for _, kv := range strings.Fields(c.env) {
+			k, v, _ := strings.Cut(kv, "=")
 			t.Setenv(k, v)
 		}
 		code, _, errs := irego("", args...)
 		if code != exitUsage || !strings.HasPrefix(errs, "irego serve: ") || !strings.Contains(errs, c.want) {
 			t.Errorf("file %q env %q: exit %d, %s\nwant exit 2 and %q", c.file, c.env, code, errs, c.want)
 		}
-		if c.env != "" {
-			k, _, _ := strings.Cut(c.env, "=")
+		for _, kv := range strings.Fields(c.env) {
+			k, _, _ := strings.Cut(kv, "=")
 			os.Unsetenv(k)
 		}
 	}
