@@ -95,7 +95,8 @@ func Errorf(status int, message, format string, args ...any) *Error {
 // own endpoints use too:
 //
 //	{"error": {"message": "...", "detail": "..."}, "status": "failure"}
-func WriteError(w http.ResponseWriter, _ *http.Request, e *Error) {
+func WriteError(w http.ResponseWriter, r *http.Request, e *Error) {
+	NoteError(r, e)
 	type body struct {
 		Message string  `json:"message"`
 		Detail  *string `json:"detail"`

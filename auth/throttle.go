@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -188,8 +189,8 @@ func (t *Throttle) prune(now time.Time, lockout time.Duration) {
 
 // SignIn is Verify behind the throttle: it refuses with a *ThrottledError
 // while user or addr must wait, and counts failures. addr is the client's
-// address (its port is ignored).
-func (u *Users) SignIn(name, password, addr string) (*User, error) {
+// address (its port is ignored); ctx goes to OnThrottle.
+func (u *Users) SignIn(ctx context.Context, name, password, addr string) (*User, error) {
 	addr = hostOf(addr)
 	if err := u.Throttle.Check(name, addr); err != nil {
 		return nil, err
@@ -198,7 +199,7 @@ func (u *Users) SignIn(name, password, addr string) (*User, error) {
 	switch {
 	case errors.Is(err, ErrBadCredentials):
 		if terr := u.Throttle.Failed(name, addr); terr != nil && u.OnThrottle != nil {
-			u.OnThrottle(terr)
+			u.OnThrottle(ctx, terr)
 		}
 	case err == nil:
 		u.Throttle.Succeeded(name)

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -74,8 +75,8 @@ type Users struct {
 	// Throttle slows down and locks out failed sign-ins (SignIn).
 	Throttle *Throttle
 	// OnThrottle, when not nil, hears of each delay or lockout SignIn
-	// starts, for the log.
-	OnThrottle func(error)
+	// starts, for the log, with SignIn's context (which names the request).
+	OnThrottle func(context.Context, error)
 	// key keys the digests of passwords that passed (see the package doc);
 	// random per process, so a digest is worthless outside it.
 	key    [32]byte

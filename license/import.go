@@ -118,8 +118,10 @@ func (m *Manager) Wait(ctx context.Context) error {
 func (m *Manager) run(ctx context.Context, kind Run) (*State, error) {
 	m.progress.Store(0)
 	m.busy.Store(true)
+	start := time.Now() // not m.now: a test clock would make the duration up
 	rec, err := m.runImport(ctx, kind)
 	m.busy.Store(false)
+	m.obs.Imported(kind, time.Since(start), err)
 	if rec == nil {
 		return nil, err
 	}

@@ -23,6 +23,8 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives import outcomes; nil means slog.Default().
 	Logger *slog.Logger
+	// Observer, when not nil, hears of every import run.
+	Observer Observer
 }
 
 // Manager computes, stores and reads license usage and contracts over one
@@ -33,6 +35,7 @@ type Manager struct {
 	set  *settings.Settings
 	now  func() time.Time
 	log  atomic.Pointer[slog.Logger]
+	obs  Observer
 	mu   sync.Mutex // held while an import runs
 	busy atomic.Bool
 	// progress is the running import's progress in percent.
@@ -53,7 +56,10 @@ func New(e *engine.Engine, o Options) *Manager {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	m := &Manager{e: e, st: e.Store(), set: settings.New(e.Store()), now: o.Now}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
+	}
+	m := &Manager{e: e, st: e.Store(), set: settings.New(e.Store()), now: o.Now, obs: o.Observer}
 	m.log.Store(o.Logger)
 	return m
 }

@@ -20,7 +20,7 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, r, &api.Error{Status: http.StatusServiceUnavailable, Message: "Backup running", Detail: err.Error()})
 	} else if err != nil {
 		// Headers are gone already; the truncated body and the log tell.
-		s.cfg.Logger.Error("backup failed", "err", err)
+		s.cfg.Logger.ErrorContext(r.Context(), "backup failed", "err", err)
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -72,7 +72,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error)
 	case errors.Is(err, engine.ErrNotFound):
 		api.WriteError(w, r, api.Errorf(http.StatusNotFound, "No Record found", "no CI with sys_id %s", r.PathValue("sys_id")))
 	case err != nil:
-		s.cfg.Logger.Error("reading the store", "path", r.URL.Path, "err", err)
+		s.cfg.Logger.ErrorContext(r.Context(), "reading the store", "path", r.URL.Path, "err", err)
 		api.WriteError(w, r, &api.Error{Status: http.StatusInternalServerError, Message: "Internal server error", Detail: err.Error()})
 	default:
 		api.WriteJSON(w, http.StatusOK, map[string]any{"result": v})

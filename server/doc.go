@@ -6,9 +6,11 @@
 // each route declares (401 without valid credentials, 403 without a
 // suitable role, 429 while failed sign-ins are throttled), bounds on
 // request bodies (413), connections, request bytes in flight and time
-// (Limits, limits.go), one structured access log record per request
-// (log/slog), GET /healthz, and a graceful shutdown that lets requests in
-// flight finish.
+// (Limits, limits.go), a request id per request (X-Request-ID, taken from
+// the client when sane; requestid.go) named by every record logged with the
+// request's context, one structured access log record per request
+// (log/slog) with the error replied, GET /healthz, and a graceful shutdown
+// that lets requests in flight finish.
 //
 // Its own endpoints administer users while the server runs (the running
 // server holds the store's lock, so the command line cannot):

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,10 @@ type Limits struct {
 	// MaxConns bounds open connections; one over it is answered 503 and
 	// closed at once.
 	MaxConns int
+	// MaxConnsPerAddr bounds the open connections of one client address,
+	// so that one client cannot take every slot of MaxConns; one over it
+	// is answered 503 too.
+	MaxConnsPerAddr int
 	// MaxInFlight bounds the request body bytes held by requests in
 	// progress, all together; a request that would pass it is answered 503
 	// with Retry-After.
@@ -41,13 +46,14 @@ type Limits struct {
 
 // DefaultLimits are the limits a zero Limits field takes.
 var DefaultLimits = Limits{
-	MaxConns:      512,
-	MaxInFlight:   256 << 20,
-	HeaderTimeout: 10 * time.Second,
-	ReadIdle:      5 * time.Second,
-	BodyTimeout:   2 * time.Minute,
-	WriteIdle:     30 * time.Second,
-	IdleTimeout:   2 * time.Minute,
+	MaxConns:        512,
+	MaxConnsPerAddr: 128,
+	MaxInFlight:     256 << 20,
+	HeaderTimeout:   10 * time.Second,
+	ReadIdle:        5 * time.Second,
+	BodyTimeout:     2 * time.Minute,
+	WriteIdle:       30 * time.Second,
+	IdleTimeout:     2 * time.Minute,
 }
 
 // publicMaxBody bounds the bodies of routes that need no credentials
@@ -59,6 +65,9 @@ func (l Limits) withDefaults() Limits {
 	d := DefaultLimits
 	if l.MaxConns <= 0 {
 		l.MaxConns = d.MaxConns
+	}
+	if l.MaxConnsPerAddr <= 0 {
+		l.MaxConnsPerAddr = d.MaxConnsPerAddr
 	}
 	if l.MaxInFlight <= 0 {
 		l.MaxInFlight = d.MaxInFlight
@@ -193,11 +202,15 @@ func (w *writer) Write(p []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// capListener answers connections over max with 503 and closes them.
+// capListener answers connections over max, or over perAddr from one
+// client address, with 503 and closes them.
 type capListener struct {
 	net.Listener
 	slots    chan struct{}
 	refusing atomic.Int32 // connections being told 503
+	perAddr  int
+	mu       sync.Mutex
+	byAddr   map[netip.Addr]int // open connections by client address
 }
 
 // maxRefusing bounds the connections being answered 503 at once; past it
@@ -205,8 +218,38 @@ type capListener struct {
 // descriptors through the refusals either.
 const maxRefusing = 64
 
-func newCapListener(ln net.Listener, max int) *capListener {
-	return &capListener{Listener: ln, slots: make(chan struct{}, max)}
+func newCapListener(ln net.Listener, max, perAddr int) *capListener {
+	return &capListener{Listener: ln, slots: make(chan struct{}, max), perAddr: perAddr, byAddr: map[netip.Addr]int{}}
+}
+
+// clientAddr is a connection's remote address without its port (IPv4 in
+// IPv6 clothing unmapped, so one client counts once).
+func clientAddr(c net.Conn) netip.Addr {
+	ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
+	if err != nil {
+		return netip.Addr{} // not TCP: all such connections count as one address
+	}
+	return ap.Addr().Unmap()
+}
+
+// takeAddr counts a connection of addr, or reports that addr has as many
+// as it may.
+func (l *capListener) takeAddr(addr netip.Addr) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byAddr[addr] >= l.perAddr {
+		return false
+	}
+	l.byAddr[addr]++
+	return true
+}
+
+func (l *capListener) giveAddr(addr netip.Addr) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byAddr[addr]--; l.byAddr[addr] <= 0 {
+		delete(l.byAddr, addr)
+	}
 }
 
 // busyReply is written raw to a connection over the cap: it never reaches
@@ -223,20 +266,24 @@ func (l *capListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
+		addr := clientAddr(c)
 		select {
 		case l.slots <- struct{}{}:
-			return &slotConn{Conn: c, free: func() { <-l.slots }}, nil
-		default:
-			if l.refusing.Add(1) > maxRefusing {
-				l.refusing.Add(-1)
-				c.Close()
-				continue
+			if l.takeAddr(addr) {
+				return &slotConn{Conn: c, free: func() { l.giveAddr(addr); <-l.slots }}, nil
 			}
-			go func() {
-				defer l.refusing.Add(-1)
-				refuse(c)
-			}()
+			<-l.slots // the address has its share: refused below
+		default:
 		}
+		if l.refusing.Add(1) > maxRefusing {
+			l.refusing.Add(-1)
+			c.Close()
+			continue
+		}
+		go func() {
+			defer l.refusing.Add(-1)
+			refuse(c)
+		}()
 	}
 }
 

@@ -184,6 +184,49 @@ func TestConnectionCap(t *testing.T) {
 	t.Fatalf("after a slot was freed: %d", resp.StatusCode)
 }
 
+// TestConnectionCapPerAddress: one client address holding its share of
+// connections is answered 503 with Retry-After, while another address is
+// served; once one of its connections closes, the first is served again.
+func TestConnectionCapPerAddress(t *testing.T) {
+	v := startLimited(t, server.Limits{MaxConns: 10, MaxConnsPerAddr: 2})
+	held := []net.Conn{v.dial(t), v.dial(t)} // from 127.0.0.1
+	from := func(ip string) *http.Client {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		return &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: d.DialContext}}
+	}
+	get := func(c *http.Client) *http.Response {
+		resp, err := c.Get("http://" + v.addr + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	// The listener may not have accepted both held connections yet.
+	var resp *http.Response
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		if resp = get(from("127.0.0.1")); resp.StatusCode == 503 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("a third connection from 127.0.0.1: %d %v, want 503 with Retry-After", resp.StatusCode, resp.Header)
+	}
+	if resp := get(from("127.0.0.2")); resp.StatusCode != 200 {
+		t.Errorf("a connection from 127.0.0.2 while 127.0.0.1 has its share: %d, want 200", resp.StatusCode)
+	}
+	held[0].Close()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		if resp = get(from("127.0.0.1")); resp.StatusCode == 200 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("after one of its connections closed, 127.0.0.1: %d", resp.StatusCode)
+}
+
 // TestInFlightBytes: bodies held at once are bounded; a request that
 // would pass the bound is answered 503 and the held ones complete.
 func TestInFlightBytes(t *testing.T) {

@@ -49,20 +49,22 @@ func (w *recorder) Write(b []byte) (int, error) {
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // accessLog writes one record per request: method, path (never the query,
-// which may carry secrets), status, bytes, duration, user and remote
-// address. A handler that panics is logged with its stack and answered 500.
+// which may carry secrets), status, bytes, duration, user, remote address,
+// the error replied if any, and (through the logger) the request id. A
+// handler that panics is logged with its stack and answered 500.
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		st := &logState{}
 		rec := &recorder{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), logKey{}, st))
+		ctx, replied := api.WithErrorNote(context.WithValue(r.Context(), logKey{}, st))
+		r = r.WithContext(ctx)
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.cfg.Logger.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				s.cfg.Logger.ErrorContext(r.Context(), "panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
 				if rec.status == 0 {
 					api.WriteError(rec, r, &api.Error{Status: http.StatusInternalServerError, Message: "Internal server error"})
 				}
@@ -74,11 +76,14 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			if rec.status >= 500 {
 				level = slog.LevelWarn
 			}
-			s.cfg.Logger.LogAttrs(r.Context(), level, "request",
-				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
 				slog.Duration("duration", time.Since(start)), slog.String("user", st.user),
-				slog.String("remote", r.RemoteAddr))
+				slog.String("remote", r.RemoteAddr)}
+			if e := replied(); e != nil {
+				attrs = append(attrs, slog.String("error", e.Error()))
+			}
+			s.cfg.Logger.LogAttrs(r.Context(), level, "request", attrs...)
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -64,9 +64,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Logger = withRequestIDs(cfg.Logger)
 	if cfg.Users.OnThrottle == nil {
 		log := cfg.Logger
-		cfg.Users.OnThrottle = func(err error) { log.Warn("failed sign-ins", "err", err) }
+		cfg.Users.OnThrottle = func(ctx context.Context, err error) { log.WarnContext(ctx, "failed sign-ins", "err", err) }
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
@@ -101,18 +102,19 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Roles() []string { return slices.Clone(s.roles) }
 
 // Handler returns the server's root handler (routes wrapped in the access
-// log), for httptest or an http.Server of the caller's own.
+// log and request ids), for httptest or an http.Server of the caller's own.
 func (s *Server) Handler() http.Handler {
 	if s.cfg.Metrics != nil {
-		return s.accessLog(s.cfg.Metrics.Instrument(s.mux))
+		return withRequestID(s.accessLog(s.cfg.Metrics.Instrument(s.mux)))
 	}
-	return s.accessLog(s.mux)
+	return withRequestID(s.accessLog(s.mux))
 }
 
 // Serve answers requests on ln until ctx ends, then stops taking new ones,
 // waits for those in flight (at most ShutdownTimeout) and returns. The
 // caller closes the engine afterwards. Connections over Limits.MaxConns
-// are answered 503 and closed.
+// (or Limits.MaxConnsPerAddr from one address) are answered 503 and
+// closed.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.Handler(),
@@ -122,7 +124,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	done := make(chan error, 1)
-	go func() { done <- hs.Serve(newCapListener(ln, s.limits.MaxConns)) }()
+	go func() { done <- hs.Serve(newCapListener(ln, s.limits.MaxConns, s.limits.MaxConnsPerAddr)) }()
 	bctx, stopBackground := context.WithCancel(ctx)
 	defer s.background(bctx)()
 	defer stopBackground()
@@ -218,8 +220,8 @@ func (s *Server) basicUser(r *http.Request) (*auth.User, *api.Error) {
 	if !ok {
 		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: "Required to provide Auth information"}
 	}
-	u, err := s.cfg.Users.SignIn(name, password, r.RemoteAddr)
-	return s.verified(u, err, name, "Invalid user name or password")
+	u, err := s.cfg.Users.SignIn(r.Context(), name, password, r.RemoteAddr)
+	return s.verified(r, u, err, name, "Invalid user name or password")
 }
 
 // tokenUser is the user of a request's API token.
@@ -232,11 +234,11 @@ func (s *Server) tokenUser(r *http.Request) (*auth.User, *api.Error) {
 		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: s.tokenHint()}
 	}
 	u, err := s.cfg.Users.VerifyToken(token)
-	return s.verified(u, err, "(token)", "Invalid token")
+	return s.verified(r, u, err, "(token)", "Invalid token")
 }
 
 // verified maps the outcome of a credential check.
-func (s *Server) verified(u *auth.User, err error, who, invalid string) (*auth.User, *api.Error) {
+func (s *Server) verified(r *http.Request, u *auth.User, err error, who, invalid string) (*auth.User, *api.Error) {
 	if errors.Is(err, auth.ErrBadCredentials) {
 		return nil, &api.Error{Status: http.StatusUnauthorized, Message: "User Not Authenticated", Detail: invalid}
 	}
@@ -244,7 +246,7 @@ func (s *Server) verified(u *auth.User, err error, who, invalid string) (*auth.U
 		return nil, e
 	}
 	if err != nil {
-		s.cfg.Logger.Error("reading user", "user", who, "err", err)
+		s.cfg.Logger.ErrorContext(r.Context(), "reading user", "user", who, "err", err)
 		return nil, &api.Error{Status: http.StatusInternalServerError, Message: "Internal server error", Detail: "cannot read the user's account"}
 	}
 	return u, nil

@@ -27,6 +27,7 @@ const maxBody = 1 << 10
 type env struct {
 	e       *engine.Engine
 	srv     *server.Server
+	users   *auth.Users
 	url     string
 	log     *syncBuffer
 	entered chan struct{} // GET /t/slow has started
@@ -76,7 +77,7 @@ func newEnv(t *testing.T) *env {
 	s := servertest.Start(t, func(*engine.Engine) []api.Group { return []api.Group{test} }, servertest.Options{
 		Users:  map[string][]string{"root": {auth.Admin}, "ann": {"itil"}},
 		Logger: slog.New(slog.NewJSONHandler(v.log, nil)), MaxBody: maxBody})
-	v.e, v.srv, v.url = s.Engine, s.Server, s.URL
+	v.e, v.srv, v.url, v.users = s.Engine, s.Server, s.URL, s.Users
 	return v
 }
 

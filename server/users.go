@@ -119,7 +119,7 @@ func (s *Server) userError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, auth.ErrLastAdmin):
 		api.WriteError(w, r, &api.Error{Status: http.StatusConflict, Message: "Last admin", Detail: "give another user the admin role first"})
 	default:
-		s.cfg.Logger.Error("user administration", "err", err)
+		s.cfg.Logger.ErrorContext(r.Context(), "user administration", "err", err)
 		api.WriteError(w, r, api.StoreError(err))
 	}
 }

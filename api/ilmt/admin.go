@@ -40,7 +40,7 @@ func (h *handler) getToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, api.Errorf(http.StatusInternalServerError, "Bad Request", `give "user" and "password"`))
 		return
 	}
-	if _, err := h.users.SignIn(cred.User, cred.Password, r.RemoteAddr); err != nil {
+	if _, err := h.users.SignIn(r.Context(), cred.User, cred.Password, r.RemoteAddr); err != nil {
 		if errors.Is(err, auth.ErrBadCredentials) {
 			writeError(w, r, &api.Error{Status: http.StatusInternalServerError, Message: "Bad Request", Detail: "Invalid user name or password"})
 		} else if e := api.Throttled(err); e != nil {

@@ -19,6 +19,7 @@ func writeError(w http.ResponseWriter, r *http.Request, e *api.Error) {
 		w.Header().Set("Retry-After", "1")
 	}
 	if wantsXML(r.Header.Get("Accept")) {
+		api.NoteError(r, e)
 		writeXMLError(w, e)
 		return
 	}

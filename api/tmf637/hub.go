@@ -3,7 +3,6 @@ package tmf637
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -218,6 +217,7 @@ func (h *hub) enqueue(d delivery) {
 	case h.queue <- d:
 	default:
 		h.opts.Logger.Warn("tmf637: event queue full; event dropped", "url", d.url, "queue", cap(h.queue))
+		h.opts.Observer.Delivery(Dropped, nil)
 		return
 	}
 	if h.active.Add(1) <= int32(h.opts.Workers) {
@@ -252,12 +252,15 @@ func (h *hub) work() {
 func (h *hub) deliver(d delivery) {
 	err := h.post(d)
 	if err == nil {
+		h.opts.Observer.Delivery(Delivered, nil)
 		return
 	}
 	if d.attempt >= h.opts.Retries {
 		h.opts.Logger.Warn("tmf637: event not delivered; giving up", "url", d.url, "attempts", d.attempt, "err", err)
+		h.opts.Observer.Delivery(GaveUp, err)
 		return
 	}
+	h.opts.Observer.Delivery(Retrying, err)
 	wait := h.opts.Backoff << (d.attempt - 1)
 	d.attempt++
 	time.AfterFunc(wait, func() { h.enqueue(d) })
@@ -275,7 +278,7 @@ func (h *hub) post(d delivery) error {
 	}
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return errors.New(resp.Status)
+		return &StatusError{Status: resp.StatusCode}
 	}
 	return nil
 }

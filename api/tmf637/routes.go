@@ -51,6 +51,8 @@ type Options struct {
 	QueueSize, Workers int
 	// Logger hears of events dropped or given up; nil means slog.Default().
 	Logger *slog.Logger
+	// Observer, when not nil, hears how every delivery attempt ends.
+	Observer Observer
 }
 
 func (o Options) guard() callbackGuard {
@@ -75,6 +77,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
 	}
 	return o
 }
@@ -135,6 +140,7 @@ func writeError(w http.ResponseWriter, r *http.Request, e *api.Error) {
 		api.WriteError(w, r, e)
 		return
 	}
+	api.NoteError(r, e)
 	reason, message := e.Message, e.Detail
 	if message == "" {
 		message = reason

@@ -113,7 +113,13 @@ text, to start a process with the same rules.`,
 The HTTP server: the ServiceNow, IBM License Metric Tool and TMF637 APIs
 over one store. On the first start it creates the user admin and prints
 its password once the server listens. People browse the same store in the
-web console at /ui/, signing in with the same users.`,
+web console at /ui/, signing in with the same users.
+
+Every flag may also come from the YAML file --config names (the flag's
+name as key: max-conns: 100) and from an environment variable (IREGO_ and
+the name in capitals, - as _: IREGO_MAX_CONNS); a flag beats the variable,
+which beats the file. --check-config prints the effective configuration
+and exits.`,
 	"users": `irego users add|list|delete|passwd --db DIR [flags]
 
 Users of a stopped server (while it runs, use its /api/irego/users).`,
@@ -142,6 +148,7 @@ var valueNames = map[string]string{
 	"as-of": "TIME", "run-start": "TIME", "retention": "PERIOD", "action": "list|retire|delete", "log": "text|json",
 	"max-body": "SIZE", "max-inflight": "SIZE", "callback-allow": "CIDR,...",
 	"lease": "DURATION", "rules-poll": "DURATION",
+	"config": "FILE",
 }
 
 // newFlags returns a flag set for the command at path whose messages are

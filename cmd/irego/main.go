@@ -26,6 +26,7 @@ Usage:
   irego rules default
   irego rules classes [--rules FILE] [ROOT]
   irego serve [--db DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--rules FILE] [--sync] [--max-body SIZE] [--log text|json] [--set name=value]...
+              [--config irego.yaml] [--check-config]
   irego users add|list|delete|passwd --db DIR [--name NAME] [--roles ROLE,...]
   irego version            (or --version)
   irego help [COMMAND]
@@ -79,7 +80,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "rules":
 		return cmdRules(args[1:], stdin, stdout, stderr)
 	case "serve":
-		return cmdServe(args[1:], stderr)
+		return cmdServe(args[1:], stdout, stderr)
 	case "users":
 		return cmdUsers(args[1:], stdin, stdout, stderr)
 	case "history":

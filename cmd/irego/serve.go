@@ -22,6 +22,7 @@ import (
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/license"
+	"github.com/irego/irego/rules"
 	"github.com/irego/irego/server"
 	"github.com/irego/irego/server/metrics"
 	"github.com/irego/irego/server/ui"
@@ -37,8 +38,8 @@ var adapters = []struct {
 	routes func(*engine.Engine, serveConfig, *auth.Users) api.Group
 }{
 	{servicenow.Roles, func(e *engine.Engine, _ serveConfig, _ *auth.Users) api.Group { return servicenow.Routes(e) }},
-	{ilmt.Roles, func(e *engine.Engine, _ serveConfig, u *auth.Users) api.Group {
-		return ilmt.RoutesFor(license.New(e, license.Options{}), u)
+	{ilmt.Roles, func(e *engine.Engine, c serveConfig, u *auth.Users) api.Group {
+		return ilmt.RoutesFor(license.New(e, license.Options{Observer: c.imports}), u)
 	}},
 	{tmf637.Roles, func(e *engine.Engine, c serveConfig, _ *auth.Users) api.Group { return tmf637.New(e, c.hub) }},
 }
@@ -67,9 +68,12 @@ type serveConfig struct {
 	hub                            tmf637.Options // listener callbacks allowed
 	adoptRules                     bool           // --adopt-stored-rules
 	rulesPoll                      time.Duration
+	imports                        license.Observer // wired by serve, not a flag
+	config                         []setting        // the effective configuration, logged at start
+	warnings                       []string         // about the configuration, logged at start
 }
 
-func cmdServe(args []string, stderr io.Writer) int {
+func cmdServe(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("serve")
 	var cfg serveConfig
 	fs.StringVar(&cfg.db, "db", "data", "store: a directory (created if missing), badger:DIR or postgres://…")
@@ -84,6 +88,7 @@ func cmdServe(args []string, stderr io.Writer) int {
 	maxBody := fs.String("max-body", "16MiB", "largest request body accepted: bytes, or a number with KiB, MiB or GiB")
 	d := server.DefaultLimits
 	fs.IntVar(&cfg.limits.MaxConns, "max-conns", d.MaxConns, "open connections at most; more are answered 503")
+	fs.IntVar(&cfg.limits.MaxConnsPerAddr, "max-conns-per-addr", d.MaxConnsPerAddr, "open connections of one client address at most; more are answered 503")
 	maxInFlight := fs.String("max-inflight", "256MiB", "request body bytes held by all requests at once; more are answered 503")
 	fs.DurationVar(&cfg.limits.HeaderTimeout, "header-timeout", d.HeaderTimeout, "time to read a request's headers")
 	fs.DurationVar(&cfg.limits.ReadIdle, "read-idle", d.ReadIdle, "longest pause between two reads of a request body (408 after)")
@@ -95,29 +100,75 @@ func cmdServe(args []string, stderr io.Writer) int {
 	callbackAllow := fs.String("callback-allow", "", "TMF637 listener addresses allowed although loopback, link-local or private: CIDR or address, comma-separated")
 	fs.BoolVar(&cfg.hub.DenyPrivateCallbacks, "callback-deny-private", false, "refuse TMF637 listeners at private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) too")
 	fs.Var(settingFlag{&cfg.settings}, "set", "change an advanced server setting, kept in the store: name=value (repeatable; see GET /api/sam/configs)")
+	configFile := fs.String("config", os.Getenv("IREGO_CONFIG"), "read settings from this YAML file: flag names as keys (default $IREGO_CONFIG)")
+	checkOnly := fs.Bool("check-config", false, "check the configuration (flags, IREGO_* variables, --config file, rule file), print it and exit")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
-	if fs.NArg() != 0 || (cfg.logFormat != "text" && cfg.logFormat != "json") {
-		fmt.Fprintln(stderr, "irego serve: takes only flags; --log is text or json")
+	bad := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "irego serve: "+format+"\n", args...)
 		return exitUsage
 	}
-	var err error
+	if fs.NArg() != 0 {
+		return bad("takes only flags, not %q", fs.Arg(0))
+	}
+	conf, err := configure(fs, *configFile, os.Environ())
+	if err != nil {
+		return bad("%v", err)
+	}
+	if cfg.logFormat != "text" && cfg.logFormat != "json" {
+		return bad("%s: %q is not a log format; give text or json", conf.where("log"), cfg.logFormat)
+	}
 	if cfg.maxBody, err = parseSize(*maxBody); err != nil {
-		fmt.Fprintf(stderr, "irego serve: --max-body: %v\n", err)
-		return exitUsage
+		return bad("%s: %v", conf.where("max-body"), err)
 	}
 	if cfg.limits.MaxInFlight, err = parseSize(*maxInFlight); err != nil {
-		fmt.Fprintf(stderr, "irego serve: --max-inflight: %v\n", err)
-		return exitUsage
+		return bad("%s: %v", conf.where("max-inflight"), err)
 	}
 	if cfg.hub.AllowCallbacks, err = parsePrefixes(*callbackAllow); err != nil {
-		fmt.Fprintf(stderr, "irego serve: --callback-allow: %v\n", err)
-		return exitUsage
+		return bad("%s: %v", conf.where("callback-allow"), err)
+	}
+	if err := checkNumbers(cfg, conf); err != nil {
+		return bad("%v", err)
+	}
+	cfg.config, cfg.warnings = conf.effective(), conf.warnings
+	if *checkOnly {
+		if cfg.rulesFile != "" {
+			if _, err := rules.LoadFile(cfg.rulesFile); err != nil {
+				return bad("%s: %v", conf.where("rules"), err)
+			}
+		}
+		for _, w := range cfg.warnings {
+			fmt.Fprintf(stderr, "irego serve: warning: %s\n", w)
+		}
+		for _, s := range cfg.config {
+			fmt.Fprintf(stdout, "%s: %s  # %s\n", s.name, s.value, s.from)
+		}
+		fmt.Fprintln(stderr, "irego serve: configuration ok")
+		return exitOK
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return serve(ctx, cfg, stderr, nil)
+}
+
+// checkNumbers refuses counts and durations that cannot work, naming where
+// they came from (a zero limit would silently mean the default).
+func checkNumbers(cfg serveConfig, conf *config) error {
+	l := cfg.limits
+	for _, n := range []struct {
+		name string
+		ok   bool
+	}{
+		{"max-conns", l.MaxConns > 0}, {"max-conns-per-addr", l.MaxConnsPerAddr > 0}, {"lockout-after", cfg.lockoutAfter > 0}, {"lockout", cfg.lockout > 0},
+		{"header-timeout", l.HeaderTimeout > 0}, {"read-idle", l.ReadIdle > 0}, {"body-timeout", l.BodyTimeout > 0},
+		{"write-idle", l.WriteIdle > 0}, {"idle-timeout", l.IdleTimeout > 0},
+	} {
+		if !n.ok {
+			return fmt.Errorf("%s: %s must be positive", conf.where(n.name), conf.fs.Lookup(n.name).Value)
+		}
+	}
+	return nil
 }
 
 // serve runs the server until ctx ends, then closes the store. ready, when
@@ -136,6 +187,12 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	}
 	v := version.Get()
 	log.Info("starting", "version", v.Version, "revision", v.Revision, "go", v.Go)
+	if cfg.config != nil {
+		log.LogAttrs(context.Background(), slog.LevelInfo, "configuration", logAttrs(cfg.config)...)
+	}
+	for _, w := range cfg.warnings {
+		log.Warn(w)
+	}
 	rulesChanged := func(from string, to engine.StoredRules) {
 		log.Info("rules changed", "from", from, "to", to.Fingerprint, "name", to.Name, "state", to.State, "reindexes", to.Reindexes, "reindexedBy", to.ReindexedBy)
 	}
@@ -153,16 +210,17 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	}
 	users := auth.New(e.Store())
 	users.Throttle = &auth.Throttle{MaxFailures: cfg.lockoutAfter, Lockout: cfg.lockout}
+	m := metrics.New()
+	cfg.imports, cfg.hub.Observer = m.License(), m.TMF637()
 	var groups []api.Group
 	for _, a := range adapters {
 		groups = append(groups, a.routes(e, cfg, users))
 	}
-	console, err := ui.New(ui.Config{Engine: e, Users: users, License: license.New(e, license.Options{Logger: log}), Logger: log})
+	console, err := ui.New(ui.Config{Engine: e, Users: users, License: license.New(e, license.Options{Logger: log, Observer: cfg.imports}), Logger: log})
 	if err != nil {
 		return fail(err)
 	}
 	groups = append(groups, console.Group())
-	m := metrics.New()
 	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: log, MaxBody: cfg.maxBody, Limits: cfg.limits, Metrics: m})
 	if err != nil {
 		return fail(err)

@@ -22,6 +22,8 @@ func (f settingFlag) String() string {
 	return strings.Join(parts, ",")
 }
 
+func (settingFlag) isList() {}
+
 func (f settingFlag) Set(s string) error {
 	name, value, ok := strings.Cut(s, "=")
 	if !ok || strings.TrimSpace(name) == "" {

@@ -1,5 +1,6 @@
 // Package metrics is irego's Prometheus instrumentation: HTTP requests by
-// route, the engine's outcomes (through engine.Observer), the store's size
-// and syncs, and the Go runtime and process. The library packages never
-// import Prometheus; this package wires their hooks to it.
+// route, the engine's outcomes (through engine.Observer), license imports
+// and TMF637 event deliveries (through their packages' Observers), the
+// store's size and syncs, and the Go runtime and process. The library
+// packages never import Prometheus; this package wires their hooks to it.
 package metrics

@@ -26,6 +26,11 @@ type Metrics struct {
 	txnKeys          prometheus.Histogram
 	syncCommits      prometheus.Histogram
 	syncSeconds      prometheus.Histogram
+
+	licenseImports *prometheus.CounterVec
+	licenseSeconds *prometheus.HistogramVec
+	tmfDeliveries  *prometheus.CounterVec
+	tmfFailures    *prometheus.CounterVec
 }
 
 // New makes the collectors and registers them with the Go runtime,
@@ -78,6 +83,23 @@ func New() *Metrics {
 			Help:    "Time one group fsync took (irego serve --sync).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
 		}),
+		licenseImports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "irego_license_imports_total",
+			Help: "License usage import runs, by kind (complete or raw_only) and outcome (ok, failed or canceled).",
+		}, []string{"run", "outcome"}),
+		licenseSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "irego_license_import_duration_seconds",
+			Help:    "Time one license usage import run took, by kind (complete or raw_only).",
+			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10), // 10ms … 44min
+		}, []string{"run"}),
+		tmfDeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "irego_tmf637_event_deliveries_total",
+			Help: "TMF637 event delivery attempts to listeners, by outcome: delivered, retrying (failed, tried again later), failed (the last attempt failed) or dropped (queue full, never attempted).",
+		}, []string{"outcome"}),
+		tmfFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "irego_tmf637_event_delivery_failures_total",
+			Help: "Failed TMF637 event delivery attempts, by reason: status (the listener answered other than 2xx), timeout or connection.",
+		}, []string{"reason"}),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -86,6 +108,7 @@ func New() *Metrics {
 		m.httpRequests, m.httpDuration,
 		m.items, m.relations, m.payloads, m.retries, m.txnPayloads, m.txnKeys,
 		m.syncCommits, m.syncSeconds,
+		m.licenseImports, m.licenseSeconds, m.tmfDeliveries, m.tmfFailures,
 	)
 	return m
 }

@@ -53,7 +53,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		c.showSignin(w, r, http.StatusForbidden, d, start)
 		return
 	}
-	u, err := c.cfg.Users.SignIn(d.Name, r.PostFormValue("password"), r.RemoteAddr)
+	u, err := c.cfg.Users.SignIn(r.Context(), d.Name, r.PostFormValue("password"), r.RemoteAddr)
 	var te *auth.ThrottledError
 	switch {
 	case errors.As(err, &te):

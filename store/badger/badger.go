@@ -347,19 +347,6 @@ func damage(dir string, err error) error {
 	return fmt.Errorf("%w: %s: %v: %s", store.ErrDamaged, where, err, recovery)
 }
 
-// Backup writes a full backup of the store to w in Badger's own backup
-// format. It runs on a consistent snapshot while writes go on, with one
-// goroutine: each holds Badger's batch buffers (32 MiB), and a backup is
-// bound by the writer, not the CPU.
-func (d *DB) Backup(w io.Writer) (err error) {
-	defer recoverDamage(d.dir, &err)
-	s := d.db.NewStream()
-	s.LogPrefix = "Backup"
-	s.NumGo = 1
-	_, err = s.Backup(w, 0)
-	return mapErr(err)
-}
-
 // Verify reads the whole store back: every table block's checksum and every
 // value (whose checksum is verified as it is read). It returns the first
 // damage found as store.ErrDamaged.

@@ -20,8 +20,10 @@
 // remembers what it read, so reading a key again costs no round trip. A
 // serialization failure (SQLSTATE 40001) or a deadlock (40P01), from any
 // statement or from COMMIT, is reported as store.ErrConflict, so the engine
-// redoes the payload exactly as it does after a Badger conflict. View runs
-// in a REPEATABLE READ READ ONLY snapshot.
+// redoes the payload exactly as it does after a Badger conflict. The
+// server's full disk (disk_full, 53100) is store.ErrNoSpace, as Badger's
+// is: the write is refused whole, reads go on. View runs in a REPEATABLE
+// READ READ ONLY snapshot.
 //
 // # Caveats
 //

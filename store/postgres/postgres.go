@@ -163,12 +163,19 @@ const (
 	sqlstateDeadlockDetected     = "40P01"
 )
 
-// mapErr maps the server's conflict errors onto store.ErrConflict, keeping
-// the server's message.
+// sqlstateDiskFull is the server's disk full: the write is refused (and
+// rolled back), reads go on, as with Badger's store.ErrNoSpace.
+const sqlstateDiskFull = "53100"
+
+// mapErr maps the server's conflict errors onto store.ErrConflict and its
+// full disk onto store.ErrNoSpace, keeping the server's message.
 func mapErr(err error) error {
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) && (pg.Code == sqlstateSerializationFailure || pg.Code == sqlstateDeadlockDetected) {
 		return fmt.Errorf("%w: %s (SQLSTATE %s)", store.ErrConflict, pg.Message, pg.Code)
+	}
+	if errors.As(err, &pg) && pg.Code == sqlstateDiskFull {
+		return fmt.Errorf("%w: the PostgreSQL server's disk is full: %s (SQLSTATE %s)", store.ErrNoSpace, pg.Message, pg.Code)
 	}
 	if err != nil && !errors.Is(err, store.ErrClosed) {
 		return fmt.Errorf("postgres: %w", err)

@@ -1,0 +1,111 @@
+package metrics_test
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/irego/irego/api"
+	"github.com/irego/irego/api/ilmt"
+	"github.com/irego/irego/api/tmf637"
+	"github.com/irego/irego/auth"
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/license"
+	"github.com/irego/irego/server/metrics"
+	"github.com/irego/irego/server/servertest"
+)
+
+// startHooked serves ILMT and TMF637 with the metrics' observers wired in,
+// as irego serve does; TMF637 may call back 127.0.0.1 and retries once.
+func startHooked(t *testing.T) *servertest.Server {
+	m := metrics.New()
+	routes := func(e *engine.Engine) []api.Group {
+		lic := license.New(e, license.Options{Observer: m.License()})
+		hub := tmf637.Options{Observer: m.TMF637(), Retries: 2, Backoff: time.Millisecond,
+			AllowCallbacks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+		return []api.Group{ilmt.RoutesFor(lic, auth.New(e.Store())), tmf637.New(e, hub)}
+	}
+	return servertest.Start(t, routes, servertest.Options{Users: users, Metrics: m})
+}
+
+// A license import run started over ILMT's API is counted and timed.
+func TestLicenseImportMetrics(t *testing.T) {
+	s := startHooked(t)
+	var tok struct{ Token string }
+	resp, b := s.Do(t, "", "POST", "/api/get_token", `{"user": "root", "password": "root-password"}`, nil)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &tok) != nil {
+		t.Fatalf("get_token: %d %s", resp.StatusCode, b)
+	}
+	for range 2 {
+		resp, b = s.Do(t, "", "GET", "/api/import_status.json?run=complete&wait=true", "", http.Header{"Token": {tok.Token}})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("import: %d %s", resp.StatusCode, b)
+		}
+	}
+	fams, _ := scrape(t, s, "scraper")
+	if got := value(fams, "irego_license_imports_total", map[string]string{"run": "complete", "outcome": "ok"}); got != 2 {
+		t.Errorf(`irego_license_imports_total{run="complete",outcome="ok"} = %v, want 2`, got)
+	}
+	if got := value(fams, "irego_license_import_duration_seconds", map[string]string{"run": "complete"}); got != 2 {
+		t.Errorf(`irego_license_import_duration_seconds{run="complete"} count = %v, want 2`, got)
+	}
+}
+
+// TMF637 deliveries are counted by outcome and failed attempts by reason:
+// a listener that fails once and then takes the event, and one nobody
+// listens at, which is given up after its second attempt.
+func TestTMF637DeliveryMetrics(t *testing.T) {
+	s := startHooked(t)
+	var calls atomic.Int32
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			http.Error(w, "not yet", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer flaky.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // an address with nobody behind it once closed
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := "http://" + ln.Addr().String()
+	ln.Close()
+	for _, cb := range []string{flaky.URL, gone} {
+		if resp, b := s.Do(t, "root", "POST", "/tmf-api/productInventory/v4/hub", `{"callback": "`+cb+`"}`, nil); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("register %s: %d %s", cb, resp.StatusCode, b)
+		}
+	}
+	if resp, b := s.Do(t, "root", "POST", "/tmf-api/productInventory/v4/product", `{"name": "p", "status": "active"}`, nil); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.StatusCode, b)
+	}
+	// Deliveries run in the background: wait until both listeners' events
+	// have ended (delivered or given up).
+	var fams map[string]*dto.MetricFamily
+	outcome := func(o string) float64 {
+		return max(0, value(fams, "irego_tmf637_event_deliveries_total", map[string]string{"outcome": o}))
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		fams, _ = scrape(t, s, "scraper")
+		if outcome("delivered")+outcome("failed") >= 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for o, want := range map[string]float64{"delivered": 1, "retrying": 2, "failed": 1, "dropped": 0} {
+		if got := outcome(o); got != want {
+			t.Errorf(`irego_tmf637_event_deliveries_total{outcome=%q} = %v, want %v`, o, got, want)
+		}
+	}
+	for reason, want := range map[string]float64{"status": 1, "connection": 2} {
+		if got := value(fams, "irego_tmf637_event_delivery_failures_total", map[string]string{"reason": reason}); got != want {
+			t.Errorf(`irego_tmf637_event_delivery_failures_total{reason=%q} = %v, want %v`, reason, got, want)
+		}
+	}
+}
