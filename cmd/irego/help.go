@@ -60,11 +60,13 @@ Arguments:
 
 The load tool: applies generated payloads in process or against a running
 server and reports throughput and latencies.`,
-	"rules": `irego rules check FILE...|- | irego rules default | irego rules classes [ROOT]
+	"rules": `irego rules check FILE...|- | irego rules default | irego rules classes [ROOT] | irego rules diff A B
 
 check validates rule files (exit 1 with file:line: rule X: reason);
-default prints the built-in rule pack, a starting point for your own;
-classes prints the class tree.`,
+default prints the built-in rule pack, a starting point for your own
+(or extend it: a file starting with "extends: default");
+classes prints the class tree;
+diff shows what changes between two rule sets.`,
 	"rules check": `irego rules check FILE...|-
 
 Validates rule files; exits 1 with file:line: rule X: reason.
@@ -81,6 +83,17 @@ scan opens a task for every group of CIs sharing a unique entry's values.
 
 Arguments:
   TASK   a task's number (DUP0000001) or sys_id`,
+	"rules diff": `irego rules diff [--db STORE] A B
+
+Shows what changes from rule set A to rule set B: classes, rules and their
+entries, relation types, reconciliation and data source rules, sources,
+duplicate handling; then the classes whose identification changes. With
+--db, a dry run over the store (opened read only): the stored records
+opening it with B instead of A would re-identify, and which of them get
+other identity keys.
+
+Arguments:
+  A, B   a rule file, - for stdin, or default (the built-in pack)`,
 	"rules classes": `irego rules classes [--rules FILE] [ROOT]
 
 Prints the class tree below ROOT (every root when none is given), one class

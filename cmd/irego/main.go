@@ -28,6 +28,7 @@ Usage:
   irego rules check FILE...|-
   irego rules default
   irego rules classes [--rules FILE] [ROOT]
+  irego rules diff [--db STORE] A B
   irego serve [--db DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--rules FILE] [--sync] [--max-body SIZE] [--log text|json] [--set name=value]...
   irego users add|list|delete|passwd --db DIR [--name NAME] [--roles ROLE,...]
   irego version            (or --version)
