@@ -29,6 +29,7 @@ Usage:
   irego rules default
   irego rules classes [--rules FILE] [ROOT]
   irego rules diff [--db STORE] A B
+  irego rules import [--user NAME] [--password-file FILE] [--standalone] [-o FILE] DIR|URL
   irego serve [--db DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--rules FILE] [--sync] [--max-body SIZE] [--log text|json] [--set name=value]...
   irego users add|list|delete|passwd --db DIR [--name NAME] [--roles ROLE,...]
   irego version            (or --version)

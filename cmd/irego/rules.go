@@ -10,7 +10,7 @@ import (
 
 func cmdRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "irego rules: need a subcommand: check FILE...|- | default | classes [ROOT] | diff A B (irego help rules)")
+		fmt.Fprintln(stderr, "irego rules: need a subcommand: check FILE...|- | default | classes [ROOT] | diff A B | import DIR|URL (irego help rules)")
 		return exitUsage
 	}
 	switch args[0] {
@@ -45,8 +45,10 @@ func cmdRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdRulesClasses(args[1:], stdin, stdout, stderr)
 	case "diff":
 		return cmdRulesDiff(args[1:], stdin, stdout, stderr)
+	case "import":
+		return cmdRulesImport(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "irego rules: unknown subcommand %q; want check, default, classes or diff\n", args[0])
+	fmt.Fprintf(stderr, "irego rules: unknown subcommand %q; want check, default, classes, diff or import\n", args[0])
 	return exitUsage
 }
 
