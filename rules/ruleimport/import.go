@@ -150,15 +150,15 @@ type rule struct {
 }
 
 type entry struct {
-	sysID            string
-	priority         int
-	attrs            []string
-	searchOn         string
-	allowNull        bool
-	unique           bool
-	exact            bool
-	hybrid           []string
-	filter           string
+	sysID     string
+	priority  int
+	attrs     []string
+	searchOn  string
+	allowNull bool
+	unique    bool
+	exact     bool
+	hybrid    []string
+	filter    string
 }
 
 type related struct {
@@ -227,7 +227,9 @@ func (im *importer) isA(class, anc string) bool {
 // display values.
 func ref(v string) string { return strings.TrimSpace(v) }
 
-func truth(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") || strings.TrimSpace(v) == "1" }
+func truth(v string) bool {
+	return strings.EqualFold(strings.TrimSpace(v), "true") || strings.TrimSpace(v) == "1"
+}
 
 // list splits a comma list, trimming blanks.
 func list(v string) []string {
