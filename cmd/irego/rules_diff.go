@@ -51,7 +51,10 @@ func cmdRulesDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		}
 	}
 	fmt.Fprintf(&b, "%d changes; the identification of %d classes changes", len(changes), len(affected))
-	if len(affected) > 0 {
+	const shown = 20 // a pack change can touch hundreds of classes
+	if len(affected) > shown {
+		fmt.Fprintf(&b, ": %s and %d more", strings.Join(affected[:shown], ", "), len(affected)-shown)
+	} else if len(affected) > 0 {
 		fmt.Fprintf(&b, ": %s", strings.Join(affected, ", "))
 	}
 	b.WriteString("\n")
