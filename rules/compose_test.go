@@ -172,3 +172,14 @@ func TestComposeExtendsFile(t *testing.T) {
 		t.Errorf("cycle: %v", err)
 	}
 }
+
+// The example pack in the repository loads.
+func TestComposeExample(t *testing.T) {
+	rs, err := LoadFile("../examples/extends-default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := rs.Class("u_cmdb_ci_kiosk"); !ok || rs.HasRelationType("Members::Member of") {
+		t.Error("the example's class is missing or its removed relation type is present")
+	}
+}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"io"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,4 +124,28 @@ func sysIDOf(t *testing.T, out string) string {
 		t.Fatalf("no sysId in %s", out)
 	}
 	return rest[:32]
+}
+
+// irego serve --rules takes a file extending the default pack.
+func TestServeWithComposedRules(t *testing.T) {
+	dir := t.TempDir()
+	pack := filepath.Join(dir, "kiosk.yaml")
+	if err := os.WriteFile(pack, []byte(kioskPack), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("IREGO_ADMIN_PASSWORD", "kiosk-test-password")
+	base, log, stop := startServe(t, serveConfig{db: filepath.Join(dir, "db"), addr: "127.0.0.1:0", rulesFile: pack, logFormat: "json", maxBody: 1 << 20})
+	defer stop()
+	req, _ := http.NewRequest("POST", base+"/api/now/identifyreconcile?sysparm_data_source=ServiceNow",
+		strings.NewReader(`{"items":[{"className":"u_kiosk","values":{"kiosk_id":"K1"}}]}`))
+	req.SetBasicAuth("admin", "kiosk-test-password")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"operation":"INSERT"`) {
+		t.Errorf("u_kiosk through serve --rules: %d %s\n%s", resp.StatusCode, body, log.String())
+	}
 }
