@@ -36,6 +36,9 @@ package rules
 // (removing a class a pack's rule applies to is reported at that rule).
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -99,7 +102,7 @@ func (l *loader) compose(root *yaml.Node, file string, seen []string) *yaml.Node
 			return nil
 		}
 		var err error
-		if data, err = os.ReadFile(baseName); err != nil {
+		if data, err = readPack(baseName); err != nil {
 			l.errorf(extends, s, "cannot read %q: %v", ref, err)
 			return nil
 		}
@@ -122,6 +125,30 @@ func (l *loader) compose(root *yaml.Node, file string, seen []string) *yaml.Node
 	user := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: root.Line, Column: root.Column, Content: rest}
 	c.apply(user)
 	return base
+}
+
+// maxPackSize bounds a pack file read for extends: many times the default
+// pack, far less than a device or a mistaken path could hand over.
+const maxPackSize = 64 << 20
+
+// readPack reads a regular file of at most maxPackSize bytes.
+func readPack(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	if fi.Size() > maxPackSize {
+		return nil, fmt.Errorf("%d bytes, more than a rule pack's %d", fi.Size(), maxPackSize)
+	}
+	return io.ReadAll(io.LimitReader(f, maxPackSize+1))
 }
 
 // markOrigin records which file every node of a tree comes from, so errors
