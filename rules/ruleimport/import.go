@@ -102,7 +102,7 @@ func Import(ctx context.Context, src tableapi.Source, opts Options) (*Result, er
 	standalone := im.standaloneFile()
 	res.File, res.Standalone = standalone, true
 	if !opts.Standalone {
-		if ext := im.extendingFile(); len(ext) <= len(standalone) {
+		if ext := im.extendingFile(); ext != nil && len(ext) <= len(standalone) {
 			res.File, res.Standalone = ext, false
 		}
 	}
@@ -280,6 +280,18 @@ func (im *importer) classes() {
 			}
 			parents[name] = ""
 			im.note("sys_db_object", sysIDOf(recs, name), "super_class %s of %s is not in the export; %s is imported as a root class", sup, name, name)
+		}
+	}
+	// A cycle of super_class references is broken at its first member.
+	for _, name := range order {
+		c := parents[name]
+		for steps := 0; c != "" && steps < len(order); steps++ {
+			if c == name {
+				im.problem("sys_db_object", sysIDOf(recs, name), "super_class of %s leads back to it (a cycle), so its parent is unknown", name)
+				parents[name] = ""
+				break
+			}
+			c = parents[c]
 		}
 	}
 	// A table is a CMDB class when its ancestry reaches cmdb or a class of

@@ -204,3 +204,54 @@ func TestImportLiveInstance(t *testing.T) {
 		t.Errorf("wrong password: %v", err)
 	}
 }
+
+// A messy export never breaks the import: every bad record is reported and
+// the file still loads. A rule named like one of the pack's on another
+// class can only be said by a standalone file.
+func TestImportMessyExport(t *testing.T) {
+	tables := exportTables()
+	tables["sys_db_object"] = append(tables["sys_db_object"],
+		rec{"sys_id": id(120), "name": "u_loop_a", "super_class": id(121)},
+		rec{"sys_id": id(121), "name": "u_loop_b", "super_class": id(120)},
+		rec{"sys_id": id(122), "name": "", "super_class": ""},
+		rec{"sys_id": id(123), "name": "u_kiosk", "super_class": id(101)})
+	tables["cmdb_identifier"] = append(tables["cmdb_identifier"],
+		rec{"sys_id": id(210), "name": "Kiosk Rule", "applies_to": "cmdb_ci_linux_server"},
+		rec{"sys_id": id(211), "name": "Cloud Host Rule", "applies_to": "cmdb_ci_linux_server", "independent": "true"},
+		rec{"sys_id": id(212), "name": "Dep", "applies_to": "u_kiosk", "independent": "false", "active": "false"},
+		rec{"sys_id": id(213), "name": "Other Kiosk", "applies_to": "u_kiosk"})
+	tables["cmdb_identifier_entry"] = append(tables["cmdb_identifier_entry"],
+		rec{"sys_id": id(330), "identifier": id(211), "table": "cmdb_ci_linux_server", "attributes": "name", "order": "ten"},
+		rec{"sys_id": id(331), "identifier": id(211), "table": "u_nowhere", "attributes": "name", "order": "10"},
+		rec{"sys_id": id(332), "identifier": id(211), "table": "cmdb_ci_linux_server", "attributes": "serial_number", "order": "20",
+			"optional_condition": "ram>=abc"})
+	tables["cmdb_related_entry"] = append(tables["cmdb_related_entry"],
+		rec{"sys_id": id(360), "identifier": id(idHardwareRule), "table": "cmdb_sam_sw_install", "referenced_field": "installed_on", "attributes": "installed_on", "order": "1"},
+		rec{"sys_id": id(361), "identifier": id(idHardwareRule), "table": "cmdb_sam_sw_install", "referenced_field": "", "attributes": "x", "order": "1"})
+	tables["cmdb_datasource_refresh"] = append(tables["cmdb_datasource_refresh"],
+		rec{"sys_id": id(610), "applies_to": "cmdb_ci_hardware", "discovery_source": "SCCM", "duration": "soon"},
+		rec{"sys_id": id(611), "applies_to": "cmdb_ci_hardware", "discovery_source": "SCCM", "duration": "0"})
+	src, err := tableapi.Open(writeExport(t, tables), tableapi.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ruleimport.Import(context.Background(), src, ruleimport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Standalone {
+		t.Errorf("the export names a rule on cmdb_ci_linux_server like the pack's Cloud Host Rule; only a standalone file can hold it:\n%s", res.File)
+	}
+	reported := map[string]bool{}
+	for _, p := range res.Problems {
+		reported[p.SysID] = true
+	}
+	for _, n := range []int{120, 122, 123, 210, 213, 330, 331, 332, 360, 361, 610, 611} {
+		if !reported[id(n)] {
+			t.Errorf("record %s not reported: %v", id(n), res.Problems)
+		}
+	}
+	if c, _ := res.Rules.Class("cmdb_ci_linux_server"); c.Rule == nil || c.Rule.Name != "Cloud Host Rule" || len(c.Rule.Entries) != 1 {
+		t.Errorf("cmdb_ci_linux_server's rule: %+v", c.Rule)
+	}
+}
