@@ -83,6 +83,14 @@ func (l *loader) compose(root *yaml.Node, file string, seen []string) *yaml.Node
 		rest = append(rest, root.Content[i], root.Content[i+1])
 	}
 	if extends == nil {
+		for i := 0; i+1 < len(root.Content); {
+			if k := root.Content[i]; k.Value == "change" || k.Value == "remove" {
+				l.errorf(k, scope{}, "%s needs a pack to %s: start the file with extends: default", k.Value, k.Value)
+				root.Content = slices.Delete(root.Content, i, i+2) // reported here, not again as an unknown field
+				continue
+			}
+			i += 2
+		}
 		return root
 	}
 	l.markOrigin(root, file)

@@ -129,6 +129,7 @@ func TestComposeErrors(t *testing.T) {
 		{"extends: nowhere.yaml\n", `mine.yaml:1: extends: cannot read "nowhere.yaml"`},
 		{"extends: default\nclasses: {}\n", `mine.yaml:2: classes: expected a list, got a mapping`},
 		{"extends: default\nsurprise: 1\n", `mine.yaml:2: unknown field "surprise"`},
+		{"classes: [{name: a}]\nremove:\n  classes: [a]\n", `mine.yaml:2: remove needs a pack to remove: start the file with extends: default`},
 	} {
 		_, err := Load("mine.yaml", []byte(tc.src))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
