@@ -255,3 +255,54 @@ func TestImportMessyExport(t *testing.T) {
 		t.Errorf("cmdb_ci_linux_server's rule: %+v", c.Rule)
 	}
 }
+
+// An instance that changed a pack rule's entries, dropped its related
+// entry, and renamed a dependent rule: the file changes the first, and
+// replaces the second, taking the pack's dependencies.
+func TestImportChangedRules(t *testing.T) {
+	tables := exportTables()
+	tables["cmdb_identifier_entry"] = append(tables["cmdb_identifier_entry"],
+		rec{"sys_id": id(304), "identifier": id(idHardwareRule), "table": "cmdb_ci_hardware", "attributes": "asset_tag", "order": "500"})
+	delete(tables, "cmdb_related_entry")
+	tables["cmdb_identifier"] = append(tables["cmdb_identifier"],
+		rec{"sys_id": id(220), "name": "Our App Rule", "applies_to": "cmdb_ci_appl", "independent": "false", "active": "true"})
+	tables["cmdb_identifier_entry"] = append(tables["cmdb_identifier_entry"],
+		rec{"sys_id": id(340), "identifier": id(220), "table": "cmdb_ci_appl", "attributes": "name", "order": "100"})
+	src, err := tableapi.Open(writeExport(t, tables), tableapi.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ruleimport.Import(context.Background(), src, ruleimport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := string(res.File)
+	for _, want := range []string{"change:\n  identification:\n    - name: Hardware Rule\n", "      related: []\n", "remove:\n  identification:\n    - Application Rule\n"} {
+		if res.Standalone || !strings.Contains(file, want) {
+			t.Errorf("file lacks %q:\n%s", want, file)
+		}
+	}
+	hw, _ := res.Rules.Class("cmdb_ci_server")
+	if r := hw.Rule; r.Name != "Hardware Rule" || len(r.Entries) != 5 || r.Entries[4].Attributes[0] != "asset_tag" || r.RelatedFor(mustClass(t, res.Rules, "cmdb_sam_sw_install")) != nil {
+		t.Errorf("Hardware Rule: %d entries, related %v", len(r.Entries), r.Related)
+	}
+	// The pack's entries keep their IDs: stores keep their keys.
+	def, _ := rules.Default().Class("cmdb_ci_server")
+	if hw.Rule.Entries[1].ID != def.Rule.Entries[1].ID {
+		t.Error("the serial number entry's ID changed")
+	}
+	app, _ := res.Rules.Class("cmdb_ci_app_server")
+	defApp, _ := rules.Default().Class("cmdb_ci_appl")
+	if app.Rule == nil || app.Rule.Name != "Our App Rule" || !cmp.Equal(app.Rule.DependsOn, defApp.Rule.DependsOn) {
+		t.Errorf("app server rule: %+v", app.Rule)
+	}
+}
+
+func mustClass(t *testing.T, rs *rules.RuleSet, name string) *rules.Class {
+	t.Helper()
+	c, ok := rs.Class(name)
+	if !ok {
+		t.Fatalf("no class %s", name)
+	}
+	return c
+}
