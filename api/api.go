@@ -78,6 +78,7 @@ type Error struct {
 	RetryAfter int
 }
 
+// Error returns the message and, when there is one, the detail.
 func (e *Error) Error() string {
 	if e.Detail == "" {
 		return e.Message

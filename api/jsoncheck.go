@@ -31,6 +31,7 @@ type JSONFieldError struct {
 	Reason string
 }
 
+// Error names the field and why it was refused.
 func (e *JSONFieldError) Error() string {
 	if e.Path == "" {
 		return e.Reason

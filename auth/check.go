@@ -9,6 +9,7 @@ import (
 // InvalidError reports a user name, password or role that cannot be stored.
 type InvalidError struct{ Msg string }
 
+// Error returns the reason, prefixed with the package.
 func (e *InvalidError) Error() string { return "auth: " + e.Msg }
 
 func invalid(format string, args ...any) error {

@@ -29,6 +29,7 @@ type ThrottledError struct {
 	Locked bool // MaxFailures reached: locked out, not just slowed down
 }
 
+// Error says who is throttled and for how long.
 func (e *ThrottledError) Error() string {
 	what := "slowed down"
 	if e.Locked {
@@ -37,6 +38,7 @@ func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("auth: %s %s after failed sign-ins; try again in %s", e.Who, what, e.Retry.Round(time.Second))
 }
 
+// Is makes errors.Is(err, ErrThrottled) true.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
 // Throttle limits failed sign-ins. The zero value takes the defaults.

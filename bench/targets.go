@@ -21,6 +21,7 @@ type InProc struct {
 	Options engine.ApplyOptions
 }
 
+// Send applies the batch in this process, as one ApplyBatch call.
 func (t *InProc) Send(ctx context.Context, batch []*payload.Payload) error {
 	var results []*engine.Result
 	if len(batch) == 1 {
@@ -59,6 +60,7 @@ type HTTP struct {
 	Client                          *http.Client
 }
 
+// Send posts each payload of the batch to the server.
 func (t *HTTP) Send(ctx context.Context, batch []*payload.Payload) error {
 	for _, p := range batch {
 		if err := t.post(ctx, p); err != nil {

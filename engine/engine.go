@@ -126,6 +126,18 @@ func Open(path string, opts Options) (*Engine, error) {
 	return e, nil
 }
 
+// OpenStore opens the engine on st: any store.Store, such as a Badger
+// database opened with options of your own, a PostgreSQL-wire database
+// from store/backend, or an implementation of your own that passes
+// store/storetest. The engine closes st on Close.
+func OpenStore(st store.Store, opts Options) (*Engine, error) {
+	if st == nil {
+		return nil, errors.New("engine: OpenStore needs a store")
+	}
+	opts.Store = st
+	return Open("", opts)
+}
+
 // upkeep brings the store's indexes in line with the rules and drops what
 // has expired, again from the start when another engine opening the same
 // store at the same moment wrote the same keys.
@@ -297,7 +309,11 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 		kept = keptItems(e.rs, m.p, plan, io.Source)
 		for _, k := range kept {
 			if k {
-				if pp, err = newPartial(e.rs, m.p, plan, kept, e.opts.NewSysID(), io.Source, now); err != nil {
+				id := Unknown // a dry run names what it would keep as Apply names what it would create
+				if commit {
+					id = e.opts.NewSysID()
+				}
+				if pp, err = newPartial(e.rs, m.p, plan, kept, id, io.Source, now); err != nil {
 					return nil, 0, err
 				}
 				break
@@ -311,6 +327,8 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 		if n, incomplete, err = e.writeAll(txn, m, plan, kept, pp, expired, io.Source, now, st); err != nil {
 			return nil, 0, err
 		}
+	} else if kept != nil {
+		incomplete = wouldRecordIncomplete(plan, kept)
 	}
 	res := buildResult(plan, m.p, commit)
 	din.warn(res)
@@ -323,6 +341,9 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 	}
 	if o.GenerateSummary {
 		res.Summary = summarize(res)
+	}
+	if !commit {
+		res.forget(madeUp(plan))
 	}
 	return res, n, nil
 }

@@ -63,10 +63,12 @@ func ParseApplyOptions(s string) (ApplyOptions, error) {
 		name, value, ok := strings.Cut(chunk, ":")
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		if !ok || name == "" {
+			//lint:ignore ST1005 ServiceNow's documented message, word for word
 			return o, fmt.Errorf("Chunk [%s] is not a valid entry", chunk)
 		}
 		b, err := strconv.ParseBool(value)
 		if err != nil && knownOption[name] {
+			//lint:ignore ST1005 ServiceNow's documented message, word for word
 			return o, fmt.Errorf("Chunk [%s] is not a valid entry", chunk)
 		}
 		switch name {

@@ -353,8 +353,7 @@ func components(n int, rels []payload.Relation) []int {
 	for i := range label {
 		label[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for label[i] != i {
 			label[i] = label[label[i]]
 			i = label[i]
@@ -415,6 +414,18 @@ func recordIncomplete(txn store.Txn, m *payload.Payload, plan *identify.Plan, ke
 		ids[i] = inc.ID
 	}
 	return ids, nil
+}
+
+// wouldRecordIncomplete is recordIncomplete for a dry run: the items it
+// would record, each named "Unknown".
+func wouldRecordIncomplete(plan *identify.Plan, kept []bool) map[int]string {
+	ids := map[int]string{}
+	for i, ip := range plan.Items {
+		if !kept[i] && ip.Failed() {
+			ids[i] = Unknown
+		}
+	}
+	return ids
 }
 
 // Partials lists the partial payloads waiting to be completed, oldest first.

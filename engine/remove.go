@@ -25,6 +25,7 @@ type ReferencedError struct {
 	By []Link
 }
 
+// Error names the CI and what still refers to it.
 func (e *ReferencedError) Error() string {
 	refs := make([]string, len(e.By))
 	for i, l := range e.By {
@@ -33,6 +34,7 @@ func (e *ReferencedError) Error() string {
 	return fmt.Sprintf("CI %s is referenced by %s; remove those relations first, or delete with cascade", e.SysID, strings.Join(refs, ", "))
 }
 
+// Is makes errors.Is(err, ErrReferenced) true.
 func (e *ReferencedError) Is(target error) bool { return target == ErrReferenced }
 
 // DeleteOptions shape Delete.

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/irego/irego/identify"
 	"github.com/irego/irego/payload"
@@ -169,7 +170,7 @@ func buildResult(pl *identify.Plan, p *payload.Payload, committed bool) *Result 
 			MergedPayloadIDs: []string{}, PartialSysIDs: []string{}, IncompleteSysIDs: []string{}, Markers: []string{}}
 		if len(rp.Errors) == 0 && rp.Edge != nil {
 			rr.Operation = rp.Op
-			rr.Parent, rr.Child = rp.Edge.Parent, rp.Edge.Child
+			rr.Parent, rr.Child = endSysID(rp.Parent, rp.Edge.Parent, committed), endSysID(rp.Child, rp.Edge.Child, committed)
 			if rp.Op != identify.OpInsert || committed {
 				rr.SysID = rp.Edge.SysID
 			}
@@ -242,6 +243,81 @@ func (res *Result) foldPartials(m *merged, kept []bool, pp *PartialPayload) {
 		res.Relations = res.Relations[:m.nRel]
 	}
 	res.tally()
+}
+
+// madeUp lists the sys_ids a dry run gave the CIs and records it would
+// create: they name nothing.
+func madeUp(pl *identify.Plan) []string {
+	var out []string
+	add := func(t *identify.Target) {
+		if t != nil && t.Existing == nil && t.SysID != "" {
+			out = append(out, t.SysID)
+		}
+	}
+	for _, t := range pl.Targets {
+		add(t)
+	}
+	for _, ip := range pl.Items {
+		add(ip.Target)
+		for _, rp := range ip.Related {
+			add(rp.Target)
+		}
+	}
+	return out
+}
+
+// forget names the CIs of ids "Unknown" in every message, attempt and
+// note of res, as a dry run names them in sys_id fields.
+func (res *Result) forget(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	pairs := make([]string, 0, 2*len(ids))
+	for _, id := range ids {
+		pairs = append(pairs, id, Unknown)
+	}
+	r := strings.NewReplacer(pairs...)
+	issues := func(list []Issue) {
+		for i := range list {
+			list[i].Message = r.Replace(list[i].Message)
+		}
+	}
+	attempts := func(list []Attempt) {
+		for i := range list {
+			list[i].Info, list[i].Candidate = r.Replace(list[i].Info), r.Replace(list[i].Candidate)
+		}
+	}
+	for _, items := range [][]ItemResult{res.Items, res.AdditionalCommittedItems} {
+		for i := range items {
+			it := &items[i]
+			issues(it.Errors)
+			issues(it.Warnings)
+			attempts(it.IdentificationAttempts)
+			for j := range it.Info {
+				it.Info[j].Message = r.Replace(it.Info[j].Message)
+			}
+			it.Explanation = r.Replace(it.Explanation)
+			for j := range it.RelatedItems {
+				issues(it.RelatedItems[j].Errors)
+				issues(it.RelatedItems[j].Warnings)
+				attempts(it.RelatedItems[j].IdentificationAttempts)
+			}
+		}
+	}
+	for _, rels := range [][]RelationResult{res.Relations, res.AdditionalCommittedRelations} {
+		for i := range rels {
+			issues(rels[i].Errors)
+		}
+	}
+}
+
+// endSysID is the sys_id reported for a relation's end: "Unknown" in a
+// dry run when the end is a CI the run would create.
+func endSysID(t *identify.Target, sysID string, committed bool) string {
+	if !committed && t != nil && t.Existing == nil {
+		return Unknown
+	}
+	return sysID
 }
 
 // lookupSysIDs lists the sys_ids of an item's lookup records by position.

@@ -20,6 +20,21 @@
 //     record, duplicates none, and leaves the graph a model predicts
 //     (merge_test.go).
 //
+// The differential properties run over sequences of feeds from several
+// sources (feedgen_test.go), each with a broken implementation it must
+// catch:
+//
+//   - dry run: Identify answers what Apply then answers and writes
+//     nothing (dryrun_test.go);
+//   - stores: Badger and PostgreSQL give the same results and keys
+//     (stores_test.go);
+//   - history: folding a CI's history gives the stored CI, and AsOf the
+//     fold up to its time (history_test.go);
+//   - backup: a restored backup equals the original, also for the next
+//     payload (backup_test.go);
+//   - clean-up: stale clean-ups and merges keep Check clean, leave no
+//     dangling edge and keep what other sources report (cleanup_test.go).
+//
 // Graphs are compared without sys_ids: every CI is named by its identity
 // path (graph_test.go). A failing property prints its rapid seed and the
 // payloads as JSON.

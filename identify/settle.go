@@ -271,9 +271,13 @@ func (pl *planner) checkKeysOnce() error {
 			if u := pl.bySysID[id]; u != nil && len(u.Errors) == 0 && !hasKey(u.IdentityKeys, []byte(k)) {
 				continue // that CI gives the key up in this same payload
 			}
+			as := "a new CI" // its sys_id would name nothing: nothing is created
+			if t.Existing != nil {
+				as = "CI " + t.SysID
+			}
 			t.Errors = appendOnce(t.Errors, issue(MultiMatch,
-				"%s (%s): identified as CI %s, but its values %s already identify CI %s, and no two CIs may share them (a unique identifier entry)",
-				t.where(), t.Class.Name, t.SysID, describeKeyValues(t, []byte(k)), id))
+				"%s (%s): identified as %s, but its values %s already identify CI %s, and no two CIs may share them (a unique identifier entry)",
+				t.where(), t.Class.Name, as, describeKeyValues(t, []byte(k)), id))
 			break
 		}
 	}

@@ -51,6 +51,7 @@ var (
 // InvalidError reports a change that cannot be made, and why.
 type InvalidError struct{ Msg string }
 
+// Error returns the reason, prefixed with the package.
 func (e *InvalidError) Error() string { return "license: " + e.Msg }
 
 // groups is the computer group tree as stored, with compiled conditions.

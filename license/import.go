@@ -102,6 +102,7 @@ func (m *Manager) Wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		m.mu.Lock()
+		//lint:ignore SA2001 taking the lock once means the running import has ended
 		m.mu.Unlock()
 		close(done)
 	}()

@@ -25,6 +25,7 @@ type UsageKey struct {
 	Metric int
 }
 
+// String is group/title/metric, as logs and errors name a usage row.
 func (k UsageKey) String() string { return fmt.Sprintf("%d/%d/%d", k.Group, k.Title, k.Metric) }
 
 // UsageChange is one row of a settings update: the columns it sets (a
@@ -45,6 +46,7 @@ type NotFoundError struct {
 	Msg string
 }
 
+// Error names the row and the reason.
 func (e *NotFoundError) Error() string { return fmt.Sprintf("row %d: %s", e.Row, e.Msg) }
 
 const usageSettingsDoc = "usage_settings"

@@ -29,6 +29,7 @@ type Error struct {
 	eof          bool
 }
 
+// Error names the position in the payload and the reason.
 func (e *Error) Error() string {
 	switch {
 	case e.eof:

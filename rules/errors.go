@@ -23,6 +23,7 @@ type Error struct {
 	Reason string
 }
 
+// Error is file:line: message, with the offending text when known.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -47,6 +48,7 @@ func (e *Error) Error() string {
 // one line per problem, so the first line is the first fault.
 type ErrorList []*Error
 
+// Error joins the errors, one per line.
 func (l ErrorList) Error() string {
 	lines := make([]string, len(l))
 	for i, e := range l {

@@ -110,6 +110,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"regexp"
 	"slices"
@@ -154,6 +155,16 @@ func LoadFile(path string) (*RuleSet, error) {
 		return nil, err
 	}
 	return Load(path, data)
+}
+
+// LoadFS reads and loads the rule file name in fsys, e.g. a rule file
+// embedded in a program with go:embed.
+func LoadFS(fsys fs.FS, name string) (*RuleSet, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	return Load(name, data)
 }
 
 // loader holds the state of one Load call.

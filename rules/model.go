@@ -115,6 +115,7 @@ const (
 	ParentToItem
 )
 
+// String is the direction as rule files spell it.
 func (d Direction) String() string {
 	if d == ParentToItem {
 		return "parent_to_item"

@@ -34,10 +34,11 @@ const (
 // Kind is the type of a setting's value.
 type Kind string
 
+// The kinds of setting values.
 const (
-	Bool     Kind = "boolean"
-	Duration Kind = "duration" // "24h", "90m", "30d"
-	IntList  Kind = "integer list"
+	Bool     Kind = "boolean"      // true or false
+	Duration Kind = "duration"     // "24h", "90m", "30d"
+	IntList  Kind = "integer list" // comma-separated integers
 )
 
 // Def describes one setting.
@@ -69,6 +70,7 @@ type Value struct {
 // InvalidError reports an unknown setting or a value it cannot take.
 type InvalidError struct{ Msg string }
 
+// Error returns the reason, prefixed with the package.
 func (e *InvalidError) Error() string { return "settings: " + e.Msg }
 
 // Settings reads and writes the settings kept in a store.

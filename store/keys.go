@@ -81,7 +81,10 @@ var (
 // NoScope is the scope of an independent identity.
 const NoScope = "-"
 
-func SchemaKey() []byte    { return keySchema }
+// SchemaKey is the key holding the store's key layout version (SchemaVersion).
+func SchemaKey() []byte { return keySchema }
+
+// RulesHashKey is the key holding the fingerprint of the rule set the identity index was built with.
 func RulesHashKey() []byte { return keyRulesHash }
 
 // IdentityFormatKey records the layout of the identity index (the current
@@ -92,14 +95,20 @@ func IdentityFormatKey() []byte { return keyIDFormat }
 // IdentityFormat is the identity index layout this version writes.
 const IdentityFormat = "2"
 
+// CIKey is the key of a CI's record.
 func CIKey(sysID string) []byte { return cat(prefixCI, sysID) }
-func CIPrefix() []byte          { return prefixCI }
+
+// CIPrefix is the prefix of every CI record.
+func CIPrefix() []byte { return prefixCI }
 
 // SysIDFromCIKey returns the sys_id of a key built by CIKey.
 func SysIDFromCIKey(k []byte) string { return string(k[len(prefixCI):]) }
 
+// ClassKey is the key listing a CI under its class.
 func ClassKey(class, sysID string) []byte { return cat(prefixClass, class, "\x00", sysID) }
-func ClassPrefix(class string) []byte     { return cat(prefixClass, class, "\x00") }
+
+// ClassPrefix is the prefix of every CI listed under class.
+func ClassPrefix(class string) []byte { return cat(prefixClass, class, "\x00") }
 
 // SysIDFromClassKey returns the sys_id of a key built by ClassKey.
 func SysIDFromClassKey(k []byte) string { return string(k[bytes.LastIndexByte(k, 0)+1:]) }
@@ -120,6 +129,7 @@ func IdentityKey(entryID, scope string, values []string, isNull []bool) []byte {
 	return k
 }
 
+// IdentityPrefix is the prefix of every identity guard key.
 func IdentityPrefix() []byte { return prefixID }
 
 // IdentityMemberKey is the key recording that sysID holds the identity
@@ -157,30 +167,47 @@ func EntryIDOfIdentity(k []byte) string {
 // SysIDLen is the length of a sys_id: 32 lowercase hex characters.
 const SysIDLen = 32
 
+// OutKey is the key of a relation read from its parent.
 func OutKey(parent, relType, child string) []byte {
 	return cat(prefixOut, parent, "/", relType, "\x00", child)
 }
+
+// InKey is the key of a relation read from its child.
 func InKey(child, relType, parent string) []byte {
 	return cat(prefixIn, child, "/", relType, "\x00", parent)
 }
-func OutPrefix(parent string) []byte { return cat(prefixOut, parent, "/") }
-func InPrefix(child string) []byte   { return cat(prefixIn, child, "/") }
-func EdgePrefix() []byte             { return prefixOut }
 
+// OutPrefix is the prefix of every relation out of parent.
+func OutPrefix(parent string) []byte { return cat(prefixOut, parent, "/") }
+
+// InPrefix is the prefix of every relation into child.
+func InPrefix(child string) []byte { return cat(prefixIn, child, "/") }
+
+// EdgePrefix is the prefix of every relation, each read once (from its parent).
+func EdgePrefix() []byte { return prefixOut }
+
+// SubKey is the key listing a related record under its main CI.
 func SubKey(main, sysID string) []byte { return cat(prefixSub, main, "/", sysID) }
-func SubPrefix(main string) []byte     { return cat(prefixSub, main, "/") }
+
+// SubPrefix is the prefix of every related record under main.
+func SubPrefix(main string) []byte { return cat(prefixSub, main, "/") }
 
 // SysIDFromSubKey returns the related record's sys_id of a key built by SubKey.
 func SysIDFromSubKey(k []byte) string { return string(k[bytes.LastIndexByte(k, '/')+1:]) }
 
+// SourceKey is the key of what one source last said of a CI.
 func SourceKey(sysID, source string) []byte { return cat(prefixSource, sysID, "/", source) }
-func SourcePrefix(sysID string) []byte      { return cat(prefixSource, sysID, "/") }
+
+// SourcePrefix is the prefix of every source's report of a CI.
+func SourcePrefix(sysID string) []byte { return cat(prefixSource, sysID, "/") }
 
 // ReportKey holds what one source last reported of a CI's attributes that
 // a multi-source reconciliation policy decides (ServiceNow's
 // cmdb_multisource_data).
 func ReportKey(sysID, source string) []byte { return cat(prefixReport, sysID, "/", source) }
-func ReportPrefix(sysID string) []byte      { return cat(prefixReport, sysID, "/") }
+
+// ReportPrefix is the prefix of every source's multi-source reports of a CI.
+func ReportPrefix(sysID string) []byte { return cat(prefixReport, sysID, "/") }
 
 // SourceFromReportKey returns the source of a key built by ReportKey.
 func SourceFromReportKey(k []byte) string {
@@ -205,10 +232,15 @@ func HistoryKey(sysID string, at time.Time, seq uint64) []byte {
 	k = binary.BigEndian.AppendUint64(k, uint64(at.UnixNano()))
 	return binary.BigEndian.AppendUint64(k, seq)
 }
+
+// HistoryPrefix is the prefix of a CI's history, oldest first.
 func HistoryPrefix(sysID string) []byte { return cat(prefixHist, sysID, "/") }
 
+// PartialKey is the key of a partial payload waiting to be completed.
 func PartialKey(id string) []byte { return cat(prefixPP, id) }
-func PartialPrefix() []byte       { return prefixPP }
+
+// PartialPrefix is the prefix of every partial payload.
+func PartialPrefix() []byte { return prefixPP }
 
 // PartialIndexKey indexes a partial payload under one identifier key of one
 // of its items (see identify.PartialKeys).
@@ -218,6 +250,8 @@ func PartialIndexKey(identifier []byte, id string) []byte {
 	k = append(k, identifier...)
 	return append(k, id...)
 }
+
+// PartialIndexPrefix is the prefix of the partial payloads filed under one identifier key.
 func PartialIndexPrefix(identifier []byte) []byte {
 	k := append([]byte(nil), prefixPPKey...)
 	k = binary.AppendUvarint(k, uint64(len(identifier)))
@@ -229,6 +263,8 @@ func IncompleteKey(at time.Time, id string) []byte {
 	k := binary.BigEndian.AppendUint64(append([]byte(nil), prefixInc...), uint64(at.UnixNano()))
 	return append(k, id...)
 }
+
+// IncompletePrefix is the prefix of every incomplete payload item, oldest first.
 func IncompletePrefix() []byte { return prefixInc }
 
 // IncompleteTime returns the time an IncompleteKey was made with.
@@ -236,8 +272,11 @@ func IncompleteTime(k []byte) time.Time {
 	return time.Unix(0, int64(binary.BigEndian.Uint64(k[len(prefixInc):])))
 }
 
+// UserKey is the key of a user account.
 func UserKey(name string) []byte { return cat(prefixUser, name) }
-func UserPrefix() []byte         { return prefixUser }
+
+// UserPrefix is the prefix of every user account.
+func UserPrefix() []byte { return prefixUser }
 
 // API tokens, server settings and license data. <day> is YYYY-MM-DD;
 // <import>, <id>, <cs> and <title> are 8-byte big-endian numbers, so keys
@@ -254,17 +293,33 @@ var (
 	prefixLicDoc   = []byte("v1/lic/doc/")
 )
 
-func TokenKey(digest string) []byte    { return cat(prefixToken, digest) }
-func SettingKey(name string) []byte    { return cat(prefixSetting, name) }
-func LicenseStateKey() []byte          { return keyLicState }
-func LicenseDocKey(name string) []byte { return cat(prefixLicDoc, name) }
-func ContractKey(id string) []byte     { return cat(prefixContract, id) }
-func ContractPrefix() []byte           { return prefixContract }
+// TokenKey is the key of an API token, by the hex SHA-256 digest of the token.
+func TokenKey(digest string) []byte { return cat(prefixToken, digest) }
 
+// SettingKey is the key of a server setting.
+func SettingKey(name string) []byte { return cat(prefixSetting, name) }
+
+// LicenseStateKey is the key of the license import state.
+func LicenseStateKey() []byte { return keyLicState }
+
+// LicenseDocKey is the key of a small license document (computer groups, metric catalogue).
+func LicenseDocKey(name string) []byte { return cat(prefixLicDoc, name) }
+
+// ContractKey is the key of a license contract.
+func ContractKey(id string) []byte { return cat(prefixContract, id) }
+
+// ContractPrefix is the prefix of every license contract.
+func ContractPrefix() []byte { return prefixContract }
+
+// LicenseDimKey is the key of a computer system or software title by its numeric id.
 func LicenseDimKey(kind string, id uint64) []byte {
 	return binary.BigEndian.AppendUint64(cat(prefixLicDim, kind, "/"), id)
 }
-func LicenseDimPrefix(kind string) []byte        { return cat(prefixLicDim, kind, "/") }
+
+// LicenseDimPrefix is the prefix of every license dimension of one kind.
+func LicenseDimPrefix(kind string) []byte { return cat(prefixLicDim, kind, "/") }
+
+// LicenseDimIndexKey is the key finding a license dimension's id by its natural key.
 func LicenseDimIndexKey(kind, key string) []byte { return cat(prefixLicDimK, kind, "/", key) }
 
 // SnapshotKey is one day's usage of one (computer system, title, metric)
@@ -275,6 +330,8 @@ func SnapshotKey(day string, imp, cs, title uint64, metric string) []byte {
 	k = binary.BigEndian.AppendUint64(k, title)
 	return append(k, metric...)
 }
+
+// SnapshotPrefix is the prefix of one import's license usage of one day.
 func SnapshotPrefix(day string, imp uint64) []byte {
 	return binary.BigEndian.AppendUint64(SnapshotDayPrefix(day), imp)
 }
@@ -282,11 +339,14 @@ func SnapshotPrefix(day string, imp uint64) []byte {
 // SnapshotDayPrefix holds every import's snapshot of one day.
 func SnapshotDayPrefix(day string) []byte { return cat(prefixLicSnap, day, "/") }
 
+// PeakKey is the key of a 90-day peak one import computed.
 func PeakKey(imp, cs, title uint64, metric string) []byte {
 	k := binary.BigEndian.AppendUint64(PeakPrefix(imp), cs)
 	k = binary.BigEndian.AppendUint64(k, title)
 	return append(k, metric...)
 }
+
+// PeakPrefix is the prefix of every peak one import computed.
 func PeakPrefix(imp uint64) []byte {
 	return binary.BigEndian.AppendUint64(append([]byte(nil), prefixLicPeak...), imp)
 }
@@ -312,6 +372,7 @@ var (
 // IndexChunkLen is how many leading sys_id characters name a count chunk.
 const IndexChunkLen = 2
 
+// IndexesHashKey is the key holding the fingerprint of the secondary indexes the rule set declares.
 func IndexesHashKey() []byte { return keyIndexesHash }
 
 // IndexBucket is the prefix of the index entries of one class, attribute
@@ -329,6 +390,8 @@ func IndexBucket(class, attr, value string) []byte {
 func IndexKey(class, attr, value, sysID string) []byte {
 	return append(IndexBucket(class, attr, value), sysID...)
 }
+
+// IndexPrefix is the prefix of every secondary index entry.
 func IndexPrefix() []byte { return prefixIndex }
 
 // IndexCountPrefix is the prefix of a bucket's chunk counts; in key order
@@ -337,6 +400,8 @@ func IndexCountPrefix(class, attr, value string) []byte {
 	b := IndexBucket(class, attr, value)
 	return append(append([]byte(nil), prefixIndexCount...), b[len(prefixIndex):]...)
 }
+
+// IndexCountsPrefix is the prefix of every secondary index count.
 func IndexCountsPrefix() []byte { return prefixIndexCount }
 
 // IndexCountKeyOf is the count key of the chunk an index entry built by
@@ -355,11 +420,15 @@ func ReadyKey() []byte { return []byte("meta/ready") }
 
 // HubKey is one event subscription of the product inventory API.
 func HubKey(id string) []byte { return cat(prefixHub, id) }
-func HubPrefix() []byte       { return prefixHub }
+
+// HubPrefix is the prefix of every product event subscription.
+func HubPrefix() []byte { return prefixHub }
 
 // DuplicateTaskKey holds one de-duplication task.
 func DuplicateTaskKey(id string) []byte { return cat(prefixDupTask, id) }
-func DuplicateTaskPrefix() []byte       { return prefixDupTask }
+
+// DuplicateTaskPrefix is the prefix of every de-duplication task.
+func DuplicateTaskPrefix() []byte { return prefixDupTask }
 
 // OpenDuplicateKey names the open task for a group of CIs, so a group
 // found again is not given a second task. The sys_ids are fixed-width and
@@ -373,7 +442,9 @@ func OpenDuplicateKey(sysIDs []string) []byte {
 // DuplicateOfKey records that sysID was merged into main (its
 // duplicate_of), so main's duplicates are found without a scan.
 func DuplicateOfKey(main, sysID string) []byte { return cat(prefixDupOf, main, "/", sysID) }
-func DuplicateOfPrefix(main string) []byte     { return cat(prefixDupOf, main, "/") }
+
+// DuplicateOfPrefix is the prefix of every CI merged into another.
+func DuplicateOfPrefix(main string) []byte { return cat(prefixDupOf, main, "/") }
 
 // SequenceKey holds the last number the named sequence handed out.
 func SequenceKey(name string) []byte { return cat(prefixSeq, name) }

@@ -90,6 +90,7 @@ type Edge struct {
 	Created time.Time `json:"created"`
 }
 
+// EncodeRecord is the stored form of a CI record.
 func EncodeRecord(r *Record) ([]byte, error) { return json.Marshal(r) }
 
 // DecodeRecord decodes a record, restoring integer values as int64.
@@ -121,9 +122,13 @@ func DecodeChange(b []byte) (*Change, error) {
 	return &c, nil
 }
 
-func EncodeChange(c *Change) ([]byte, error)         { return json.Marshal(c) }
+// EncodeChange is the stored form of a history entry.
+func EncodeChange(c *Change) ([]byte, error) { return json.Marshal(c) }
+
+// EncodeSourceInfo is the stored form of what one source last said of a CI.
 func EncodeSourceInfo(s *SourceInfo) ([]byte, error) { return json.Marshal(s) }
 
+// DecodeSourceInfo reads what EncodeSourceInfo wrote.
 func DecodeSourceInfo(b []byte) (*SourceInfo, error) {
 	var s SourceInfo
 	if err := json.Unmarshal(b, &s); err != nil {
@@ -139,8 +144,10 @@ func restore(v any) any {
 	return v
 }
 
+// EncodeEdge is the stored form of a relation.
 func EncodeEdge(e *Edge) ([]byte, error) { return json.Marshal(e) }
 
+// DecodeEdge reads what EncodeEdge wrote.
 func DecodeEdge(b []byte) (*Edge, error) {
 	var e Edge
 	if err := json.Unmarshal(b, &e); err != nil {

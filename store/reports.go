@@ -19,6 +19,7 @@ type Report struct {
 	At    time.Time `json:"at"`
 }
 
+// EncodeReports is the stored form of one source's multi-source reports.
 func EncodeReports(r *Reports) ([]byte, error) { return json.Marshal(r) }
 
 // DecodeReports decodes reports, restoring integer values as int64.

@@ -41,6 +41,10 @@ type Reader interface {
 	// order, until fn returns an error (which Iterate returns; ErrStop ends
 	// the walk without an error). key and value are only valid during the call.
 	Iterate(prefix []byte, fn func(key, value []byte) error) error
+	// IterateFrom is Iterate starting at the first key ≥ start: it seeks
+	// there instead of walking the keys before it, so that a page deep in
+	// a long prefix costs what the page holds.
+	IterateFrom(prefix, start []byte, fn func(key, value []byte) error) error
 }
 
 // ErrStop, returned by an Iterate callback, stops the walk early without error.

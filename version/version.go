@@ -1,5 +1,3 @@
-// Package version tells which build of irego is running, from the build
-// information the Go toolchain embeds in every binary.
 package version
 
 import (

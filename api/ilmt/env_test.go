@@ -93,8 +93,6 @@ func (v *env) startHeldImport() (release func()) {
 	}
 }
 
-func (v *env) setClock(t time.Time) { v.mu.Lock(); v.clock = t; v.mu.Unlock() }
-
 // apply ingests an example payload as the AWS source.
 func (v *env) apply(file string) {
 	v.t.Helper()

@@ -1,6 +1,3 @@
-// Command irego is the identification and reconciliation engine's command
-// line: apply payloads, read CIs back, check rule files and stores, serve
-// the REST APIs and manage their users.
 package main
 
 import (

@@ -1,7 +1,7 @@
-// Package badger is the embedded default store: store.Store on Badger v4.
 package badger
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -158,10 +158,12 @@ func (d *DB) ObserveSyncs(fn func(commits int, took time.Duration)) {
 // Badger exposes the underlying database (backup, GC).
 func (d *DB) Badger() *bdg.DB { return d.db }
 
+// View runs fn in a read-only transaction.
 func (d *DB) View(fn func(store.Reader) error) error {
 	return mapErr(d.db.View(func(t *bdg.Txn) error { return fn(reader{t, d.dir, d.log}) }))
 }
 
+// NewTxn starts a read-write transaction; Discard is always safe after it.
 func (d *DB) NewTxn() store.Txn {
 	if d.db.IsClosed() {
 		return closedTxn{}
@@ -169,8 +171,10 @@ func (d *DB) NewTxn() store.Txn {
 	return &txn{reader: reader{d.db.NewTransaction(true), d.dir, d.log}, durable: d.durable, space: d.space}
 }
 
+// Sync makes every committed write durable.
 func (d *DB) Sync() error { return d.db.Sync() }
 
+// Close closes the database; the DB must not be used after it.
 func (d *DB) Close() error { return d.db.Close() }
 
 type reader struct {
@@ -204,7 +208,11 @@ func (r reader) unreadable(key []byte) error {
 	return fmt.Errorf("%w: %s: the value of key %q cannot be read (%s): %s", store.ErrDamaged, where, key, why, recovery)
 }
 
-func (r reader) Iterate(prefix []byte, fn func(key, value []byte) error) (err error) {
+func (r reader) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	return r.IterateFrom(prefix, prefix, fn)
+}
+
+func (r reader) IterateFrom(prefix, start []byte, fn func(key, value []byte) error) (err error) {
 	// Panics in Badger are damage; a panic in fn is the caller's own.
 	inFn := false
 	defer func() {
@@ -215,7 +223,10 @@ func (r reader) Iterate(prefix []byte, fn func(key, value []byte) error) (err er
 	}()
 	it := r.t.NewIterator(bdg.IteratorOptions{Prefix: prefix, PrefetchValues: false})
 	defer it.Close()
-	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+	if bytes.Compare(start, prefix) < 0 {
+		start = prefix
+	}
+	for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
 		item := it.Item()
 		var err error
 		verr := item.Value(func(v []byte) error {
@@ -291,10 +302,13 @@ type closedTxn struct{}
 
 func (closedTxn) Get([]byte) ([]byte, error)                          { return nil, store.ErrClosed }
 func (closedTxn) Iterate([]byte, func(key, value []byte) error) error { return store.ErrClosed }
-func (closedTxn) Set(_, _ []byte) error                               { return store.ErrClosed }
-func (closedTxn) Delete([]byte) error                                 { return store.ErrClosed }
-func (closedTxn) Commit() error                                       { return store.ErrClosed }
-func (closedTxn) Discard()                                            {}
+func (closedTxn) IterateFrom(_, _ []byte, _ func(key, value []byte) error) error {
+	return store.ErrClosed
+}
+func (closedTxn) Set(_, _ []byte) error { return store.ErrClosed }
+func (closedTxn) Delete([]byte) error   { return store.ErrClosed }
+func (closedTxn) Commit() error         { return store.ErrClosed }
+func (closedTxn) Discard()              {}
 
 func mapErr(err error) error {
 	switch {

@@ -137,7 +137,17 @@ func (t *txn) read(key []byte) ([]byte, error) {
 }
 
 func (t *txn) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	return t.IterateFrom(prefix, prefix, fn)
+}
+
+func (t *txn) IterateFrom(prefix, start []byte, fn func(key, value []byte) error) error {
+	if bytes.Compare(start, prefix) < 0 {
+		start = prefix
+	}
 	own := t.pendingUnder(prefix)
+	for len(own) > 0 && bytes.Compare(own[0].key, start) < 0 {
+		own = own[1:]
+	}
 	visit := func(k, v []byte) (bool, error) {
 		if err := fn(k, v); err != nil {
 			if errors.Is(err, store.ErrStop) {
@@ -163,7 +173,10 @@ func (t *txn) Iterate(prefix []byte, fn func(key, value []byte) error) error {
 		return false, nil
 	}
 	end := successor(prefix)
-	from, limit := prefix, firstPage
+	from, limit := start, firstPage
+	if from == nil {
+		from = []byte{} // nil would be NULL to the server, and no key is >= NULL
+	}
 	for {
 		var keys, values [][]byte
 		sql, args := t.db.sql.scanOpen, []any{from, limit}
@@ -340,6 +353,9 @@ type snapshot struct{ t *txn }
 func (s snapshot) Get(key []byte) ([]byte, error) { return s.t.Get(key) }
 func (s snapshot) Iterate(prefix []byte, fn func(key, value []byte) error) error {
 	return s.t.Iterate(prefix, fn)
+}
+func (s snapshot) IterateFrom(prefix, start []byte, fn func(key, value []byte) error) error {
+	return s.t.IterateFrom(prefix, start, fn)
 }
 
 var _ store.Txn = (*txn)(nil)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/irego/irego/store"
 )
@@ -28,7 +29,9 @@ func Run(t *testing.T, open Open) {
 		{"GetReturnsCopy", testGetReturnsCopy},
 		{"OwnWrites", testOwnWrites},
 		{"PrefixOrder", testPrefixOrder},
+		{"NilPrefixIsEveryKey", testNilPrefix},
 		{"IterateManyWithReads", testIterateManyWithReads},
+		{"IterateFrom", testIterateFrom},
 		{"Stop", testStop},
 		{"ViewIsSnapshot", testViewIsSnapshot},
 		{"ConflictOnExistingKey", func(t *testing.T, s store.Store) { testConflict(t, s, true) }},
@@ -178,6 +181,28 @@ func testPrefixOrder(t *testing.T, s store.Store) {
 	}
 }
 
+// A nil prefix, like the empty one, iterates every key, in a View and in
+// a Txn with pending writes.
+func testNilPrefix(t *testing.T, s store.Store) {
+	setKey(t, s, "a", "1")
+	setKey(t, s, "b/c", "2")
+	var got []string
+	must(t, s.View(func(r store.Reader) error {
+		return r.Iterate(nil, func(k, v []byte) error { got = append(got, string(k)+"="+string(v)); return nil })
+	}))
+	if want := []string{"a=1", "b/c=2"}; !slices.Equal(got, want) {
+		t.Errorf("Iterate(nil) in a View: %q, want %q", got, want)
+	}
+	tx := s.NewTxn()
+	defer tx.Discard()
+	must(t, tx.Set([]byte("0"), []byte("0")))
+	got = nil
+	must(t, tx.Iterate(nil, func(k, v []byte) error { got = append(got, string(k)+"="+string(v)); return nil }))
+	if want := []string{"0=0", "a=1", "b/c=2"}; !slices.Equal(got, want) {
+		t.Errorf("Iterate(nil) in a Txn: %q, want %q", got, want)
+	}
+}
+
 // A long iteration may read other keys from its callback, in a View and in
 // a Txn with pending writes scattered through the range.
 func testIterateManyWithReads(t *testing.T, s store.Store) {
@@ -194,7 +219,7 @@ func testIterateManyWithReads(t *testing.T, s store.Store) {
 		var got []string
 		err := r.Iterate([]byte("m/"), func(k, v []byte) error {
 			if _, err := r.Get([]byte("other")); err != nil {
-				return fmt.Errorf("Get inside Iterate: %w", err)
+				return fmt.Errorf("get inside Iterate: %w", err)
 			}
 			got = append(got, string(k)+"="+string(v))
 			return nil
@@ -225,6 +250,58 @@ func testIterateManyWithReads(t *testing.T, s store.Store) {
 		}
 	}
 	check(tx, want)
+}
+
+// IterateFrom starts at the first key ≥ start and stays within the
+// prefix, in a View and in a Txn whose pending writes fall on both sides of
+// start.
+func testIterateFrom(t *testing.T, s store.Store) {
+	const n = 1200
+	key := func(i int) string { return fmt.Sprintf("m/%05d", i) }
+	mustCommit(t, s, func(tx store.Txn) {
+		for i := 0; i < n; i += 2 {
+			must(t, tx.Set([]byte(key(i)), []byte("v")))
+		}
+		must(t, tx.Set([]byte("a"), []byte("x")))
+		must(t, tx.Set([]byte("n/0"), []byte("x")))
+	})
+	// model is what a reader should see under m/: key → value.
+	model := map[string]string{}
+	for i := 0; i < n; i += 2 {
+		model[key(i)] = "v"
+	}
+	check := func(r store.Reader, model map[string]string) {
+		t.Helper()
+		for _, start := range []string{"", "a", "m/", key(0), key(1), key(777), key(n - 2), key(n), "m/~", "n/"} {
+			var want, got []string
+			for k, v := range model {
+				if k >= start {
+					want = append(want, k+"="+v)
+				}
+			}
+			slices.Sort(want)
+			must(t, r.IterateFrom([]byte("m/"), []byte(start), func(k, v []byte) error {
+				got = append(got, string(k)+"="+string(v))
+				return nil
+			}))
+			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("from %q (-want +got):\n%s", start, diff)
+			}
+		}
+	}
+	must(t, s.View(func(r store.Reader) error { check(r, model); return nil }))
+	tx := s.NewTxn()
+	defer tx.Discard()
+	for _, i := range []int{1, 2, 500, 777, 778, 1101} {
+		if i%2 == 0 {
+			must(t, tx.Delete([]byte(key(i))))
+			delete(model, key(i))
+		} else {
+			must(t, tx.Set([]byte(key(i)), []byte("w")))
+			model[key(i)] = "w"
+		}
+	}
+	check(tx, model)
 }
 
 // ErrStop ends a walk without an error; any other error ends it with that

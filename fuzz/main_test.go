@@ -1,0 +1,10 @@
+package fuzz
+
+import (
+	"testing"
+
+	"github.com/irego/irego/store/postgres/pgtest"
+)
+
+// TestMain stops the PostgreSQL server the store property started, if any.
+func TestMain(m *testing.M) { pgtest.Main(m) }
