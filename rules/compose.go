@@ -39,7 +39,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -102,7 +104,9 @@ func (l *loader) compose(root *yaml.Node, file string, seen []string) *yaml.Node
 	baseName, data := defaultFileName, defaultSource
 	if ref != DefaultPackName {
 		baseName = ref
-		if !filepath.IsAbs(ref) && file != "-" {
+		if l.fsys != nil {
+			baseName = path.Join(path.Dir(file), ref) // fs.FS paths are slash-separated and relative
+		} else if !filepath.IsAbs(ref) && file != "-" {
 			baseName = filepath.Join(filepath.Dir(file), ref)
 		}
 		if slices.Contains(seen, baseName) {
@@ -110,7 +114,7 @@ func (l *loader) compose(root *yaml.Node, file string, seen []string) *yaml.Node
 			return nil
 		}
 		var err error
-		if data, err = readPack(baseName); err != nil {
+		if data, err = l.readPack(baseName); err != nil {
 			l.errorf(extends, s, "cannot read %q: %v", ref, err)
 			return nil
 		}
@@ -139,9 +143,16 @@ func (l *loader) compose(root *yaml.Node, file string, seen []string) *yaml.Node
 // pack, far less than a device or a mistaken path could hand over.
 const maxPackSize = 64 << 20
 
-// readPack reads a regular file of at most maxPackSize bytes.
-func readPack(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// readPack reads a regular file of at most maxPackSize bytes, from the
+// loader's fs.FS if it has one.
+func (l *loader) readPack(name string) ([]byte, error) {
+	var f fs.File
+	var err error
+	if l.fsys != nil {
+		f, err = l.fsys.Open(name)
+	} else {
+		f, err = os.Open(name)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // A file extending the default pack adds, changes, deactivates and removes
@@ -184,5 +185,23 @@ func TestComposeExample(t *testing.T) {
 	}
 	if _, ok := rs.Class("u_cmdb_ci_kiosk"); !ok || rs.HasRelationType("Members::Member of") {
 		t.Error("the example's class is missing or its removed relation type is present")
+	}
+}
+
+// LoadFS reads the packs a file extends from the same file system.
+func TestComposeLoadFS(t *testing.T) {
+	fsys := fstest.MapFS{
+		"packs/base.yaml": {Data: []byte("extends: default\nclasses: [{name: u_a, extends: cmdb_ci}]\n")},
+		"packs/top.yaml":  {Data: []byte("extends: base.yaml\nclasses: [{name: u_b, extends: u_a}]\n")},
+	}
+	rs, err := LoadFS(fsys, "packs/top.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := rs.Class("u_b"); !ok || !b.IsA("cmdb_ci") {
+		t.Errorf("u_b: %v", b)
+	}
+	if _, err := LoadFS(fstest.MapFS{"p.yaml": {Data: []byte("extends: ../etc/x.yaml\n")}}, "p.yaml"); err == nil || !strings.Contains(err.Error(), `p.yaml:1: extends: cannot read "../etc/x.yaml"`) {
+		t.Errorf("a path outside the file system: %v", err)
 	}
 }

@@ -123,8 +123,13 @@ import (
 
 // Load parses and compiles a rule file. name is the file name errors carry.
 // On failure the error is an ErrorList holding every problem found.
-func Load(name string, data []byte) (*RuleSet, error) {
+func Load(name string, data []byte) (*RuleSet, error) { return load(name, data, nil) }
+
+// load loads data; a pack it extends by path is read from fsys, or from
+// the operating system's files when fsys is nil.
+func load(name string, data []byte, fsys fs.FS) (*RuleSet, error) {
 	l := &loader{
+		fsys:  fsys,
 		file:  name,
 		decls: map[string]*classDecl{},
 		own:   map[string]*Rule{},
@@ -164,7 +169,7 @@ func LoadFS(fsys fs.FS, name string) (*RuleSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Load(name, data)
+	return load(name, data, fsys)
 }
 
 // loader holds the state of one Load call.
@@ -180,6 +185,8 @@ type loader struct {
 	// origin names the file of every node when the file extends another
 	// (compose.go); nil otherwise.
 	origin map[*yaml.Node]string
+	// fsys holds the packs a file extends by path; nil: the OS's files.
+	fsys fs.FS
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
