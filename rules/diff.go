@@ -23,6 +23,8 @@ type Change struct {
 	Details []string
 }
 
+// String renders the change as rules diff prints it: "+ class u_kiosk",
+// then its details indented.
 func (c Change) String() string {
 	mark := map[string]string{"added": "+", "removed": "-", "changed": "~"}[c.Op]
 	s := strings.TrimSpace(mark + " " + c.Kind + " " + c.Name)

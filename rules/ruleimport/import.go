@@ -26,6 +26,8 @@ type Problem struct {
 	Kept bool
 }
 
+// String renders the problem as the import's report prints it:
+// "TABLE SYS_ID: not translated: REASON".
 func (p Problem) String() string {
 	what := "not translated"
 	if p.Kept {
