@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -52,7 +53,16 @@ func (e *Engine) Restore(r io.Reader) error {
 	if err := store.CheckSchema(e.st); err != nil {
 		return err
 	}
-	notices, err := reindexIfRulesChanged(e.st, e.rs)
+	notices, _, err := reindexIfRulesChanged(e.st, e.ruleSet())
 	e.notices = append(e.notices, notices...)
+	if err != nil {
+		return err
+	}
+	// The restoring engine's rules become the store's, as the backup may
+	// record others.
+	ch, err := ChangeRules(context.Background(), e.st, e.ruleSet(), RuleChangeOptions{Now: e.opts.Now, Holder: e.holder, LeaseTTL: e.opts.LeaseTTL})
+	if ch != nil {
+		e.notices = append(e.notices, ch.Notices...)
+	}
 	return err
 }

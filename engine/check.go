@@ -52,7 +52,7 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 				}
 			}
 			if main != nil || !rec.Related {
-				if want := identify.KeysFor(e.rs, rec, main); !sameKeys(want, rec.IdentityKeys) {
+				if want := identify.KeysFor(e.ruleSet(), rec, main); !sameKeys(want, rec.IdentityKeys) {
 					bad("CI %s (%s): holds %d identity keys where its values and rules give %d (a duplicate of another CI, e.g. after a rule change?)", rec.SysID, rec.Class, len(rec.IdentityKeys), len(want))
 				}
 			}
@@ -61,7 +61,7 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 			return err
 		}
 		for key, ids := range holds {
-			if len(ids) > 1 && identify.UniqueIdentity(e.rs, []byte(key)) {
+			if len(ids) > 1 && identify.UniqueIdentity(e.ruleSet(), []byte(key)) {
 				bad("CIs %s share the values of a unique identifier entry (identity key %q): duplicates", strings.Join(ids, ", "), key)
 			}
 		}

@@ -24,6 +24,18 @@
 // same CI, one commit conflicts and that payload is identified again from
 // scratch, so it finds the CI the other created: one CI, never two.
 //
+// # Rules
+//
+// The store records the rules it is used with (ReadStoredRules). On a
+// store several processes share (PostgreSQL), Open refuses other rules
+// with a RulesMismatchError unless Options.AdoptStoredRules; ChangeRules
+// changes the rules for every process: it rebuilds the indexes once, under
+// a lease in the store that another process takes over when it expires,
+// and running engines adopt the new rules without a restart (every write
+// reads the store's rule record first; Rules returns the rules in force).
+// Writes meanwhile fail with ErrRulesChanging. A Badger store belongs to
+// one process, so Open with other rules changes them there.
+//
 // # Duplicates
 //
 // When an identifier entry finds several CIs, Apply records a

@@ -266,8 +266,8 @@ func (e *Engine) ScanDuplicates(ctx context.Context) ([]*DuplicateTask, error) {
 					return nil // an orphan: Check reports it
 				}
 			}
-			for _, k := range identify.KeysFor(e.rs, rec, main) {
-				if !identify.UniqueIdentity(e.rs, k) {
+			for _, k := range identify.KeysFor(e.ruleSet(), rec, main) {
+				if !identify.UniqueIdentity(e.ruleSet(), k) {
 					continue
 				}
 				g := groups[string(k)]
@@ -297,7 +297,7 @@ func (e *Engine) ScanDuplicates(ctx context.Context) ([]*DuplicateTask, error) {
 		for i, rec := range g.recs {
 			ids[i] = rec.SysID
 		}
-		en, _ := e.rs.Entry(g.entry)
+		en, _ := e.ruleSet().Entry(g.entry)
 		var t *DuplicateTask
 		err := e.inTxn(ctx, func(txn store.Txn) (bool, error) {
 			var err error

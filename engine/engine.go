@@ -48,20 +48,40 @@ type Options struct {
 	// the rule set names; nil means DefaultSources, and "*" accepts any.
 	// A payload from another source fails with INVALID_INPUT_DATA.
 	Sources []string
+	// AdoptStoredRules makes the engine use the rules the store records
+	// (ChangeRules) instead of Rules when they differ. Without it, Open
+	// refuses a shared store (PostgreSQL) that records other rules with a
+	// RulesMismatchError, and on Badger, which belongs to one process,
+	// Rules replace the stored rules (reindexing what they change).
+	AdoptStoredRules bool
+	// RulesPoll is how often an engine on a shared store looks for a rule
+	// change made by another process; 0 means DefaultRulesPoll, negative
+	// never (writes still find a change when they read the store).
+	RulesPoll time.Duration
+	// LeaseTTL is the lease time of a reindex this engine runs for a rule
+	// change; 0 means DefaultLeaseTTL.
+	LeaseTTL time.Duration
+	// RulesChanged, when not nil, is told when the engine adopts rules
+	// another process changed: the fingerprint it used before, and the
+	// new rules. It runs on the engine's goroutine: keep it short.
+	RulesChanged func(from string, to StoredRules)
 }
 
 // Engine identifies and reconciles payloads into a store. It is safe for
 // concurrent use; concurrent payloads that describe the same new CI create
 // it once.
 type Engine struct {
-	rs    *rules.RuleSet
+	cur   atomic.Pointer[activeRules] // the rules in force (rulesfollow.go)
 	st    store.Store
 	opts  Options
 	close sync.Once
+	// shared: other processes may use the store (rulesfollow.go).
+	shared bool
+	holder string // this engine's name in a rule change's lease
+	follow follower
 	// notices are what Open had to tell, e.g. identities lost to a rule change.
 	notices  []string
 	partials partialHint
-	sources  sourceList
 	// backingUp is set while a backup runs: one at a time (backup.go).
 	backingUp atomic.Bool
 	observer  observerRef // see Observe
@@ -107,9 +127,14 @@ func Open(path string, opts Options) (*Engine, error) {
 		}
 		st = db
 	}
-	e := &Engine{rs: opts.Rules, st: st, opts: opts, sources: newSourceList(opts.Sources, opts.Rules.Sources())}
+	e := &Engine{st: st, opts: opts, shared: store.IsShared(st), holder: newHolder()}
+	e.cur.Store(e.newActive(opts.Rules))
 	if opts.ReadOnly {
 		if err := store.ReadSchema(st); err != nil {
+			st.Close()
+			return nil, err
+		}
+		if err := e.adoptForReading(); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -119,9 +144,17 @@ func Open(path string, opts Options) (*Engine, error) {
 		st.Close()
 		return nil, err
 	}
-	if err := e.upkeep(); err != nil {
+	indexed, err := e.settleRules()
+	if err != nil {
 		st.Close()
 		return nil, err
+	}
+	if err := e.upkeep(indexed); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if e.shared {
+		e.startFollowing()
 	}
 	return e, nil
 }
@@ -138,15 +171,21 @@ func OpenStore(st store.Store, opts Options) (*Engine, error) {
 	return Open("", opts)
 }
 
-// upkeep brings the store's indexes in line with the rules and drops what
-// has expired, again from the start when another engine opening the same
-// store at the same moment wrote the same keys.
-func (e *Engine) upkeep() error {
+// upkeep brings the store's indexes in line with the rules (unless indexed
+// says settleRules just did) and drops what has expired, again from the
+// start when another engine opening the same store at the same moment
+// wrote the same keys.
+func (e *Engine) upkeep(indexed bool) error {
 	for attempt := 1; ; attempt++ {
-		notices, err := reindexIfRulesChanged(e.st, e.rs)
-		e.notices = append(e.notices, notices...) // kept when a later step conflicts
-		if err == nil {
-			err = indexIfRulesChanged(e.st, e.rs)
+		var err error
+		if !indexed {
+			rs := e.ruleSet()
+			var notices []string
+			notices, _, err = reindexIfRulesChanged(e.st, rs)
+			e.notices = append(e.notices, notices...) // kept when a later step conflicts
+			if err == nil {
+				err = indexIfRulesChanged(e.st, rs)
+			}
 		}
 		if err == nil {
 			_, _, err = e.Expire()
@@ -167,8 +206,9 @@ func NewSysID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Rules returns the engine's rule set.
-func (e *Engine) Rules() *rules.RuleSet { return e.rs }
+// Rules returns the engine's rule set: the one in force now, which on a
+// shared store changes when another process changes the store's rules.
+func (e *Engine) Rules() *rules.RuleSet { return e.ruleSet() }
 
 // Store returns the underlying store (for backup and checks).
 func (e *Engine) Store() store.Store { return e.st }
@@ -176,7 +216,10 @@ func (e *Engine) Store() store.Store { return e.st }
 // Close closes the store. It is safe to call more than once.
 func (e *Engine) Close() error {
 	var err error
-	e.close.Do(func() { err = e.st.Close() })
+	e.close.Do(func() {
+		e.stopFollowing()
+		err = e.st.Close()
+	})
 	return err
 }
 
@@ -197,7 +240,7 @@ func (e *Engine) run(ctx context.Context, source string, p *payload.Payload, o A
 	if why := e.tooLong(source, p); why != nil {
 		return refuseTooLong(p, why), nil
 	}
-	if why := e.sources.fault(source); why != "" {
+	if why := e.cur.Load().sources.fault(source); why != "" {
 		return invalidSource(p, why), nil
 	}
 	res, err := e.retry(ctx, []*payload.Payload{p}, source, o, commit)
@@ -212,7 +255,7 @@ func (e *Engine) run(ctx context.Context, source string, p *payload.Payload, o A
 // wrote: the results are those of applying them in order, at the cost of
 // one commit. A store error fails the whole batch and writes nothing.
 func (e *Engine) ApplyBatch(ctx context.Context, source string, ps []*payload.Payload, o ApplyOptions) ([]*Result, error) {
-	if why := e.sources.fault(source); why != "" {
+	if why := e.cur.Load().sources.fault(source); why != "" {
 		out := make([]*Result, len(ps))
 		for i, p := range ps {
 			out[i] = invalidSource(p, why)
@@ -232,6 +275,12 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 			return nil, err
 		}
 		res, err := e.once(ps, io, o, commit)
+		if errors.Is(err, errRulesMoved) {
+			if err := e.syncRules(); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if errors.Is(err, store.ErrConflict) {
 			if attempt >= e.opts.MaxAttempts {
 				return nil, ErrTooManyConflicts
@@ -253,8 +302,12 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 // once identifies and (when commit) writes in one transaction, so the reads
 // that decided the plans are checked for conflicts when it commits.
 func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions, commit bool) ([]*Result, error) {
+	cur := e.cur.Load()
 	txn := e.st.NewTxn()
 	defer txn.Discard()
+	if err := e.checkRules(txn, cur); err != nil {
+		return nil, err
+	}
 	out := make([]*Result, len(ps))
 	total := 0
 	for i, p := range ps {
@@ -263,6 +316,9 @@ func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions
 			return nil, err
 		}
 		out[i], total = res, total+n
+	}
+	if e.cur.Load() != cur {
+		return nil, store.ErrConflict // the rules were swapped meanwhile: identify again
 	}
 	if total == 0 {
 		return out, nil
@@ -287,33 +343,33 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 		// still gives its items one CI each.
 		var live, exp []*PartialPayload
 		err := e.st.View(func(r store.Reader) (err error) {
-			live, exp, err = findPartials(r, e.rs, p, io.Source, now, e.opts.PartialTTL, &e.partials)
+			live, exp, err = findPartials(r, e.ruleSet(), p, io.Source, now, e.opts.PartialTTL, &e.partials)
 			return err
 		})
 		if err != nil {
 			return nil, 0, err
 		}
-		if m, err = mergePartials(e.rs, p, io.Source, live); err != nil {
+		if m, err = mergePartials(e.ruleSet(), p, io.Source, live); err != nil {
 			return nil, 0, err
 		}
 		expired = exp
 	}
 	q, din := readDiscovery(m.p)
-	plan, err := identify.Build(txn, e.rs, q, io)
+	plan, err := identify.Build(txn, e.ruleSet(), q, io)
 	if err != nil {
 		return nil, 0, err
 	}
 	var kept []bool
 	var pp *PartialPayload
 	if o.PartialPayloads {
-		kept = keptItems(e.rs, m.p, plan, io.Source)
+		kept = keptItems(e.ruleSet(), m.p, plan, io.Source)
 		for _, k := range kept {
 			if k {
 				id := Unknown // a dry run names what it would keep as Apply names what it would create
 				if commit {
 					id = e.opts.NewSysID()
 				}
-				if pp, err = newPartial(e.rs, m.p, plan, kept, id, io.Source, now); err != nil {
+				if pp, err = newPartial(e.ruleSet(), m.p, plan, kept, id, io.Source, now); err != nil {
 					return nil, 0, err
 				}
 				break

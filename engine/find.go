@@ -53,13 +53,13 @@ type Page struct {
 // attributes are checked on the records. Find returns ErrUnknownClass when
 // the rules declare no such class.
 func (e *Engine) Find(ctx context.Context, q Query) (*Page, error) {
-	c, ok := e.rs.Class(q.Class)
+	c, ok := e.ruleSet().Class(q.Class)
 	if !ok {
 		return nil, ErrUnknownClass
 	}
 	var page *Page
 	err := e.st.View(func(r store.Reader) (err error) {
-		f := &finder{ctx: ctx, r: r, rs: e.rs, c: c, q: q, page: &Page{Records: []*store.Record{}}}
+		f := &finder{ctx: ctx, r: r, rs: e.ruleSet(), c: c, q: q, page: &Page{Records: []*store.Record{}}}
 		err = f.run()
 		page = f.page
 		return err

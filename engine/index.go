@@ -157,7 +157,7 @@ func rebuildIndexes(st store.Store, rs *rules.RuleSet) error {
 	}
 	var changed []*store.Record
 	counts := map[string]int64{}
-	err := st.View(func(r store.Reader) error {
+	err := scanForReindex(st, func(r store.Reader) error {
 		return r.Iterate(store.CIPrefix(), func(_, v []byte) error {
 			rec, err := store.DecodeRecord(v)
 			if err != nil {

@@ -20,7 +20,7 @@ import (
 // indexed attributes.
 func (e *Engine) keyAttributes() map[string]bool {
 	out := map[string]bool{}
-	for _, r := range e.rs.Rules() {
+	for _, r := range e.ruleSet().Rules() {
 		for _, en := range r.Entries {
 			for _, a := range en.Attributes {
 				out[a] = true
@@ -34,8 +34,8 @@ func (e *Engine) keyAttributes() map[string]bool {
 			}
 		}
 	}
-	for _, name := range e.rs.Classes() {
-		if c, ok := e.rs.Class(name); ok {
+	for _, name := range e.ruleSet().Classes() {
+		if c, ok := e.ruleSet().Class(name); ok {
 			for _, a := range c.Indexed {
 				out[a] = true
 			}

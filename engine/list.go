@@ -15,11 +15,11 @@ var ErrUnknownClass = errors.New("engine: unknown class")
 // sys_id within a class. It returns ErrUnknownClass when the rules declare
 // no such class. The records are fresh copies fn may keep.
 func (e *Engine) List(ctx context.Context, class string, fn func(*store.Record) error) error {
-	if _, ok := e.rs.Class(class); !ok {
+	if _, ok := e.ruleSet().Class(class); !ok {
 		return ErrUnknownClass
 	}
 	return e.st.View(func(r store.Reader) error {
-		for _, c := range e.rs.Descendants(class) {
+		for _, c := range e.ruleSet().Descendants(class) {
 			err := r.Iterate(store.ClassPrefix(c), func(k, _ []byte) error {
 				if err := ctx.Err(); err != nil {
 					return err

@@ -233,7 +233,7 @@ func duplicatesOf(r store.Reader, main string) ([]string, error) {
 // mergeValues chooses the main CI's values among recs and writes it with
 // a MERGE entry in its history.
 func (e *Engine) mergeValues(txn store.Txn, main *store.Record, recs []*store.Record, o MergeOptions, now time.Time, res *MergeResult) error {
-	class, ok := e.rs.Class(main.Class)
+	class, ok := e.ruleSet().Class(main.Class)
 	if !ok {
 		return fmt.Errorf("engine: merge: CI %s has class %s, which the rule set does not declare", main.SysID, main.Class)
 	}
@@ -278,7 +278,7 @@ func (e *Engine) mergeValues(txn store.Txn, main *store.Record, recs []*store.Re
 		}
 	}
 	main.Values, main.Owners, main.Updated = values, owners, now
-	keys := identify.KeysFor(e.rs, main, scope)
+	keys := identify.KeysFor(e.ruleSet(), main, scope)
 	if err := store.ChangeIdentities(txn, main.SysID, main.IdentityKeys, keys); err != nil {
 		return err
 	}
@@ -319,7 +319,7 @@ func (e *Engine) mergeSource(class *rules.Class, attr string, main *store.Record
 	if len(cands) == 0 {
 		return nil
 	}
-	switch e.rs.Duplicates().Merge[attr] {
+	switch e.ruleSet().Duplicates().Merge[attr] {
 	case rules.MergeNewest:
 		best := cands[0]
 		for _, r := range cands[1:] {
@@ -363,7 +363,7 @@ func (e *Engine) moveDependents(txn store.Txn, d, main *store.Record, o MergeOpt
 			return err
 		}
 		rec.Scope = main.SysID
-		keys := identify.KeysFor(e.rs, rec, nil)
+		keys := identify.KeysFor(e.ruleSet(), rec, nil)
 		if err := store.ChangeIdentities(txn, id, rec.IdentityKeys, keys); err != nil {
 			return err
 		}
@@ -384,7 +384,7 @@ func (e *Engine) moveDependents(txn store.Txn, d, main *store.Record, o MergeOpt
 // under two merged accounts): merging those is the next step.
 func (e *Engine) dependentDuplicates(txn store.Txn, rec, main *store.Record, o MergeOptions, now time.Time, res *MergeResult) error {
 	for _, k := range rec.IdentityKeys {
-		if !identify.UniqueIdentity(e.rs, k) {
+		if !identify.UniqueIdentity(e.ruleSet(), k) {
 			continue
 		}
 		ids, err := store.IdentityHolders(txn, k)
@@ -404,7 +404,7 @@ func (e *Engine) dependentDuplicates(txn store.Txn, rec, main *store.Record, o M
 		for _, r := range recs {
 			ids = append(ids, r.SysID)
 		}
-		en, _ := e.rs.Entry(store.EntryIDOfIdentity(k))
+		en, _ := e.ruleSet().Entry(store.EntryIDOfIdentity(k))
 		t, err := e.openTask(txn, ids, en.ID, en.Attributes, sharedValues(rec, en.Attributes), o.Source, now,
 			fmt.Sprintf("merging into %s brought %d CIs of one identity under it", main.SysID, len(ids)))
 		if err != nil {
@@ -481,7 +481,7 @@ func (e *Engine) moveRelated(txn store.Txn, from string, main *store.Record, res
 		}
 		moved := *sub
 		moved.Scope = main.SysID
-		keys := identify.KeysFor(e.rs, &moved, main)
+		keys := identify.KeysFor(e.ruleSet(), &moved, main)
 		kept, err := e.heldUnder(txn, keys, main.SysID)
 		if err != nil {
 			return err
@@ -515,7 +515,7 @@ func (e *Engine) moveRelated(txn store.Txn, from string, main *store.Record, res
 // entry, nil when none does.
 func (e *Engine) heldUnder(txn store.Txn, keys [][]byte, main string) (*store.Record, error) {
 	for _, k := range keys {
-		if !identify.UniqueIdentity(e.rs, k) {
+		if !identify.UniqueIdentity(e.ruleSet(), k) {
 			continue
 		}
 		ids, err := store.IdentityHolders(txn, k)
@@ -637,7 +637,7 @@ func (e *Engine) retireDuplicate(txn store.Txn, rec *store.Record, main, source 
 	set(identify.DuplicateOf, main)
 	set("install_status", RetiredStatus)
 	rec.Retired, rec.Updated = true, now
-	if class, ok := e.rs.Class(rec.Class); ok {
+	if class, ok := e.ruleSet().Class(rec.Class); ok {
 		if err := reindexRecord(txn, class, rec, rec.IndexKeys); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/irego/irego/identify"
@@ -56,8 +57,9 @@ func writeEntries(w io.Writer, es []*rules.Entry) {
 // reindexIfRulesChanged rebuilds the identity keys of the CIs whose class's
 // rule changed since the store was last indexed, so identification never
 // consults keys the current rules would not produce. It returns a notice
-// per CI that lost an identity to an older CI under the new rules.
-func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, error) {
+// per CI that lost an identity to an older CI under the new rules, and how
+// many classes' CIs it reindexed.
+func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, int, error) {
 	want := Fingerprints(rs)
 	var have map[string]string
 	format := ""
@@ -77,14 +79,14 @@ func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, error) 
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	fresh := format != store.IdentityFormat
 	if fresh {
 		// An index in an older layout is rebuilt from scratch.
 		for _, p := range [][]byte{store.IdentityPrefix(), store.IdentityMembersPrefix()} {
 			if err := deletePrefix(st, p); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 		}
 		have = nil
@@ -103,24 +105,24 @@ func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, error) 
 	if len(changed) > 0 {
 		notices, err := reindex(st, rs, changed, fresh)
 		if err != nil {
-			return nil, fmt.Errorf("engine: rebuilding the identity index for changed rules: %w", err)
+			return nil, 0, fmt.Errorf("engine: rebuilding the identity index for changed rules: %w", err)
 		}
 		b, err := json.Marshal(want)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if err := setKey(st, store.RulesHashKey(), b); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if fresh {
-			return notices, setKey(st, store.IdentityFormatKey(), []byte(store.IdentityFormat))
+			return notices, len(changed), setKey(st, store.IdentityFormatKey(), []byte(store.IdentityFormat))
 		}
-		return notices, nil
+		return notices, len(changed), nil
 	}
 	if fresh {
-		return nil, setKey(st, store.IdentityFormatKey(), []byte(store.IdentityFormat))
+		return nil, 0, setKey(st, store.IdentityFormatKey(), []byte(store.IdentityFormat))
 	}
-	return nil, nil
+	return nil, 0, nil
 }
 
 // reindex recomputes the identity keys of the CIs of the changed classes
@@ -131,7 +133,7 @@ func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, error) 
 func reindex(st store.Store, rs *rules.RuleSet, changed map[string]bool, fresh bool) ([]string, error) {
 	var recs []*store.Record
 	mains := map[string]*store.Record{}
-	err := st.View(func(r store.Reader) error {
+	err := scanForReindex(st, func(r store.Reader) error {
 		return r.Iterate(store.CIPrefix(), func(_, v []byte) error {
 			rec, err := store.DecodeRecord(v)
 			if err != nil {
@@ -181,8 +183,16 @@ func reindex(st store.Store, rs *rules.RuleSet, changed map[string]bool, fresh b
 				if err := b.op(func(t store.Txn) (err error) { holders, err = store.IdentityHolders(t, k); return err }); err != nil {
 					return nil, err
 				}
-				if len(holders) > 0 {
-					notices = append(notices, fmt.Sprintf("CI %s shares the values of a unique identifier entry with the older CI %s under the new rules; it keeps its other identities (irego duplicates scan lists such groups)", rec.SysID, holders[0]))
+				// A reindex cut short (its process killed) may have left
+				// this CI holding the key already: that is not another CI.
+				mine := slices.Contains(holders, rec.SysID)
+				if others := slices.DeleteFunc(holders, func(id string) bool { return id == rec.SysID }); len(others) > 0 {
+					notices = append(notices, fmt.Sprintf("CI %s shares the values of a unique identifier entry with the older CI %s under the new rules; it keeps its other identities (irego duplicates scan lists such groups)", rec.SysID, others[0]))
+					if mine {
+						if err := b.op(func(t store.Txn) error { return store.ReleaseIdentity(t, k, rec.SysID) }); err != nil {
+							return nil, err
+						}
+					}
 					continue
 				}
 			}
@@ -201,6 +211,32 @@ func reindex(st store.Store, rs *rules.RuleSet, changed map[string]bool, fresh b
 		}
 	}
 	return notices, b.flush()
+}
+
+// scanForReindex reads the store for a reindex. On a shared store it reads
+// in a serializable transaction that commits without writing, rather than
+// in a snapshot: a write of another process that read the old rules
+// (checkRules) and writes what this scan did not see then fails to commit,
+// and runs again under the new rules.
+func scanForReindex(st store.Store, fn func(store.Reader) error) error {
+	if !store.IsShared(st) {
+		return st.View(fn)
+	}
+	txn := st.NewTxn()
+	defer txn.Discard()
+	if err := fn(txn); err != nil {
+		return err
+	}
+	// A transaction that writes nothing ends without a commit, and its
+	// reads are forgotten: write the rule set record back unchanged.
+	b, err := txn.Get(store.RuleSetKey())
+	if err == nil {
+		err = txn.Set(store.RuleSetKey(), b)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return txn.Commit()
 }
 
 func setKey(st store.Store, k, v []byte) error {

@@ -40,8 +40,9 @@ func TestRuleChangeReindexesAffectedClasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	if n := e.Notices(); len(n) != 1 || !strings.Contains(n[0], younger) || !strings.Contains(n[0], older) {
-		t.Fatalf("notices %q: want one naming %s losing asset tag A-1 to %s", n, younger, older)
+	if n := e.Notices(); len(n) != 2 || !strings.Contains(n[0], younger) || !strings.Contains(n[0], older) ||
+		!strings.Contains(n[1], "rules changed from default.yaml") || !strings.Contains(n[1], "to asset-tag.yaml") {
+		t.Fatalf("notices %q: want one naming %s losing asset tag A-1 to %s, then the rule change", n, younger, older)
 	}
 	res, err := e.Apply(ctx, "SCCM", mustDecode(t, `{"items":[{"className":"cmdb_ci_computer","values":{"asset_tag":"A-1","ram":1}}]}`), engine.DefaultApplyOptions())
 	if err != nil || res.Items[0].SysID != older || res.Items[0].Operation != "UPDATE" {

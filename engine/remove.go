@@ -138,7 +138,7 @@ type Unlink struct{ Type, Parent, Child string }
 // Apply alone would only ever add. A CI that rm refers to and that another
 // CI points at fails the call with a *ReferencedError.
 func (e *Engine) ApplyRemoving(ctx context.Context, source string, p *payload.Payload, rm Removal) (*Result, error) {
-	if why := e.sources.fault(source); why != "" {
+	if why := e.cur.Load().sources.fault(source); why != "" {
 		return invalidSource(p, why), nil
 	}
 	o := StrictApplyOptions().effective()
@@ -221,12 +221,12 @@ func (e *Engine) dropAttributes(txn store.Txn, sysID string, attrs []string, sou
 			return err
 		}
 	}
-	keys := identify.KeysFor(e.rs, rec, main)
+	keys := identify.KeysFor(e.ruleSet(), rec, main)
 	if err := store.ChangeIdentities(txn, sysID, rec.IdentityKeys, keys); err != nil {
 		return err
 	}
 	rec.IdentityKeys = keys
-	class, _ := e.rs.Class(rec.Class)
+	class, _ := e.ruleSet().Class(rec.Class)
 	if err := reindexRecord(txn, class, rec, rec.IndexKeys); err != nil {
 		return err
 	}
@@ -249,14 +249,27 @@ func (e *Engine) inTxn(ctx context.Context, fn func(store.Txn) (commit bool, err
 			return err
 		}
 		err := func() error {
+			cur := e.cur.Load()
 			txn := e.st.NewTxn()
 			defer txn.Discard()
+			if err := e.checkRules(txn, cur); err != nil {
+				return err
+			}
 			commit, err := fn(txn)
 			if err != nil || !commit {
 				return err
 			}
+			if e.cur.Load() != cur {
+				return store.ErrConflict // the rules were swapped meanwhile: run again
+			}
 			return txn.Commit()
 		}()
+		if errors.Is(err, errRulesMoved) {
+			if err := e.syncRules(); err != nil {
+				return err
+			}
+			continue
+		}
 		if !errors.Is(err, store.ErrConflict) {
 			return err
 		}

@@ -67,11 +67,12 @@ func (l sourceList) String() string {
 // Sources returns the data sources the engine accepts payloads from,
 // sorted; ["*"] when it accepts any.
 func (e *Engine) Sources() []string {
-	if e.sources.any {
+	l := e.cur.Load().sources
+	if l.any {
 		return []string{AnySource}
 	}
-	out := make([]string, 0, len(e.sources.names))
-	for s := range e.sources.names {
+	out := make([]string, 0, len(l.names))
+	for s := range l.names {
 		out = append(out, s)
 	}
 	sort.Strings(out)

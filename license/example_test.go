@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/irego/irego/engine"
@@ -44,11 +46,14 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
+	var lines []string // peaks come in the order of the systems' ids
 	for _, pk := range peaks {
-		fmt.Printf("%s on %s: %s %g on %s\n", pk.Title.Name(), pk.System.Name, pk.Metric.CodeName, pk.Value, pk.Day)
+		lines = append(lines, fmt.Sprintf("%s on %s: %s %g on %s", pk.Title.Name(), pk.System.Name, pk.Metric.CodeName, pk.Value, pk.Day))
 	}
+	sort.Strings(lines)
+	fmt.Println(strings.Join(lines, "\n"))
 	// Output:
-	// SQL Server 2017 on Comp - Dedicated AWS - 1: VIRTUAL_PROCESSOR_CORE 4 on 2026-03-01
 	// SQL Server 2017 on AWS Dedicated Host - 1: PVU_FULL_CAP 2240 on 2026-03-01
 	// SQL Server 2017 on AWS Dedicated Host - 1: PVU_SUB_CAP 280 on 2026-03-01
+	// SQL Server 2017 on Comp - Dedicated AWS - 1: VIRTUAL_PROCESSOR_CORE 4 on 2026-03-01
 }

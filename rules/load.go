@@ -150,6 +150,7 @@ func load(name string, data []byte, fsys fs.FS) (*RuleSet, error) {
 		})
 		return nil, l.errs
 	}
+	l.rs.source, l.rs.name = append([]byte(nil), data...), name
 	return l.rs, nil
 }
 

@@ -24,6 +24,8 @@ type RuleSet struct {
 	duplicates    Duplicates
 	reclass       *Reclassification
 	sources       []string // the sources section (sources.go)
+	source        []byte   // the text it was loaded from (Source)
+	name          string   // the file name it was loaded as (Name)
 }
 
 // Duplicates steers what identification does when an entry finds several
@@ -305,3 +307,11 @@ func (rs *RuleSet) Children(name string) []string {
 	}
 	return out
 }
+
+// Source returns the text the rule set was loaded from. Processes sharing
+// a store keep it there, so that each can load the same rules; the caller
+// must not modify it.
+func (rs *RuleSet) Source() []byte { return rs.source }
+
+// Name returns the file name the rule set was loaded as.
+func (rs *RuleSet) Name() string { return rs.name }

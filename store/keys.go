@@ -47,6 +47,9 @@ import (
 //	v1/dupo/<sys_id><sys_id>...                   → sys_id of the open de-duplication task naming exactly those CIs (sorted)
 //	v1/dupof/<main sys_id>/<sys_id>               → "" (a CI merged into main: its duplicate_of)
 //	meta/ready                                    → "1", written by the server's readiness probe to prove the store takes writes
+//	meta/ruleset                                  → the rule set every process on the store uses: fingerprint, name, state (JSON, owned by the engine)
+//	meta/rulesource                               → the text of that rule set, for processes to load
+//	meta/ruleslease                               → who runs the reindex of a rule change, and until when (JSON, owned by the engine)
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
 // escaping. Identity values are length-prefixed, so no value can forge
@@ -510,3 +513,10 @@ func checkSchema(s Store) error {
 	}
 	return nil
 }
+
+// RuleSetKey, RuleSourceKey and RulesLeaseKey hold the rule set shared by
+// every process on the store, its text, and the lease of whoever rebuilds
+// the indexes after it changed.
+func RuleSetKey() []byte    { return []byte("meta/ruleset") }
+func RuleSourceKey() []byte { return []byte("meta/rulesource") }
+func RulesLeaseKey() []byte { return []byte("meta/ruleslease") }

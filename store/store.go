@@ -104,3 +104,16 @@ func KeyTooLong(key []byte) error {
 	}
 	return fmt.Errorf("%w: %d bytes, over the limit of %d", ErrKeyTooLong, len(key), MaxKeyLen)
 }
+
+// Sharer is a store that several processes may open at the same time
+// (PostgreSQL); a Badger directory belongs to one process at a time. The
+// engine coordinates rule changes across the processes of a shared store.
+type Sharer interface {
+	Shared() bool
+}
+
+// IsShared says whether st may be open in other processes too.
+func IsShared(st Store) bool {
+	s, ok := st.(Sharer)
+	return ok && s.Shared()
+}

@@ -138,9 +138,12 @@ func openEngine(db, rulesFile string) (*engine.Engine, error) {
 
 // openEngineWith opens the engine with opts on the store db names (a
 // directory, badger:DIR or postgres://…, see store/backend), the rules read
-// from rulesFile (the built-in pack when it is "").
+// from rulesFile; without one, the rules the store records (the built-in
+// pack for a store that records none).
 func openEngineWith(db, rulesFile string, opts engine.Options) (*engine.Engine, error) {
-	if rulesFile != "" {
+	if rulesFile == "" {
+		opts.AdoptStoredRules = true
+	} else {
 		var err error
 		if opts.Rules, err = rules.LoadFile(rulesFile); err != nil {
 			return nil, err

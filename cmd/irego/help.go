@@ -60,12 +60,14 @@ Arguments:
 
 The load tool: applies generated payloads in process or against a running
 server and reports throughput and latencies.`,
-	"rules": `irego rules check FILE...|- | irego rules default | irego rules classes [ROOT] | irego rules diff A B | irego rules import DIR|URL
+	"rules": `irego rules check FILE...|- | irego rules default | irego rules classes [ROOT] | irego rules apply|status --store STORE | irego rules diff A B | irego rules import DIR|URL
 
 check validates rule files (exit 1 with file:line: rule X: reason);
 default prints the built-in rule pack, a starting point for your own
 (or extend it: a file starting with "extends: default");
 classes prints the class tree;
+apply --store STORE FILE makes FILE the rules of every process on a store;
+status --store STORE prints the rules a store records;
 diff shows what changes between two rule sets;
 import translates a ServiceNow instance's CMDB model into a rule file.`,
 	"rules check": `irego rules check FILE...|-
@@ -117,11 +119,29 @@ shows it in brackets.
 
 Arguments:
   ROOT   a class name`,
+	"rules apply": `irego rules apply --store STORE [--lease DURATION] FILE|-
+
+Makes the rule file the rules of every process on the store: validates it,
+records it in the store, rebuilds the indexes of the classes whose rules
+changed (once, under a lease in the store, renewed while it runs and taken
+over by another process when it expires), then marks it active. Running
+servers adopt it without a restart; writes meanwhile are answered 503, to
+be sent again. On a Badger directory the server must be stopped.
+
+Arguments:
+  FILE   a rule file (YAML), or - to read stdin`,
+	"rules status": `irego rules status --store STORE [--source]
+
+Prints the rules the store records: fingerprint, file name, state (active,
+or reindexing while a change runs), how many rule changes were reindexed
+and by whom, and the lease of a change under way. --source prints the rule
+text, to start a process with the same rules.`,
 	"serve": `irego serve [flags]
 
 The HTTP server: the ServiceNow, IBM License Metric Tool and TMF637 APIs
 over one store. On the first start it creates the user admin and prints
-its password once the server listens.`,
+its password once the server listens. People browse the same store in the
+web console at /ui/, signing in with the same users.`,
 	"users": `irego users add|list|delete|passwd --db DIR [flags]
 
 Users of a stopped server (while it runs, use its /api/irego/users).`,
@@ -149,6 +169,7 @@ var valueNames = map[string]string{
 	"options": "NAME:VALUE,...", "addr": "HOST:PORT", "name": "NAME", "roles": "ROLE,...", "set": "NAME=VALUE",
 	"as-of": "TIME", "run-start": "TIME", "retention": "PERIOD", "action": "list|retire|delete", "log": "text|json",
 	"max-body": "SIZE", "max-inflight": "SIZE", "callback-allow": "CIDR,...",
+	"lease": "DURATION", "rules-poll": "DURATION",
 }
 
 // newFlags returns a flag set for the command at path whose messages are

@@ -24,6 +24,7 @@ import (
 	"github.com/irego/irego/license"
 	"github.com/irego/irego/server"
 	"github.com/irego/irego/server/metrics"
+	"github.com/irego/irego/server/ui"
 	"github.com/irego/irego/store/backend"
 	"github.com/irego/irego/version"
 )
@@ -64,6 +65,8 @@ type serveConfig struct {
 	lockoutAfter                   int
 	lockout                        time.Duration
 	hub                            tmf637.Options // listener callbacks allowed
+	adoptRules                     bool           // --adopt-stored-rules
+	rulesPoll                      time.Duration
 }
 
 func cmdServe(args []string, stderr io.Writer) int {
@@ -73,7 +76,9 @@ func cmdServe(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.db, "store", "data", "the same as --db")
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "also serve /metrics without credentials on this address (e.g. 127.0.0.1:9090)")
-	fs.StringVar(&cfg.rulesFile, "rules", "", "rule file (default: the built-in rule pack)")
+	fs.StringVar(&cfg.rulesFile, "rules", "", "rule file (default: the rules the store records, else the built-in rule pack)")
+	fs.BoolVar(&cfg.adoptRules, "adopt-stored-rules", false, "use the rules the store records when they differ from --rules (which then only seed a new store)")
+	fs.DurationVar(&cfg.rulesPoll, "rules-poll", engine.DefaultRulesPoll, "how often to look for rules changed by irego rules apply (a shared store; writes find a change at once)")
 	fs.StringVar(&cfg.logFormat, "log", "text", "log format on stderr: text or json")
 	fs.BoolVar(&cfg.sync, "sync", false, "answer a write only once it is on stable storage (concurrent writes share one fsync)")
 	maxBody := fs.String("max-body", "16MiB", "largest request body accepted: bytes, or a number with KiB, MiB or GiB")
@@ -131,10 +136,14 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	}
 	v := version.Get()
 	log.Info("starting", "version", v.Version, "revision", v.Revision, "go", v.Go)
-	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync})
-	if err != nil {
-		return fail(inUse(err, cfg.db, "serve", false))
+	rulesChanged := func(from string, to engine.StoredRules) {
+		log.Info("rules changed", "from", from, "to", to.Fingerprint, "name", to.Name, "state", to.State, "reindexes", to.Reindexes, "reindexedBy", to.ReindexedBy)
 	}
+	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync, AdoptStoredRules: cfg.adoptRules, RulesPoll: cfg.rulesPoll, RulesChanged: rulesChanged})
+	if err != nil {
+		return fail(rulesHint(inUse(err, cfg.db, "serve", false), cfg.db))
+	}
+	log.Info("rules", "fingerprint", engine.Fingerprint(e.Rules()), "name", e.Rules().Name())
 	defer e.Close()
 	for _, n := range append(storeWarnings(e), e.Notices()...) {
 		log.Warn(n)
@@ -148,11 +157,18 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	for _, a := range adapters {
 		groups = append(groups, a.routes(e, cfg, users))
 	}
+	console, err := ui.New(ui.Config{Engine: e, Users: users, License: license.New(e, license.Options{Logger: log}), Logger: log})
+	if err != nil {
+		return fail(err)
+	}
+	groups = append(groups, console.Group())
 	m := metrics.New()
 	srv, err := server.New(server.Config{Engine: e, Users: users, Groups: groups, Logger: log, MaxBody: cfg.maxBody, Limits: cfg.limits, Metrics: m})
 	if err != nil {
 		return fail(err)
 	}
+	// The console keeps the last report of each CI beside the metrics.
+	e.Observe(engine.Observers(e.Observing(), console.Observer()))
 	if cfg.metricsAddr != "" {
 		stopMetrics, err := serveMetrics(cfg.metricsAddr, m, log)
 		if err != nil {
@@ -178,7 +194,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	} else if password != "" {
 		log.Info("created user " + auth.AdminName + " with the password in IREGO_ADMIN_PASSWORD")
 	}
-	log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", backend.Redact(cfg.db))
+	log.Info("listening", "addr", "http://"+ln.Addr().String(), "console", "http://"+ln.Addr().String()+"/ui/", "db", backend.Redact(cfg.db))
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -102,6 +102,9 @@ func (d *DB) View(fn func(store.Reader) error) error {
 // its first read.
 func (d *DB) NewTxn() store.Txn { return &txn{db: d, begin: beginSerializable} }
 
+// Shared reports true: many processes may use one database at once.
+func (d *DB) Shared() bool { return true }
+
 // Sync returns at once: a committed transaction is as durable as the
 // server's synchronous_commit makes it, and the server flushes the rest of
 // its log within moments on its own.

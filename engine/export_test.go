@@ -1,0 +1,19 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/irego/irego/rules"
+	"github.com/irego/irego/store"
+)
+
+// CrashedRuleChange leaves st as a rule change to rs whose process was
+// killed at once: holder holds the lease until now+ttl, and the store
+// records rs, state reindexing.
+func CrashedRuleChange(st store.Store, rs *rules.RuleSet, holder string, now time.Time, ttl time.Duration) error {
+	if err := takeLease(st, holder, now, ttl); err != nil {
+		return err
+	}
+	_, err := beginChange(st, rs, now)
+	return err
+}

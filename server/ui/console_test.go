@@ -1,0 +1,353 @@
+package ui_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/irego/irego/auth"
+	"github.com/irego/irego/engine"
+)
+
+func TestSignInAndOut(t *testing.T) {
+	v := start(t, false)
+	b := v.browser(t, nil)
+	if p := b.get("/ui/"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/ui/signin") {
+		t.Fatalf("signed out, /ui/ answered %d %q; want a redirect to the sign-in page", p.Status, p.Location)
+	}
+	form := b.get("/ui/signin")
+	wrong := b.post("/ui/signin", url.Values{"csrf": {token(t, form)}, "name": {"root"}, "password": {"not-the-password"}})
+	if wrong.Status != http.StatusUnauthorized {
+		t.Errorf("wrong password: status %d, want 401", wrong.Status)
+	}
+	mustContain(t, wrong, "Wrong user name or password.")
+	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
+		t.Fatalf("after a wrong password, /ui/ answered %d; want the sign-in redirect", p.Status)
+	}
+	form = b.get("/ui/signin")
+	ok := b.post("/ui/signin", url.Values{"csrf": {token(t, form)}, "name": {"root"}, "password": {password("root")}, "next": {"/ui/queues"}})
+	if ok.Status != http.StatusSeeOther || ok.Location != "/ui/queues" {
+		t.Fatalf("sign-in: %d %q, want 303 to /ui/queues", ok.Status, ok.Location)
+	}
+	cookie := ""
+	for _, c := range ok.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "irego_console=") {
+			cookie = c
+		}
+	}
+	for _, attr := range []string{"Path=/ui/", "HttpOnly", "SameSite=Strict"} {
+		if !strings.Contains(cookie, attr) {
+			t.Errorf("session cookie %q lacks %s", cookie, attr)
+		}
+	}
+	if strings.Contains(cookie, "Secure") {
+		t.Errorf("session cookie %q is Secure over plain HTTP, where the browser would drop it", cookie)
+	}
+	home := b.get("/ui/")
+	mustContain(t, home, "root", "(admin)", "Sign out")
+	csrf := token(t, home)
+	if p := b.post("/ui/signout", url.Values{}); p.Status != http.StatusForbidden {
+		t.Errorf("sign-out without the CSRF token: %d, want 403", p.Status)
+	}
+	if p := b.get("/ui/"); p.Status != http.StatusOK {
+		t.Fatalf("a refused sign-out ended the session: %d", p.Status)
+	}
+	if p := b.post("/ui/signout", url.Values{"csrf": {csrf}}); p.Status != http.StatusSeeOther {
+		t.Errorf("sign-out: %d, want 303", p.Status)
+	}
+	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
+		t.Errorf("after sign-out /ui/ answered %d; want the sign-in redirect", p.Status)
+	}
+}
+
+// A sign-in form posted without the token of the browser's own form (a
+// forged cross-site form, say) is refused even with the right password.
+func TestSignInNeedsItsToken(t *testing.T) {
+	v := start(t, false)
+	b := v.browser(t, nil)
+	p := b.post("/ui/signin", url.Values{"name": {"root"}, "password": {password("root")}})
+	if p.Status != http.StatusForbidden {
+		t.Errorf("sign-in without a token: %d, want 403", p.Status)
+	}
+	other := v.browser(t, nil)
+	stolen := token(t, other.get("/ui/signin"))
+	b.get("/ui/signin") // b's cookie holds a token of its own
+	if p := b.post("/ui/signin", url.Values{"csrf": {stolen}, "name": {"root"}, "password": {password("root")}}); p.Status != http.StatusForbidden {
+		t.Errorf("sign-in with another browser's token: %d, want 403", p.Status)
+	}
+	form := b.get("/ui/signin")
+	req, _ := http.NewRequest("POST", v.URL+"/ui/signin", strings.NewReader(url.Values{"csrf": {token(t, form)}, "name": {"root"}, "password": {password("root")}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "http://evil.example")
+	if p := b.do(req); p.Status != http.StatusForbidden {
+		t.Errorf("sign-in from another origin: %d, want 403", p.Status)
+	}
+	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
+		t.Errorf("a refused sign-in signed in: %d", p.Status)
+	}
+}
+
+func TestSessionCookieIsSecureOverTLS(t *testing.T) {
+	v := start(t, true)
+	b := v.browser(t, v.tlsClient(t))
+	form := b.get("/ui/signin")
+	p := b.post("/ui/signin", url.Values{"csrf": {token(t, form)}, "name": {"reader"}, "password": {password("reader")}})
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("sign-in over TLS: %d", p.Status)
+	}
+	for _, c := range p.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "irego_console=") && !strings.Contains(c, "Secure") {
+			t.Errorf("session cookie over TLS is not Secure: %q", c)
+		}
+	}
+}
+
+func TestSessionsExpire(t *testing.T) {
+	v := start(t, false)
+	b := v.browser(t, nil)
+	b.signIn("reader")
+	v.clock.Add(20 * time.Minute)
+	if p := b.get("/ui/"); p.Status != http.StatusOK {
+		t.Fatalf("20 minutes idle: %d, want the page", p.Status)
+	}
+	v.clock.Add(31 * time.Minute)
+	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
+		t.Errorf("31 minutes idle: %d, want the sign-in redirect", p.Status)
+	}
+	b.signIn("reader")
+	for range 25 { // active, but past the 12-hour lifetime
+		v.clock.Add(29 * time.Minute)
+		b.get("/ui/")
+	}
+	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
+		t.Errorf("past the session lifetime: %d, want the sign-in redirect", p.Status)
+	}
+}
+
+func TestUsersWithoutAConsoleRoleAreTurnedAway(t *testing.T) {
+	v := start(t, false)
+	b := v.browser(t, nil)
+	form := b.get("/ui/signin")
+	p := b.post("/ui/signin", url.Values{"csrf": {token(t, form)}, "name": {"nobody"}, "password": {password("nobody")}})
+	if p.Status != http.StatusForbidden {
+		t.Errorf("sign-in of a user without a console role: %d, want 403", p.Status)
+	}
+	mustContain(t, p, "none of the roles")
+	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
+		t.Errorf("a user without a console role got a session: %d", p.Status)
+	}
+}
+
+// duplicates makes one open de-duplication task and returns its sys_id.
+func duplicates(t *testing.T, v *env) string {
+	t.Helper()
+	v.apply(t, "ServiceNow", `{"items": [{"className": "cmdb_ci_computer", "values": {"name": "twin", "serial_number": "A-1"}},
+		{"className": "cmdb_ci_computer", "values": {"name": "twin", "serial_number": "B-2"}}]}`)
+	v.apply(t, "ServiceNow", `{"items": [{"className": "cmdb_ci_computer", "values": {"name": "twin"}}]}`)
+	tasks, err := v.Engine.DuplicateTasks(context.Background(), engine.TaskOpen)
+	if err != nil || len(tasks) != 1 {
+		t.Fatalf("want one open task, got %d (%v)", len(tasks), err)
+	}
+	return tasks[0].SysID
+}
+
+func TestReadOnlyUsersSeeNoWriteActions(t *testing.T) {
+	v := start(t, false)
+	id := duplicates(t, v)
+	reader := v.browser(t, nil)
+	csrf := reader.signIn("reader")
+	q := reader.get("/ui/queues")
+	mustContain(t, q, "De-duplication tasks (1 open)", "twin")
+	if strings.Contains(q.Body, "/merge") || strings.Contains(q.Body, "Dismiss") {
+		t.Errorf("a read-only user is offered the merge or dismiss action")
+	}
+	if p := reader.post("/ui/duplicates/"+id+"/merge", url.Values{"csrf": {csrf}}); p.Status != http.StatusForbidden {
+		t.Errorf("merge by a read-only user: %d, want 403", p.Status)
+	}
+	admin := v.browser(t, nil)
+	csrf = admin.signIn("root")
+	q = admin.get("/ui/queues")
+	mustContain(t, q, "/ui/duplicates/"+id+"/merge", "Merge into the oldest")
+	if p := admin.post("/ui/duplicates/"+id+"/merge", url.Values{"csrf": {"forged"}}); p.Status != http.StatusForbidden {
+		t.Errorf("merge with a wrong CSRF token: %d, want 403", p.Status)
+	}
+	if tasks, _ := v.Engine.DuplicateTasks(context.Background(), engine.TaskOpen); len(tasks) != 1 {
+		t.Fatalf("a refused merge closed the task")
+	}
+	p := admin.post("/ui/duplicates/"+id+"/merge", url.Values{"csrf": {csrf}})
+	if p.Status != http.StatusOK {
+		t.Fatalf("merge: %d\n%s", p.Status, p.Body)
+	}
+	mustContain(t, p, "merged: 1 CI(s) folded into", "De-duplication tasks (0 open)")
+	if tasks, _ := v.Engine.DuplicateTasks(context.Background(), engine.TaskOpen); len(tasks) != 0 {
+		t.Errorf("after the merge %d tasks are open", len(tasks))
+	}
+	if p := admin.post("/ui/duplicates/"+id+"/merge", url.Values{"csrf": {csrf}}); p.Status != http.StatusConflict {
+		t.Errorf("merging a closed task: %d, want 409", p.Status)
+	}
+}
+
+var resultLink = regexp.MustCompile(`<a href="/ui/ci/([0-9a-f]{32})">`)
+var nextLink = regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
+
+// Paging through a class visits each CI once; the name and sys_id
+// searches find theirs.
+func TestSearch(t *testing.T) {
+	v := start(t, false)
+	v.apply(t, "ServiceNow", computers(60))
+	v.apply(t, "ServiceNow", "byol-dedicated-vm.json")
+	b := v.browser(t, nil)
+	b.signIn("reader")
+	seen := map[string]bool{}
+	p := b.get("/ui/?class=cmdb_ci_computer&value=")
+	mustContain(t, p, "Found 61", "through the class membership keys")
+	for pages := 1; ; pages++ {
+		for _, m := range resultLink.FindAllStringSubmatch(p.Body, -1) {
+			if seen[m[1]] {
+				t.Errorf("page %d repeats %s", pages, m[1])
+			}
+			seen[m[1]] = true
+		}
+		m := nextLink.FindStringSubmatch(p.Body)
+		if m == nil {
+			if pages != 3 {
+				t.Errorf("%d pages of 25 for 61 CIs, want 3", pages)
+			}
+			break
+		}
+		p = b.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+	}
+	if len(seen) != 61 {
+		t.Errorf("paging showed %d CIs, want 61", len(seen))
+	}
+	p = b.get("/ui/?class=cmdb_ci&field=name&value=host-042")
+	links := resultLink.FindAllStringSubmatch(p.Body, -1)
+	if len(links) != 1 {
+		t.Fatalf("name search found %d, want 1", len(links))
+	}
+	// cmdb_ci holds the BYOL chain's account, not identified by name.
+	mustContain(t, p, "host-042", "every record of the class was read")
+	p = b.get("/ui/?class=cmdb_ci_computer&field=name&value=host-042")
+	if got := resultLink.FindAllStringSubmatch(p.Body, -1); len(got) != 1 || got[0][1] != links[0][1] {
+		t.Fatalf("name search in cmdb_ci_computer found %v, want %s", got, links[0][1])
+	}
+	mustContain(t, p, "through the identity index")
+	p = b.get("/ui/?class=cmdb_ci&field=sys_id&value=" + links[0][1])
+	mustContain(t, p, "host-042", "by sys_id")
+	p = b.get("/ui/?class=cmdb_ci_vm_instance&field=sys_id&value=" + links[0][1])
+	mustContain(t, p, "not in class cmdb_ci_vm_instance")
+	p = b.get("/ui/?class=no_such_class")
+	mustContain(t, p, "No class is named")
+}
+
+// The CI page names each value's owner, and the explain section tells why
+// a lower source's value was masked.
+func TestCIPageExplainsAMaskedValue(t *testing.T) {
+	v := start(t, false)
+	res := v.apply(t, "ServiceNow", "computer-servicenow.json")
+	v.apply(t, "SCCM", "computer-sccm.json")
+	b := v.browser(t, nil)
+	b.signIn("reader")
+	p := b.get("/ui/ci/" + res.Items[0].SysID)
+	mustContain(t, p, "Comp - Reconciled - 1", "masked in the last report", `id="mask-cpu_count"`,
+		"SCCM reported another value; kept &#34;2&#34;: owned by ServiceNow (priority 100), which outranks SCCM (priority 200)",
+		"Hardware Rule [serial_number]: MATCHED", "UPDATE</strong> by SCCM", "<td>Windows Server 2022</td><td>SCCM</td>")
+	if p := b.get("/ui/ci/0123456789abcdef0123456789abcdef"); p.Status != http.StatusNotFound {
+		t.Errorf("unknown CI: %d, want 404", p.Status)
+	}
+	if !strings.Contains(v.logs.String(), `msg="console page" page=ci`) || !strings.Contains(v.logs.String(), "server_time=") {
+		t.Errorf("the CI page's server time is not logged:\n%s", v.logs.String())
+	}
+}
+
+// A hub's graph draws at most the cap and says how many it hides.
+func TestGraphCapsAndFilters(t *testing.T) {
+	v := start(t, false)
+	var items, rels []string
+	items = append(items, `{"className": "cmdb_ci_cloud_service_account", "values": {"account_id": "123456789012", "name": "Hub"}}`)
+	for i := range 200 {
+		items = append(items, `{"className": "cmdb_ci_aws_datacenter", "values": {"object_id": "dc-`+itoa(i)+`", "name": "dc-`+itoa(i)+`"}}`)
+		rels = append(rels, `{"type": "Hosted on::Hosts", "parent": `+itoa(i+1)+`, "child": 0}`)
+	}
+	res := v.apply(t, "AWS", `{"items": [`+strings.Join(items, ",")+`], "relations": [`+strings.Join(rels, ",")+`]}`)
+	b := v.browser(t, nil)
+	b.signIn("reader")
+	p := b.get("/ui/ci/" + res.Items[0].SysID + "/graph?depth=1")
+	mustContain(t, p, "150 CIs and 149 relations shown; 51 hidden")
+	if n := strings.Count(p.Body, `class="node`); n != 150 {
+		t.Errorf("%d nodes drawn, want 150", n)
+	}
+	p = b.get("/ui/ci/" + res.Items[0].SysID + "/graph?depth=1&type=Runs+on::Runs")
+	mustContain(t, p, "1 CIs and 0 relations shown; 200 relations left out by the filter")
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// The license page charts the last import's peak per product and metric
+// and drills down to the computer systems behind it.
+func TestLicensePage(t *testing.T) {
+	v := start(t, false)
+	b := v.browser(t, nil)
+	b.signIn("reader")
+	mustContain(t, b.get("/ui/license"), "none yet", "No usage")
+	v.apply(t, "ServiceNow", "byol-dedicated-vm.json")
+	if _, err := v.License.Import(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := b.get("/ui/license")
+	mustContain(t, p, "successful", "<svg class=\"chart\"", "SQL Server", "behind the peak")
+	m := regexp.MustCompile(`href="(/ui/license\?title=[0-9]+&amp;metric=[A-Z_]+)#drill"`).FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no drill-down link in the license page:\n%s", p.Body)
+	}
+	d := b.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+	mustContain(t, d, "Computer systems behind", "AWS Dedicated Host - 1")
+}
+
+// The user is read on every request: a role taken away applies at once.
+func TestRoleChangesApplyAtOnce(t *testing.T) {
+	v := start(t, false)
+	b := v.browser(t, nil)
+	b.signIn("reader")
+	if _, err := v.Users.Update("reader", auth.Change{Roles: []string{"sam_user"}}); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.get("/ui/"); p.Status != http.StatusForbidden {
+		t.Errorf("after losing cmdb_read: %d, want 403", p.Status)
+	}
+	if err := v.Users.Delete("reader"); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
+		t.Errorf("after the user was deleted: %d, want the sign-in redirect", p.Status)
+	}
+}
+
+// The graph's filter leaves out what was offered and unchecked, so a
+// deeper walk still meets classes the shallower one had not.
+func TestGraphFilterKeepsWhatItHadNotOffered(t *testing.T) {
+	v := start(t, false)
+	res := v.apply(t, "ServiceNow", "byol-dedicated-vm.json")
+	vm := res.Items[1].SysID
+	b := v.browser(t, nil)
+	b.signIn("reader")
+	q := url.Values{"depth": {"3"}}
+	for _, c := range []string{"cmdb_ci_vm_instance", "cmdb_ci_computer", "cmdb_ci_cloud_host", "cmdb_ci_aws_datacenter"} {
+		q.Add("offered_class", c)
+		q.Add("class", c)
+	}
+	p := b.get("/ui/ci/" + vm + "/graph?" + q.Encode())
+	mustContain(t, p, "5 CIs and 4 relations shown", `data-class="cmdb_ci_cloud_service_account"`,
+		// the computer (column 1) virtualized by the VM (column 0): the arrow starts at the computer
+		`data-type="Virtualized by::Virtualizes" data-from="`+res.Items[0].SysID+`" data-to="`+vm+`"><path d="M320 `)
+	q.Del("class")
+	q.Add("class", "cmdb_ci_vm_instance")
+	q.Add("class", "cmdb_ci_computer")
+	p = b.get("/ui/ci/" + vm + "/graph?" + q.Encode())
+	mustContain(t, p, "2 CIs and 1 relations shown; 1 relations left out by the filter")
+}
