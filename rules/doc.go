@@ -19,6 +19,12 @@
 //	reclassification: {upgrade, downgrade, switch, update_without_*, restriction_rules, restrictions}   (reclassification.go)
 //	metrics:        {installs, vars, rules: [{metric, name, when, vars, per, value}, ...]}   (metrics.go)
 //
+// A file that starts with "extends: default" (or another file's path)
+// builds on that pack: its sections add items, its change section alters
+// named items of the pack and its remove section takes them out; errors
+// name the file and line they are in (compose.go). Diff lists what
+// changes between two rule sets.
+//
 // Compiling resolves inheritance once: every Class carries the Rule in
 // force (its own or its nearest ancestor's; a subclass's own rule replaces
 // the inherited one entirely, related entries included), its Required

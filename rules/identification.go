@@ -19,11 +19,19 @@ func (l *loader) identification(n *yaml.Node) {
 		if name := peekName(it); name != "" {
 			s = scope{rule: name}
 		}
-		f := l.fields(it, s, "name", "applies_to", "independent", "entries", "depends_on", "related", "allow_fallback")
+		f := l.fields(it, s, "name", "applies_to", "independent", "entries", "depends_on", "related", "allow_fallback", "active")
 		if f == nil {
 			continue
 		}
 		r := &Rule{Line: it.Line}
+		active := true
+		if an := f["active"]; an != nil {
+			// An inactive rule is checked but never used: its classes use
+			// their ancestors' rule.
+			if b, ok := l.boolean(an, s.key("active")); ok {
+				active = b
+			}
+		}
 		if nn := l.need(f, it, s, "name"); nn != nil {
 			if name, ok := l.str(nn, s.key("name")); ok {
 				if line, dup := names[name]; dup {
@@ -41,6 +49,7 @@ func (l *loader) identification(n *yaml.Node) {
 				switch other := l.own[class]; {
 				case l.decls[class] == nil:
 					l.errorf(an, as, "unknown class %q", class)
+				case !active:
 				case other != nil:
 					l.errorf(an, as, "class %q already has rule %q (line %d)", class, other.Name, other.Line)
 				default:
@@ -85,7 +94,9 @@ func (l *loader) identification(n *yaml.Node) {
 				}
 			}
 		}
-		l.rs.rules = append(l.rs.rules, r)
+		if active {
+			l.rs.rules = append(l.rs.rules, r)
+		}
 	}
 }
 

@@ -19,9 +19,12 @@ package rules
 //	    values:                # allowed values per attribute (inherited; a subclass's list replaces the parent's for that attribute)
 //	      reclamation_type: [total_usage, last_used_date]
 //	    indexed: [state, customer]   # attributes the engine indexes for engine.Find (see indexes.go)
-//	identification:            # identification rules, at most one per class
+//	extends: default           # optional: build on the default pack (or a rule file's path) with
+//	                           # additions, a change section and a remove section (see compose.go)
+//	identification:            # identification rules, at most one active rule per class
 //	  - name: Hardware Rule    # unique
 //	    applies_to: cmdb_ci_hardware
+//	    active: false          # optional: an inactive rule is checked but never used (default true)
 //	    independent: true      # optional; if given must agree with depends_on (independent <=> no depends_on)
 //	    entries:               # at least one
 //	      - priority: 100      # lower is tried first; equal priorities keep declaration order
@@ -120,18 +123,31 @@ import (
 
 // Load parses and compiles a rule file. name is the file name errors carry.
 // On failure the error is an ErrorList holding every problem found.
-func Load(name string, data []byte) (*RuleSet, error) {
+func Load(name string, data []byte) (*RuleSet, error) { return load(name, data, nil) }
+
+// load loads data; a pack it extends by path is read from fsys, or from
+// the operating system's files when fsys is nil.
+func load(name string, data []byte, fsys fs.FS) (*RuleSet, error) {
 	l := &loader{
+		fsys:  fsys,
 		file:  name,
 		decls: map[string]*classDecl{},
 		own:   map[string]*Rule{},
 		rs:    &RuleSet{classes: map[string]*Class{}, relationTypes: map[string]*RelationType{}, relationFold: map[string]*RelationType{}},
 	}
 	if root := l.parse(data); root != nil {
-		l.load(root)
+		if root = l.compose(root, name, nil); root != nil {
+			l.load(root)
+		}
 	}
 	if len(l.errs) > 0 {
-		sort.SliceStable(l.errs, func(i, j int) bool { return l.errs[i].Line < l.errs[j].Line })
+		// The file's own errors first, then those in packs it extends.
+		sort.SliceStable(l.errs, func(i, j int) bool {
+			if oi, oj := l.errs[i].File != name, l.errs[j].File != name; oi != oj {
+				return oj
+			}
+			return l.errs[i].Line < l.errs[j].Line
+		})
 		return nil, l.errs
 	}
 	l.rs.source, l.rs.name = append([]byte(nil), data...), name
@@ -154,7 +170,7 @@ func LoadFS(fsys fs.FS, name string) (*RuleSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Load(name, data)
+	return load(name, data, fsys)
 }
 
 // loader holds the state of one Load call.
@@ -167,6 +183,11 @@ type loader struct {
 	own   map[string]*Rule      // class name → the rule defined on it
 	// relDecls are the declared relation types, for suggestedPairs.
 	relDecls []*relationDecl
+	// origin names the file of every node when the file extends another
+	// (compose.go); nil otherwise.
+	origin map[*yaml.Node]string
+	// fsys holds the packs a file extends by path; nil: the OS's files.
+	fsys fs.FS
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)

@@ -32,6 +32,9 @@ func (s scope) index(i int) scope {
 
 func (l *loader) errorf(n *yaml.Node, s scope, format string, args ...any) {
 	l.errorAt(n.Line, s, fmt.Sprintf(format, args...))
+	if f, ok := l.origin[n]; ok { // a composed file: the node's own file
+		l.errs[len(l.errs)-1].File = f
+	}
 }
 
 func (l *loader) errorAt(line int, s scope, reason string) {

@@ -60,13 +60,16 @@ Arguments:
 
 The load tool: applies generated payloads in process or against a running
 server and reports throughput and latencies.`,
-	"rules": `irego rules check FILE...|- | irego rules default | irego rules classes [ROOT]
+	"rules": `irego rules check FILE...|- | irego rules default | irego rules classes [ROOT] | irego rules apply|status --store STORE | irego rules diff A B | irego rules import DIR|URL
 
 check validates rule files (exit 1 with file:line: rule X: reason);
-default prints the built-in rule pack, a starting point for your own;
+default prints the built-in rule pack, a starting point for your own
+(or extend it: a file starting with "extends: default");
 classes prints the class tree;
 apply --store STORE FILE makes FILE the rules of every process on a store;
-status --store STORE prints the rules a store records.`,
+status --store STORE prints the rules a store records;
+diff shows what changes between two rule sets;
+import translates a ServiceNow instance's CMDB model into a rule file.`,
 	"rules check": `irego rules check FILE...|-
 
 Validates rule files; exits 1 with file:line: rule X: reason.
@@ -83,6 +86,31 @@ scan opens a task for every group of CIs sharing a unique entry's values.
 
 Arguments:
   TASK   a task's number (DUP0000001) or sys_id`,
+	"rules diff": `irego rules diff [--db STORE] A B
+
+Shows what changes from rule set A to rule set B: classes, rules and their
+entries, relation types, reconciliation and data source rules, sources,
+duplicate handling; then the classes whose identification changes. With
+--db, a dry run over the store (opened read only): the stored records
+opening it with B instead of A would re-identify, and which of them get
+other identity keys.
+
+Arguments:
+  A, B   a rule file, - for stdin, or default (the built-in pack)`,
+	"rules import": `irego rules import [--user NAME] [--password-file FILE] [--standalone] [-o FILE] DIR|URL
+
+Reads an instance's CMDB model through ServiceNow's Table API, from an
+export directory ({"result": [...]} pages: TABLE.json, TABLE_1.json ...)
+or a live instance URL, and writes an irego rule file: sys_db_object,
+sys_dictionary, cmdb_identifier, cmdb_identifier_entry,
+cmdb_related_entry, cmdb_rel_type, cmdb_reconciliation_definition,
+cmdb_datasource_refresh (or cmdb_datasource_staleness). The file
+extends the default pack when that is shorter (--standalone: never).
+Every record not translated is listed on stderr with its table and
+sys_id. The password comes from --password-file or $IREGO_INSTANCE_PASSWORD.
+
+Arguments:
+  DIR|URL   an export directory, or an instance URL (https://NAME.service-now.com)`,
 	"rules classes": `irego rules classes [--rules FILE] [ROOT]
 
 Prints the class tree below ROOT (every root when none is given), one class

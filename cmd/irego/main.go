@@ -25,6 +25,8 @@ Usage:
   irego rules check FILE...|-
   irego rules default
   irego rules classes [--rules FILE] [ROOT]
+  irego rules diff [--db STORE] A B
+  irego rules import [--user NAME] [--password-file FILE] [--standalone] [-o FILE] DIR|URL
   irego serve [--db DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--rules FILE] [--sync] [--max-body SIZE] [--log text|json] [--set name=value]...
               [--config irego.yaml] [--check-config]
   irego users add|list|delete|passwd --db DIR [--name NAME] [--roles ROLE,...]

@@ -10,7 +10,7 @@ import (
 
 func cmdRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "irego rules: need a subcommand: check FILE...|- | default | classes [ROOT] (irego help rules)")
+		fmt.Fprintln(stderr, "irego rules: need a subcommand: check FILE...|- | default | classes [ROOT] | apply|status --store STORE | diff A B | import DIR|URL (irego help rules)")
 		return exitUsage
 	}
 	switch args[0] {
@@ -43,12 +43,16 @@ func cmdRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	case "classes":
 		return cmdRulesClasses(args[1:], stdin, stdout, stderr)
+	case "diff":
+		return cmdRulesDiff(args[1:], stdin, stdout, stderr)
+	case "import":
+		return cmdRulesImport(args[1:], stdout, stderr)
 	case "apply":
 		return cmdRulesApply(args[1:], stdin, stdout, stderr)
 	case "status":
 		return cmdRulesStatus(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "irego rules: unknown subcommand %q; want check or default\n", args[0])
+	fmt.Fprintf(stderr, "irego rules: unknown subcommand %q; want check, default, classes, apply, status, diff or import\n", args[0])
 	return exitUsage
 }
 
