@@ -76,6 +76,7 @@ type RulesMismatchError struct {
 	Stored StoredRules
 }
 
+// Error names both rule sets and the ways out.
 func (e *RulesMismatchError) Error() string {
 	state := ""
 	if e.Stored.State == RulesReindexing {

@@ -33,6 +33,7 @@ type LeaseHeldError struct {
 	Expires time.Time
 }
 
+// Error names the holder and when its lease runs out.
 func (e *LeaseHeldError) Error() string {
 	return fmt.Sprintf("engine: %s is changing the rules (its lease runs until %s unless renewed); try again once it is done",
 		e.Holder, e.Expires.UTC().Format(time.RFC3339))

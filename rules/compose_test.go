@@ -205,3 +205,33 @@ func TestComposeLoadFS(t *testing.T) {
 		t.Errorf("a path outside the file system: %v", err)
 	}
 }
+
+// A composed rule set's Source is the whole composed file: loaded alone
+// (as another process loads it from a store), it names no pack and gives
+// the same rules; a plain file's Source is its own text.
+func TestComposedSourceLoadsAlone(t *testing.T) {
+	rs, err := LoadFile("../examples/extends-default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(rs.Source()), "extends: default") {
+		t.Fatal("Source still extends the default pack")
+	}
+	again, err := Load("stored", rs.Source())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again.Classes(), rs.Classes()) || !slices.Equal(again.RelationTypes(), rs.RelationTypes()) {
+		t.Errorf("reloaded: %d classes and %d relation types, want %d and %d", len(again.Classes()), len(again.RelationTypes()), len(rs.Classes()), len(rs.RelationTypes()))
+	}
+	kiosk, ok := again.Class("u_cmdb_ci_kiosk")
+	hw, _ := again.Class("cmdb_ci_hardware")
+	if !ok || kiosk.Rule == nil || kiosk.Rule.Name != "Kiosk Rule" || len(hw.Rule.Entries) != 5 {
+		t.Errorf("reloaded rules lost the file's additions or changes: kiosk %v, hardware entries %d", kiosk, len(hw.Rule.Entries))
+	}
+	plain := []byte("classes:\n  - name: cmdb_ci\n")
+	p, err := Load("plain.yaml", plain)
+	if err != nil || string(p.Source()) != string(plain) {
+		t.Errorf("a plain file's Source = %q, %v; want its text", p.Source(), err)
+	}
+}

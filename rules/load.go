@@ -135,9 +135,20 @@ func load(name string, data []byte, fsys fs.FS) (*RuleSet, error) {
 		own:   map[string]*Rule{},
 		rs:    &RuleSet{classes: map[string]*Class{}, relationTypes: map[string]*RelationType{}, relationFold: map[string]*RelationType{}},
 	}
+	source := append([]byte(nil), data...)
 	if root := l.parse(data); root != nil {
+		parsed := root
 		if root = l.compose(root, name, nil); root != nil {
 			l.load(root)
+			if root != parsed {
+				// A file that extends a pack is kept as the whole composed
+				// file: it loads anywhere, without the packs it named, and
+				// its fingerprint changes when they do.
+				var err error
+				if source, err = yaml.Marshal(root); err != nil {
+					l.errs = append(l.errs, &Error{File: name, Reason: "cannot write the composed rules: " + err.Error()})
+				}
+			}
 		}
 	}
 	if len(l.errs) > 0 {
@@ -150,7 +161,7 @@ func load(name string, data []byte, fsys fs.FS) (*RuleSet, error) {
 		})
 		return nil, l.errs
 	}
-	l.rs.source, l.rs.name = append([]byte(nil), data...), name
+	l.rs.source, l.rs.name = source, name
 	return l.rs, nil
 }
 

@@ -308,9 +308,10 @@ func (rs *RuleSet) Children(name string) []string {
 	return out
 }
 
-// Source returns the text the rule set was loaded from. Processes sharing
-// a store keep it there, so that each can load the same rules; the caller
-// must not modify it.
+// Source returns the text the rule set was loaded from (for a file that
+// extends a pack, the composed file, which names no other pack). Processes
+// sharing a store keep it there, so that each can load the same rules; the
+// caller must not modify it.
 func (rs *RuleSet) Source() []byte { return rs.source }
 
 // Name returns the file name the rule set was loaded as.

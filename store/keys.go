@@ -517,6 +517,10 @@ func checkSchema(s Store) error {
 // RuleSetKey, RuleSourceKey and RulesLeaseKey hold the rule set shared by
 // every process on the store, its text, and the lease of whoever rebuilds
 // the indexes after it changed.
-func RuleSetKey() []byte    { return []byte("meta/ruleset") }
+func RuleSetKey() []byte { return []byte("meta/ruleset") }
+
+// RuleSourceKey holds the text of the active rule set, for other processes to load.
 func RuleSourceKey() []byte { return []byte("meta/rulesource") }
+
+// RulesLeaseKey holds the lease of the process changing the rules.
 func RulesLeaseKey() []byte { return []byte("meta/ruleslease") }

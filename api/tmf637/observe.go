@@ -31,6 +31,7 @@ type Observer interface {
 // StatusError is a listener's answer other than 2xx.
 type StatusError struct{ Status int }
 
+// Error names the listener's status.
 func (e *StatusError) Error() string { return "listener answered " + strconv.Itoa(e.Status) }
 
 type noObserver struct{}
