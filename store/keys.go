@@ -47,6 +47,8 @@ import (
 //	v1/dupo/<sys_id><sys_id>...                   → sys_id of the open de-duplication task naming exactly those CIs (sorted)
 //	v1/dupof/<main sys_id>/<sys_id>               → "" (a CI merged into main: its duplicate_of)
 //	meta/ready                                    → "1", written by the server's readiness probe to prove the store takes writes
+//	v1/imp/<step>                                 → how far a bulk load got in one step (JSON, owned by the engine's loader)
+//	v1/impd/<identity key><sys_id>                → "" (a loaded CI that lost a unique identity to an older one, until its task is opened)
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
 // escaping. Identity values are length-prefixed, so no value can forge
@@ -349,6 +351,39 @@ func IndexCountKeyOf(entry []byte, sysID string) []byte {
 
 // IndexChunk is the chunk a sys_id counts in.
 func IndexChunk(sysID string) string { return sysID[:min(IndexChunkLen, len(sysID))] }
+
+// SourcesPrefix is the prefix of every SourceKey, of all CIs.
+func SourcesPrefix() []byte { return prefixSource }
+
+// SysIDFromSourceKey returns the sys_id of a key built by SourceKey.
+func SysIDFromSourceKey(k []byte) string {
+	return string(k[len(prefixSource) : len(prefixSource)+min(SysIDLen, len(k)-len(prefixSource))])
+}
+
+// Bulk loads (engine.Loader) keep their progress per step, so an
+// interrupted load resumes, and the CIs that lost a unique identity to an
+// older CI, grouped by identity, until the load opens their tasks.
+var (
+	prefixImport     = []byte("v1/imp/")
+	prefixImportDups = []byte("v1/impd/")
+)
+
+func ImportKey(step string) []byte { return cat(prefixImport, step) }
+func ImportPrefix() []byte         { return prefixImport }
+
+// ImportDuplicateKey records that sysID fills identity alike with its
+// holder but lost it, being younger.
+func ImportDuplicateKey(identity []byte, sysID string) []byte {
+	return cat(prefixImportDups, string(identity), sysID)
+}
+func ImportDuplicatesPrefix() []byte { return prefixImportDups }
+
+// SplitImportDuplicateKey returns the identity and sys_id of a key built
+// by ImportDuplicateKey.
+func SplitImportDuplicateKey(k []byte) (identity []byte, sysID string) {
+	cut := len(k) - SysIDLen
+	return append([]byte(nil), k[len(prefixImportDups):cut]...), string(k[cut:])
+}
 
 // ReadyKey is the key the readiness probe writes.
 func ReadyKey() []byte { return []byte("meta/ready") }
