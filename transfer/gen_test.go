@@ -118,7 +118,9 @@ func writeExport(t testing.TB, dir string, o genOptions) genCounts {
 		p.add(t, row)
 	}
 	var c genCounts
-	at := func(i int) string { return fmt.Sprintf("2024-%02d-%02d %02d:%02d:%02d", 1+i/(28*24*3600)%12, 1+i/(24*3600)%28, i/3600%24, i/60%60, i%60) }
+	at := func(i int) string {
+		return fmt.Sprintf("2024-%02d-%02d %02d:%02d:%02d", 1+i/(28*24*3600)%12, 1+i/(24*3600)%28, i/3600%24, i/60%60, i%60)
+	}
 	sys := func(kind, i int, class string) map[string]any {
 		return map[string]any{"sys_id": sid(kind, i), "sys_class_name": class, "sys_created_on": at(i), "sys_updated_on": at(i),
 			"sys_created_by": "admin", "sys_mod_count": "3", "sys_domain": map[string]string{"link": instance + "sys_user_group/global", "value": "global"},

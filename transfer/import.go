@@ -291,11 +291,8 @@ func (im *importer) related(table string, row tableapi.Record) error {
 		if main == "" {
 			continue
 		}
-		// The reference is the record's scope now; an export writes it back.
-		delete(rec.Values, f)
 		err := im.l.PutRelated(rec, main)
 		if errors.Is(err, engine.ErrNoCI) {
-			rec.Values[f] = main
 			continue
 		}
 		if err == nil {

@@ -193,6 +193,8 @@ func (x *exporter) addItem(r store.Reader, g *group, rec *store.Record) error {
 			return err
 		}
 		rr := ireRecord{ClassName: sub.Class, Values: maps.Clone(sub.Values)}
+		// The field naming this CI is the replaying engine's to fill.
+		delete(rr.Values, ReferenceField(x.rs, rec.Class, sub.Class))
 		lookup := false
 		if sc, ok := x.rs.Class(sub.Class); ok && mc != nil && mc.Rule != nil {
 			for _, re := range mc.Rule.Related {
