@@ -16,6 +16,10 @@ import (
 
 // cmdImport loads another CMDB into a store: irego import servicenow.
 func cmdImport(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && isHelp(args[:1]) {
+		printHelp(stderr, "import", nil)
+		return exitOK
+	}
 	if len(args) == 0 || args[0] != "servicenow" {
 		fmt.Fprintln(stderr, "irego import: need the kind of CMDB: irego import servicenow --db DIR EXPORT_DIR|URL (irego help import servicenow)")
 		return exitUsage
