@@ -181,3 +181,27 @@ func writeExport(t testing.TB, dir string, o genOptions) genCounts {
 	}
 	return c
 }
+
+// TestGenerateExport writes a generated export for benchmarks when
+// IREGO_GEN_EXPORT names a directory (IREGO_GEN_MACHINES machines, each
+// about 3.5 CIs; default 1000):
+//
+//	IREGO_GEN_EXPORT=/tmp/cmdb IREGO_GEN_MACHINES=285000 go test -run TestGenerateExport ./transfer
+//	/usr/bin/time -v irego import servicenow --db /tmp/db /tmp/cmdb
+func TestGenerateExport(t *testing.T) {
+	dir := os.Getenv("IREGO_GEN_EXPORT")
+	if dir == "" {
+		t.Skip("IREGO_GEN_EXPORT is not set")
+	}
+	n := 1000
+	if s := os.Getenv("IREGO_GEN_MACHINES"); s != "" {
+		if _, err := fmt.Sscan(s, &n); err != nil {
+			t.Fatalf("IREGO_GEN_MACHINES=%q: %v", s, err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := writeExport(t, dir, genOptions{Machines: n, PageSize: 10000})
+	t.Logf("%s: %d CIs, %d related records, %d relations, %d native keys", dir, c.CIs, c.Related, c.Edges, c.NativeKeys)
+}

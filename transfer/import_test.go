@@ -2,6 +2,7 @@ package transfer_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -231,3 +232,19 @@ func TestImportSkipsBadRowsNamingThem(t *testing.T) {
 type writerFunc func([]byte)
 
 func (f writerFunc) Write(b []byte) (int, error) { f(b); return len(b), nil }
+
+// snapshotOf lists every stored record with its class, scope, values and
+// identities, in sys_id order.
+func snapshotOf(t *testing.T, e *engine.Engine) []string {
+	t.Helper()
+	var out []string
+	err := e.Records(context.Background(), func(r *store.Record) error {
+		b, err := json.Marshal([]any{r.SysID, r.Class, r.Scope, r.Related, r.Values, r.IdentityKeys})
+		out = append(out, string(b))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
