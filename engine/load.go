@@ -105,11 +105,13 @@ func (l *Loader) PutCI(rec *store.Record) error {
 			return err
 		}
 		rec.Related, rec.Scope, rec.IdentityKeys, rec.IndexKeys = false, "", nil, nil
+		oldClass := ""
 		if old != nil {
+			oldClass = old.Class
 			merge(l.e.rs, old, rec)
 			rec = old
 		}
-		return putLoaded(t, rec)
+		return putLoaded(t, rec, oldClass)
 	})
 }
 
@@ -139,15 +141,17 @@ func merge(rs *rules.RuleSet, old, rec *store.Record) {
 }
 
 // putLoaded writes a loaded record and its class membership, moving it
-// out of the class it was in.
-func putLoaded(t store.Txn, rec *store.Record) error {
-	if old, err := getRecord(t, rec.SysID); err == nil && old.Class != rec.Class {
-		if err := t.Delete(store.ClassKey(old.Class, rec.SysID)); err != nil {
+// out of the class it was in (oldClass; "" for a new record).
+func putLoaded(t store.Txn, rec *store.Record, oldClass string) error {
+	if oldClass != rec.Class {
+		if oldClass != "" {
+			if err := t.Delete(store.ClassKey(oldClass, rec.SysID)); err != nil {
+				return err
+			}
+		}
+		if err := t.Set(store.ClassKey(rec.Class, rec.SysID), nil); err != nil {
 			return err
 		}
-	}
-	if err := t.Set(store.ClassKey(rec.Class, rec.SysID), nil); err != nil {
-		return err
 	}
 	b, err := store.EncodeRecord(rec)
 	if err != nil {
@@ -179,7 +183,14 @@ func (l *Loader) PutRelated(rec *store.Record, main string) error {
 			return err
 		}
 		rec.Related, rec.Scope, rec.IdentityKeys, rec.IndexKeys = true, main, nil, nil
+		oldClass := ""
 		if old != nil {
+			oldClass = old.Class
+			if old.Related && old.Scope != main {
+				if err := t.Delete(store.SubKey(old.Scope, rec.SysID)); err != nil {
+					return err
+				}
+			}
 			merge(l.e.rs, old, rec)
 			old.Related, old.Scope = true, main
 			rec = old
@@ -187,7 +198,7 @@ func (l *Loader) PutRelated(rec *store.Record, main string) error {
 		if err := t.Set(store.SubKey(main, rec.SysID), nil); err != nil {
 			return err
 		}
-		return putLoaded(t, rec)
+		return putLoaded(t, rec, oldClass)
 	})
 }
 
@@ -254,7 +265,7 @@ func (l *Loader) depend(t store.Txn, item, host *store.Record, relType string, d
 		}
 	}
 	item.Scope = host.SysID
-	return putLoaded(t, item)
+	return putLoaded(t, item, item.Class)
 }
 
 // dependency returns the position of the first dependency of item's rule
@@ -428,7 +439,7 @@ func (l *Loader) indexOne(t store.Txn, sysID string, st *IndexStats) error {
 	if err := reindexRecord(t, c, rec, rec.IndexKeys); err != nil {
 		return err
 	}
-	return putLoaded(t, rec)
+	return putLoaded(t, rec, rec.Class)
 }
 
 // contest settles which of rec and the CI holding the unique identity k
@@ -458,7 +469,7 @@ func (l *Loader) contest(t store.Txn, k []byte, rec *store.Record, holderID stri
 	if err := t.Set(store.ImportDuplicateKey(k, holder.SysID), nil); err != nil {
 		return false, err
 	}
-	return false, putLoaded(t, holder)
+	return false, putLoaded(t, holder, holder.Class)
 }
 
 // openTasks opens a task for every identity CIs were noted as sharing with
