@@ -200,6 +200,24 @@ func NativeKey(sourceName, nativeKey string) []byte {
 	return k
 }
 
+// NativeKeysPrefix is the prefix of every NativeKey.
+func NativeKeysPrefix() []byte { return prefixNative }
+
+// SplitNativeKey returns the source name and native key of a key built by
+// NativeKey; ok is false when k is not one.
+func SplitNativeKey(k []byte) (sourceName, nativeKey string, ok bool) {
+	rest := k[len(prefixNative):]
+	var parts [2]string
+	for i := range parts {
+		n, w := binary.Uvarint(rest)
+		if w <= 0 || uint64(len(rest)-w) < n {
+			return "", "", false
+		}
+		parts[i], rest = string(rest[w:w+int(n)]), rest[w+int(n):]
+	}
+	return parts[0], parts[1], len(rest) == 0
+}
+
 // HistoryKey orders a CI's changes by time; seq, rising within a process,
 // orders changes stamped with the same time.
 func HistoryKey(sysID string, at time.Time, seq uint64) []byte {

@@ -162,22 +162,31 @@ func (x *exporter) edges(r store.Reader, fn func(*store.Edge) error) error {
 	})
 }
 
-// sources calls fn for every native key of an exported CI.
+// sources calls fn for every native key of an exported CI: the index of
+// native keys names them (a source's later report without its key leaves
+// the key in force); the time comes from what that source last said.
 func (x *exporter) sources(r store.Reader, fn func(sysID, class string, si *store.SourceInfo) error) error {
-	return r.Iterate(store.SourcesPrefix(), func(k, v []byte) error {
-		si, err := store.DecodeSourceInfo(v)
-		if err != nil {
-			return err
-		}
-		if si.NativeKey == "" {
+	return r.Iterate(store.NativeKeysPrefix(), func(k, v []byte) error {
+		name, key, ok := store.SplitNativeKey(k)
+		if !ok {
 			return nil
 		}
-		rec, err := record(r, store.SysIDFromSourceKey(k))
+		rec, err := record(r, string(v))
 		if err != nil || rec == nil {
 			return err
 		}
 		if ok, err := x.keep(r, rec); err != nil || !ok {
 			return err
+		}
+		si := &store.SourceInfo{Source: name, Name: name, NativeKey: key}
+		b, err := r.Get(store.SourceKey(rec.SysID, name))
+		if err == nil {
+			if said, err := store.DecodeSourceInfo(b); err == nil {
+				si.LastScan = said.LastScan
+				if said.Name == name {
+					si.Source = said.Source
+				}
+			}
 		}
 		return fn(rec.SysID, rec.Class, si)
 	})

@@ -180,7 +180,9 @@ func (x *exporter) addItem(r store.Reader, g *group, rec *store.Record) error {
 		if err != nil || si.NativeKey == "" || it.SourceInfo != nil {
 			return err
 		}
-		it.SourceInfo = &ireSource{SourceName: nativeName(si), SourceNativeKey: si.NativeKey}
+		if got, err := r.Get(store.NativeKey(nativeName(si), si.NativeKey)); err == nil && string(got) == rec.SysID {
+			it.SourceInfo = &ireSource{SourceName: nativeName(si), SourceNativeKey: si.NativeKey}
+		}
 		return nil
 	})
 	if err != nil {
