@@ -65,7 +65,40 @@ func (x *exporter) ire(r store.Reader) error {
 		if err != nil {
 			return err
 		}
+		if err := x.nativePayloads(r, enc); err != nil {
+			return err
+		}
 		return bw.Flush()
+	})
+}
+
+// nativePayloads writes a payload for every native key the items did not
+// carry (one a source stopped sending in its later reports stays in
+// force): the CI, with what it depends on, under that key.
+func (x *exporter) nativePayloads(r store.Reader, enc *json.Encoder) error {
+	return r.Iterate(store.NativeKeysPrefix(), func(k, v []byte) error {
+		name, key, ok := store.SplitNativeKey(k)
+		if !ok {
+			return nil
+		}
+		rec, err := record(r, string(v))
+		if err != nil || rec == nil || rec.Related {
+			return err
+		}
+		if ok, err := x.keep(r, rec); err != nil || !ok {
+			return err
+		}
+		if b, err := r.Get(store.SourceKey(rec.SysID, name)); err == nil {
+			if si, err := store.DecodeSourceInfo(b); err == nil && nativeName(si) == name && si.NativeKey == key {
+				return nil // in the CI's own item
+			}
+		}
+		g := &group{idx: map[string]int{}, rel: map[string]bool{}}
+		if err := x.withHosts(r, g, rec); err != nil {
+			return err
+		}
+		g.p.Items[g.idx[rec.SysID]].SourceInfo = &ireSource{SourceName: name, SourceNativeKey: key}
+		return enc.Encode(&g.p)
 	})
 }
 

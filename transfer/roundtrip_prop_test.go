@@ -215,12 +215,10 @@ func snapshot(t *rapid.T, e *engine.Engine) graph {
 		if err != nil {
 			return err
 		}
-		return r.Iterate(store.SourcesPrefix(), func(k, v []byte) error {
-			si, err := store.DecodeSourceInfo(v)
-			if err == nil && si.NativeKey != "" {
-				g.Native = append(g.Native, fmt.Sprintf("%s/%s → %s", si.Name, si.NativeKey, store.SysIDFromSourceKey(k)))
-			}
-			return err
+		return r.Iterate(store.NativeKeysPrefix(), func(k, v []byte) error {
+			name, key, _ := store.SplitNativeKey(k)
+			g.Native = append(g.Native, fmt.Sprintf("%s/%s → %s", name, key, v))
+			return nil
 		})
 	})
 	if err != nil {
