@@ -16,7 +16,9 @@ import (
 // (nil when consistent): every identity index entry points at a CI that owns
 // it, every CI's identity keys are indexed to it and no two CIs share one,
 // every CI holds exactly the identity keys its values and rules give it
-// (none once merged into another), duplicate_of names another CI that is
+// (none once merged into another; a CI an open de-duplication task names
+// may lack a unique identity another CI of the task holds, as a bulk load
+// leaves them), duplicate_of names another CI that is
 // no duplicate itself,
 // every CI is in its class index, and every edge joins two existing CIs and
 // is stored at both ends.
