@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,6 +29,7 @@ import (
 // an empty store, the same graph up to sys_ids.
 func TestRoundTrips(t *testing.T) {
 	t.Parallel()
+	fewerChecks(t, 30)
 	base := t.TempDir()
 	rapid.Check(t, func(rt *rapid.T) {
 		dir := func(name string) string {
@@ -279,4 +282,20 @@ func mapsKeys(m map[string]string) func(func(string) bool) {
 			}
 		}
 	}
+}
+
+// fewerChecks makes rapid run n checks unless -rapid.checks was given:
+// each check here opens three stores and exports twice.
+func fewerChecks(t *testing.T, n int) {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "rapid.checks" })
+	if given {
+		return
+	}
+	f := flag.Lookup("rapid.checks")
+	old := f.Value.String()
+	if err := f.Value.Set(strconv.Itoa(n)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Value.Set(old) })
 }
