@@ -341,8 +341,9 @@ type IndexStats struct {
 	Tasks []*DuplicateTask
 }
 
-// indexChunks: the CIs are indexed in 256 runs by the first two characters
-// of their sys_ids, so an interrupted Index resumes at the run it was in.
+// indexStep: the CIs are indexed in 256 runs by the first two characters
+// of their sys_ids (random hex, so the runs are alike), and an interrupted
+// Index resumes at the run it was in.
 const indexStep = "index"
 
 // Index builds the identity index and the secondary indexes of every
@@ -373,6 +374,9 @@ func (l *Loader) Index(ctx context.Context, progress func(done int)) (*IndexStat
 			return nil, err
 		}
 		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			if err := l.b.op(func(t store.Txn) error { return l.indexOne(t, id, st) }); err != nil {
 				return nil, err
 			}

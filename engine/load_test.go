@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -53,5 +54,37 @@ func TestLoaderGivesASharedUniqueIdentityToTheOldest(t *testing.T) {
 	}
 	if problems, _ := e.Check(ctx); len(problems) != 2 {
 		t.Fatalf("check after dismissing: %q", problems)
+	}
+}
+
+// Index stops when its context is cancelled, also within a run of sys_ids,
+// and a second Index finishes the work.
+func TestLoaderIndexStopsWhenCancelled(t *testing.T) {
+	e, err := engine.Open(t.TempDir(), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	l := e.Loader()
+	const n = 10001 // progress is reported every 10000 records
+	for i := range n {
+		rec := &store.Record{SysID: fmt.Sprintf("aa%030x", i), Class: "cmdb_ci_linux_server", Values: map[string]any{"serial_number": fmt.Sprint(i)}}
+		if err := l.PutCI(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := l.Index(ctx, func(done int) { cancel() }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled index: %v", err)
+	}
+	// What the last, uncommitted batch indexed is left for the next Index.
+	if problems, _ := e.Check(context.Background()); len(problems) == 0 || len(problems) > 1000 {
+		t.Fatalf("%d CIs left without their identities, want the last batch's", len(problems))
+	}
+	if _, err := e.Loader().Index(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if problems, err := e.Check(context.Background()); err != nil || len(problems) > 0 {
+		t.Fatalf("check: %q %v", problems, err)
 	}
 }
