@@ -46,6 +46,16 @@
 // identities and native keys go to the main CI, the others are retired
 // with duplicate_of set (never matched again) or deleted.
 //
+// # Bulk loads
+//
+// Loader loads another CMDB's records as they are, keeping their sys_ids
+// (package transfer reads ServiceNow exports into it): CIs, related
+// records, relations and native keys in batched transactions, then Index
+// builds the identity and secondary indexes with the engine's rules and
+// opens de-duplication tasks for CIs that fill a unique identity alike. It
+// records its progress in the store, so an interrupted load resumes. Load
+// into a store nothing else writes to meanwhile.
+//
 // # Ownership
 //
 // Apply neither modifies nor retains the payload it is given. Values in

@@ -50,6 +50,8 @@ import (
 //	meta/ruleset                                  → the rule set every process on the store uses: fingerprint, name, state (JSON, owned by the engine)
 //	meta/rulesource                               → the text of that rule set, for processes to load
 //	meta/ruleslease                               → who runs the reindex of a rule change, and until when (JSON, owned by the engine)
+//	v1/imp/<step>                                 → how far a bulk load got in one step (JSON, owned by the engine's loader)
+//	v1/impd/<identity key><sys_id>                → "" (a loaded CI that lost a unique identity to an older one, until its task is opened)
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
 // escaping. Identity values are length-prefixed, so no value can forge
@@ -226,6 +228,24 @@ func NativeKey(sourceName, nativeKey string) []byte {
 		k = append(k, p...)
 	}
 	return k
+}
+
+// NativeKeysPrefix is the prefix of every NativeKey.
+func NativeKeysPrefix() []byte { return prefixNative }
+
+// SplitNativeKey returns the source name and native key of a key built by
+// NativeKey; ok is false when k is not one.
+func SplitNativeKey(k []byte) (sourceName, nativeKey string, ok bool) {
+	rest := k[len(prefixNative):]
+	var parts [2]string
+	for i := range parts {
+		n, w := binary.Uvarint(rest)
+		if w <= 0 || uint64(len(rest)-w) < n {
+			return "", "", false
+		}
+		parts[i], rest = string(rest[w:w+int(n)]), rest[w+int(n):]
+	}
+	return parts[0], parts[1], len(rest) == 0
 }
 
 // HistoryKey orders a CI's changes by time; seq, rising within a process,
@@ -417,6 +437,44 @@ func IndexCountKeyOf(entry []byte, sysID string) []byte {
 
 // IndexChunk is the chunk a sys_id counts in.
 func IndexChunk(sysID string) string { return sysID[:min(IndexChunkLen, len(sysID))] }
+
+// SourcesPrefix is the prefix of every SourceKey, of all CIs.
+func SourcesPrefix() []byte { return prefixSource }
+
+// SysIDFromSourceKey returns the sys_id of a key built by SourceKey.
+func SysIDFromSourceKey(k []byte) string {
+	return string(k[len(prefixSource) : len(prefixSource)+min(SysIDLen, len(k)-len(prefixSource))])
+}
+
+// Bulk loads (engine.Loader) keep their progress per step, so an
+// interrupted load resumes, and the CIs that lost a unique identity to an
+// older CI, grouped by identity, until the load opens their tasks.
+var (
+	prefixImport     = []byte("v1/imp/")
+	prefixImportDups = []byte("v1/impd/")
+)
+
+// ImportKey holds how far a bulk load got in one step.
+func ImportKey(step string) []byte { return cat(prefixImport, step) }
+
+// ImportPrefix is the prefix of every bulk load checkpoint.
+func ImportPrefix() []byte { return prefixImport }
+
+// ImportDuplicateKey records that sysID fills identity alike with its
+// holder but lost it, being younger.
+func ImportDuplicateKey(identity []byte, sysID string) []byte {
+	return cat(prefixImportDups, string(identity), sysID)
+}
+
+// ImportDuplicatesPrefix is the prefix of every ImportDuplicateKey.
+func ImportDuplicatesPrefix() []byte { return prefixImportDups }
+
+// SplitImportDuplicateKey returns the identity and sys_id of a key built
+// by ImportDuplicateKey.
+func SplitImportDuplicateKey(k []byte) (identity []byte, sysID string) {
+	cut := len(k) - SysIDLen
+	return append([]byte(nil), k[len(prefixImportDups):cut]...), string(k[cut:])
+}
 
 // ReadyKey is the key the readiness probe writes.
 func ReadyKey() []byte { return []byte("meta/ready") }

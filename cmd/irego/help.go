@@ -56,6 +56,28 @@ Loads a backup into an empty store.
 
 Arguments:
   FILE   a backup written by irego backup, or - to read stdin`,
+	"import": `irego import servicenow --db STORE [flags] EXPORT_DIR|URL
+
+Loads a ServiceNow CMDB (irego help import servicenow).`,
+	"import servicenow": `irego import servicenow --db STORE [flags] EXPORT_DIR|URL
+
+Loads a ServiceNow CMDB from Table API exports or a live instance: the CI
+tables, cmdb_rel_ci with cmdb_rel_type, sys_object_source, and the related
+tables (cmdb_serial_number, cmdb_sam_sw_install, cmdb_software_instance),
+keeping every sys_id; then builds the identity index with the rules. CIs
+that fill a unique identifier entry alike become de-duplication tasks.
+Prints progress; run it again after an interruption to go on from the
+last checkpoint. Ends with irego check; exits 1 if it finds problems.
+
+Arguments:
+  EXPORT_DIR   a directory of {"result":[...]} pages: TABLE.json, TABLE_1.json ... or TABLE/*.json
+  URL          an instance, https://NAME.service-now.com (password from IREGO_SN_PASSWORD)`,
+	"export": `irego export --db STORE --format FORMAT [flags] --out DIR|-
+
+Writes the store out: servicenow (Table API pages per table, re-importable),
+ire (one IRE payload per line per independent CI, replayable), csv (a file
+per class), graphml (CIs and relations for graph tools) or jsonl (a line
+per CI, then per relation).`,
 	"bench": `irego bench [flags]
 
 The load tool: applies generated payloads in process or against a running

@@ -22,6 +22,8 @@ Usage:
   irego duplicates list|show|merge|dismiss|scan --db DIR [TASK]
   irego backup --db DIR -o FILE
   irego restore --db EMPTY_DIR FILE
+  irego import servicenow --db DIR [--user NAME] EXPORT_DIR|URL
+  irego export --db DIR --format servicenow|ire|csv|graphml|jsonl [--class C] [--since TIME] --out DIR|-
   irego rules check FILE...|-
   irego rules default
   irego rules classes [--rules FILE] [ROOT]
@@ -99,6 +101,10 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdBackup(args[1:], stdout, stderr)
 	case "restore":
 		return cmdRestore(args[1:], stdin, stdout, stderr)
+	case "import":
+		return cmdImport(args[1:], stdout, stderr)
+	case "export":
+		return cmdExport(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, version.Get())
 		return exitOK
