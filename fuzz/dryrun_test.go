@@ -39,7 +39,7 @@ func TestPropDryRunPredictsApply(t *testing.T) {
 // checkDryRun runs one feed sequence against identify and returns the
 // first way the dry run differs from the real run ("" when none does).
 func checkDryRun(t *rapid.T, e *feedEngine, identify identifyFunc) string {
-	for k, s := range feedSteps(t) {
+	for k, s := range feedSteps(t, 3) {
 		before, issued := dump(t, e.Engine), e.ids.n.Load()
 		dry, err := guarded(func() (*engine.Result, error) { return identify(e.Engine, s.source, s.p, s.o) })
 		if err != nil {

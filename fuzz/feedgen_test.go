@@ -58,11 +58,11 @@ type step struct {
 	o      engine.ApplyOptions
 }
 
-// feedSteps draws one to three steps; a later one may report the
+// feedSteps draws one to most steps; a later one may report the
 // machines of an earlier one again, changed.
-func feedSteps(t *rapid.T) []step {
+func feedSteps(t *rapid.T, most int) []step {
 	var out []step
-	for k := range rapid.IntRange(1, 3).Draw(t, "steps") {
+	for k := range rapid.IntRange(1, most).Draw(t, "steps") {
 		s := step{source: rapid.SampledFrom(feedSources).Draw(t, "source"), o: drawOptions(t, nil)}
 		if k > 0 && rapid.Bool().Draw(t, "report again") {
 			s.p = reported(t, out[rapid.IntRange(0, k-1).Draw(t, "earlier step")].p)

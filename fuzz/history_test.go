@@ -58,7 +58,7 @@ func TestPropHistoryReplaysToTheState(t *testing.T) {
 // record or AsOf disagree under fold ("" when none does).
 func checkHistory(t *rapid.T, e *feedEngine, fold foldFunc) string {
 	ctx := context.Background()
-	for _, s := range feedSteps(t) {
+	for _, s := range feedSteps(t, 3) {
 		applyStep(t, e.Engine, s)
 	}
 	maintain(t, e, e.clock.between())
