@@ -129,7 +129,7 @@ func BenchmarkApplyParallel(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			p := byolChains(1, int(next.Add(1))*10)
+			p := byolChains(1, int(next.Add(1))*100) // no shared account or datacenter
 			res, err := e.Apply(context.Background(), "ServiceNow", p, seedOptions)
 			if err != nil || res.HasError {
 				b.Errorf("apply: %v", err)
