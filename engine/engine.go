@@ -48,6 +48,14 @@ type Options struct {
 	// the rule set names; nil means DefaultSources, and "*" accepts any.
 	// A payload from another source fails with INVALID_INPUT_DATA.
 	Sources []string
+	// EventRetention is how long change events are kept (see Event); 0
+	// means DefaultEventRetention, a negative value keeps them forever.
+	// Older ones are deleted when the engine opens and by ExpireEvents.
+	EventRetention time.Duration
+	// EventPoll is how often a follower of Events looks for events other
+	// processes committed to a shared store; 0 means one second. Commits
+	// of this process wake followers at once.
+	EventPoll time.Duration
 }
 
 // Engine identifies and reconciles payloads into a store. It is safe for
@@ -65,6 +73,7 @@ type Engine struct {
 	// backingUp is set while a backup runs: one at a time (backup.go).
 	backingUp atomic.Bool
 	observer  observerRef // see Observe
+	events    *broadcast  // wakes followers of Events
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity
@@ -96,6 +105,12 @@ func Open(path string, opts Options) (*Engine, error) {
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 64
 	}
+	if opts.EventRetention == 0 {
+		opts.EventRetention = DefaultEventRetention
+	}
+	if opts.EventPoll <= 0 {
+		opts.EventPoll = time.Second
+	}
 	st := opts.Store
 	if st == nil {
 		if path == "" && !opts.InMemory {
@@ -107,7 +122,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		}
 		st = db
 	}
-	e := &Engine{rs: opts.Rules, st: st, opts: opts, sources: newSourceList(opts.Sources, opts.Rules.Sources())}
+	e := &Engine{rs: opts.Rules, st: st, opts: opts, sources: newSourceList(opts.Sources, opts.Rules.Sources()), events: newBroadcast()}
 	if opts.ReadOnly {
 		if err := store.ReadSchema(st); err != nil {
 			st.Close()
@@ -139,6 +154,9 @@ func (e *Engine) upkeep() error {
 		if err == nil {
 			_, _, err = e.Expire()
 		}
+		if err == nil {
+			_, err = e.ExpireEvents()
+		}
 		if !errors.Is(err, store.ErrConflict) || attempt >= e.opts.MaxAttempts {
 			return err
 		}
@@ -164,7 +182,10 @@ func (e *Engine) Store() store.Store { return e.st }
 // Close closes the store. It is safe to call more than once.
 func (e *Engine) Close() error {
 	var err error
-	e.close.Do(func() { err = e.st.Close() })
+	e.close.Do(func() {
+		close(e.events.closed)
+		err = e.st.Close()
+	})
 	return err
 }
 
@@ -241,8 +262,11 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 // once identifies and (when commit) writes in one transaction, so the reads
 // that decided the plans are checked for conflicts when it commits.
 func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions, commit bool) ([]*Result, error) {
-	txn := e.st.NewTxn()
+	txn := e.newTxn(io.Source)
 	defer txn.Discard()
+	if err := checkVersions(txn, o.IfVersions); err != nil {
+		return nil, err
+	}
 	out := make([]*Result, len(ps))
 	total := 0
 	for i, p := range ps {

@@ -74,7 +74,7 @@ func (e *Engine) MergeDuplicates(ctx context.Context, id string, o MergeOptions)
 		o.Source = "merge"
 	}
 	var res *MergeResult
-	err := e.inTxn(ctx, func(txn store.Txn) (bool, error) {
+	err := e.inTxn(ctx, o.Source, func(txn store.Txn) (bool, error) {
 		t, err := findTask(ctx, txn, id)
 		if err != nil {
 			return false, err

@@ -47,6 +47,9 @@ import (
 //	v1/dupo/<sys_id><sys_id>...                   → sys_id of the open de-duplication task naming exactly those CIs (sorted)
 //	v1/dupof/<main sys_id>/<sys_id>               → "" (a CI merged into main: its duplicate_of)
 //	meta/ready                                    → "1", written by the server's readiness probe to prove the store takes writes
+//	v1/evn                                        → the last change event sequence number handed out (8 bytes)
+//	v1/ev/<sequence>                              → a change event (JSON, owned by the engine), <sequence> 8 bytes big-endian
+//	v1/hubc/<id>                                  → the last event sequence a product event subscription acknowledged (8 bytes)
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
 // escaping. Identity values are length-prefixed, so no value can forge
@@ -377,6 +380,38 @@ func DuplicateOfPrefix(main string) []byte     { return cat(prefixDupOf, main, "
 
 // SequenceKey holds the last number the named sequence handed out.
 func SequenceKey(name string) []byte { return cat(prefixSeq, name) }
+
+// The change event outbox: every change of a CI appends an event in the
+// transaction that makes it, numbered by one counter that the transaction
+// reads and writes, so commits that add events are serialized and event
+// numbers follow commit order.
+var (
+	keyEventSeq     = []byte("v1/evn")
+	prefixEvent     = []byte("v1/ev/")
+	prefixHubCursor = []byte("v1/hubc/")
+)
+
+// EventSeqKey holds the last event sequence number handed out.
+func EventSeqKey() []byte { return keyEventSeq }
+
+// EventKey holds the event numbered seq; keys sort by seq.
+func EventKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefixEvent...), seq)
+}
+func EventPrefix() []byte { return prefixEvent }
+
+// EventSeqOfKey returns the sequence number of a key built by EventKey.
+func EventSeqOfKey(k []byte) uint64 { return binary.BigEndian.Uint64(k[len(prefixEvent):]) }
+
+// HubCursorKey holds the last event sequence the product event
+// subscription id acknowledged.
+func HubCursorKey(id string) []byte { return cat(prefixHubCursor, id) }
+
+// IsCIKey reports whether k was built by CIKey.
+func IsCIKey(k []byte) bool { return bytes.HasPrefix(k, prefixCI) }
+
+// IsOutKey reports whether k was built by OutKey.
+func IsOutKey(k []byte) bool { return bytes.HasPrefix(k, prefixOut) }
 
 func cat(prefix []byte, parts ...string) []byte {
 	n := len(prefix)
