@@ -209,6 +209,10 @@ func (e *Engine) WaitEvents(ctx context.Context, wake <-chan struct{}) bool {
 	return ctx.Err() == nil
 }
 
+// Done returns a channel closed when the engine closes: background work
+// over the engine (event delivery, say) ends with it.
+func (e *Engine) Done() <-chan struct{} { return e.events.closed }
+
 // broadcast wakes the outbox's followers in this process.
 type broadcast struct {
 	mu     sync.Mutex
