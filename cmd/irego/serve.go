@@ -64,6 +64,7 @@ type serveConfig struct {
 	lockoutAfter                   int
 	lockout                        time.Duration
 	hub                            tmf637.Options // listener callbacks allowed
+	eventRetention                 time.Duration  // how long change events are kept
 }
 
 func cmdServe(args []string, stderr io.Writer) int {
@@ -89,6 +90,7 @@ func cmdServe(args []string, stderr io.Writer) int {
 	fs.DurationVar(&cfg.lockout, "lockout", 15*time.Minute, "how long a lockout lasts")
 	callbackAllow := fs.String("callback-allow", "", "TMF637 listener addresses allowed although loopback, link-local or private: CIDR or address, comma-separated")
 	fs.BoolVar(&cfg.hub.DenyPrivateCallbacks, "callback-deny-private", false, "refuse TMF637 listeners at private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) too")
+	fs.DurationVar(&cfg.eventRetention, "event-retention", engine.DefaultEventRetention, "how long change events are kept for TMF637 listeners and GET /api/irego/events (a listener behind by more misses the older ones)")
 	fs.Var(settingFlag{&cfg.settings}, "set", "change an advanced server setting, kept in the store: name=value (repeatable; see GET /api/sam/configs)")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
@@ -131,11 +133,14 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	}
 	v := version.Get()
 	log.Info("starting", "version", v.Version, "revision", v.Revision, "go", v.Go)
-	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync})
+	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync, EventRetention: cfg.eventRetention})
 	if err != nil {
 		return fail(inUse(err, cfg.db, "serve", false))
 	}
 	defer e.Close()
+	expiring, stopExpiring := context.WithCancel(ctx)
+	waitExpiring := expireEvents(expiring, e, log)
+	defer func() { stopExpiring(); waitExpiring() }() // before the store closes
 	for _, n := range append(storeWarnings(e), e.Notices()...) {
 		log.Warn(n)
 	}
