@@ -74,6 +74,7 @@ type Engine struct {
 	backingUp atomic.Bool
 	observer  observerRef // see Observe
 	events    *broadcast  // wakes followers of Events
+	retries   sync.Mutex  // taken by writes that lost a race for the event counter (serializer)
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity
@@ -236,15 +237,18 @@ func (e *Engine) ApplyBatch(ctx context.Context, source string, ps []*payload.Pa
 func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string, o ApplyOptions, commit bool) ([]*Result, error) {
 	o = o.effective()
 	io := identify.Options{Source: source, Deduplicate: o.DeduplicatePayloads, PartialCommits: o.PartialCommits, NewSysID: e.opts.NewSysID, Now: e.opts.Now}
+	var s serializer
+	defer s.done()
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		res, err := e.once(ps, io, o, commit)
+		res, counted, err := e.once(ps, io, o, commit)
 		if errors.Is(err, store.ErrConflict) {
 			if attempt >= e.opts.MaxAttempts {
 				return nil, ErrTooManyConflicts
 			}
+			s.lost(e, counted)
 			e.observed().Retried()
 			backoff(attempt)
 			continue
@@ -261,29 +265,30 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 
 // once identifies and (when commit) writes in one transaction, so the reads
 // that decided the plans are checked for conflicts when it commits.
-func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions, commit bool) ([]*Result, error) {
+// It also reports whether the transaction numbered events (see serializer).
+func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions, commit bool) ([]*Result, bool, error) {
 	txn := e.newTxn(io.Source)
 	defer txn.Discard()
 	if err := checkVersions(txn, o.IfVersions); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	out := make([]*Result, len(ps))
 	total := 0
 	for i, p := range ps {
 		res, n, err := e.stage(txn, p, io, o, commit)
 		if err != nil {
-			return nil, err
+			return nil, txn.counted, err
 		}
 		out[i], total = res, total+n
 	}
 	if total == 0 {
-		return out, nil
+		return out, txn.counted, nil
 	}
 	if err := txn.Commit(); err != nil {
-		return nil, err
+		return nil, txn.counted, err
 	}
 	e.observed().Committed(len(ps), total)
-	return out, nil
+	return out, txn.counted, nil
 }
 
 // stage identifies p against txn and, when commit, writes the outcome into

@@ -648,10 +648,4 @@ func (e *Engine) retireDuplicate(txn store.Txn, rec *store.Record, main, source 
 	return putRecord(txn, rec)
 }
 
-func putRecord(txn store.Txn, rec *store.Record) error {
-	b, err := store.EncodeRecord(rec)
-	if err != nil {
-		return err
-	}
-	return txn.Set(store.CIKey(rec.SysID), b)
-}
+func putRecord(txn store.Txn, rec *store.Record) error { return putCIRecord(txn, rec, nil, false) }

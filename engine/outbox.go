@@ -112,27 +112,52 @@ func (t *eventTxn) Delete(k []byte) error {
 	return t.Txn.Delete(k)
 }
 
-// setRecord writes a record, numbering it with the event of its change;
-// a write that changes nothing an event reports (discovery times, owners,
-// identity keys) keeps the version it had.
+// setRecord writes a record that comes encoded.
 func (t *eventTxn) setRecord(k, v []byte) error {
-	sysID := store.SysIDFromCIKey(k)
 	rec, err := store.DecodeRecord(v)
 	if err != nil {
 		return err
 	}
-	cur, pe, err := t.current(sysID)
+	if rec.SysID != store.SysIDFromCIKey(k) {
+		return fmt.Errorf("engine: record of %s written under the key of %s", rec.SysID, store.SysIDFromCIKey(k))
+	}
+	return t.record(rec, nil, false)
+}
+
+// putCIRecord writes rec. Through an eventTxn it skips an encode-decode
+// round trip, and when known is set, old is the record as txn read it (nil
+// for a new one), which saves reading it again.
+func putCIRecord(txn store.Txn, rec, old *store.Record, known bool) error {
+	if t, ok := txn.(*eventTxn); ok {
+		return t.record(rec, old, known)
+	}
+	b, err := store.EncodeRecord(rec)
 	if err != nil {
 		return err
 	}
+	return txn.Set(store.CIKey(rec.SysID), b)
+}
+
+// record writes rec, numbering it with the event of its change; a write
+// that changes nothing an event reports (discovery times, owners, identity
+// keys) keeps the version the record had.
+func (t *eventTxn) record(rec, old *store.Record, known bool) error {
+	sysID := rec.SysID
+	cur, pe := old, t.pending[sysID]
+	if pe != nil {
+		cur = pe.after
+	} else if !known {
+		var err error
+		if cur, _, err = t.current(sysID); err != nil {
+			return err
+		}
+	}
 	if pe == nil {
 		if cur != nil && !differs(cur, rec) {
-			if rec.Version == cur.Version {
-				return t.Txn.Set(k, v)
-			}
 			rec.Version = cur.Version
 			return t.put(rec)
 		}
+		var err error
 		if pe, err = t.open(sysID, cur); err != nil {
 			return err
 		}
@@ -313,4 +338,27 @@ func valueChanges(before, after map[string]any) map[string]store.ValueChange {
 		}
 	}
 	return out
+}
+
+// serializer cuts the cost of the event counter under concurrent writes.
+// Two transactions of one process that both number events always
+// conflict, and redoing the loser's whole identification only to collide
+// again wastes the work of many attempts. So a write that lost such a race
+// takes Engine.retries for its further attempts: the retried writes of a
+// process run one at a time, while first attempts, and writes that change
+// no CI, still run side by side.
+type serializer struct{ e *Engine }
+
+// lost notes a conflict; counted says the transaction read the counter.
+func (s *serializer) lost(e *Engine, counted bool) {
+	if counted && s.e == nil {
+		e.retries.Lock()
+		s.e = e
+	}
+}
+
+func (s *serializer) done() {
+	if s.e != nil {
+		s.e.retries.Unlock()
+	}
 }

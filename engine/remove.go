@@ -257,13 +257,17 @@ func (e *Engine) dropAttributes(txn store.Txn, sysID string, attrs []string, sou
 // when a concurrent write conflicts, it runs fn again on a fresh one.
 // Its changes of CIs are events of source.
 func (e *Engine) inTxn(ctx context.Context, source string, fn func(store.Txn) (commit bool, err error)) error {
+	var s serializer
+	defer s.done()
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		counted := false
 		err := func() error {
 			txn := e.newTxn(source)
 			defer txn.Discard()
+			defer func() { counted = txn.counted }()
 			commit, err := fn(txn)
 			if err != nil || !commit {
 				return err
@@ -276,6 +280,7 @@ func (e *Engine) inTxn(ctx context.Context, source string, fn func(store.Txn) (c
 		if attempt >= e.opts.MaxAttempts {
 			return ErrTooManyConflicts
 		}
+		s.lost(e, counted)
 		backoff(attempt)
 	}
 }
