@@ -100,15 +100,57 @@ func (e *Engine) ReadEvents(ctx context.Context, from uint64, limit int) ([]Even
 	return out, err
 }
 
-// iterateFrom walks the events numbered from on. Iterate takes a prefix,
-// so the walk skips keys below from itself.
+// iterateFrom walks the events numbered from on, in order. Iterate takes
+// only a prefix, and a walk of the whole outbox skipping what is below
+// from would cost a follower the whole retention on every read. So it
+// walks from's block of 256 numbers, skipping at most 255, then each
+// following block of 256, 65536, … numbers as a prefix of its own, up to
+// the last number handed out: as many seeks as blocks, no keys skipped.
 func iterateFrom(r store.Reader, from uint64, fn func(k, v []byte) error) error {
-	return r.Iterate(store.EventPrefix(), func(k, v []byte) error {
+	b, err := r.Get(store.EventSeqKey())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(b) != 8 {
+		return fmt.Errorf("engine: event counter holds %d bytes, want 8", len(b))
+	}
+	last := binary.BigEndian.Uint64(b)
+	if from > last {
+		return nil
+	}
+	stopped := false // fn said ErrStop, which Iterate swallows
+	each := func(k, v []byte) error {
+		err := fn(k, v)
+		stopped = errors.Is(err, store.ErrStop)
+		return err
+	}
+	key, top := store.EventKey(from), store.EventKey(last)
+	n := len(store.EventPrefix())
+	if err := r.Iterate(key[:n+7], func(k, v []byte) error {
 		if store.EventSeqOfKey(k) < from {
 			return nil
 		}
-		return fn(k, v)
-	})
+		return each(k, v)
+	}); err != nil || stopped {
+		return err
+	}
+	// Byte i varies over the blocks after from's, below the bytes before it.
+	for i := 6; i >= 0; i-- {
+		hi := byte(255)
+		if bytes.Equal(key[:n+i], top[:n+i]) {
+			hi = top[n+i]
+		}
+		for c := int(key[n+i]) + 1; c <= int(hi); c++ {
+			prefix := append(append([]byte(nil), key[:n+i]...), byte(c))
+			if err := r.Iterate(prefix, each); err != nil || stopped {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // unmarshalNumbers decodes JSON keeping numbers as json.Number.

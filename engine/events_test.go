@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -254,6 +255,39 @@ func TestEventsRelatedRecordsMoveTheMainVersion(t *testing.T) {
 	for _, ev := range evs {
 		if ev.SysID == comp && (len(ev.RelatedRecords) != 1 || len(ev.Attributes) != 0) {
 			t.Errorf("computer event %+v", ev)
+		}
+	}
+}
+
+// Reads from any number find the events from there on, across the blocks
+// of 256 numbers the outbox is walked by.
+func TestReadEventsFromAnyNumber(t *testing.T) {
+	e := openDisk(t)
+	const n = 600
+	var items []string
+	for i := range n {
+		items = append(items, fmt.Sprintf(`{"className":"cmdb_ci_computer","values":{"name":"c%d","serial_number":"S%d"}}`, i, i))
+	}
+	apply(t, e, mustDecode(t, `{"items":[`+strings.Join(items, ",")+`]}`))
+	for _, from := range []uint64{0, 1, 2, 255, 256, 257, 300, 511, 512, 513, 599, 600, 601, 5000} {
+		for _, limit := range []int{1, 7, 256, 1000} {
+			evs, err := e.ReadEvents(context.Background(), from, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := max(from, 1)
+			want := 0
+			if first <= n {
+				want = min(limit, int(n-first+1))
+			}
+			if len(evs) != want {
+				t.Fatalf("from %d, limit %d: %d events, want %d", from, limit, len(evs), want)
+			}
+			for i, ev := range evs {
+				if ev.Seq != first+uint64(i) {
+					t.Fatalf("from %d, limit %d: event %d is numbered %d", from, limit, i, ev.Seq)
+				}
+			}
 		}
 	}
 }
