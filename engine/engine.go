@@ -75,6 +75,8 @@ type Engine struct {
 	observer  observerRef // see Observe
 	events    *broadcast  // wakes followers of Events
 	retries   sync.Mutex  // taken by writes that lost a race for the event counter (serializer)
+	live      sync.RWMutex
+	closed    bool // set by Close under live, once every Hold is released
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity
@@ -185,6 +187,9 @@ func (e *Engine) Close() error {
 	var err error
 	e.close.Do(func() {
 		close(e.events.closed)
+		e.live.Lock() // waits for the holders (Hold)
+		e.closed = true
+		e.live.Unlock()
 		err = e.st.Close()
 	})
 	return err

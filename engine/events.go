@@ -206,7 +206,12 @@ func (e *Engine) Events(ctx context.Context, from uint64) iter.Seq2[Event, error
 	return func(yield func(Event, error) bool) {
 		for {
 			wake := e.events.wait()
+			release, ok := e.Hold()
+			if !ok {
+				return
+			}
 			evs, err := e.ReadEvents(ctx, from, 256)
+			release()
 			if err != nil {
 				if ctx.Err() == nil {
 					yield(Event{}, err)
@@ -251,9 +256,23 @@ func (e *Engine) WaitEvents(ctx context.Context, wake <-chan struct{}) bool {
 	return ctx.Err() == nil
 }
 
-// Done returns a channel closed when the engine closes: background work
-// over the engine (event delivery, say) ends with it.
+// Done returns a channel closed when the engine starts closing:
+// background work over the engine (event delivery, say) ends with it.
 func (e *Engine) Done() <-chan struct{} { return e.events.closed }
+
+// Hold keeps the engine, and its store, open until release is called; ok
+// is false when it is closed already. Background work holds it while it
+// reads or writes (not while it waits), so Close, which waits for every
+// holder, never closes the store under it. A holder must not call Hold
+// again before releasing.
+func (e *Engine) Hold() (release func(), ok bool) {
+	e.live.RLock()
+	if e.closed {
+		e.live.RUnlock()
+		return nil, false
+	}
+	return e.live.RUnlock, true
+}
 
 // broadcast wakes the outbox's followers in this process.
 type broadcast struct {

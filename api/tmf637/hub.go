@@ -234,20 +234,50 @@ func (h *hub) cursor(id string) (uint64, error) {
 	return at, err
 }
 
-// follow delivers the events of s until ctx ends.
+// follow delivers the events of s until ctx ends. It holds the engine
+// open while it reads or writes the store, not while it posts or waits.
 func (h *hub) follow(ctx context.Context, s subscription) {
 	log := h.opts.Logger.With("subscription", s.ID)
-	at, err := h.cursor(s.ID)
-	for err != nil {
+	held := func(fn func()) bool {
+		release, ok := h.e.Hold()
+		if !ok {
+			return false
+		}
+		defer release()
+		fn()
+		return true
+	}
+	var at uint64
+	for {
+		var err error
+		if !held(func() { at, err = h.cursor(s.ID) }) {
+			return
+		}
+		if err == nil {
+			break
+		}
 		log.Error("tmf637: reading a subscription's cursor", "err", err)
 		if !sleep(ctx, h.opts.MaxBackoff) {
 			return
 		}
-		at, err = h.cursor(s.ID)
 	}
 	for ctx.Err() == nil {
 		wake := h.e.EventsWake()
-		evs, err := h.e.ReadEvents(ctx, at+1, eventBatch)
+		var err error
+		var batch [][]notification // per commit
+		var ends []uint64          // the last event number of each commit
+		if !held(func() {
+			var evs []engine.Event
+			if evs, err = h.e.ReadEvents(ctx, at+1, eventBatch); err != nil {
+				return
+			}
+			for _, commit := range commits(evs, len(evs) == eventBatch) {
+				batch = append(batch, h.notifications(ctx, commit))
+				ends = append(ends, commit[len(commit)-1].Seq)
+			}
+		}) {
+			return
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("tmf637: reading change events", "err", err)
@@ -255,23 +285,25 @@ func (h *hub) follow(ctx context.Context, s subscription) {
 			}
 			continue
 		}
-		if len(evs) == 0 {
+		if len(batch) == 0 {
 			h.e.WaitEvents(ctx, wake)
 			continue
 		}
-		for _, commit := range commits(evs, len(evs) == eventBatch) {
-			for _, n := range h.notifications(ctx, commit) {
-				if !s.wants(n.eventType) {
-					continue
-				}
-				if !h.deliver(ctx, log, s, n) {
+		for i, ns := range batch {
+			for _, n := range ns {
+				if s.wants(n.eventType) && !h.deliver(ctx, log, s, n) {
 					return
 				}
 			}
-			at = commit[len(commit)-1].Seq
-			if err := h.write(func(txn store.Txn) error {
-				return txn.Set(store.HubCursorKey(s.ID), binary.BigEndian.AppendUint64(nil, at))
-			}); err != nil && ctx.Err() == nil {
+			at = ends[i]
+			if !held(func() {
+				err = h.write(func(txn store.Txn) error {
+					return txn.Set(store.HubCursorKey(s.ID), binary.BigEndian.AppendUint64(nil, at))
+				})
+			}) {
+				return
+			}
+			if err != nil && ctx.Err() == nil {
 				// Delivered again after a restart: at least once.
 				log.Warn("tmf637: storing a subscription's cursor", "err", err)
 			}
