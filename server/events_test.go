@@ -72,6 +72,14 @@ func TestEventsFollowAnApplyThroughREST(t *testing.T) {
 	if len(seen) != len(records) || len(records) != 6 {
 		t.Fatalf("%d CIs changed, %d records stored, want 6 of each: %+v", len(seen), len(records), got.Result.Events)
 	}
+	// Single-record reads carry the record's version as their ETag.
+	for _, ev := range got.Result.Events {
+		for _, path := range []string{"/api/now/table/" + ev.Class + "/" + ev.SysID, "/api/irego/ci/" + ev.SysID} {
+			if resp, body := s.Do(t, "ann", "GET", path, "", nil); resp.StatusCode != 200 || resp.Header.Get("ETag") != fmt.Sprintf(`"%d"`, ev.Seq) {
+				t.Errorf("GET %s: %d ETag %q, want \"%d\": %.200s", path, resp.StatusCode, resp.Header.Get("ETag"), ev.Seq, body)
+			}
+		}
+	}
 	next := got.Result.Next
 	if next != 7 {
 		t.Errorf("next %d, want 7", next)
