@@ -30,9 +30,6 @@ type saved struct {
 	id     string
 	insert bool
 	before *view // nil for a new product
-	// settled are the products whose pending relations to this one
-	// became relations (see settle).
-	settled []string
 }
 
 // create stores products in one transaction, all or none. A product whose
@@ -82,7 +79,7 @@ func (h *handler) create(ctx context.Context, source string, ins []*input) ([]sa
 	}
 	for i := range ins {
 		out[i].id, out[i].insert = res.Items[i].SysID, res.Items[i].Operation == identify.OpInsert
-		if out[i].settled, err = h.settle(ctx, source, out[i].id); err != nil {
+		if _, err = h.settle(ctx, source, out[i].id); err != nil {
 			return nil, err
 		}
 	}
