@@ -40,6 +40,9 @@ var (
 	ErrExists         = errors.New("auth: user already exists")
 	// ErrLastAdmin: the change would leave no user with the admin role.
 	ErrLastAdmin = errors.New("auth: this is the last user with the admin role")
+	// ErrVersionMismatch: a conditional change found the user at another
+	// version than the one the caller read.
+	ErrVersionMismatch = errors.New("auth: the user changed since it was read")
 )
 
 // User is a user account as callers see it (never with its password hash).
@@ -48,6 +51,10 @@ type User struct {
 	Roles   []string  `json:"roles"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	// Version counts the user's changes: 1 when added, one more with each
+	// update (0 for users stored before versions were kept). The server
+	// makes its ETag of it.
+	Version uint64 `json:"version"`
 }
 
 // HasAnyRole reports whether u holds Admin or one of roles.
@@ -112,7 +119,7 @@ func (u *Users) Add(name, password string, roles []string) (*User, error) {
 		return nil, err
 	}
 	now := time.Now().UTC()
-	rec := &record{User: User{Name: name, Roles: roles, Created: now, Updated: now}, Hash: hash}
+	rec := &record{User: User{Name: name, Roles: roles, Created: now, Updated: now, Version: 1}, Hash: hash}
 	err = u.write(func(txn store.Txn) error {
 		if _, err := txn.Get(store.UserKey(name)); err == nil {
 			return ErrExists
@@ -131,6 +138,9 @@ func (u *Users) Add(name, password string, roles []string) (*User, error) {
 type Change struct {
 	Password *string
 	Roles    []string
+	// IfVersion, when not nil, makes the change conditional: the user must
+	// be at that version, else Update fails with ErrVersionMismatch.
+	IfVersion *uint64
 }
 
 // Update changes a user's password and/or roles, all or nothing. Taking
@@ -159,6 +169,9 @@ func (u *Users) Update(name string, c Change) (*User, error) {
 		if err != nil {
 			return err
 		}
+		if c.IfVersion != nil && *c.IfVersion != rec.Version {
+			return ErrVersionMismatch
+		}
 		if roles != nil && slices.Contains(rec.Roles, Admin) && !slices.Contains(roles, Admin) {
 			if err := otherAdmin(txn, name); err != nil {
 				return err
@@ -174,6 +187,7 @@ func (u *Users) Update(name string, c Change) (*User, error) {
 			}
 		}
 		rec.Updated = time.Now().UTC()
+		rec.Version++
 		out = rec.copyUser()
 		return put(txn, rec)
 	})
@@ -181,11 +195,18 @@ func (u *Users) Update(name string, c Change) (*User, error) {
 }
 
 // Delete removes a user. Removing the last admin fails with ErrLastAdmin.
-func (u *Users) Delete(name string) error {
+func (u *Users) Delete(name string) error { return u.DeleteIf(name, nil) }
+
+// DeleteIf removes a user when ifVersion is nil or names its version, and
+// fails with ErrVersionMismatch otherwise.
+func (u *Users) DeleteIf(name string, ifVersion *uint64) error {
 	return u.write(func(txn store.Txn) error {
 		rec, err := get(txn, name)
 		if err != nil {
 			return err
+		}
+		if ifVersion != nil && *ifVersion != rec.Version {
+			return ErrVersionMismatch
 		}
 		if slices.Contains(rec.Roles, Admin) {
 			if err := otherAdmin(txn, name); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/irego/irego/engine"
@@ -111,4 +112,30 @@ func BenchmarkApplyBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*batch*6)/b.Elapsed().Seconds(), "items/s")
+}
+
+// BenchmarkApplyParallel measures single-chain payloads applied from
+// several goroutines at once: concurrent writers of different CIs, the
+// case where any key every write transaction shares costs conflicts.
+func BenchmarkApplyParallel(b *testing.B) {
+	e, err := engine.Open(b.TempDir(), engine.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p := byolChains(1, int(next.Add(1))*100) // no shared account or datacenter
+			res, err := e.Apply(context.Background(), "ServiceNow", p, seedOptions)
+			if err != nil || res.HasError {
+				b.Errorf("apply: %v", err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*6)/b.Elapsed().Seconds(), "items/s")
 }

@@ -56,6 +56,15 @@
 // records its progress in the store, so an interrupted load resumes. Load
 // into a store nothing else writes to meanwhile.
 //
+// # Change events
+//
+// Every committed change of a CI appends an Event in the same transaction
+// (a transactional outbox), numbered in commit order by one counter per
+// store; Events follows them, ReadEvents reads them, and they are kept for
+// Options.EventRetention. A record's Version is the number of its last
+// event; IfVersions in ApplyOptions, Removal and DeleteOptions make a
+// write conditional on it (ErrVersionMismatch).
+//
 // # Ownership
 //
 // Apply neither modifies nor retains the payload it is given. Values in

@@ -208,7 +208,7 @@ func findTask(ctx context.Context, r store.Reader, id string) (*DuplicateTask, e
 // scan that finds the same group opens a new task.
 func (e *Engine) DismissDuplicates(ctx context.Context, id, note string) (*DuplicateTask, error) {
 	var t *DuplicateTask
-	err := e.inTxn(ctx, func(txn store.Txn) (bool, error) {
+	err := e.inTxn(ctx, "", func(txn store.Txn) (bool, error) {
 		var err error
 		if t, err = findTask(ctx, txn, id); err != nil {
 			return false, err
@@ -299,7 +299,7 @@ func (e *Engine) ScanDuplicates(ctx context.Context) ([]*DuplicateTask, error) {
 		}
 		en, _ := e.ruleSet().Entry(g.entry)
 		var t *DuplicateTask
-		err := e.inTxn(ctx, func(txn store.Txn) (bool, error) {
+		err := e.inTxn(ctx, "", func(txn store.Txn) (bool, error) {
 			var err error
 			t, err = e.openTask(txn, ids, g.entry, en.Attributes, sharedValues(g.recs[0], en.Attributes), "scan", now,
 				fmt.Sprintf("scan: %d CIs fill the unique identifier entry %s [%s] alike", len(ids), g.entry, strings.Join(en.Attributes, ", ")))

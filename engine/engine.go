@@ -65,6 +65,14 @@ type Options struct {
 	// another process changed: the fingerprint it used before, and the
 	// new rules. It runs on the engine's goroutine: keep it short.
 	RulesChanged func(from string, to StoredRules)
+	// EventRetention is how long change events are kept (see Event); 0
+	// means DefaultEventRetention, a negative value keeps them forever.
+	// Older ones are deleted when the engine opens and by ExpireEvents.
+	EventRetention time.Duration
+	// EventPoll is how often a follower of Events looks for events other
+	// processes committed to a shared store; 0 means one second. Commits
+	// of this process wake followers at once.
+	EventPoll time.Duration
 }
 
 // Engine identifies and reconciles payloads into a store. It is safe for
@@ -85,6 +93,10 @@ type Engine struct {
 	// backingUp is set while a backup runs: one at a time (backup.go).
 	backingUp atomic.Bool
 	observer  observerRef // see Observe
+	events    *broadcast  // wakes followers of Events
+	retries   sync.Mutex  // taken by writes that lost a race for the event counter (serializer)
+	live      sync.RWMutex
+	closed    bool // set by Close under live, once every Hold is released
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity
@@ -116,6 +128,12 @@ func Open(path string, opts Options) (*Engine, error) {
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 64
 	}
+	if opts.EventRetention == 0 {
+		opts.EventRetention = DefaultEventRetention
+	}
+	if opts.EventPoll <= 0 {
+		opts.EventPoll = time.Second
+	}
 	st := opts.Store
 	if st == nil {
 		if path == "" && !opts.InMemory {
@@ -127,7 +145,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		}
 		st = db
 	}
-	e := &Engine{st: st, opts: opts, shared: store.IsShared(st), holder: newHolder()}
+	e := &Engine{st: st, opts: opts, shared: store.IsShared(st), holder: newHolder(), events: newBroadcast()}
 	e.cur.Store(e.newActive(opts.Rules))
 	if opts.ReadOnly {
 		if err := store.ReadSchema(st); err != nil {
@@ -190,6 +208,9 @@ func (e *Engine) upkeep(indexed bool) error {
 		if err == nil {
 			_, _, err = e.Expire()
 		}
+		if err == nil {
+			_, err = e.ExpireEvents()
+		}
 		if !errors.Is(err, store.ErrConflict) || attempt >= e.opts.MaxAttempts {
 			return err
 		}
@@ -218,6 +239,10 @@ func (e *Engine) Close() error {
 	var err error
 	e.close.Do(func() {
 		e.stopFollowing()
+		close(e.events.closed)
+		e.live.Lock() // waits for the holders (Hold)
+		e.closed = true
+		e.live.Unlock()
 		err = e.st.Close()
 	})
 	return err
@@ -270,11 +295,13 @@ func (e *Engine) ApplyBatch(ctx context.Context, source string, ps []*payload.Pa
 func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string, o ApplyOptions, commit bool) ([]*Result, error) {
 	o = o.effective()
 	io := identify.Options{Source: source, Deduplicate: o.DeduplicatePayloads, PartialCommits: o.PartialCommits, NewSysID: e.opts.NewSysID, Now: e.opts.Now}
+	var s serializer
+	defer s.done()
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		res, err := e.once(ps, io, o, commit)
+		res, counted, err := e.once(ps, io, o, commit)
 		if errors.Is(err, errRulesMoved) {
 			if err := e.syncRules(); err != nil {
 				return nil, err
@@ -285,6 +312,7 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 			if attempt >= e.opts.MaxAttempts {
 				return nil, ErrTooManyConflicts
 			}
+			s.lost(e, counted)
 			e.observed().Retried()
 			backoff(attempt)
 			continue
@@ -301,33 +329,37 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 
 // once identifies and (when commit) writes in one transaction, so the reads
 // that decided the plans are checked for conflicts when it commits.
-func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions, commit bool) ([]*Result, error) {
+// It also reports whether the transaction numbered events (see serializer).
+func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions, commit bool) ([]*Result, bool, error) {
 	cur := e.cur.Load()
-	txn := e.st.NewTxn()
+	txn := e.newTxn(io.Source)
 	defer txn.Discard()
 	if err := e.checkRules(txn, cur); err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	if err := checkVersions(txn, o.IfVersions); err != nil {
+		return nil, false, err
 	}
 	out := make([]*Result, len(ps))
 	total := 0
 	for i, p := range ps {
 		res, n, err := e.stage(txn, p, io, o, commit)
 		if err != nil {
-			return nil, err
+			return nil, txn.counted, err
 		}
 		out[i], total = res, total+n
 	}
 	if e.cur.Load() != cur {
-		return nil, store.ErrConflict // the rules were swapped meanwhile: identify again
+		return nil, txn.counted, store.ErrConflict // the rules were swapped meanwhile: identify again
 	}
 	if total == 0 {
-		return out, nil
+		return out, txn.counted, nil
 	}
 	if err := txn.Commit(); err != nil {
-		return nil, err
+		return nil, txn.counted, err
 	}
 	e.observed().Committed(len(ps), total)
-	return out, nil
+	return out, txn.counted, nil
 }
 
 // stage identifies p against txn and, when commit, writes the outcome into

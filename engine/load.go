@@ -504,7 +504,7 @@ func (l *Loader) openTasks(ctx context.Context) ([]*DuplicateTask, error) {
 			return opened, nil
 		}
 		var t *DuplicateTask
-		err = l.e.inTxn(ctx, func(txn store.Txn) (bool, error) {
+		err = l.e.inTxn(ctx, "import", func(txn store.Txn) (bool, error) {
 			holders, err := store.IdentityHolders(txn, identity)
 			if err != nil {
 				return false, err

@@ -74,7 +74,7 @@ func (e *Engine) MergeDuplicates(ctx context.Context, id string, o MergeOptions)
 		o.Source = "merge"
 	}
 	var res *MergeResult
-	err := e.inTxn(ctx, func(txn store.Txn) (bool, error) {
+	err := e.inTxn(ctx, o.Source, func(txn store.Txn) (bool, error) {
 		t, err := findTask(ctx, txn, id)
 		if err != nil {
 			return false, err
@@ -648,10 +648,4 @@ func (e *Engine) retireDuplicate(txn store.Txn, rec *store.Record, main, source 
 	return putRecord(txn, rec)
 }
 
-func putRecord(txn store.Txn, rec *store.Record) error {
-	b, err := store.EncodeRecord(rec)
-	if err != nil {
-		return err
-	}
-	return txn.Set(store.CIKey(rec.SysID), b)
-}
+func putRecord(txn store.Txn, rec *store.Record) error { return putCIRecord(txn, rec, nil, false) }

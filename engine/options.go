@@ -31,6 +31,11 @@ type ApplyOptions struct {
 	// SkipUpdatingSourceLastDiscoveredToNow keeps last_discovered where it
 	// was when the item's values give none, instead of moving it to now.
 	SkipUpdatingSourceLastDiscoveredToNow bool
+	// IfVersions makes the apply conditional (an irego extension): each CI
+	// named must be at the version given (store.Record.Version), checked
+	// in the apply's transaction; else the apply writes nothing and fails
+	// with a *VersionError (errors.Is ErrVersionMismatch).
+	IfVersions map[string]uint64
 }
 
 // DefaultApplyOptions are the documented defaults of the enhanced call.

@@ -34,6 +34,9 @@ type CI struct {
 	Owners  map[string]string  `json:"owners,omitempty"`
 	Sources []store.SourceInfo `json:"sources"`
 	Retired bool               `json:"retired,omitempty"`
+	// Version is store.Record.Version: it moves with every change event
+	// of the CI. HTTP adapters make their ETag of it.
+	Version uint64 `json:"version,omitempty"`
 }
 
 // Ref names another record.
@@ -60,7 +63,7 @@ func (e *Engine) Get(ctx context.Context, sysID string) (*CI, error) {
 		}
 		ci = &CI{SysID: rec.SysID, Class: rec.Class, Values: rec.Values, Source: rec.Source,
 			Created: rec.Created, Updated: rec.Updated, FirstDiscovered: rec.FirstDiscovered, LastDiscovered: rec.LastDiscovered, DependsOn: rec.Scope,
-			Related: []Ref{}, Outbound: []Link{}, Inbound: []Link{}, Owners: rec.Owners, Sources: []store.SourceInfo{}, Retired: rec.Retired}
+			Related: []Ref{}, Outbound: []Link{}, Inbound: []Link{}, Owners: rec.Owners, Sources: []store.SourceInfo{}, Retired: rec.Retired, Version: rec.Version}
 		if err := r.Iterate(store.SourcePrefix(sysID), func(_, v []byte) error {
 			si, err := store.DecodeSourceInfo(v)
 			if err == nil {

@@ -43,6 +43,11 @@ type DeleteOptions struct {
 	// with it (the CIs holding them stay), and so do the CIs identified
 	// under it (dependent CIs), recursively.
 	Cascade bool
+	// Source names who deletes, in the change events.
+	Source string
+	// IfVersions makes the delete conditional, as ApplyOptions.IfVersions
+	// makes an apply.
+	IfVersions map[string]uint64
 }
 
 // Delete removes a CI with its related records, its relations, its
@@ -52,8 +57,11 @@ type DeleteOptions struct {
 // when another CI points at it and o.Cascade is false.
 func (e *Engine) Delete(ctx context.Context, sysID string, o DeleteOptions) ([]string, error) {
 	var deleted []string
-	err := e.inTxn(ctx, func(txn store.Txn) (bool, error) {
+	err := e.inTxn(ctx, o.Source, func(txn store.Txn) (bool, error) {
 		deleted = nil
+		if err := checkVersions(txn, o.IfVersions); err != nil {
+			return false, err
+		}
 		rec, err := getRecord(txn, sysID)
 		if err != nil {
 			return false, err
@@ -126,6 +134,9 @@ type Removal struct {
 	// Records to delete as Delete does without cascade (related records no
 	// longer reported, say); those already gone are skipped.
 	Records []string
+	// IfVersions makes the call conditional, as ApplyOptions.IfVersions
+	// makes an apply.
+	IfVersions map[string]uint64
 }
 
 // Unlink names a relation by its type and ends.
@@ -144,7 +155,10 @@ func (e *Engine) ApplyRemoving(ctx context.Context, source string, p *payload.Pa
 	o := StrictApplyOptions().effective()
 	io := identify.Options{Source: source, Deduplicate: o.DeduplicatePayloads, PartialCommits: o.PartialCommits, NewSysID: e.opts.NewSysID, Now: e.opts.Now}
 	var res *Result
-	err := e.inTxn(ctx, func(txn store.Txn) (bool, error) {
+	err := e.inTxn(ctx, source, func(txn store.Txn) (bool, error) {
+		if err := checkVersions(txn, rm.IfVersions); err != nil {
+			return false, err
+		}
 		if err := e.remove(txn, rm, source, e.opts.Now().UTC()); err != nil {
 			return false, err
 		}
@@ -243,15 +257,20 @@ func (e *Engine) dropAttributes(txn store.Txn, sysID string, attrs []string, sou
 
 // inTxn runs fn in a write transaction and commits it when fn says so;
 // when a concurrent write conflicts, it runs fn again on a fresh one.
-func (e *Engine) inTxn(ctx context.Context, fn func(store.Txn) (commit bool, err error)) error {
+// Its changes of CIs are events of source.
+func (e *Engine) inTxn(ctx context.Context, source string, fn func(store.Txn) (commit bool, err error)) error {
+	var s serializer
+	defer s.done()
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		counted := false
 		err := func() error {
 			cur := e.cur.Load()
-			txn := e.st.NewTxn()
+			txn := e.newTxn(source)
 			defer txn.Discard()
+			defer func() { counted = txn.counted }()
 			if err := e.checkRules(txn, cur); err != nil {
 				return err
 			}
@@ -276,6 +295,7 @@ func (e *Engine) inTxn(ctx context.Context, fn func(store.Txn) (commit bool, err
 		if attempt >= e.opts.MaxAttempts {
 			return ErrTooManyConflicts
 		}
+		s.lost(e, counted)
 		backoff(attempt)
 	}
 }

@@ -18,7 +18,7 @@ func (e *Engine) Next(ctx context.Context, sequence string, n int) (int64, error
 		return 0, fmt.Errorf("engine: Next: n = %d, want at least 1", n)
 	}
 	var first int64
-	err := e.inTxn(ctx, func(txn store.Txn) (bool, error) {
+	err := e.inTxn(ctx, "", func(txn store.Txn) (bool, error) {
 		b, err := txn.Get(store.SequenceKey(sequence))
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return false, err

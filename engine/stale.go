@@ -110,7 +110,7 @@ func scans(r store.Reader, sysID, source string) (time.Time, bool, error) {
 // removeStale retires or deletes one stale CI in its own transaction,
 // retried on conflicts like every write.
 func (e *Engine) removeStale(s *StaleCI, stale map[string]bool, q StaleQuery) error {
-	return e.inTxn(context.Background(), func(txn store.Txn) (bool, error) {
+	return e.inTxn(context.Background(), q.Source, func(txn store.Txn) (bool, error) {
 		return e.removeStaleIn(txn, s, stale, q)
 	})
 }

@@ -95,11 +95,7 @@ func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time
 	if err := writeIndex(txn, t, rec); err != nil {
 		return err
 	}
-	b, err := store.EncodeRecord(rec)
-	if err != nil {
-		return err
-	}
-	return txn.Set(store.CIKey(t.SysID), b)
+	return putCIRecord(txn, rec, t.Existing, true)
 }
 
 // historySeq orders history entries written with the same timestamp.

@@ -31,6 +31,9 @@ func (s *Server) ciRoutes() []api.Route {
 
 func (s *Server) getCI(w http.ResponseWriter, r *http.Request) {
 	ci, err := s.cfg.Engine.Get(r.Context(), r.PathValue("sys_id"))
+	if err == nil {
+		w.Header().Set("ETag", api.ETag(ci.Version))
+	}
 	s.reply(w, r, ci, err)
 }
 

@@ -53,6 +53,7 @@ type Server struct {
 	mux      *http.ServeMux
 	roles    []string
 	settings *settings.Settings
+	streams  streams // long-lived replies, ended at shutdown (events.go)
 }
 
 // New builds the server's routes. It fails when two routes claim the same
@@ -77,7 +78,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	limits := cfg.Limits.withDefaults()
 	s := &Server{cfg: cfg, limits: limits, flight: &inFlight{max: max(limits.MaxInFlight, cfg.MaxBody)},
-		mux: http.NewServeMux(), roles: []string{auth.Admin}, settings: settings.New(cfg.Engine.Store())}
+		mux: http.NewServeMux(), roles: []string{auth.Admin}, settings: settings.New(cfg.Engine.Store()), streams: newStreams()}
 	if cfg.Metrics != nil {
 		cfg.Metrics.Watch(cfg.Engine)
 	}
@@ -92,6 +93,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.roles = append(s.roles, g.Roles()...)
 	}
+	s.refuseOtherMethods(append([]api.Group{s.own()}, cfg.Groups...))
 	slices.Sort(s.roles)
 	s.roles = slices.Compact(s.roles)
 	return s, nil
@@ -123,6 +125,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(s.streams.stop)
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(newCapListener(ln, s.limits.MaxConns, s.limits.MaxConnsPerAddr)) }()
 	bctx, stopBackground := context.WithCancel(ctx)
@@ -287,6 +290,7 @@ func (s *Server) own() api.Group {
 	}}
 	g.Routes = append(g.Routes, s.ciRoutes()...)
 	g.Routes = append(g.Routes, s.opsRoutes()...)
+	g.Routes = append(g.Routes, s.eventRoutes()...)
 	return g
 }
 

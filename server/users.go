@@ -28,7 +28,33 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	u, err := s.cfg.Users.Get(r.PathValue("name"))
+	if err == nil {
+		w.Header().Set("ETag", api.ETag(u.Version))
+	}
 	s.replyUser(w, r, http.StatusOK, u, err)
+}
+
+// ifMatch reads the user's If-Match: nil when the write is unconditional,
+// else the version it must find (the one the tags name). ok is false when
+// it answered already (no such user, or a tag naming another version).
+func (s *Server) ifMatch(w http.ResponseWriter, r *http.Request) (version *uint64, ok bool) {
+	if r.Header.Get("If-Match") == "" {
+		return nil, true
+	}
+	u, err := s.cfg.Users.Get(r.PathValue("name"))
+	if err != nil {
+		s.userError(w, r, err)
+		return nil, false
+	}
+	conditional, e := api.IfMatch(r, u.Version)
+	if e != nil {
+		api.WriteError(w, r, e)
+		return nil, false
+	}
+	if !conditional {
+		return nil, true
+	}
+	return &u.Version, true
 }
 
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
@@ -54,16 +80,27 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, r, api.Errorf(http.StatusBadRequest, "Invalid user", `give "password", "roles" or both`))
 		return
 	}
-	c := auth.Change{Password: req.Password}
+	version, ok := s.ifMatch(w, r)
+	if !ok {
+		return
+	}
+	c := auth.Change{Password: req.Password, IfVersion: version}
 	if req.Roles != nil {
 		c.Roles = *req.Roles
 	}
 	u, err := s.cfg.Users.Update(name, c)
+	if err == nil {
+		w.Header().Set("ETag", api.ETag(u.Version))
+	}
 	s.replyUser(w, r, http.StatusOK, u, err)
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
-	if err := s.cfg.Users.Delete(r.PathValue("name")); err != nil {
+	version, ok := s.ifMatch(w, r)
+	if !ok {
+		return
+	}
+	if err := s.cfg.Users.DeleteIf(r.PathValue("name"), version); err != nil {
 		s.userError(w, r, err)
 		return
 	}
@@ -116,6 +153,8 @@ func (s *Server) userError(w http.ResponseWriter, r *http.Request, err error) {
 		api.WriteError(w, r, &api.Error{Status: http.StatusConflict, Message: "User already exists", Detail: "change it with PUT /api/irego/users/{name}"})
 	case errors.Is(err, store.ErrConflict):
 		api.WriteError(w, r, &api.Error{Status: http.StatusConflict, Message: "Conflicting change", Detail: "the user kept changing concurrently; send the change again"})
+	case errors.Is(err, auth.ErrVersionMismatch):
+		api.WriteError(w, r, api.Errorf(http.StatusPreconditionFailed, "Precondition failed", "user %s changed since it was read; read it again, and send its ETag in If-Match", r.PathValue("name")))
 	case errors.Is(err, auth.ErrLastAdmin):
 		api.WriteError(w, r, &api.Error{Status: http.StatusConflict, Message: "Last admin", Detail: "give another user the admin role first"})
 	default:

@@ -52,6 +52,9 @@ import (
 //	meta/ruleslease                               → who runs the reindex of a rule change, and until when (JSON, owned by the engine)
 //	v1/imp/<step>                                 → how far a bulk load got in one step (JSON, owned by the engine's loader)
 //	v1/impd/<identity key><sys_id>                → "" (a loaded CI that lost a unique identity to an older one, until its task is opened)
+//	v1/evn                                        → the last change event sequence number handed out (8 bytes)
+//	v1/ev/<sequence>                              → a change event (JSON, owned by the engine), <sequence> 8 bytes big-endian
+//	v1/hubc/<id>                                  → the last event sequence a product event subscription acknowledged (8 bytes)
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
 // escaping. Identity values are length-prefixed, so no value can forge
@@ -509,6 +512,40 @@ func DuplicateOfPrefix(main string) []byte { return cat(prefixDupOf, main, "/") 
 
 // SequenceKey holds the last number the named sequence handed out.
 func SequenceKey(name string) []byte { return cat(prefixSeq, name) }
+
+// The change event outbox: every change of a CI appends an event in the
+// transaction that makes it, numbered by one counter that the transaction
+// reads and writes, so commits that add events are serialized and event
+// numbers follow commit order.
+var (
+	keyEventSeq     = []byte("v1/evn")
+	prefixEvent     = []byte("v1/ev/")
+	prefixHubCursor = []byte("v1/hubc/")
+)
+
+// EventSeqKey holds the last event sequence number handed out.
+func EventSeqKey() []byte { return keyEventSeq }
+
+// EventKey holds the event numbered seq; keys sort by seq.
+func EventKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefixEvent...), seq)
+}
+
+// EventPrefix is the prefix of every change event, in sequence order.
+func EventPrefix() []byte { return prefixEvent }
+
+// EventSeqOfKey returns the sequence number of a key built by EventKey.
+func EventSeqOfKey(k []byte) uint64 { return binary.BigEndian.Uint64(k[len(prefixEvent):]) }
+
+// HubCursorKey holds the last event sequence the product event
+// subscription id acknowledged.
+func HubCursorKey(id string) []byte { return cat(prefixHubCursor, id) }
+
+// IsCIKey reports whether k was built by CIKey.
+func IsCIKey(k []byte) bool { return bytes.HasPrefix(k, prefixCI) }
+
+// IsOutKey reports whether k was built by OutKey.
+func IsOutKey(k []byte) bool { return bytes.HasPrefix(k, prefixOut) }
 
 func cat(prefix []byte, parts ...string) []byte {
 	n := len(prefix)

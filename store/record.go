@@ -45,6 +45,11 @@ type Record struct {
 	Owners map[string]string `json:"owners,omitempty"`
 	// Retired is set when the CI was retired as stale.
 	Retired bool `json:"retired,omitempty"`
+	// Version is the sequence number of the last change event of the CI
+	// (engine events): it moves whenever the CI's values, class,
+	// retirement, related records or outbound relations change, never
+	// back. 0 for a record not changed since versions were kept.
+	Version uint64 `json:"version,omitempty"`
 }
 
 // SourceInfo is what one data source last said of one CI (ServiceNow's
@@ -163,3 +168,8 @@ func number(n json.Number) any {
 	f, _ := n.Float64()
 	return f
 }
+
+// RestoreNumber turns a json.Number decoded with UseNumber into the
+// canonical int64 or float64, as records hold values; anything else is
+// returned as is.
+func RestoreNumber(v any) any { return restore(v) }

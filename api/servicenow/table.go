@@ -91,6 +91,7 @@ func (h *handler) tableGet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, e)
 		return
 	}
+	w.Header().Set("ETag", api.ETag(rec.Version))
 	api.WriteJSON(w, http.StatusOK, map[string]any{"result": project(row(rec), fieldsParam(r))})
 }
 

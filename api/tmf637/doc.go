@@ -33,10 +33,19 @@
 //
 // Listeners registered with POST /hub receive ProductCreateEvent,
 // ProductAttributeValueChangeEvent, ProductStateChangeEvent and
-// ProductDeleteEvent, for writes through either API, as POSTs to
-// {callback}/listener/productCreateEvent and so on. Delivery runs in the
-// background (a bounded queue, retries with doubling back-off) and never
-// holds up the write that caused it.
+// ProductDeleteEvent for every committed change of a product, whatever
+// wrote it, as POSTs to {callback}/listener/productCreateEvent and so on.
+// They are served from the engine's change events: one goroutine per
+// listener delivers them in commit order, retries until the listener takes
+// them, and stores how far it got, so delivery is at least once and
+// resumes after a restart; it never holds up a write. The goroutines end
+// when the engine closes.
+//
+// # Preconditions
+//
+// Single-product reads and writes send an ETag (the product's version);
+// PATCH and DELETE honour If-Match, checked in the write's transaction
+// (412 when the product moved).
 //
 // # Concurrency
 //

@@ -49,7 +49,7 @@ func newEnv(t *testing.T) *env {
 
 func newEnvWith(t *testing.T, o tmf637.Options) *env {
 	t.Helper()
-	o.Backoff, o.Retries = 10*time.Millisecond, 4
+	o.Backoff = 10 * time.Millisecond
 	routes := func(e *engine.Engine) []api.Group { return []api.Group{tmf637.New(e, o)} }
 	s := servertest.Start(t, routes, servertest.Options{Users: testUsers, MaxBody: 1 << 20})
 	return &env{e: s.Engine, url: s.URL, s: s}

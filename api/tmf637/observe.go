@@ -9,12 +9,9 @@ type Outcome string
 const (
 	// Delivered: the listener answered 2xx.
 	Delivered Outcome = "delivered"
-	// Retrying: the attempt failed; the event is tried again later.
+	// Retrying: the attempt failed; the event is tried again later (until
+	// the listener takes it or its subscription is deleted).
 	Retrying Outcome = "retrying"
-	// GaveUp: the last attempt failed; the event is lost for the listener.
-	GaveUp Outcome = "failed"
-	// Dropped: the queue was full; the event was never attempted.
-	Dropped Outcome = "dropped"
 )
 
 // Observer learns how event deliveries end, for metrics. The hub calls it
@@ -22,9 +19,9 @@ const (
 // concurrent use. The package records nothing itself: the server wires an
 // Observer to Prometheus.
 type Observer interface {
-	// Delivery reports one attempt to post an event to a listener (or an
-	// event dropped before any); err is why a failed attempt failed: a
-	// *StatusError when the listener answered, else the client's error.
+	// Delivery reports one attempt to post an event to a listener; err is
+	// why a failed attempt failed: a *StatusError when the listener
+	// answered, else the client's error.
 	Delivery(o Outcome, err error)
 }
 

@@ -41,15 +41,14 @@ type Options struct {
 	AllowCallbacks []netip.Prefix
 	// DenyPrivateCallbacks refuses private addresses too.
 	DenyPrivateCallbacks bool
-	// Retries is how often an event is tried at most (default 5); the
-	// first retry waits Backoff (default 1s), each further one twice as
-	// long as the one before.
-	Retries int
-	Backoff time.Duration
-	// QueueSize bounds the events waiting for delivery (default 1024);
-	// Workers bounds the deliveries in flight (default 4).
-	QueueSize, Workers int
-	// Logger hears of events dropped or given up; nil means slog.Default().
+	// An event a listener does not take is tried again until it does:
+	// first after Backoff (default 1s), then after twice as long each
+	// time, up to MaxBackoff (default 5 minutes).
+	Backoff, MaxBackoff time.Duration
+	// BaseURL starts the href of products in events (e.g.
+	// https://cmdb.example.com); "" leaves hrefs relative to the server.
+	BaseURL string
+	// Logger hears of failed deliveries; nil means slog.Default().
 	Logger *slog.Logger
 	// Observer, when not nil, hears how every delivery attempt ends.
 	Observer Observer
@@ -63,18 +62,14 @@ func (o Options) withDefaults() Options {
 	if o.Client == nil {
 		o.Client = o.guard().client(10 * time.Second)
 	}
-	if o.Retries <= 0 {
-		o.Retries = 5
-	}
 	if o.Backoff <= 0 {
 		o.Backoff = time.Second
 	}
-	if o.QueueSize <= 0 {
-		o.QueueSize = 1024
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 5 * time.Minute
 	}
-	if o.Workers <= 0 {
-		o.Workers = 4
-	}
+	o.MaxBackoff = max(o.MaxBackoff, o.Backoff)
+	o.BaseURL = strings.TrimSuffix(o.BaseURL, "/")
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -97,7 +92,7 @@ func Routes(e *engine.Engine) api.Group { return New(e, Options{}) }
 // New serves both APIs over e. Both show the same products; events of
 // writes through either reach the TMF637 listeners.
 func New(e *engine.Engine, o Options) api.Group {
-	h := &handler{e: e, hub: newHub(e.Store(), o.withDefaults())}
+	h := &handler{e: e, hub: newHub(e, o.withDefaults())}
 	roles := []string{Role}
 	rs := []api.Route{
 		{Method: "GET", Path: tmfProducts, Roles: roles, Handler: h.tmfRead},

@@ -94,9 +94,6 @@ func (h *handler) snCreate(deprecated bool) http.HandlerFunc {
 			if s.insert {
 				status = http.StatusCreated
 			}
-			if v, err := h.load(r.Context(), s.id); err == nil {
-				h.notify(s, v, api.BaseURL(r))
-			}
 			replies[i] = echo(objs[i], s.id, deprecated)
 		}
 		if single || len(replies) == 1 {
@@ -204,7 +201,7 @@ func (h *handler) snPatch(w http.ResponseWriter, r *http.Request) {
 			delete(obj, "state")
 		}
 	}
-	s, err := h.patch(r.Context(), snSource, r.PathValue("id"), obj)
+	s, err := h.patch(r, snSource, r.PathValue("id"), obj)
 	if err != nil {
 		writeError(w, r, engineError(err))
 		return
@@ -214,7 +211,7 @@ func (h *handler) snPatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, engineError(err))
 		return
 	}
-	h.notify(s, v, api.BaseURL(r))
+	w.Header().Set("ETag", api.ETag(v.ci.Version))
 	api.WriteJSON(w, http.StatusOK, v.servicenow(false))
 }
 

@@ -1,7 +1,6 @@
 package tmf637
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -44,17 +43,22 @@ func (h *handler) readOne(w http.ResponseWriter, r *http.Request, q *listQuery, 
 	filtered := len(q.where)+len(q.post) > 0
 	q.where = append(q.where, engine.Condition{Attribute: "sys_id", Values: []string{id}})
 	q.offset, q.limit = 0, 1
-	items, _, err := h.find(r.Context(), q, api.BaseURL(r), show)
+	var version *uint64 // of the product shown, for its ETag
+	items, _, err := h.find(r.Context(), q, api.BaseURL(r), func(v *view) map[string]any {
+		version = &v.ci.Version
+		return show(v)
+	})
 	switch {
 	case err != nil:
 		writeError(w, r, engineError(err))
-	case len(items) == 0:
+	case len(items) == 0 || version == nil:
 		detail := "no product has the id " + id
 		if filtered {
 			detail += " and matches the filters"
 		}
 		writeError(w, r, &api.Error{Status: http.StatusNotFound, Message: "No Record found", Detail: detail})
 	default:
+		w.Header().Set("ETag", api.ETag(*version))
 		api.WriteJSON(w, http.StatusOK, items[0])
 	}
 	return true
@@ -87,8 +91,8 @@ func (h *handler) tmfCreate(w http.ResponseWriter, r *http.Request) {
 	h.answer(w, r, out[0])
 }
 
-// answer replies with the product s wrote, as TMF637 shows it, and
-// publishes its events.
+// answer replies with the product s wrote, as TMF637 shows it. Its
+// events reach the listeners from the engine's outbox (hub.go).
 func (h *handler) answer(w http.ResponseWriter, r *http.Request, s saved) {
 	v, err := h.load(r.Context(), s.id)
 	if err != nil {
@@ -96,50 +100,13 @@ func (h *handler) answer(w http.ResponseWriter, r *http.Request, s saved) {
 		return
 	}
 	m := v.tmf(api.BaseURL(r))
-	h.notify(s, v, api.BaseURL(r))
+	w.Header().Set("ETag", api.ETag(v.ci.Version))
 	status := http.StatusOK
 	if s.insert {
 		status = http.StatusCreated
 		w.Header().Set("Location", m["href"].(string))
 	}
 	api.WriteJSON(w, status, m)
-}
-
-// notify publishes what a write did: a create event for a new product;
-// for a changed one a state change event when its state changed and an
-// attribute value change event when anything else did; and an attribute
-// value change event for each product whose pending relation it settled.
-func (h *handler) notify(s saved, after *view, base string) {
-	for _, id := range s.settled { // their pending relations became relations
-		if v, err := h.load(context.Background(), id); err == nil {
-			h.hub.publish(changeEvent, v.tmf(base))
-		}
-	}
-	now := after.tmf(base)
-	switch {
-	case s.insert:
-		h.hub.publish(createEvent, now)
-		return
-	case s.before == nil: // created by a concurrent request just before this one
-		h.hub.publish(changeEvent, now)
-		return
-	}
-	if text(s.before.ci.Values[aState]) != text(after.ci.Values[aState]) {
-		h.hub.publish(stateEvent, now)
-	}
-	if jsonText(cloneWithout(s.before.tmf(base), "status")) != jsonText(cloneWithout(now, "status")) {
-		h.hub.publish(changeEvent, now)
-	}
-}
-
-func cloneWithout(m map[string]any, key string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		if k != key {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // PATCH /tmf-api/productInventory/v4/product/{id}: a JSON merge patch.
@@ -154,7 +121,7 @@ func (h *handler) tmfPatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, e)
 		return
 	}
-	s, err := h.patch(r.Context(), tmfSource, r.PathValue("id"), obj)
+	s, err := h.patch(r, tmfSource, r.PathValue("id"), obj)
 	if err != nil {
 		writeError(w, r, engineError(err))
 		return
@@ -180,7 +147,19 @@ func (h *handler) tmfDelete(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, engineError(err))
 		return
 	}
-	_, err = h.e.Delete(r.Context(), id, engine.DeleteOptions{Cascade: cascade})
+	conditional, e := api.IfMatch(r, before.ci.Version)
+	if e != nil {
+		writeError(w, r, e)
+		return
+	}
+	o := engine.DeleteOptions{Cascade: cascade, Source: tmfSource}
+	if !strings.HasPrefix(r.URL.Path, tmfBase+"/") {
+		o.Source = snSource
+	}
+	if conditional {
+		o.IfVersions = map[string]uint64{id: before.ci.Version}
+	}
+	_, err = h.e.Delete(r.Context(), id, o)
 	var re *engine.ReferencedError
 	if errors.As(err, &re) {
 		writeError(w, r, h.referenced(r, re))
@@ -190,7 +169,6 @@ func (h *handler) tmfDelete(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, engineError(err))
 		return
 	}
-	h.hub.publish(deleteEvent, before.tmf(api.BaseURL(r)))
 	w.WriteHeader(http.StatusNoContent)
 }
 

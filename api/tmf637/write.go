@@ -30,9 +30,6 @@ type saved struct {
 	id     string
 	insert bool
 	before *view // nil for a new product
-	// settled are the products whose pending relations to this one
-	// became relations (see settle).
-	settled []string
 }
 
 // create stores products in one transaction, all or none. A product whose
@@ -82,7 +79,7 @@ func (h *handler) create(ctx context.Context, source string, ins []*input) ([]sa
 	}
 	for i := range ins {
 		out[i].id, out[i].insert = res.Items[i].SysID, res.Items[i].Operation == identify.OpInsert
-		if out[i].settled, err = h.settle(ctx, source, out[i].id); err != nil {
+		if _, err = h.settle(ctx, source, out[i].id); err != nil {
 			return nil, err
 		}
 	}
@@ -93,10 +90,19 @@ func (h *handler) create(ctx context.Context, source string, ins []*input) ([]sa
 // it: what the patch sets replaces, null removes, and an array replaces the
 // whole list (characteristics and relations that are no longer listed
 // go), all in one transaction.
-func (h *handler) patch(ctx context.Context, source, id string, patch map[string]any) (saved, error) {
+//
+// The request's If-Match, when it names tags, must name the product's
+// ETag; the write is then conditional on the product's version until it
+// commits (412 otherwise).
+func (h *handler) patch(r *http.Request, source, id string, patch map[string]any) (saved, error) {
+	ctx := r.Context()
 	before, err := h.load(ctx, id)
 	if err != nil {
 		return saved{}, err
+	}
+	conditional, e := api.IfMatch(r, before.ci.Version)
+	if e != nil {
+		return saved{}, e
 	}
 	if x, ok := patch["id"]; ok && x != any(id) {
 		return saved{}, badField("product.id", "is set by the server and cannot be patched")
@@ -122,6 +128,9 @@ func (h *handler) patch(ctx context.Context, source, id string, patch map[string
 		return saved{}, err
 	}
 	rm := engine.Removal{Attributes: map[string][]string{}}
+	if conditional {
+		rm.IfVersions = map[string]uint64{id: before.ci.Version}
+	}
 	rm.Attributes[id] = dropped(before.ci.Values, in.values, managed)
 	for _, c := range before.chars {
 		i := slices.IndexFunc(in.chars, func(n map[string]any) bool { return n[cName] == text(c.Values[cName]) })
@@ -307,7 +316,10 @@ func engineError(err error) *api.Error {
 	var ae *api.Error
 	var fe *fieldError
 	var re *engine.ReferencedError
+	var ve *engine.VersionError
 	switch {
+	case errors.As(err, &ve):
+		return api.PreconditionFailed(ve.Has)
 	case errors.As(err, &ae):
 		return ae
 	case errors.As(err, &fe):

@@ -79,5 +79,42 @@ func TestTwoServersShareOnePostgreSQL(t *testing.T) {
 	if problems, err := e.Check(ctx); err != nil || len(problems) > 0 {
 		t.Fatalf("check: %v %v", problems, err)
 	}
+	checkSharedEvents(t, e)
+}
 
+// checkSharedEvents checks the change events two processes wrote to one
+// store: one gapless sequence, each commit's events together, one insert
+// per record, and each record at the version of its last event.
+func checkSharedEvents(t *testing.T, e *engine.Engine) {
+	t.Helper()
+	ctx := context.Background()
+	evs, err := e.ReadEvents(ctx, 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastOf, inserts, commits := map[string]uint64{}, map[string]int{}, map[uint64]bool{}
+	for i, ev := range evs {
+		if ev.Seq != uint64(i+1) {
+			t.Fatalf("event %d is numbered %d", i+1, ev.Seq)
+		}
+		if ev.Commit != ev.Seq && (i == 0 || evs[i-1].Commit != ev.Commit) || ev.Commit == ev.Seq && commits[ev.Commit] {
+			t.Fatalf("event %d of commit %d is apart from the rest of its commit", ev.Seq, ev.Commit)
+		}
+		commits[ev.Commit] = true
+		lastOf[ev.SysID] = ev.Seq
+		if ev.Op == "INSERT" {
+			inserts[ev.SysID]++
+		}
+	}
+	n := 0
+	if err := e.Records(ctx, func(r *store.Record) error {
+		n++
+		if inserts[r.SysID] != 1 || r.Version != lastOf[r.SysID] {
+			t.Errorf("%s %s: %d inserts, version %d, last event %d", r.Class, r.SysID, inserts[r.SysID], r.Version, lastOf[r.SysID])
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d events in %d commits for %d records", len(evs), len(commits), n)
 }

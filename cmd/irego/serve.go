@@ -71,6 +71,7 @@ type serveConfig struct {
 	imports                        license.Observer // wired by serve, not a flag
 	config                         []setting        // the effective configuration, logged at start
 	warnings                       []string         // about the configuration, logged at start
+	eventRetention                 time.Duration    // how long change events are kept
 }
 
 func cmdServe(args []string, stdout, stderr io.Writer) int {
@@ -99,6 +100,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.lockout, "lockout", 15*time.Minute, "how long a lockout lasts")
 	callbackAllow := fs.String("callback-allow", "", "TMF637 listener addresses allowed although loopback, link-local or private: CIDR or address, comma-separated")
 	fs.BoolVar(&cfg.hub.DenyPrivateCallbacks, "callback-deny-private", false, "refuse TMF637 listeners at private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) too")
+	fs.DurationVar(&cfg.eventRetention, "event-retention", engine.DefaultEventRetention, "how long change events are kept for TMF637 listeners and GET /api/irego/events (a listener behind by more misses the older ones)")
 	fs.Var(settingFlag{&cfg.settings}, "set", "change an advanced server setting, kept in the store: name=value (repeatable; see GET /api/sam/configs)")
 	configFile := fs.String("config", os.Getenv("IREGO_CONFIG"), "read settings from this YAML file: flag names as keys (default $IREGO_CONFIG)")
 	checkOnly := fs.Bool("check-config", false, "check the configuration (flags, IREGO_* variables, --config file, rule file), print it and exit")
@@ -196,12 +198,15 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	rulesChanged := func(from string, to engine.StoredRules) {
 		log.Info("rules changed", "from", from, "to", to.Fingerprint, "name", to.Name, "state", to.State, "reindexes", to.Reindexes, "reindexedBy", to.ReindexedBy)
 	}
-	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync, AdoptStoredRules: cfg.adoptRules, RulesPoll: cfg.rulesPoll, RulesChanged: rulesChanged})
+	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync, AdoptStoredRules: cfg.adoptRules, RulesPoll: cfg.rulesPoll, RulesChanged: rulesChanged, EventRetention: cfg.eventRetention})
 	if err != nil {
 		return fail(rulesHint(inUse(err, cfg.db, "serve", false), cfg.db))
 	}
 	log.Info("rules", "fingerprint", engine.Fingerprint(e.Rules()), "name", e.Rules().Name())
 	defer e.Close()
+	expiring, stopExpiring := context.WithCancel(ctx)
+	waitExpiring := expireEvents(expiring, e, log)
+	defer func() { stopExpiring(); waitExpiring() }() // before the store closes
 	for _, n := range append(storeWarnings(e), e.Notices()...) {
 		log.Warn(n)
 	}

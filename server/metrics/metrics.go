@@ -94,7 +94,7 @@ func New() *Metrics {
 		}, []string{"run"}),
 		tmfDeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "irego_tmf637_event_deliveries_total",
-			Help: "TMF637 event delivery attempts to listeners, by outcome: delivered, retrying (failed, tried again later), failed (the last attempt failed) or dropped (queue full, never attempted).",
+			Help: "TMF637 event delivery attempts to listeners, by outcome: delivered, or retrying (failed, tried again later: events are kept until the listener takes them).",
 		}, []string{"outcome"}),
 		tmfFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "irego_tmf637_event_delivery_failures_total",

@@ -1,0 +1,364 @@
+package engine
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/irego/irego/identify"
+	"github.com/irego/irego/payload"
+	"github.com/irego/irego/store"
+)
+
+// eventTxn is the write transaction every engine write runs in: it sees
+// each record and relation the transaction writes or deletes, and turns
+// them into change events committed with it (the transactional outbox).
+// Watching the keys rather than the write paths means no path (apply,
+// removal, merge, stale, delete) can forget its events.
+//
+// Sequence numbers come from one counter key that the transaction reads
+// and writes the first time it adds an event, so two commits that both add
+// events conflict and the engine retries the later one: event numbers
+// follow commit order on every store, shared by every process. Writes that
+// change no CI (discovery times, source records, partial payloads) never
+// read the counter, so they do not conflict over it.
+type eventTxn struct {
+	store.Txn
+	e      *Engine
+	source string
+	now    time.Time
+
+	counted     bool   // the counter was read
+	first, last uint64 // first and last numbers handed out
+	pending     map[string]*pendingEvent
+	order       []*pendingEvent
+	// touched are CIs whose related records or outbound relations changed
+	// in the transaction: their version moves too.
+	touched map[string]*touch
+}
+
+// pendingEvent is one CI's change within the transaction: before as the
+// transaction found it (nil: new), after as it leaves it (nil: deleted).
+type pendingEvent struct {
+	seq           uint64
+	before, after *store.Record
+}
+
+type touch struct {
+	related   []string
+	relations []RelationChange
+}
+
+// newTxn starts a write transaction whose CI changes are recorded as
+// events of source.
+func (e *Engine) newTxn(source string) *eventTxn {
+	return &eventTxn{Txn: e.st.NewTxn(), e: e, source: source, now: e.opts.Now().UTC(),
+		pending: map[string]*pendingEvent{}, touched: map[string]*touch{}}
+}
+
+func (t *eventTxn) Set(k, v []byte) error {
+	switch {
+	case store.IsCIKey(k):
+		return t.setRecord(k, v)
+	case store.IsOutKey(k):
+		if _, err := t.Txn.Get(k); errors.Is(err, store.ErrNotFound) {
+			ed, err := store.DecodeEdge(v)
+			if err != nil {
+				return err
+			}
+			t.touchOf(ed.Parent).relations = append(t.touchOf(ed.Parent).relations, RelationChange{Type: ed.Type, Child: ed.Child})
+		} else if err != nil {
+			return err
+		}
+	}
+	return t.Txn.Set(k, v)
+}
+
+func (t *eventTxn) Delete(k []byte) error {
+	switch {
+	case store.IsCIKey(k):
+		sysID := store.SysIDFromCIKey(k)
+		cur, pe, err := t.current(sysID)
+		if err != nil {
+			return err
+		}
+		if cur != nil {
+			if pe == nil {
+				if pe, err = t.open(sysID, cur); err != nil {
+					return err
+				}
+			}
+			pe.after = nil
+			if cur.Related && cur.Scope != "" {
+				t.touchOf(cur.Scope).related = append(t.touchOf(cur.Scope).related, sysID)
+			}
+		}
+	case store.IsOutKey(k):
+		v, err := t.Txn.Get(k)
+		if err == nil {
+			ed, err := store.DecodeEdge(v)
+			if err != nil {
+				return err
+			}
+			t.touchOf(ed.Parent).relations = append(t.touchOf(ed.Parent).relations, RelationChange{Type: ed.Type, Child: ed.Child, Removed: true})
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return t.Txn.Delete(k)
+}
+
+// setRecord writes a record that comes encoded.
+func (t *eventTxn) setRecord(k, v []byte) error {
+	rec, err := store.DecodeRecord(v)
+	if err != nil {
+		return err
+	}
+	if rec.SysID != store.SysIDFromCIKey(k) {
+		return fmt.Errorf("engine: record of %s written under the key of %s", rec.SysID, store.SysIDFromCIKey(k))
+	}
+	return t.record(rec, nil, false)
+}
+
+// putCIRecord writes rec. Through an eventTxn it skips an encode-decode
+// round trip, and when known is set, old is the record as txn read it (nil
+// for a new one), which saves reading it again.
+func putCIRecord(txn store.Txn, rec, old *store.Record, known bool) error {
+	if t, ok := txn.(*eventTxn); ok {
+		return t.record(rec, old, known)
+	}
+	b, err := store.EncodeRecord(rec)
+	if err != nil {
+		return err
+	}
+	return txn.Set(store.CIKey(rec.SysID), b)
+}
+
+// record writes rec, numbering it with the event of its change; a write
+// that changes nothing an event reports (discovery times, owners, identity
+// keys) keeps the version the record had.
+func (t *eventTxn) record(rec, old *store.Record, known bool) error {
+	sysID := rec.SysID
+	cur, pe := old, t.pending[sysID]
+	if pe != nil {
+		cur = pe.after
+	} else if !known {
+		var err error
+		if cur, _, err = t.current(sysID); err != nil {
+			return err
+		}
+	}
+	if pe == nil {
+		if cur != nil && !differs(cur, rec) {
+			rec.Version = cur.Version
+			return t.put(rec)
+		}
+		var err error
+		if pe, err = t.open(sysID, cur); err != nil {
+			return err
+		}
+	}
+	rec.Version = pe.seq
+	pe.after = rec
+	if rec.Related && rec.Scope != "" {
+		t.touchOf(rec.Scope).related = append(t.touchOf(rec.Scope).related, sysID)
+	}
+	return t.put(rec)
+}
+
+func (t *eventTxn) put(rec *store.Record) error {
+	b, err := store.EncodeRecord(rec)
+	if err != nil {
+		return err
+	}
+	return t.Txn.Set(store.CIKey(rec.SysID), b)
+}
+
+// current returns the record as the transaction has it now, and its
+// pending event when it has one.
+func (t *eventTxn) current(sysID string) (*store.Record, *pendingEvent, error) {
+	if pe := t.pending[sysID]; pe != nil {
+		return pe.after, pe, nil
+	}
+	b, err := t.Txn.Get(store.CIKey(sysID))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, err := store.DecodeRecord(b)
+	return rec, nil, err
+}
+
+// open starts the event of a CI's change, numbering it.
+func (t *eventTxn) open(sysID string, before *store.Record) (*pendingEvent, error) {
+	if !t.counted {
+		b, err := t.Txn.Get(store.EventSeqKey())
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, err
+		case len(b) != 8:
+			return nil, fmt.Errorf("engine: event counter holds %d bytes, want 8", len(b))
+		default:
+			t.last = binary.BigEndian.Uint64(b)
+		}
+		t.counted, t.first = true, t.last+1
+	}
+	t.last++
+	pe := &pendingEvent{seq: t.last, before: before}
+	t.pending[sysID] = pe
+	t.order = append(t.order, pe)
+	return pe, nil
+}
+
+func (t *eventTxn) touchOf(sysID string) *touch {
+	tc := t.touched[sysID]
+	if tc == nil {
+		tc = &touch{}
+		t.touched[sysID] = tc
+	}
+	return tc
+}
+
+// Commit writes the transaction's events, then commits; when it did, the
+// followers of the outbox in this process wake.
+func (t *eventTxn) Commit() error {
+	if err := t.finish(); err != nil {
+		return err
+	}
+	if err := t.Txn.Commit(); err != nil {
+		return err
+	}
+	if t.counted {
+		t.e.events.wake()
+	}
+	return nil
+}
+
+// finish gives the CIs whose related records or relations changed an
+// event of their own (when their record did not change itself), and
+// writes every event and the counter.
+func (t *eventTxn) finish() error {
+	for _, id := range slices.Sorted(maps.Keys(t.touched)) {
+		cur, pe, err := t.current(id)
+		if err != nil {
+			return err
+		}
+		if cur == nil || pe != nil {
+			continue // gone, or changed itself
+		}
+		if pe, err = t.open(id, cur); err != nil {
+			return err
+		}
+		after := *cur
+		after.Version = pe.seq
+		pe.after = &after
+		if err := t.put(&after); err != nil {
+			return err
+		}
+	}
+	if !t.counted {
+		return nil
+	}
+	for _, pe := range t.order {
+		ev, ok := t.event(pe)
+		if !ok {
+			continue
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		if err := t.Txn.Set(store.EventKey(ev.Seq), b); err != nil {
+			return err
+		}
+	}
+	return t.Txn.Set(store.EventSeqKey(), binary.BigEndian.AppendUint64(nil, t.last))
+}
+
+// event is the event pe makes; false for a CI created and deleted by the
+// same transaction.
+func (t *eventTxn) event(pe *pendingEvent) (*Event, bool) {
+	rec := pe.after
+	if rec == nil {
+		rec = pe.before
+	}
+	if rec == nil {
+		return nil, false
+	}
+	ev := &Event{Seq: pe.seq, Commit: t.first, At: t.now, Source: t.source, SysID: rec.SysID, Class: rec.Class,
+		Scope: rec.Scope, Related: rec.Related, Retired: rec.Retired, Values: rec.Values, Attributes: map[string]store.ValueChange{}}
+	if tc := t.touched[rec.SysID]; tc != nil && pe.after != nil {
+		ev.RelatedRecords, ev.Relations = slices.Compact(slices.Sorted(slices.Values(tc.related))), tc.relations
+	}
+	switch {
+	case pe.before == nil:
+		ev.Op = identify.OpInsert
+		for k, v := range rec.Values {
+			ev.Attributes[k] = store.ValueChange{After: v}
+		}
+	case pe.after == nil:
+		ev.Op = OpDelete
+	default:
+		ev.Op = identify.OpUpdate
+		if pe.after.Retired && !pe.before.Retired {
+			ev.Op = OpRetire
+		}
+		if pe.before.Class != pe.after.Class {
+			ev.ClassBefore = pe.before.Class
+		}
+		ev.Attributes = valueChanges(pe.before.Values, pe.after.Values)
+	}
+	return ev, true
+}
+
+// differs reports whether b changes what an event reports of a.
+func differs(a, b *store.Record) bool {
+	return a.Class != b.Class || a.Retired != b.Retired || a.Scope != b.Scope || len(valueChanges(a.Values, b.Values)) > 0
+}
+
+// valueChanges lists the attributes whose value differs between before
+// and after.
+func valueChanges(before, after map[string]any) map[string]store.ValueChange {
+	out := map[string]store.ValueChange{}
+	for k, v := range after {
+		if w, ok := before[k]; !ok || payload.Canonical(w) != payload.Canonical(v) {
+			out[k] = store.ValueChange{Before: w, After: v}
+		}
+	}
+	for k, w := range before {
+		if _, ok := after[k]; !ok {
+			out[k] = store.ValueChange{Before: w}
+		}
+	}
+	return out
+}
+
+// serializer cuts the cost of the event counter under concurrent writes.
+// Two transactions of one process that both number events always
+// conflict, and redoing the loser's whole identification only to collide
+// again wastes the work of many attempts. So a write that lost such a race
+// takes Engine.retries for its further attempts: the retried writes of a
+// process run one at a time, while first attempts, and writes that change
+// no CI, still run side by side.
+type serializer struct{ e *Engine }
+
+// lost notes a conflict; counted says the transaction read the counter.
+func (s *serializer) lost(e *Engine, counted bool) {
+	if counted && s.e == nil {
+		e.retries.Lock()
+		s.e = e
+	}
+}
+
+func (s *serializer) done() {
+	if s.e != nil {
+		s.e.retries.Unlock()
+	}
+}
