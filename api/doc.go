@@ -18,7 +18,7 @@
 // (background work such as scheduled imports) while it serves; the handler
 // only decodes, calls the engine, encodes and maps errors. Anything two
 // adapters would both need beyond this belongs in package engine. Tests
-// run the adapter inside the whole server with server/servertest.
+// run the adapter inside the whole server with internal/servertest.
 //
 // # Concurrency
 //

@@ -3,7 +3,7 @@ package fuzz
 import (
 	"testing"
 
-	"github.com/irego/irego/store/postgres/pgtest"
+	"github.com/irego/irego/internal/pgtest"
 )
 
 // TestMain stops the PostgreSQL server the store property started, if any.

@@ -8,10 +8,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/irego/irego/internal/pgtest"
 	"github.com/irego/irego/store"
 	"github.com/irego/irego/store/badger"
 	"github.com/irego/irego/store/postgres"
-	"github.com/irego/irego/store/postgres/pgtest"
 	"pgregory.net/rapid"
 )
 

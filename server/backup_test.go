@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/servertest"
 	"github.com/irego/irego/payload"
-	"github.com/irego/irego/server/servertest"
 )
 
 func TestOnlineBackupRestores(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/api/servicenow"
 	"github.com/irego/irego/engine"
-	"github.com/irego/irego/server/servertest"
+	"github.com/irego/irego/internal/servertest"
 	"github.com/irego/irego/store"
 )
 

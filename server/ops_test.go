@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/irego/irego/auth"
-	"github.com/irego/irego/server/servertest"
+	"github.com/irego/irego/internal/servertest"
 	"github.com/irego/irego/version"
 )
 

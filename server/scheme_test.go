@@ -10,7 +10,7 @@ import (
 
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/engine"
-	"github.com/irego/irego/server/servertest"
+	"github.com/irego/irego/internal/servertest"
 	"github.com/irego/irego/settings"
 )
 

@@ -16,8 +16,8 @@ import (
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/servertest"
 	"github.com/irego/irego/server"
-	"github.com/irego/irego/server/servertest"
 )
 
 const maxBody = 1 << 10

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/irego/irego/server/servertest"
+	"github.com/irego/irego/internal/servertest"
 )
 
 // TestTokens: POST /api/get_token, the Token header, token= in the URL

@@ -17,9 +17,9 @@ import (
 	"github.com/irego/irego/api/ilmt"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/servertest"
 	"github.com/irego/irego/license"
 	"github.com/irego/irego/payload"
-	"github.com/irego/irego/server/servertest"
 )
 
 // users of every test server: name → roles.

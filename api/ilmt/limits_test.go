@@ -14,8 +14,8 @@ import (
 	"github.com/irego/irego/api/ilmt"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/servertest"
 	"github.com/irego/irego/license"
-	"github.com/irego/irego/server/servertest"
 )
 
 // TestContractIDLimit: a contract id over the store's key text limit is a

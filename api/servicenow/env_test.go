@@ -11,7 +11,7 @@ import (
 	"github.com/irego/irego/api/servicenow"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
-	"github.com/irego/irego/server/servertest"
+	"github.com/irego/irego/internal/servertest"
 )
 
 // users of every test server: name → roles.

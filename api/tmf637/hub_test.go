@@ -15,7 +15,7 @@ import (
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/api/tmf637"
 	"github.com/irego/irego/engine"
-	"github.com/irego/irego/server/servertest"
+	"github.com/irego/irego/internal/servertest"
 )
 
 // event is one notification a listener received.

@@ -12,7 +12,7 @@ import (
 	"github.com/irego/irego/api/servicenow"
 	"github.com/irego/irego/api/tmf637"
 	"github.com/irego/irego/engine"
-	"github.com/irego/irego/server/servertest"
+	"github.com/irego/irego/internal/servertest"
 )
 
 // A product written through the identification API, which knows nothing

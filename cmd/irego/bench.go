@@ -10,8 +10,8 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"github.com/irego/irego/bench"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/bench"
 	"github.com/irego/irego/store"
 	"github.com/irego/irego/store/badger"
 )

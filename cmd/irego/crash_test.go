@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/irego/irego/bench"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/bench"
 )
 
 // TestCrashUnderLoad runs irego serve as its own process under concurrent

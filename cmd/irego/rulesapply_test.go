@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/pgtest"
 	"github.com/irego/irego/rules"
-	"github.com/irego/irego/store/postgres/pgtest"
 )
 
 // lockedBuffer collects a process's stderr while the test reads it.

@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/pgtest"
 	"github.com/irego/irego/store"
 	"github.com/irego/irego/store/backend"
-	"github.com/irego/irego/store/postgres/pgtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

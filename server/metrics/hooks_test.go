@@ -17,9 +17,9 @@ import (
 	"github.com/irego/irego/api/tmf637"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/servertest"
 	"github.com/irego/irego/license"
 	"github.com/irego/irego/server/metrics"
-	"github.com/irego/irego/server/servertest"
 )
 
 // startHooked serves ILMT and TMF637 with the metrics' observers wired in,

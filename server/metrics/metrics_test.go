@@ -16,9 +16,9 @@ import (
 	"github.com/irego/irego/api/servicenow"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/servertest"
 	"github.com/irego/irego/server"
 	"github.com/irego/irego/server/metrics"
-	"github.com/irego/irego/server/servertest"
 )
 
 var users = map[string][]string{

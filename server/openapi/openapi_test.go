@@ -15,10 +15,10 @@ import (
 	"github.com/irego/irego/api/tmf637"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/openapitest"
+	"github.com/irego/irego/internal/servertest"
 	"github.com/irego/irego/server/metrics"
 	"github.com/irego/irego/server/openapi"
-	"github.com/irego/irego/server/openapi/openapitest"
-	"github.com/irego/irego/server/servertest"
 	"github.com/irego/irego/server/ui"
 )
 

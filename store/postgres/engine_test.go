@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/pgtest"
 	"github.com/irego/irego/payload"
 	"github.com/irego/irego/store"
 	"github.com/irego/irego/store/postgres"
-	"github.com/irego/irego/store/postgres/pgtest"
 )
 
 // Two engines on one database, as two irego processes on two machines

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/irego/irego/internal/pgtest"
 	"github.com/irego/irego/store"
-	"github.com/irego/irego/store/postgres/pgtest"
 	"github.com/irego/irego/store/storetest"
 )
 

@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/irego/irego/internal/pgtest"
 	"github.com/irego/irego/store"
-	"github.com/irego/irego/store/postgres/pgtest"
 )
 
 // Pending writes are bounded; overwriting a key does not count it twice.

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/pgtest"
 	"github.com/irego/irego/payload"
 	"github.com/irego/irego/rules"
 	"github.com/irego/irego/store"
 	"github.com/irego/irego/store/postgres"
-	"github.com/irego/irego/store/postgres/pgtest"
 )
 
 // Rule changes across engines sharing one database (engine.ChangeRules).

@@ -10,9 +10,9 @@ import (
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/openapitest"
 	"github.com/irego/irego/server"
 	"github.com/irego/irego/server/metrics"
-	"github.com/irego/irego/server/openapi/openapitest"
 )
 
 // Options shape a test server; the zero value is usable.
