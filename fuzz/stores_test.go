@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -85,13 +86,19 @@ func checkSameStores(t *rapid.T, a, b *feedEngine) string {
 // historyPrefix starts every history key.
 var historyPrefix = strings.TrimSuffix(string(store.HistoryPrefix("")), "/")
 
+// reindexedBy is the process a stored rule set names as having indexed it.
+var reindexedBy = regexp.MustCompile(`"reindexedBy":"[^"]*"`)
+
 // withoutSeq drops from each history key its sequence number, which
 // rises within a process (store.HistoryKey): two engines in one test
-// number their changes apart.
+// number their changes apart. It also drops the process a rule set names.
 func withoutSeq(kvs []kv) []kv {
 	for i := range kvs {
 		if strings.HasPrefix(kvs[i].k, historyPrefix) && len(kvs[i].k) >= 8 {
 			kvs[i].k = kvs[i].k[:len(kvs[i].k)-8] + "#seq"
+		}
+		if kvs[i].k == "meta/ruleset" { // names the process that indexed the rules
+			kvs[i].v = reindexedBy.ReplaceAllString(kvs[i].v, `"reindexedBy":"#process"`)
 		}
 	}
 	return kvs

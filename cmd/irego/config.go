@@ -33,9 +33,10 @@ var aliases = map[string]string{"store": "db"}
 
 // otherEnv are IREGO_* variables that are not serve settings: the client
 // credentials of --server, the first admin's password, the configuration
-// file, and the test suite's.
+// file, the instance passwords of rules import and import servicenow, and
+// the bench's; every IREGO_TEST_* variable (the test suite's) is another.
 var otherEnv = []string{"IREGO_USER", "IREGO_PASSWORD", "IREGO_ADMIN_PASSWORD", "IREGO_CONFIG",
-	"IREGO_TEST_POSTGRES", "IREGO_TEST_POSTGRES_REQUIRED"}
+	"IREGO_INSTANCE_PASSWORD", "IREGO_SN_PASSWORD", "IREGO_BENCH_STORE", "IREGO_BENCH_PRODUCTS"}
 
 // envName is the environment variable of a flag.
 func envName(name string) string {
@@ -226,7 +227,7 @@ func (c *config) warnUnknownEnv(env map[string]string) {
 		known = append(known, envName(k))
 	}
 	for name := range env {
-		if !slices.Contains(known, name) {
+		if !slices.Contains(known, name) && !strings.HasPrefix(name, "IREGO_TEST_") {
 			c.warnings = append(c.warnings, name+" is not an irego serve setting; ignored (irego help serve lists the flags; the variable of --max-conns is IREGO_MAX_CONNS)")
 		}
 	}

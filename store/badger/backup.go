@@ -1,7 +1,10 @@
 package badger
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 
 	bdg "github.com/dgraph-io/badger/v4"
@@ -62,4 +65,55 @@ func (d *DB) Backup(w io.Writer) (err error) {
 		}
 		return flush()
 	}))
+}
+
+// maxBackupRecord bounds one record of a backup: Backup writes about
+// backupBatch bytes, Badger's own backups at most a few times 16 MB.
+const maxBackupRecord = 1 << 30
+
+// restore writes every key of a backup (Backup's records, or Badger's own)
+// into db anew, at db's own versions. Badger's Load keeps the versions the
+// keys had in the backed-up store instead, so a key this store deleted at a
+// later version of its own would hide the restored one: a store emptied
+// by deletes would lose what it is given back.
+func restore(db *bdg.DB, r io.Reader) error {
+	wb := db.NewWriteBatch()
+	defer wb.Cancel()
+	br := bufio.NewReaderSize(r, 1<<16)
+	var size [8]byte
+	var last []byte // a key appears once: the newest version comes first
+	for n := 1; ; n++ {
+		if _, err := io.ReadFull(br, size[:]); err == io.EOF {
+			break
+		} else if err != nil {
+			return fmt.Errorf("backup record %d: %w", n, err)
+		}
+		l := binary.LittleEndian.Uint64(size[:])
+		if l > maxBackupRecord {
+			return fmt.Errorf("backup record %d claims %d bytes: not a backup of this store", n, l)
+		}
+		buf := make([]byte, l) // not reused: the batch may keep keys and values until it flushes
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return fmt.Errorf("backup record %d: %w", n, err)
+		}
+		var list pb.KVList
+		if err := proto.Unmarshal(buf, &list); err != nil {
+			return fmt.Errorf("backup record %d: %w", n, err)
+		}
+		for _, kv := range list.Kv {
+			if last != nil && bytes.Equal(kv.Key, last) {
+				continue
+			}
+			last = kv.Key
+			e := bdg.NewEntry(kv.Key, kv.Value)
+			if len(kv.UserMeta) > 0 {
+				e = e.WithMeta(kv.UserMeta[0])
+			}
+			e.ExpiresAt = kv.ExpiresAt
+			if err := wb.SetEntry(e); err != nil {
+				return mapErr(err)
+			}
+		}
+	}
+	return mapErr(wb.Flush())
 }

@@ -100,3 +100,67 @@ func TestBackupMemoryIsBounded(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A restore into a store that once held the same keys and deleted them
+// gives every key back: the restored keys are written at the store's own
+// versions, above its deletes (Badger's Load kept the backup's versions,
+// under which the deletes won and the keys stayed gone).
+func TestRestoreIntoAStoreEmptiedByDeletes(t *testing.T) {
+	src, err := Open(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := Open(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	put := func(db *DB, prefix string, n int) {
+		txn := db.NewTxn()
+		defer txn.Discard()
+		for i := range n {
+			if err := txn.Set(fmt.Appendf(nil, "k/%03d", i), []byte(prefix)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := txn.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(src, "src", 50) // src's versions stay low
+	for range 20 {      // dst's climb above them, then its keys are deleted
+		put(dst, "dst", 50)
+	}
+	txn := dst.NewTxn()
+	for i := range 50 {
+		if err := txn.Delete(fmt.Appendf(nil, "k/%03d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := txn.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := src.Backup(&b); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Restore(&b); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := dst.View(func(r store.Reader) error {
+		return r.Iterate([]byte("k/"), func(k, v []byte) error {
+			if string(v) != "src" {
+				return fmt.Errorf("%s = %q after the restore, want src", k, v)
+			}
+			n++
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 50 {
+		t.Errorf("%d keys after the restore, want 50", n)
+	}
+}

@@ -361,6 +361,7 @@ func (d *DB) Verify() (err error) {
 }
 
 // Restore loads a backup made by Backup. Load it into an empty store.
-func (d *DB) Restore(r io.Reader) error {
-	return d.db.Load(r, 256)
+func (d *DB) Restore(r io.Reader) (err error) {
+	defer recoverDamage(d.dir, &err)
+	return restore(d.db, r)
 }
