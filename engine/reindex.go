@@ -139,13 +139,9 @@ func reindex(st store.Store, rs *rules.RuleSet, changed map[string]bool, fresh b
 			if err != nil {
 				return err
 			}
-			affected := changed[rec.Class]
-			var main *store.Record
-			if rec.Related && rec.Scope != "" {
-				if main, err = getRecord(r, rec.Scope); err != nil && !errors.Is(err, ErrNotFound) {
-					return err
-				}
-				affected = affected || (main != nil && changed[main.Class])
+			main, affected, err := affectedBy(r, rec, changed)
+			if err != nil {
+				return err
 			}
 			if affected {
 				recs = append(recs, rec)
@@ -317,4 +313,21 @@ func (b *batch) op(op func(store.Txn) error) error {
 func (b *batch) flush() error {
 	defer b.txn.Discard()
 	return b.txn.Commit()
+}
+
+// affectedBy says whether a change of the rules of the classes in changed
+// touches rec: its own class's, or for a related record its main CI's
+// (main, nil when that CI is gone).
+func affectedBy(r store.Reader, rec *store.Record, changed map[string]bool) (main *store.Record, affected bool, err error) {
+	affected = changed[rec.Class]
+	if rec.Related && rec.Scope != "" {
+		if main, err = getRecord(r, rec.Scope); err != nil {
+			if !errors.Is(err, ErrNotFound) {
+				return nil, false, err
+			}
+			main = nil
+		}
+		affected = affected || (main != nil && changed[main.Class])
+	}
+	return main, affected, nil
 }

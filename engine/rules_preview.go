@@ -76,13 +76,9 @@ func PreviewRules(st store.Store, from, to *rules.RuleSet) (*RulesPreview, error
 			if err != nil {
 				return err
 			}
-			affected := changed[rec.Class]
-			var main *store.Record
-			if rec.Related && rec.Scope != "" {
-				if main, err = getRecord(r, rec.Scope); err != nil && !errors.Is(err, ErrNotFound) {
-					return err
-				}
-				affected = affected || (main != nil && changed[main.Class])
+			main, affected, err := affectedBy(r, rec, changed)
+			if err != nil {
+				return err
 			}
 			if !affected {
 				return nil
