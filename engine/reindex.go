@@ -7,8 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
+	"weak"
 
 	"github.com/irego/irego/identify"
 	"github.com/irego/irego/rules"
@@ -20,6 +24,29 @@ import (
 // dependencies and related entries, which also key the class's related
 // records). A class whose fingerprint is unchanged keeps its CIs' keys.
 func Fingerprints(rs *rules.RuleSet) map[string]string {
+	return maps.Clone(fingerprints(rs))
+}
+
+// fingerprintsOf remembers each rule set's fingerprints while the rule set
+// lives: rule sets are immutable, and every engine opened on one (tests
+// open hundreds on the built-in pack) would otherwise hash its 375 classes
+// again.
+var fingerprintsOf sync.Map // weak.Pointer[rules.RuleSet] → map[string]string
+
+// fingerprints is Fingerprints shared: callers must not modify the map.
+func fingerprints(rs *rules.RuleSet) map[string]string {
+	key := weak.Make(rs)
+	if fp, ok := fingerprintsOf.Load(key); ok {
+		return fp.(map[string]string)
+	}
+	fp, loaded := fingerprintsOf.LoadOrStore(key, computeFingerprints(rs))
+	if !loaded {
+		runtime.AddCleanup(rs, func(k weak.Pointer[rules.RuleSet]) { fingerprintsOf.Delete(k) }, key)
+	}
+	return fp.(map[string]string)
+}
+
+func computeFingerprints(rs *rules.RuleSet) map[string]string {
 	out := map[string]string{}
 	for _, name := range rs.Classes() {
 		c, _ := rs.Class(name)
@@ -60,7 +87,7 @@ func writeEntries(w io.Writer, es []*rules.Entry) {
 // per CI that lost an identity to an older CI under the new rules, and how
 // many classes' CIs it reindexed.
 func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, int, error) {
-	want := Fingerprints(rs)
+	want := fingerprints(rs)
 	var have map[string]string
 	format := ""
 	err := st.View(func(r store.Reader) error {

@@ -44,7 +44,7 @@ type PreviewRecord struct {
 // PreviewRules reports which stored records changing the rules from one
 // set to another would re-identify, without writing to st.
 func PreviewRules(st store.Store, from, to *rules.RuleSet) (*RulesPreview, error) {
-	want, have := Fingerprints(to), Fingerprints(from)
+	want, have := fingerprints(to), fingerprints(from)
 	changed := map[string]bool{}
 	for class, fp := range want {
 		if have[class] != fp {

@@ -108,7 +108,7 @@ func Open(opts Options) (db *DB, err error) {
 	bo.TableSizeMultiplier = 1
 	if opts.InMemory {
 		// There is no value log in memory: every value stays in the tree.
-		bo = bo.WithInMemory(true).WithDir("").WithValueDir("").WithValueThreshold(1 << 20)
+		bo = bo.WithInMemory(true).WithDir("").WithValueDir("").WithValueThreshold(1 << 20).WithMemTableSize(8 << 20)
 	}
 	bdb, err := bdg.Open(bo)
 	if errors.Is(err, bdg.ErrTruncateNeeded) || (err != nil && strings.Contains(err.Error(), bdg.ErrTruncateNeeded.Error())) {
