@@ -47,10 +47,23 @@ func (e *Engine) Restore(r io.Reader) error {
 	if !empty {
 		return fmt.Errorf("engine: restore needs an empty store; this one holds CIs")
 	}
+	// The backup says what format its records are in: a backup of an older
+	// version says nothing, and its JSON records are converted below.
+	t := e.st.NewTxn()
+	defer t.Discard()
+	if err := t.Delete(store.RecordFormatKey()); err != nil {
+		return err
+	}
+	if err := t.Commit(); err != nil {
+		return err
+	}
 	if err := b.Restore(r); err != nil {
 		return fmt.Errorf("engine: restore: %w", err)
 	}
 	if err := store.CheckSchema(e.st); err != nil {
+		return err
+	}
+	if _, err := migrateRecords(e.st); err != nil {
 		return err
 	}
 	notices, _, err := reindexIfRulesChanged(e.st, e.ruleSet())

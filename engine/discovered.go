@@ -214,13 +214,22 @@ func (st *stamps) touch(txn store.Txn, t *identify.Target) (bool, error) {
 	if !ok || old == nil || (d.first.Equal(old.FirstDiscovered) && d.last.Equal(old.LastDiscovered)) {
 		return false, nil
 	}
+	// Only last_discovered moved (the common case of a CI reported again):
+	// patch the stored bytes rather than encode the record.
+	if d.first.Equal(old.FirstDiscovered) {
+		if b, ok := store.WithLastDiscovered(t.Stored, d.last); ok {
+			if et, ok := txn.(*eventTxn); ok {
+				if done, err := et.setUnreported(t.SysID, b); done || err != nil {
+					return true, err
+				}
+			} else {
+				return true, txn.Set(store.CIKey(t.SysID), b)
+			}
+		}
+	}
 	rec := *old
 	rec.FirstDiscovered, rec.LastDiscovered = d.first, d.last
-	b, err := store.EncodeRecord(&rec)
-	if err != nil {
-		return false, err
-	}
-	return true, txn.Set(store.CIKey(t.SysID), b)
+	return true, putCIRecord(txn, &rec, old, true)
 }
 
 // needsBefore reports whether lastScan for item i depends on what the

@@ -162,6 +162,12 @@ func Open(path string, opts Options) (*Engine, error) {
 		st.Close()
 		return nil, err
 	}
+	if n, err := migrateRecords(st); err != nil {
+		st.Close()
+		return nil, err
+	} else if n > 0 {
+		e.notices = append(e.notices, fmt.Sprintf("converted %d CI records from JSON to the %s format", n, store.RecordFormat))
+	}
 	indexed, err := e.settleRules()
 	if err != nil {
 		st.Close()

@@ -17,3 +17,9 @@ func CrashedRuleChange(st store.Store, rs *rules.RuleSet, holder string, now tim
 	_, err := beginChange(st, rs, now)
 	return err
 }
+
+// MigrateStep runs one bounded step of the record migration, as a process
+// killed after it would have left the store.
+func MigrateStep(st store.Store, batch, scan int) (int, bool, error) {
+	return migrateStep(st, batch, scan)
+}

@@ -170,6 +170,17 @@ func (t *eventTxn) record(rec, old *store.Record, known bool) error {
 	return t.put(rec)
 }
 
+// setUnreported writes the stored form b of a CI whose change no event
+// reports (its discovery times), keeping its version. It does nothing and
+// says so when the transaction changed the CI before: then the record
+// must go through record, which keeps the pending event's state.
+func (t *eventTxn) setUnreported(sysID string, b []byte) (done bool, err error) {
+	if t.pending[sysID] != nil {
+		return false, nil
+	}
+	return true, t.Txn.Set(store.CIKey(sysID), b)
+}
+
 func (t *eventTxn) put(rec *store.Record) error {
 	b, err := store.EncodeRecord(rec)
 	if err != nil {

@@ -80,8 +80,10 @@ func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time
 	if err := store.ChangeIdentities(txn, t.SysID, oldKeys, t.IdentityKeys); err != nil {
 		return err
 	}
-	if err := txn.Set(store.ClassKey(rec.Class, t.SysID), nil); err != nil {
-		return err
+	if t.Existing == nil || t.Existing.Class != rec.Class {
+		if err := txn.Set(store.ClassKey(rec.Class, t.SysID), nil); err != nil {
+			return err
+		}
 	}
 	if t.IsRelated && t.Existing == nil {
 		if err := txn.Set(store.SubKey(t.Scope, t.SysID), nil); err != nil {

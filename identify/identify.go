@@ -55,6 +55,9 @@ type planner struct {
 	// item, the top-level items its references name (identified first).
 	refs    map[int][]reference
 	refDeps [][]int
+	// stored holds the stored bytes of the records loaded, by sys_id
+	// (Target.Stored).
+	stored map[string][]byte
 }
 
 // Build identifies every item of p against the store view r and returns the
@@ -442,11 +445,18 @@ func (pl *planner) load(id string) (*store.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	return store.DecodeRecord(b)
+	rec, err := store.DecodeRecord(b)
+	if err == nil {
+		if pl.stored == nil {
+			pl.stored = map[string][]byte{}
+		}
+		pl.stored[id] = b
+	}
+	return rec, err
 }
 
 func (pl *planner) existingTarget(rec *store.Record, c *rules.Class) *Target {
-	t := &Target{SysID: rec.SysID, Class: c, Existing: rec, Scope: rec.Scope, IsRelated: rec.Related}
+	t := &Target{SysID: rec.SysID, Class: c, Existing: rec, Stored: pl.stored[rec.SysID], Scope: rec.Scope, IsRelated: rec.Related}
 	pl.add(t)
 	return t
 }

@@ -85,8 +85,10 @@ type Target struct {
 	// Class is the class to store: the incoming class, or the stored one
 	// when a class change is skipped (see reclassify).
 	Class *rules.Class
-	// Existing is the stored record, nil for an insert.
+	// Existing is the stored record, nil for an insert; Stored is its
+	// stored form, for a write that moves only its discovery times.
 	Existing *store.Record
+	Stored   []byte
 	// Values are the values to store after reconciliation.
 	Values map[string]any
 	// Masked lists attributes the source reported but may not change;

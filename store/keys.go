@@ -14,7 +14,8 @@ import (
 //	meta/schema                                   → schema version (decimal)
 //	meta/rules                                    → fingerprint of the rule set the identity index was built with
 //	meta/identity                                 → the identity index layout ("2": guards and members)
-//	v1/ci/<sys_id>                                → Record (JSON)
+//	meta/records                                  → the CI record format: "binary" once every record is (RecordFormat), else how far the migration from JSON got
+//	v1/ci/<sys_id>                                → Record (binary, codec.go; JSON in stores older versions wrote)
 //	v1/cls/<class>\x00<sys_id>                    → "" (class membership, for listing a class)
 //	v1/id/<entry_id>/<scope>/<values>             → identity guard: how many CIs hold those values, and the sys_id when one does (identity.go)
 //	v1/idm/<entry_id>/<scope>/<values><sys_id>    → "" (one CI holding those values)
@@ -102,6 +103,14 @@ func IdentityFormatKey() []byte { return keyIDFormat }
 
 // IdentityFormat is the identity index layout this version writes.
 const IdentityFormat = "2"
+
+// RecordFormatKey holds the format of the store's CI records: RecordFormat
+// once every record is in it; while the records written as JSON by older
+// versions are being rewritten, "migrating " and the last key done.
+func RecordFormatKey() []byte { return []byte("meta/records") }
+
+// RecordFormat is the record format this version writes (codec.go).
+const RecordFormat = "binary"
 
 // CIKey is the key of a CI's record.
 func CIKey(sysID string) []byte { return cat(prefixCI, sysID) }

@@ -95,11 +95,20 @@ type Edge struct {
 	Created time.Time `json:"created"`
 }
 
-// EncodeRecord is the stored form of a CI record.
-func EncodeRecord(r *Record) ([]byte, error) { return json.Marshal(r) }
+// EncodeRecord is the stored form of a CI record: the binary format of
+// codec.go.
+func EncodeRecord(r *Record) ([]byte, error) { return encodeBinary(make([]byte, 0, 256), r) }
 
-// DecodeRecord decodes a record, restoring integer values as int64.
+// DecodeRecord decodes a record in either stored format (binary, or the
+// JSON of older versions), restoring integer values as int64.
 func DecodeRecord(b []byte) (*Record, error) {
+	if len(b) > 0 && b[0] == formatBinary {
+		return decodeBinary(b)
+	}
+	return decodeJSONRecord(b)
+}
+
+func decodeJSONRecord(b []byte) (*Record, error) {
 	var r Record
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()

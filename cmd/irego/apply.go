@@ -141,6 +141,12 @@ func openEngine(db, rulesFile string) (*engine.Engine, error) {
 // from rulesFile; without one, the rules the store records (the built-in
 // pack for a store that records none).
 func openEngineWith(db, rulesFile string, opts engine.Options) (*engine.Engine, error) {
+	return openEngineWrapped(db, rulesFile, opts, nil)
+}
+
+// openEngineWrapped is openEngineWith with the store wrapped by wrap
+// (when not nil) under the engine.
+func openEngineWrapped(db, rulesFile string, opts engine.Options, wrap func(store.Store) store.Store) (*engine.Engine, error) {
 	if rulesFile == "" {
 		opts.AdoptStoredRules = true
 	} else {
@@ -158,6 +164,9 @@ func openEngineWith(db, rulesFile string, opts engine.Options) (*engine.Engine, 
 	st, err := open(context.Background(), db)
 	if err != nil {
 		return nil, err
+	}
+	if wrap != nil {
+		st = wrap(st)
 	}
 	opts.Store = st
 	return engine.Open(db, opts)

@@ -36,6 +36,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	updates := fs.Float64("updates", 0.1, "fraction of payloads that update a known chain")
 	repeats := fs.Float64("repeats", 0.1, "fraction of payloads that repeat a known chain unchanged")
+	repeatsAlone := fs.Duration("repeats-alone", 0, "after the run, also run this long repeating known chains only (inproc mode; the report's repeats)")
 	installs := fs.Int("installs", 3, "software installs per computer")
 	source := fs.String("source", "ServiceNow", "data source name")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed run to this file (go tool pprof)")
@@ -50,6 +51,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	ctx := context.Background()
 	var target bench.Target
 	var e *engine.Engine
+	var counted *bench.Counting
 	switch *mode {
 	case "inproc":
 		spec := *storeSpec
@@ -66,7 +68,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 			spec = tmp
 		}
 		var err error
-		if e, err = openEngineWith(spec, *rulesFile, engine.Options{SyncWrites: *sync}); err != nil {
+		count := func(st store.Store) store.Store { counted = &bench.Counting{Store: st}; return counted }
+		if e, err = openEngineWrapped(spec, *rulesFile, engine.Options{SyncWrites: *sync}, count); err != nil {
 			fmt.Fprintf(stderr, "irego bench: %v\n", err)
 			return exitFail
 		}
@@ -102,10 +105,16 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "irego bench: %v\n", err)
 		return exitFail
 	}
-	rep := bench.Run(ctx, target, cfg)
+	rep := measure(ctx, target, cfg, counted)
 	if err := stopProfile(); err != nil {
 		fmt.Fprintf(stderr, "irego bench: %v\n", err)
 		return exitFail
+	}
+	if *repeatsAlone > 0 && counted != nil {
+		gen.UpdateFraction, gen.RepeatFraction = 0, 1
+		rc := cfg
+		rc.Duration, rc.Count = *repeatsAlone, 0
+		rep.Repeats = measure(ctx, target, rc, counted)
 	}
 	rep.Mode, rep.Sync, rep.Preloaded = *mode, *sync, *preload
 	if e != nil {
@@ -135,6 +144,22 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// measure runs cfg against target, with the keys and bytes written per
+// item when counted is not nil.
+func measure(ctx context.Context, target bench.Target, cfg bench.Config, counted *bench.Counting) *bench.Report {
+	var keys, bytes int64
+	if counted != nil {
+		keys, bytes = counted.Written()
+	}
+	rep := bench.Run(ctx, target, cfg)
+	if counted != nil && rep.Items > 0 {
+		k, b := counted.Written()
+		rep.KeysPerItem = float64(k-keys) / float64(rep.Items)
+		rep.BytesPerItem = float64(b-bytes) / float64(rep.Items)
+	}
+	return rep
 }
 
 // startProfiles starts a CPU profile and returns the function that stops
@@ -176,6 +201,13 @@ func printReport(w io.Writer, r *bench.Report) {
 	fmt.Fprintf(w, "%d payloads, %d items in %.1fs: %.0f items/s, %.0f payloads/s\n", r.Payloads, r.Items, r.Seconds, r.ItemsPerSec, r.PayloadsPerSec)
 	fmt.Fprintf(w, "latency p50 %.2fms p95 %.2fms p99 %.2fms; %.0f allocs/item; peak RSS %d MiB (anonymous %d MiB)\n",
 		r.P50ms, r.P95ms, r.P99ms, r.AllocsPerItem, r.PeakRSSBytes>>20, r.PeakAnonBytes>>20)
+	if r.KeysPerItem > 0 {
+		fmt.Fprintf(w, "written per item: %.2f keys, %.0f bytes\n", r.KeysPerItem, r.BytesPerItem)
+	}
+	if x := r.Repeats; x != nil {
+		fmt.Fprintf(w, "repeats alone: %d items in %.1fs: %.0f items/s; %.0f allocs/item; written per item: %.2f keys, %.0f bytes\n",
+			x.Items, x.Seconds, x.ItemsPerSec, x.AllocsPerItem, x.KeysPerItem, x.BytesPerItem)
+	}
 	if r.BaselineItemsPerSec > 0 {
 		fmt.Fprintf(w, "bare Badger baseline %.0f records/s: irego reaches %.0f%% of it\n", r.BaselineItemsPerSec, 100*r.Ratio)
 	}

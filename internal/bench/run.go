@@ -61,6 +61,13 @@ type Report struct {
 	// memory-mapped files, which the kernel reclaims under pressure.
 	PeakAnonBytes int64  `json:"peak_anon_bytes"`
 	FirstError    string `json:"first_error,omitempty"`
+	// KeysPerItem and BytesPerItem are what committed transactions wrote
+	// per item (keys set or deleted; their keys and values), in process.
+	KeysPerItem  float64 `json:"keys_per_item,omitempty"`
+	BytesPerItem float64 `json:"bytes_per_item,omitempty"`
+	// Repeats, with --repeats-alone, is a run of repeated chains only
+	// (every item NO_CHANGE), measured after the main one.
+	Repeats *Report `json:"repeats,omitempty"`
 	// With a baseline run:
 	BaselineItemsPerSec float64 `json:"baseline_items_per_sec,omitempty"`
 	Ratio               float64 `json:"ratio,omitempty"`

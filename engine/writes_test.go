@@ -1,0 +1,112 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/bench"
+	"github.com/irego/irego/store"
+	"github.com/irego/irego/store/badger"
+)
+
+// keyLog wraps a store and records the keys its committed transactions
+// wrote.
+type keyLog struct {
+	store.Store
+	mu   sync.Mutex
+	keys []string
+}
+
+func (l *keyLog) NewTxn() store.Txn { return &keyLogTxn{Txn: l.Store.NewTxn(), l: l} }
+
+func (l *keyLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := l.keys
+	l.keys = nil
+	return k
+}
+
+type keyLogTxn struct {
+	store.Txn
+	l    *keyLog
+	keys []string
+}
+
+func (t *keyLogTxn) Set(k, v []byte) error {
+	t.keys = append(t.keys, string(k))
+	return t.Txn.Set(k, v)
+}
+func (t *keyLogTxn) Delete(k []byte) error {
+	t.keys = append(t.keys, string(k))
+	return t.Txn.Delete(k)
+}
+func (t *keyLogTxn) Commit() error {
+	if err := t.Txn.Commit(); err != nil {
+		return err
+	}
+	t.l.mu.Lock()
+	t.l.keys = append(t.l.keys, t.keys...)
+	t.l.mu.Unlock()
+	t.keys = nil
+	return nil
+}
+
+// countByPrefix counts keys by their first two path parts (v1/ci, v1/cls, …).
+func countByPrefix(keys []string) map[string]int {
+	out := map[string]int{}
+	for _, k := range keys {
+		parts := strings.SplitN(k, "/", 3)
+		out[strings.Join(parts[:min(2, len(parts))], "/")]++
+	}
+	return out
+}
+
+// TestUnchangedKeysAreNotWritten: an update writes the CI's class key only
+// when its class changes, and a repeated payload writes each CI's record
+// (its last_discovered moves) and, per item, its source's report; nothing
+// else.
+func TestUnchangedKeysAreNotWritten(t *testing.T) {
+	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &keyLog{Store: st}
+	e, err := engine.OpenStore(log, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	send := func(version int) {
+		t.Helper()
+		res, err := e.Apply(ctx, "ServiceNow", bench.Chain(7, version, 2), engine.DefaultApplyOptions())
+		if err != nil || res.HasError {
+			t.Fatalf("apply: %v %+v", err, res)
+		}
+	}
+	send(0)
+	if n := countByPrefix(log.take())["v1/cls"]; n != 7 {
+		t.Fatalf("insert wrote %d class keys, want 7 (5 CIs, 2 installs)", n)
+	}
+	send(1) // the computer's RAM changes
+	got := countByPrefix(log.take())
+	if got["v1/cls"] != 0 {
+		t.Fatalf("an update that keeps the class wrote %d class keys", got["v1/cls"])
+	}
+	if got["v1/hist"] != 1 {
+		t.Fatalf("update: %d history entries, want 1: %v", got["v1/hist"], got)
+	}
+	send(1) // a repeat
+	got = countByPrefix(log.take())
+	want := map[string]int{"v1/ci": 7, "v1/src": 5} // sources of the 5 items
+	for k, n := range got {
+		if want[k] != n {
+			t.Fatalf("a repeated payload wrote %v, want %v", got, want)
+		}
+	}
+	checkClean(t, e)
+}

@@ -1,0 +1,52 @@
+package bench
+
+import (
+	"sync/atomic"
+
+	"github.com/irego/irego/store"
+)
+
+// Counting wraps a store and counts the keys its committed transactions
+// wrote (sets and deletes) and their bytes (keys and values), for the
+// report's keys_per_item and bytes_per_item.
+type Counting struct {
+	store.Store
+	keys, bytes atomic.Int64
+}
+
+// Written returns the keys and bytes committed so far.
+func (c *Counting) Written() (keys, bytes int64) { return c.keys.Load(), c.bytes.Load() }
+
+// NewTxn starts a transaction whose writes count once it commits.
+func (c *Counting) NewTxn() store.Txn { return &countingTxn{Txn: c.Store.NewTxn(), c: c} }
+
+// Shared says what the wrapped store says.
+func (c *Counting) Shared() bool { return store.IsShared(c.Store) }
+
+type countingTxn struct {
+	store.Txn
+	c           *Counting
+	keys, bytes int64
+}
+
+func (t *countingTxn) Set(k, v []byte) error {
+	t.keys++
+	t.bytes += int64(len(k) + len(v))
+	return t.Txn.Set(k, v)
+}
+
+func (t *countingTxn) Delete(k []byte) error {
+	t.keys++
+	t.bytes += int64(len(k))
+	return t.Txn.Delete(k)
+}
+
+func (t *countingTxn) Commit() error {
+	if err := t.Txn.Commit(); err != nil {
+		return err
+	}
+	t.c.keys.Add(t.keys)
+	t.c.bytes.Add(t.bytes)
+	t.keys, t.bytes = 0, 0
+	return nil
+}
