@@ -54,6 +54,8 @@ type DB struct {
 	durable *groupSync
 	// space holds commits back while the disk is nearly full.
 	space *spaceGuard
+	// seq numbers change events in commit order (sequencer.go).
+	seq sequencer
 	// warnings are what Open found worth telling (Warnings).
 	warnings []string
 }
@@ -168,7 +170,7 @@ func (d *DB) NewTxn() store.Txn {
 	if d.db.IsClosed() {
 		return closedTxn{}
 	}
-	return &txn{reader: reader{d.db.NewTransaction(true), d.dir, d.log}, durable: d.durable, space: d.space}
+	return &txn{reader: reader{d.db.NewTransaction(true), d.dir, d.log}, durable: d.durable, space: d.space, seq: &d.seq, db: d.db}
 }
 
 // Sync makes every committed write durable.
@@ -257,6 +259,8 @@ type txn struct {
 	durable *groupSync
 	space   *spaceGuard
 	writes  bool // a commit with no writes needs no space
+	seq     *sequencer
+	db      *bdg.DB
 }
 
 // Keys are checked before Badger sees them: its own error dumps the key.
@@ -363,5 +367,6 @@ func (d *DB) Verify() (err error) {
 // Restore loads a backup made by Backup. Load it into an empty store.
 func (d *DB) Restore(r io.Reader) (err error) {
 	defer recoverDamage(d.dir, &err)
+	defer d.seq.reset() // the restored counter is the one to go on from
 	return restore(d.db, r)
 }
