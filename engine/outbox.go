@@ -203,6 +203,10 @@ func (t *eventTxn) current(sysID string) (*store.Record, *pendingEvent, error) {
 	return rec, nil, err
 }
 
+// eventful says whether the transaction changed a CI, so makes events
+// (see serializer).
+func (t *eventTxn) eventful() bool { return t.counted || len(t.order) > 0 }
+
 // open starts the event of a CI's change.
 func (t *eventTxn) open(sysID string, before *store.Record) (*pendingEvent, error) {
 	pe := &pendingEvent{before: before}
@@ -403,18 +407,20 @@ func valueChanges(before, after map[string]any) map[string]store.ValueChange {
 	return out
 }
 
-// serializer cuts the cost of the event counter under concurrent writes.
-// Two transactions of one process that both number events always
-// conflict, and redoing the loser's whole identification only to collide
-// again wastes the work of many attempts. So a write that lost such a race
-// takes Engine.retries for its further attempts: the retried writes of a
-// process run one at a time, while first attempts, and writes that change
-// no CI, still run side by side.
+// serializer cuts the cost of conflicts between writes that change CIs.
+// Such writes often share records (a data center or account many CIs are
+// hosted on, whose discovery times every payload moves; on stores that do
+// not number commits, the event counter), and redoing the loser's whole
+// identification only to collide again wastes the work of many attempts.
+// So a write that changed a CI and lost a race takes Engine.retries for
+// its further attempts: the retried writes of a process run one at a
+// time, while first attempts, and writes that change no CI, still run
+// side by side.
 type serializer struct{ e *Engine }
 
-// lost notes a conflict; counted says the transaction read the counter.
-func (s *serializer) lost(e *Engine, counted bool) {
-	if counted && s.e == nil {
+// lost notes a conflict; eventful says the transaction changed a CI.
+func (s *serializer) lost(e *Engine, eventful bool) {
+	if eventful && s.e == nil {
 		e.retries.Lock()
 		s.e = e
 	}
