@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/pprof"
+	"sync/atomic"
 	"time"
 
 	"github.com/irego/irego/engine"
@@ -102,7 +103,14 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "irego bench: %v\n", err)
 		return exitFail
 	}
+	var syncs, synced atomic.Int64
+	if db, ok := storeOf(e).(*badger.DB); ok {
+		db.ObserveSyncs(func(commits int, _ time.Duration) { syncs.Add(1); synced.Add(int64(commits)) })
+	}
 	rep := bench.Run(ctx, target, cfg)
+	if n := syncs.Load(); n > 0 {
+		rep.Syncs, rep.CommitsPerSync = n, float64(synced.Load())/float64(n)
+	}
 	if err := stopProfile(); err != nil {
 		fmt.Fprintf(stderr, "irego bench: %v\n", err)
 		return exitFail
@@ -176,9 +184,20 @@ func printReport(w io.Writer, r *bench.Report) {
 	fmt.Fprintf(w, "%d payloads, %d items in %.1fs: %.0f items/s, %.0f payloads/s\n", r.Payloads, r.Items, r.Seconds, r.ItemsPerSec, r.PayloadsPerSec)
 	fmt.Fprintf(w, "latency p50 %.2fms p95 %.2fms p99 %.2fms; %.0f allocs/item; peak RSS %d MiB (anonymous %d MiB)\n",
 		r.P50ms, r.P95ms, r.P99ms, r.AllocsPerItem, r.PeakRSSBytes>>20, r.PeakAnonBytes>>20)
+	if r.Syncs > 0 {
+		fmt.Fprintf(w, "%d group fsyncs, %.1f commits each\n", r.Syncs, r.CommitsPerSync)
+	}
 	if r.BaselineItemsPerSec > 0 {
 		fmt.Fprintf(w, "bare Badger baseline %.0f records/s: irego reaches %.0f%% of it\n", r.BaselineItemsPerSec, 100*r.Ratio)
 	}
+}
+
+// storeOf is e's store; nil without an engine (http mode).
+func storeOf(e *engine.Engine) store.Store {
+	if e == nil {
+		return nil
+	}
+	return e.Store()
 }
 
 // averageRecordSize is the mean size of the stored CI records.

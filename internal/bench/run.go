@@ -61,6 +61,10 @@ type Report struct {
 	// memory-mapped files, which the kernel reclaims under pressure.
 	PeakAnonBytes int64  `json:"peak_anon_bytes"`
 	FirstError    string `json:"first_error,omitempty"`
+	// With --sync on Badger: the group fsyncs of the timed run and how
+	// many commits each made durable on average.
+	Syncs          int64   `json:"syncs,omitempty"`
+	CommitsPerSync float64 `json:"commits_per_sync,omitempty"`
 	// With a baseline run:
 	BaselineItemsPerSec float64 `json:"baseline_items_per_sec,omitempty"`
 	Ratio               float64 `json:"ratio,omitempty"`
