@@ -234,7 +234,7 @@ func (t *eventTxn) Commit() error {
 	if len(t.order) == 0 {
 		return t.Txn.Commit()
 	}
-	// Encoded before numbering (see numbered): a store that numbers
+	// Encoded before numbering (see numberEvent): a store that numbers
 	// commits does so under a lock, which should cover as little as it can.
 	evs := make([][]byte, len(t.order))
 	for i, pe := range t.order {
