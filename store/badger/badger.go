@@ -261,6 +261,7 @@ type txn struct {
 	writes  bool // a commit with no writes needs no space
 	seq     *sequencer
 	db      *bdg.DB
+	counter bool // the transaction itself wrote or deleted the event counter
 }
 
 // Keys are checked before Badger sees them: its own error dumps the key.
@@ -269,6 +270,7 @@ func (t *txn) Set(key, value []byte) error {
 		return err
 	}
 	t.writes = true
+	t.counter = t.counter || bytes.Equal(key, store.EventSeqKey())
 	return mapErr(t.t.Set(key, value))
 }
 
@@ -277,6 +279,7 @@ func (t *txn) Delete(key []byte) error {
 		return err
 	}
 	t.writes = true
+	t.counter = t.counter || bytes.Equal(key, store.EventSeqKey())
 	return mapErr(t.t.Delete(key))
 }
 
@@ -293,6 +296,9 @@ func (t *txn) Commit() (err error) {
 	}
 	if err := t.t.Commit(); err != nil {
 		return mapErr(err)
+	}
+	if t.counter {
+		t.seq.reset() // set or emptied from outside the sequencer: go on from what it holds
 	}
 	if t.durable != nil {
 		return t.durable.wait()

@@ -43,7 +43,8 @@ func counter(t *testing.T, db store.Store) uint64 {
 
 // Two open writers both number their commits without conflicting, in the
 // order they commit; a commit that fails skips its numbers; a reopened
-// store goes on from its counter.
+// store goes on from its counter, and so does one whose counter a
+// transaction changed.
 func TestCommitNumberedFollowsCommitOrder(t *testing.T) {
 	dir := t.TempDir()
 	db, err := badger.Open(badger.Options{Dir: dir})
@@ -99,5 +100,18 @@ func TestCommitNumberedFollowsCommitOrder(t *testing.T) {
 	defer db.Close()
 	if first, err := numbered(t, db.NewTxn(), 1); err != nil || first != 7 {
 		t.Fatalf("after reopening, numbers from %d, %v; want 7", first, err)
+	}
+
+	// A transaction of its own that deletes the counter (emptying the
+	// store) starts the numbers again.
+	txn := db.NewTxn()
+	if err := txn.Delete(store.EventSeqKey()); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if first, err := numbered(t, db.NewTxn(), 1); err != nil || first != 1 {
+		t.Fatalf("after deleting the counter, numbers from %d, %v; want 1", first, err)
 	}
 }
