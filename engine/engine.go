@@ -94,7 +94,7 @@ type Engine struct {
 	backingUp atomic.Bool
 	observer  observerRef // see Observe
 	events    *broadcast  // wakes followers of Events
-	retries   sync.Mutex  // taken by writes that lost a race for the event counter (serializer)
+	retries   sync.Mutex  // taken by writes that changed CIs and lost a race (serializer)
 	live      sync.RWMutex
 	closed    bool // set by Close under live, once every Hold is released
 }
@@ -307,7 +307,7 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		res, counted, err := e.once(ps, io, o, commit)
+		res, eventful, err := e.once(ps, io, o, commit)
 		if errors.Is(err, errRulesMoved) {
 			if err := e.syncRules(); err != nil {
 				return nil, err
@@ -318,7 +318,7 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 			if attempt >= e.opts.MaxAttempts {
 				return nil, ErrTooManyConflicts
 			}
-			s.lost(e, counted)
+			s.lost(e, eventful)
 			e.observed().Retried()
 			backoff(attempt)
 			continue
@@ -335,7 +335,7 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 
 // once identifies and (when commit) writes in one transaction, so the reads
 // that decided the plans are checked for conflicts when it commits.
-// It also reports whether the transaction numbered events (see serializer).
+// It also reports whether the transaction changed a CI (see serializer).
 func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions, commit bool) ([]*Result, bool, error) {
 	cur := e.cur.Load()
 	txn := e.newTxn(io.Source)
@@ -351,21 +351,21 @@ func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions
 	for i, p := range ps {
 		res, n, err := e.stage(txn, p, io, o, commit)
 		if err != nil {
-			return nil, txn.counted, err
+			return nil, txn.eventful(), err
 		}
 		out[i], total = res, total+n
 	}
 	if e.cur.Load() != cur {
-		return nil, txn.counted, store.ErrConflict // the rules were swapped meanwhile: identify again
+		return nil, txn.eventful(), store.ErrConflict // the rules were swapped meanwhile: identify again
 	}
 	if total == 0 {
-		return out, txn.counted, nil
+		return out, txn.eventful(), nil
 	}
 	if err := txn.Commit(); err != nil {
-		return nil, txn.counted, err
+		return nil, txn.eventful(), err
 	}
 	e.observed().Committed(len(ps), total)
-	return out, txn.counted, nil
+	return out, txn.eventful(), nil
 }
 
 // stage identifies p against txn and, when commit, writes the outcome into

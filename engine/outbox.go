@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/irego/irego/identify"
@@ -20,29 +22,34 @@ import (
 // Watching the keys rather than the write paths means no path (apply,
 // removal, merge, stale, delete) can forget its events.
 //
-// Sequence numbers come from one counter key that the transaction reads
-// and writes the first time it adds an event, so two commits that both add
-// events conflict and the engine retries the later one: event numbers
-// follow commit order on every store, shared by every process. Writes that
-// change no CI (discovery times, source records, partial payloads) never
-// read the counter, so they do not conflict over it.
+// Events are numbered when the transaction commits, not when it makes
+// them: records carry the number of their last event as their version, so
+// they are written with a provisional one and again once numbered. A store
+// that numbers commits itself (store.NumberedTxn: Badger) hands out the
+// numbers in commit order without any reader of the counter, so
+// concurrent writers do not conflict over it. On any other store
+// (PostgreSQL, shared by processes) the transaction reads and writes the
+// counter key at commit, so two commits that both add events conflict and
+// the engine retries the later one. Either way event numbers follow commit
+// order, shared by every process. Writes that change no CI (discovery
+// times, source records, partial payloads) number nothing.
 type eventTxn struct {
 	store.Txn
 	e      *Engine
 	source string
 	now    time.Time
 
-	counted     bool   // the counter was read
-	first, last uint64 // first and last numbers handed out
-	pending     map[string]*pendingEvent
-	order       []*pendingEvent
+	counted bool // the counter was read (stores that do not number commits)
+	pending map[string]*pendingEvent
+	order   []*pendingEvent
 	// touched are CIs whose related records or outbound relations changed
 	// in the transaction: their version moves too.
 	touched map[string]*touch
 }
 
 // pendingEvent is one CI's change within the transaction: before as the
-// transaction found it (nil: new), after as it leaves it (nil: deleted).
+// transaction found it (nil: new), after as it leaves it (nil: deleted);
+// seq is set when the transaction commits.
 type pendingEvent struct {
 	seq           uint64
 	before, after *store.Record
@@ -138,9 +145,10 @@ func putCIRecord(txn store.Txn, rec, old *store.Record, known bool) error {
 	return txn.Set(store.CIKey(rec.SysID), b)
 }
 
-// record writes rec, numbering it with the event of its change; a write
-// that changes nothing an event reports (discovery times, owners, identity
-// keys) keeps the version the record had.
+// record writes rec, opening the event of its change (which gives rec its
+// version at commit); a write that changes nothing an event reports
+// (discovery times, owners, identity keys) keeps the version the record
+// had.
 func (t *eventTxn) record(rec, old *store.Record, known bool) error {
 	sysID := rec.SysID
 	cur, pe := old, t.pending[sysID]
@@ -162,7 +170,7 @@ func (t *eventTxn) record(rec, old *store.Record, known bool) error {
 			return err
 		}
 	}
-	rec.Version = pe.seq
+	rec.Version = 0 // provisional: numbered at commit
 	pe.after = rec
 	if rec.Related && rec.Scope != "" {
 		t.touchOf(rec.Scope).related = append(t.touchOf(rec.Scope).related, sysID)
@@ -206,23 +214,13 @@ func (t *eventTxn) current(sysID string) (*store.Record, *pendingEvent, error) {
 	return rec, nil, err
 }
 
-// open starts the event of a CI's change, numbering it.
+// eventful says whether the transaction changed a CI, so makes events
+// (see serializer).
+func (t *eventTxn) eventful() bool { return t.counted || len(t.order) > 0 }
+
+// open starts the event of a CI's change.
 func (t *eventTxn) open(sysID string, before *store.Record) (*pendingEvent, error) {
-	if !t.counted {
-		b, err := t.Txn.Get(store.EventSeqKey())
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return nil, err
-		case len(b) != 8:
-			return nil, fmt.Errorf("engine: event counter holds %d bytes, want 8", len(b))
-		default:
-			t.last = binary.BigEndian.Uint64(b)
-		}
-		t.counted, t.first = true, t.last+1
-	}
-	t.last++
-	pe := &pendingEvent{seq: t.last, before: before}
+	pe := &pendingEvent{before: before}
 	t.pending[sysID] = pe
 	t.order = append(t.order, pe)
 	return pe, nil
@@ -237,24 +235,113 @@ func (t *eventTxn) touchOf(sysID string) *touch {
 	return tc
 }
 
-// Commit writes the transaction's events, then commits; when it did, the
-// followers of the outbox in this process wake.
+// Commit numbers the transaction's events, writes them and the records
+// with their versions, then commits; when it did, the followers of the
+// outbox in this process wake.
 func (t *eventTxn) Commit() error {
 	if err := t.finish(); err != nil {
 		return err
 	}
-	if err := t.Txn.Commit(); err != nil {
+	if len(t.order) == 0 {
+		return t.Txn.Commit()
+	}
+	// Encoded before numbering (see numberEvent): a store that numbers
+	// commits does so under a lock, which should cover as little as it can.
+	evs := make([][]byte, len(t.order))
+	for i, pe := range t.order {
+		ev, ok := t.event(pe)
+		if !ok {
+			continue
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		evs[i] = b
+	}
+	n := uint64(len(t.order))
+	var err error
+	if nt, ok := t.Txn.(store.NumberedTxn); ok {
+		err = nt.CommitNumbered(n, func(first uint64) error { return t.number(first, evs) })
+	} else {
+		err = t.commitCounted(n, evs)
+	}
+	if err != nil {
 		return err
 	}
-	if t.counted {
-		t.e.events.wake()
+	t.e.events.wake()
+	return nil
+}
+
+// commitCounted numbers the events from the counter key, read and written
+// in the transaction, and commits.
+func (t *eventTxn) commitCounted(n uint64, evs [][]byte) error {
+	var last uint64
+	t.counted = true
+	b, err := t.Txn.Get(store.EventSeqKey())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return err
+	case len(b) != 8:
+		return fmt.Errorf("engine: event counter holds %d bytes, want 8", len(b))
+	default:
+		last = binary.BigEndian.Uint64(b)
+	}
+	if err := t.number(last+1, evs); err != nil {
+		return err
+	}
+	if err := t.Txn.Set(store.EventSeqKey(), binary.BigEndian.AppendUint64(nil, last+n)); err != nil {
+		return err
+	}
+	return t.Txn.Commit()
+}
+
+// number gives the events the numbers from first on, in the order they
+// were opened, and writes each record at its event's number and each event.
+func (t *eventTxn) number(first uint64, evs [][]byte) error {
+	for i, pe := range t.order {
+		pe.seq = first + uint64(i)
+		if pe.after != nil {
+			pe.after.Version = pe.seq
+			if err := t.put(pe.after); err != nil {
+				return err
+			}
+		}
+		if evs[i] == nil {
+			continue
+		}
+		b, err := numberEvent(evs[i], pe.seq, first)
+		if err != nil {
+			return err
+		}
+		if err := t.Txn.Set(store.EventKey(pe.seq), b); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
+// unnumbered is how an event encoded before numbering starts: Seq and
+// Commit are its first fields.
+var unnumbered = []byte(`{"seq":0,"commit":0,`)
+
+// numberEvent puts seq and commit into an event encoded with neither.
+func numberEvent(b []byte, seq, commit uint64) ([]byte, error) {
+	if !bytes.HasPrefix(b, unnumbered) {
+		return nil, fmt.Errorf("engine: an unnumbered event starts %.40q", b)
+	}
+	out := make([]byte, 0, len(b)+40)
+	out = append(out, `{"seq":`...)
+	out = strconv.AppendUint(out, seq, 10)
+	out = append(out, `,"commit":`...)
+	out = strconv.AppendUint(out, commit, 10)
+	return append(out, b[len(unnumbered)-1:]...), nil
+}
+
 // finish gives the CIs whose related records or relations changed an
-// event of their own (when their record did not change itself), and
-// writes every event and the counter.
+// event of their own (when their record did not change itself); their
+// records are written when the events are numbered.
 func (t *eventTxn) finish() error {
 	for _, id := range slices.Sorted(maps.Keys(t.touched)) {
 		cur, pe, err := t.current(id)
@@ -268,29 +355,9 @@ func (t *eventTxn) finish() error {
 			return err
 		}
 		after := *cur
-		after.Version = pe.seq
 		pe.after = &after
-		if err := t.put(&after); err != nil {
-			return err
-		}
 	}
-	if !t.counted {
-		return nil
-	}
-	for _, pe := range t.order {
-		ev, ok := t.event(pe)
-		if !ok {
-			continue
-		}
-		b, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		if err := t.Txn.Set(store.EventKey(ev.Seq), b); err != nil {
-			return err
-		}
-	}
-	return t.Txn.Set(store.EventSeqKey(), binary.BigEndian.AppendUint64(nil, t.last))
+	return nil
 }
 
 // event is the event pe makes; false for a CI created and deleted by the
@@ -303,7 +370,7 @@ func (t *eventTxn) event(pe *pendingEvent) (*Event, bool) {
 	if rec == nil {
 		return nil, false
 	}
-	ev := &Event{Seq: pe.seq, Commit: t.first, At: t.now, Source: t.source, SysID: rec.SysID, Class: rec.Class,
+	ev := &Event{At: t.now, Source: t.source, SysID: rec.SysID, Class: rec.Class,
 		Scope: rec.Scope, Related: rec.Related, Retired: rec.Retired, Values: rec.Values, Attributes: map[string]store.ValueChange{}}
 	if tc := t.touched[rec.SysID]; tc != nil && pe.after != nil {
 		ev.RelatedRecords, ev.Relations = slices.Compact(slices.Sorted(slices.Values(tc.related))), tc.relations
@@ -351,18 +418,20 @@ func valueChanges(before, after map[string]any) map[string]store.ValueChange {
 	return out
 }
 
-// serializer cuts the cost of the event counter under concurrent writes.
-// Two transactions of one process that both number events always
-// conflict, and redoing the loser's whole identification only to collide
-// again wastes the work of many attempts. So a write that lost such a race
-// takes Engine.retries for its further attempts: the retried writes of a
-// process run one at a time, while first attempts, and writes that change
-// no CI, still run side by side.
+// serializer cuts the cost of conflicts between writes that change CIs.
+// Such writes often share records (a data center or account many CIs are
+// hosted on, whose discovery times every payload moves; on stores that do
+// not number commits, the event counter), and redoing the loser's whole
+// identification only to collide again wastes the work of many attempts.
+// So a write that changed a CI and lost a race takes Engine.retries for
+// its further attempts: the retried writes of a process run one at a
+// time, while first attempts, and writes that change no CI, still run
+// side by side.
 type serializer struct{ e *Engine }
 
-// lost notes a conflict; counted says the transaction read the counter.
-func (s *serializer) lost(e *Engine, counted bool) {
-	if counted && s.e == nil {
+// lost notes a conflict; eventful says the transaction changed a CI.
+func (s *serializer) lost(e *Engine, eventful bool) {
+	if eventful && s.e == nil {
 		e.retries.Lock()
 		s.e = e
 	}

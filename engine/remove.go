@@ -265,12 +265,12 @@ func (e *Engine) inTxn(ctx context.Context, source string, fn func(store.Txn) (c
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		counted := false
+		eventful := false
 		err := func() error {
 			cur := e.cur.Load()
 			txn := e.newTxn(source)
 			defer txn.Discard()
-			defer func() { counted = txn.counted }()
+			defer func() { eventful = txn.eventful() }()
 			if err := e.checkRules(txn, cur); err != nil {
 				return err
 			}
@@ -295,7 +295,7 @@ func (e *Engine) inTxn(ctx context.Context, source string, fn func(store.Txn) (c
 		if attempt >= e.opts.MaxAttempts {
 			return ErrTooManyConflicts
 		}
-		s.lost(e, counted)
+		s.lost(e, eventful)
 		backoff(attempt)
 	}
 }

@@ -70,6 +70,19 @@ type Txn interface {
 	Discard()
 }
 
+// NumberedTxn is a Txn that can number its commit with the change event
+// sequence (store.EventSeqKey) without reading the counter inside the
+// transaction, so writers that number events do not conflict over it.
+type NumberedTxn interface {
+	Txn
+	// CommitNumbered commits like Commit, after calling fill with the first
+	// of n consecutive numbers for fill to write the keys that carry them;
+	// the counter then holds the last. Numbers follow commit order: a
+	// reader that sees a number sees every committed number below it.
+	// Numbers of a commit that fails are skipped, never handed out again.
+	CommitNumbered(n uint64, fill func(first uint64) error) error
+}
+
 // Store is a transactional, ordered key-value store.
 type Store interface {
 	// View runs fn in a read-only snapshot.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/pprof"
+	"sync/atomic"
 	"time"
 
 	"github.com/irego/irego/engine"
@@ -105,7 +106,14 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "irego bench: %v\n", err)
 		return exitFail
 	}
+	var syncs, synced atomic.Int64
+	if db, ok := unwrapped(storeOf(e)).(*badger.DB); ok {
+		db.ObserveSyncs(func(commits int, _ time.Duration) { syncs.Add(1); synced.Add(int64(commits)) })
+	}
 	rep := measure(ctx, target, cfg, counted)
+	if n := syncs.Load(); n > 0 {
+		rep.Syncs, rep.CommitsPerSync = n, float64(synced.Load())/float64(n)
+	}
 	if err := stopProfile(); err != nil {
 		fmt.Fprintf(stderr, "irego bench: %v\n", err)
 		return exitFail
@@ -208,9 +216,29 @@ func printReport(w io.Writer, r *bench.Report) {
 		fmt.Fprintf(w, "repeats alone: %d items in %.1fs: %.0f items/s; %.0f allocs/item; written per item: %.2f keys, %.0f bytes\n",
 			x.Items, x.Seconds, x.ItemsPerSec, x.AllocsPerItem, x.KeysPerItem, x.BytesPerItem)
 	}
+	if r.Syncs > 0 {
+		fmt.Fprintf(w, "%d group fsyncs, %.1f commits each\n", r.Syncs, r.CommitsPerSync)
+	}
 	if r.BaselineItemsPerSec > 0 {
 		fmt.Fprintf(w, "bare Badger baseline %.0f records/s: irego reaches %.0f%% of it\n", r.BaselineItemsPerSec, 100*r.Ratio)
 	}
+}
+
+// unwrapped is the store under the bench's write counting.
+func unwrapped(st store.Store) store.Store {
+	if c, ok := st.(*bench.Counting); ok {
+		return c.Store
+	}
+	return st
+}
+
+// storeOf is e's store; nil without an engine (http mode).
+
+func storeOf(e *engine.Engine) store.Store {
+	if e == nil {
+		return nil
+	}
+	return e.Store()
 }
 
 // averageRecordSize is the mean size of the stored CI records.

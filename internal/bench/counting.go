@@ -18,7 +18,15 @@ type Counting struct {
 func (c *Counting) Written() (keys, bytes int64) { return c.keys.Load(), c.bytes.Load() }
 
 // NewTxn starts a transaction whose writes count once it commits.
-func (c *Counting) NewTxn() store.Txn { return &countingTxn{Txn: c.Store.NewTxn(), c: c} }
+// It keeps the wrapped store's commit-time event numbering, which the
+// engine uses only when the transaction offers it.
+func (c *Counting) NewTxn() store.Txn {
+	t := &countingTxn{Txn: c.Store.NewTxn(), c: c}
+	if _, ok := t.Txn.(store.NumberedTxn); ok {
+		return countingNumberedTxn{t}
+	}
+	return t
+}
 
 // Shared says what the wrapped store says.
 func (c *Counting) Shared() bool { return store.IsShared(c.Store) }
@@ -41,12 +49,22 @@ func (t *countingTxn) Delete(k []byte) error {
 	return t.Txn.Delete(k)
 }
 
-func (t *countingTxn) Commit() error {
-	if err := t.Txn.Commit(); err != nil {
+func (t *countingTxn) Commit() error { return t.counted(t.Txn.Commit()) }
+
+// counted adds the transaction's writes to the totals once it committed.
+func (t *countingTxn) counted(err error) error {
+	if err != nil {
 		return err
 	}
 	t.c.keys.Add(t.keys)
 	t.c.bytes.Add(t.bytes)
 	t.keys, t.bytes = 0, 0
 	return nil
+}
+
+// countingNumberedTxn is a countingTxn over a store.NumberedTxn.
+type countingNumberedTxn struct{ *countingTxn }
+
+func (t countingNumberedTxn) CommitNumbered(n uint64, fill func(first uint64) error) error {
+	return t.counted(t.Txn.(store.NumberedTxn).CommitNumbered(n, fill))
 }

@@ -68,6 +68,10 @@ type Report struct {
 	// Repeats, with --repeats-alone, is a run of repeated chains only
 	// (every item NO_CHANGE), measured after the main one.
 	Repeats *Report `json:"repeats,omitempty"`
+	// With --sync on Badger: the group fsyncs of the timed run and how
+	// many commits each made durable on average.
+	Syncs          int64   `json:"syncs,omitempty"`
+	CommitsPerSync float64 `json:"commits_per_sync,omitempty"`
 	// With a baseline run:
 	BaselineItemsPerSec float64 `json:"baseline_items_per_sec,omitempty"`
 	Ratio               float64 `json:"ratio,omitempty"`

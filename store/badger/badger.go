@@ -54,6 +54,8 @@ type DB struct {
 	durable *groupSync
 	// space holds commits back while the disk is nearly full.
 	space *spaceGuard
+	// seq numbers change events in commit order (sequencer.go).
+	seq sequencer
 	// warnings are what Open found worth telling (Warnings).
 	warnings []string
 }
@@ -168,7 +170,7 @@ func (d *DB) NewTxn() store.Txn {
 	if d.db.IsClosed() {
 		return closedTxn{}
 	}
-	return &txn{reader: reader{d.db.NewTransaction(true), d.dir, d.log}, durable: d.durable, space: d.space}
+	return &txn{reader: reader{d.db.NewTransaction(true), d.dir, d.log}, durable: d.durable, space: d.space, seq: &d.seq, db: d.db}
 }
 
 // Sync makes every committed write durable.
@@ -257,6 +259,9 @@ type txn struct {
 	durable *groupSync
 	space   *spaceGuard
 	writes  bool // a commit with no writes needs no space
+	seq     *sequencer
+	db      *bdg.DB
+	counter bool // the transaction itself wrote or deleted the event counter
 }
 
 // Keys are checked before Badger sees them: its own error dumps the key.
@@ -265,6 +270,7 @@ func (t *txn) Set(key, value []byte) error {
 		return err
 	}
 	t.writes = true
+	t.counter = t.counter || bytes.Equal(key, store.EventSeqKey())
 	return mapErr(t.t.Set(key, value))
 }
 
@@ -273,6 +279,7 @@ func (t *txn) Delete(key []byte) error {
 		return err
 	}
 	t.writes = true
+	t.counter = t.counter || bytes.Equal(key, store.EventSeqKey())
 	return mapErr(t.t.Delete(key))
 }
 
@@ -289,6 +296,9 @@ func (t *txn) Commit() (err error) {
 	}
 	if err := t.t.Commit(); err != nil {
 		return mapErr(err)
+	}
+	if t.counter {
+		t.seq.reset() // set or emptied from outside the sequencer: go on from what it holds
 	}
 	if t.durable != nil {
 		return t.durable.wait()
@@ -363,5 +373,6 @@ func (d *DB) Verify() (err error) {
 // Restore loads a backup made by Backup. Load it into an empty store.
 func (d *DB) Restore(r io.Reader) (err error) {
 	defer recoverDamage(d.dir, &err)
+	defer d.seq.reset() // the restored counter is the one to go on from
 	return restore(d.db, r)
 }
