@@ -29,12 +29,21 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 	n := 0
 	io.NewSysID = func() string { n++; return fmt.Sprintf("%032x", n) }
 	pr := &probe{txn: txn, fetched: map[string]bool{}}
+	// open are the payloads whose last run asked for keys not yet fetched;
+	// a run that asked for none has read all it will read.
+	open := ps
 	for range prefetchRounds {
 		pr.want, pr.asked = nil, map[string]bool{}
-		for _, p := range ps {
+		var again []*payload.Payload
+		for _, p := range open {
 			q, _ := readDiscovery(p)
+			n := pr.misses
 			identify.Build(pr, e.ruleSet(), q, io) // errors: keys taken as absent; the real run reports
+			if pr.misses > n {
+				again = append(again, p)
+			}
 		}
+		open = again
 		if len(pr.want) == 0 {
 			return nil
 		}
@@ -83,12 +92,14 @@ type probe struct {
 	fetched map[string]bool
 	want    [][]byte
 	asked   map[string]bool
+	misses  int // Gets of keys not fetched
 }
 
 func (p *probe) Get(key []byte) ([]byte, error) {
 	if p.fetched[string(key)] {
 		return p.txn.Get(key)
 	}
+	p.misses++
 	if !p.asked[string(key)] {
 		p.asked[string(key)] = true
 		p.want = append(p.want, append([]byte(nil), key...))
