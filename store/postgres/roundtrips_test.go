@@ -97,8 +97,8 @@ func TestPrefetchReadsInOneRoundTrip(t *testing.T) {
 }
 
 // A batch of new BYOL chains reads what identifying and writing them needs
-// in a few round trips per payload, not one per key (about 17 before the
-// read-ahead), and stores what it did before.
+// in a few round trips per payload, not one per key (378 and 631 round
+// trips for these 40 payloads before the read-ahead, 85 and 51 after).
 func TestBatchRoundTrips(t *testing.T) {
 	st, rt := counted(t)
 	e, err := engine.Open("", engine.Options{Store: st})
