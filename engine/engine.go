@@ -346,6 +346,9 @@ func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions
 	if err := checkVersions(txn, o.IfVersions); err != nil {
 		return nil, false, err
 	}
+	if err := e.prefetch(txn.Txn, ps, io); err != nil {
+		return nil, false, err
+	}
 	out := make([]*Result, len(ps))
 	total := 0
 	for i, p := range ps {
@@ -417,6 +420,9 @@ func (e *Engine) stage(txn store.Txn, p *payload.Payload, io identify.Options, o
 	n := 0
 	var incomplete map[int]string
 	if commit {
+		if err := prefetchWrites(txn, plan, io.Source); err != nil {
+			return nil, 0, err
+		}
 		st := din.stamps(plan, o, now)
 		if n, incomplete, err = e.writeAll(txn, m, plan, kept, pp, expired, io.Source, now, st); err != nil {
 			return nil, 0, err

@@ -462,7 +462,7 @@ func (pl *planner) existingTarget(rec *store.Record, c *rules.Class) *Target {
 }
 
 func (pl *planner) newTarget(c *rules.Class, scope string, parent *Target, related bool) *Target {
-	t := &Target{SysID: pl.opts.NewSysID(), Class: c, Scope: scope, parent: parent, IsRelated: related}
+	t := &Target{SysID: pl.opts.NewSysID(), Class: c, Scope: scope, parent: parent, IsRelated: related, fresh: true}
 	pl.add(t)
 	return t
 }

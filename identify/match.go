@@ -117,6 +117,9 @@ func (pl *planner) keyCandidates(key []byte, s search) ([]candidate, error) {
 			out = append(out, candidate{sysID: t.SysID, rec: t.Existing, t: t})
 		}
 	}
+	if pl.underNewCI(key) {
+		return out, nil
+	}
 	ids, err := store.IdentityHolders(pl.r, key)
 	if err != nil {
 		return nil, err
@@ -134,6 +137,14 @@ func (pl *planner) keyCandidates(key []byte, s search) ([]candidate, error) {
 		}
 	}
 	return out, nil
+}
+
+// underNewCI reports whether identity key k is scoped under a CI this
+// payload creates: no stored identity names its new sys_id, so the store
+// need not be asked (a round trip on a server store).
+func (pl *planner) underNewCI(k []byte) bool {
+	t := pl.bySysID[store.ScopeOfIdentity(k)]
+	return t != nil && t.fresh
 }
 
 // storedCandidate loads a stored CI an index names. ok is false when its

@@ -125,6 +125,7 @@ type Target struct {
 	reports       map[string]*store.Reports // every source's kept reports, by source (see reported)
 
 	parent   *Target // the target this one depends on or hangs under
+	fresh    bool    // its sys_id is new from NewSysID: nothing stored names it
 	group    []int   // indexes of the items (or related items) merged here
 	incoming []incomingValues
 }

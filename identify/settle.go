@@ -260,6 +260,9 @@ func (pl *planner) checkKeysOnce() error {
 			continue
 		}
 		t := ts[0]
+		if pl.underNewCI([]byte(k)) {
+			continue
+		}
 		ids, err := store.IdentityHolders(pl.r, []byte(k))
 		if err != nil {
 			return err

@@ -181,6 +181,20 @@ func EntryIDOfIdentity(k []byte) string {
 	return ""
 }
 
+// ScopeOfIdentity returns the scope an identity key was built with.
+func ScopeOfIdentity(k []byte) string {
+	rest := k[len(prefixID):]
+	i := bytes.IndexByte(rest, '/')
+	if i < 0 {
+		return ""
+	}
+	rest = rest[i+1:]
+	if j := bytes.IndexByte(rest, '/'); j >= 0 {
+		return string(rest[:j])
+	}
+	return ""
+}
+
 // SysIDLen is the length of a sys_id: 32 lowercase hex characters.
 const SysIDLen = 32
 

@@ -130,3 +130,12 @@ func IsShared(st Store) bool {
 	s, ok := st.(Sharer)
 	return ok && s.Shared()
 }
+
+// Prefetcher is a transaction that can read many keys in one go: a store
+// whose every read is a round trip to a server (PostgreSQL) reads the
+// keys ahead so that the Gets that follow are answered from memory. The
+// result is only a hint: a later Get of a prefetched key returns what
+// the transaction sees then, its own writes included.
+type Prefetcher interface {
+	Prefetch(keys [][]byte) error
+}

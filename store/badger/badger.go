@@ -78,40 +78,7 @@ func Open(opts Options) (db *DB, err error) {
 		opts.vlogFileSize = defaultVlogFileSize
 	}
 	logger := &readErrors{}
-	bo := bdg.DefaultOptions(opts.Dir).
-		WithLogger(logger).
-		// Durability comes from group syncs after commit (see groupSync),
-		// not from Badger syncing every transaction on its own.
-		WithSyncWrites(false).
-		// Small values live in the LSM tree: identity keys and CI records
-		// are read far more often than they are large.
-		WithValueThreshold(1 << 10).
-		WithNumVersionsToKeep(1).
-		// Fewer, smaller memtables and a modest block cache keep memory
-		// down. Table indexes and bloom filters stay in memory (about a
-		// byte or two per key): a cache for them made every identity miss
-		// reload them, and ingest into a 1M-CI store 30% slower.
-		WithMemTableSize(opts.memTableSize).
-		WithValueLogFileSize(opts.vlogFileSize).
-		WithNumMemtables(3).
-		WithBlockCacheSize(64 << 20).
-		// Uncompressed tables: building a compressed L0 table held about
-		// 200 MiB of buffers per memtable flush (peak anonymous memory while
-		// loading 1M CIs 1.6 GiB → 0.9 GiB); the disk holds about twice as
-		// much instead. Two compactors on equal-sized tables keep
-		// compaction from crowding ingestion on small machines.
-		WithCompression(options.None).
-		WithNumCompactors(2).
-		// A damaged block or value is an error, not a wrong answer.
-		// Tables were verified whole before the open (checkBeforeOpen).
-		WithChecksumVerificationMode(options.OnBlockRead).
-		WithVerifyValueChecksum(true).
-		WithReadOnly(opts.ReadOnly)
-	bo.TableSizeMultiplier = 1
-	if opts.InMemory {
-		// There is no value log in memory: every value stays in the tree.
-		bo = bo.WithInMemory(true).WithDir("").WithValueDir("").WithValueThreshold(1 << 20).WithMemTableSize(8 << 20)
-	}
+	bo := badgerOptions(opts, logger)
 	bdb, err := bdg.Open(bo)
 	if errors.Is(err, bdg.ErrTruncateNeeded) || (err != nil && strings.Contains(err.Error(), bdg.ErrTruncateNeeded.Error())) {
 		return nil, fmt.Errorf("store %s was not closed cleanly and a read-only open cannot replay its log: open it once with a command that writes (irego serve, or irego partials), which recovers it, then check again: %w", opts.Dir, err)
@@ -133,6 +100,46 @@ func Open(opts Options) (db *DB, err error) {
 		}
 	}
 	return d, nil
+}
+
+// badgerOptions are the Badger options of a store opened with opts.
+func badgerOptions(opts Options, logger bdg.Logger) bdg.Options {
+	bo := bdg.DefaultOptions(opts.Dir).
+		WithLogger(logger).
+		// Durability comes from group syncs after commit (see groupSync),
+		// not from Badger syncing every transaction on its own.
+		WithSyncWrites(false).
+		// Small values live in the LSM tree: identity keys and CI records
+		// are read far more often than they are large.
+		WithValueThreshold(1 << 10).
+		WithNumVersionsToKeep(1).
+		// Fewer, smaller memtables and a modest block cache keep memory
+		// down. No index cache: Badger reads the index and bloom filter of
+		// an unencrypted table in place from the table's memory map (file
+		// pages the kernel may evict, not anonymous memory), and consults
+		// an index cache only for encrypted tables (TestIndexCacheUnused).
+		WithMemTableSize(opts.memTableSize).
+		WithValueLogFileSize(opts.vlogFileSize).
+		WithNumMemtables(3).
+		WithBlockCacheSize(64 << 20).
+		// Uncompressed tables: building a compressed L0 table held about
+		// 200 MiB of buffers per memtable flush (peak anonymous memory while
+		// loading 1M CIs 1.6 GiB → 0.9 GiB); the disk holds about twice as
+		// much instead. Two compactors on equal-sized tables keep
+		// compaction from crowding ingestion on small machines.
+		WithCompression(options.None).
+		WithNumCompactors(2).
+		// A damaged block or value is an error, not a wrong answer.
+		// Tables were verified whole before the open (checkBeforeOpen).
+		WithChecksumVerificationMode(options.OnBlockRead).
+		WithVerifyValueChecksum(true).
+		WithReadOnly(opts.ReadOnly)
+	bo.TableSizeMultiplier = 1
+	if opts.InMemory {
+		// There is no value log in memory: every value stays in the tree.
+		bo = bo.WithInMemory(true).WithDir("").WithValueDir("").WithValueThreshold(1 << 20).WithMemTableSize(8 << 20)
+	}
+	return bo
 }
 
 // Warnings returns what Open found worth telling, such as a store

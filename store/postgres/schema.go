@@ -82,6 +82,7 @@ func lostDDLRace(err error) bool {
 // statements are the SQL texts of one table, built once.
 type statements struct {
 	get         string // value of one key
+	getMany     string // keys and values of the keys $1 (an array) that exist
 	scanBounded string // a page of a prefix: key >= $1 AND key < $2, at most $3 rows
 	scanOpen    string // a page of a prefix without an upper bound: key >= $1, at most $2 rows
 	upsert      string // set keys $1 to values $2 (arrays of equal length)
@@ -92,6 +93,7 @@ func statementsFor(table string) statements {
 	t := pgx.Identifier{table}.Sanitize()
 	return statements{
 		get:         `SELECT value FROM ` + t + ` WHERE key = $1`,
+		getMany:     `SELECT key, value FROM ` + t + ` WHERE key = ANY($1::bytea[])`,
 		scanBounded: `SELECT key, value FROM ` + t + ` WHERE key >= $1 AND key < $2 ORDER BY key LIMIT $3`,
 		scanOpen:    `SELECT key, value FROM ` + t + ` WHERE key >= $1 ORDER BY key LIMIT $2`,
 		upsert: `INSERT INTO ` + t + ` (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) ` +

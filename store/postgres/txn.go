@@ -84,8 +84,9 @@ func (t *txn) batch() (*pgx.Batch, error) {
 	return b, nil
 }
 
-// maxReads bounds the reads a transaction remembers.
-const maxReads = 4096
+// maxReads bounds the reads a transaction remembers: enough for the
+// identity reads of a batch of a few hundred payloads.
+const maxReads = 1 << 15
 
 func (t *txn) Get(key []byte) ([]byte, error) {
 	v, ok := t.writes[string(key)]
@@ -134,6 +135,57 @@ func (t *txn) read(key []byte) ([]byte, error) {
 		v = []byte{}
 	}
 	return v, nil
+}
+
+// Prefetch reads the keys not yet read or written in one round trip
+// (SELECT … WHERE key = ANY($1)) and remembers them, absent ones too, so
+// that their Gets need none.
+func (t *txn) Prefetch(keys [][]byte) error {
+	var ask [][]byte
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if len(t.reads)+len(ask) >= maxReads {
+			break
+		}
+		if _, ok := t.writes[string(k)]; ok {
+			continue
+		}
+		if _, ok := t.reads[string(k)]; ok || seen[string(k)] {
+			continue
+		}
+		if err := store.KeyTooLong(k); err != nil {
+			return err
+		}
+		seen[string(k)] = true
+		ask = append(ask, k)
+	}
+	if len(ask) == 0 {
+		return nil
+	}
+	found := map[string][]byte{}
+	err := t.query(t.db.sql.getMany, []any{ask}, func(rows pgx.Rows) error {
+		for rows.Next() {
+			var k, v []byte
+			if err := rows.Scan(&k, &v); err != nil {
+				return err
+			}
+			if v == nil {
+				v = []byte{}
+			}
+			found[string(k)] = v
+		}
+		return nil
+	})
+	if err != nil {
+		return err // nothing remembered: the failed read answers no Get
+	}
+	if t.reads == nil {
+		t.reads = make(map[string][]byte, len(ask))
+	}
+	for _, k := range ask {
+		t.reads[string(k)] = found[string(k)] // nil: absent
+	}
+	return nil
 }
 
 func (t *txn) Iterate(prefix []byte, fn func(key, value []byte) error) error {

@@ -1,0 +1,154 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/internal/bench"
+	"github.com/irego/irego/internal/pgtest"
+	"github.com/irego/irego/payload"
+	"github.com/irego/irego/store"
+	"github.com/irego/irego/store/postgres"
+)
+
+// roundTrips counts what a pool sends to the server: each query and each
+// batch is one round trip.
+type roundTrips struct{ n atomic.Int64 }
+
+func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	r.n.Add(1)
+	return ctx
+}
+func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	r.n.Add(1)
+	return ctx
+}
+func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// counted opens a store on a fresh schema whose round trips rt counts.
+func counted(t *testing.T) (*postgres.DB, *roundTrips) {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := &roundTrips{}
+	cfg.ConnConfig.Tracer = rt
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := postgres.New(context.Background(), pool, postgres.Options{})
+	if err != nil {
+		pool.Close()
+		t.Fatal(err)
+	}
+	return st, rt
+}
+
+// Prefetch reads many keys in one round trip; the Gets that follow answer
+// from it, the transaction's own writes first, absent keys as absent.
+func TestPrefetchReadsInOneRoundTrip(t *testing.T) {
+	st, rt := counted(t)
+	defer st.Close()
+	w := st.NewTxn()
+	w.Set([]byte("a"), []byte("1"))
+	w.Set([]byte("b"), []byte("2"))
+	w.Set([]byte("c"), []byte("old"))
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	tx := st.NewTxn()
+	defer tx.Discard()
+	tx.Set([]byte("c"), []byte("mine"))
+	before := rt.n.Load()
+	if err := tx.(store.Prefetcher).Prefetch([][]byte{[]byte("a"), []byte("b"), []byte("x"), []byte("c"), []byte("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rt.n.Load() - before; n != 1 {
+		t.Errorf("Prefetch of 4 keys took %d round trips, want 1", n)
+	}
+	for k, want := range map[string]string{"a": "1", "b": "2", "c": "mine", "x": ""} {
+		v, err := tx.Get([]byte(k))
+		switch {
+		case want == "" && !errors.Is(err, store.ErrNotFound):
+			t.Errorf("Get(%s) = %q, %v: want ErrNotFound", k, v, err)
+		case want != "" && (err != nil || string(v) != want):
+			t.Errorf("Get(%s) = %q, %v: want %q", k, v, err, want)
+		}
+	}
+	if n := rt.n.Load() - before; n != 1 {
+		t.Errorf("the Gets of prefetched keys took %d more round trips, want 0", n-1)
+	}
+	if _, err := tx.Get([]byte("y")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get(y) = %v", err)
+	}
+	if n := rt.n.Load() - before; n != 2 {
+		t.Errorf("a Get of a key not prefetched took %d round trips, want 1", n-1)
+	}
+}
+
+// A batch of new BYOL chains reads what identifying and writing them needs
+// in a few round trips per payload, not one per key (378 and 631 round
+// trips for these 40 payloads before the read-ahead, 85 and 51 after).
+func TestBatchRoundTrips(t *testing.T) {
+	st, rt := counted(t)
+	e, err := engine.Open("", engine.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	const n = 40
+	ps := make([]*payload.Payload, n)
+	items := 0
+	for i := range ps {
+		ps[i] = bench.Chain(i, 0, 3)
+		items += bench.Items(ps[i])
+	}
+	before := rt.n.Load()
+	res, err := e.ApplyBatch(context.Background(), "ServiceNow", ps, engine.DefaultApplyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	trips := rt.n.Load() - before
+	t.Logf("%d payloads, %d items: %d round trips", n, items, trips)
+	for i, r := range res {
+		for j, it := range r.Items {
+			if len(it.Errors) > 0 || it.SysID == "" {
+				t.Fatalf("payload %d item %d: %+v", i, j, it)
+			}
+		}
+	}
+	if trips > 3*n {
+		t.Errorf("%d round trips for %d payloads, want at most %d", trips, n, 3*n)
+	}
+	if problems, err := e.Check(context.Background()); err != nil || len(problems) > 0 {
+		t.Errorf("check: %v %v", problems, err)
+	}
+	// The same payloads again change nothing, and their reads are batched too.
+	before = rt.n.Load()
+	res, err = e.ApplyBatch(context.Background(), "ServiceNow", ps, engine.DefaultApplyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		for j, it := range r.Items {
+			if it.Operation != "NO_CHANGE" {
+				t.Fatalf("payload %d item %d again: %s, want NO_CHANGE", i, j, it.Operation)
+			}
+		}
+	}
+	trips = rt.n.Load() - before
+	t.Logf("the same again: %d round trips", trips)
+	if trips > 3*n {
+		t.Errorf("repeating them: %d round trips for %d payloads, want at most %d", trips, n, 3*n)
+	}
+}
