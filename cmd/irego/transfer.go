@@ -24,13 +24,15 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "irego import: need the kind of CMDB: irego import servicenow --db DIR EXPORT_DIR|URL (irego help import servicenow)")
 		return exitUsage
 	}
-	var user, query string
+	var user, query, cpuProfile, memProfile string
 	var pageSize, every int
 	e, fs, code := storeCommand("import servicenow", args[1:], stderr, "EXPORT_DIR|URL", func(fs *flag.FlagSet) {
 		fs.StringVar(&user, "user", "", "instance user (the password comes from IREGO_SN_PASSWORD)")
 		fs.StringVar(&query, "query", "", "sysparm_query added to every instance request, e.g. active=true")
 		fs.IntVar(&pageSize, "page-size", 1000, "records per instance request")
 		fs.IntVar(&every, "every", 10000, "records between progress lines and checkpoints")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the import to this file (go tool pprof)")
+		fs.StringVar(&memProfile, "memprofile", "", "write a heap profile at the end of the import to this file")
 	})
 	if e == nil {
 		return code
@@ -43,7 +45,17 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	stopProfiles, err := startProfiles(cpuProfile, memProfile)
+	if err != nil {
+		fmt.Fprintf(stderr, "irego import servicenow: profile: %v\n", err)
+		return exitFail
+	}
 	started := time.Now()
+	defer func() {
+		if err := stopProfiles(); err != nil {
+			fmt.Fprintf(stderr, "irego import servicenow: profile: %v\n", err)
+		}
+	}()
 	st, err := transfer.Import(ctx, e, src, transfer.ImportOptions{Progress: stdout, Every: every})
 	for _, w := range st.Warnings {
 		fmt.Fprintf(stderr, "skipped: %s\n", w)
