@@ -100,8 +100,10 @@ func RulesHashKey() []byte { return keyRulesHash }
 // per identity naming its only CI, and is reindexed when opened.
 func IdentityFormatKey() []byte { return keyIDFormat }
 
-// IdentityFormat is the identity index layout this version writes.
-const IdentityFormat = "2"
+// IdentityFormat is the identity index layout this version writes. 3:
+// dependent CIs also hold the lookup identities of their host's rule (an
+// adapter's MAC address), so stores of format 2 are reindexed when opened.
+const IdentityFormat = "3"
 
 // CIKey is the key of a CI's record.
 func CIKey(sysID string) []byte { return cat(prefixCI, sysID) }

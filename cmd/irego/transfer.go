@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,6 +70,12 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 		st.CIs, st.Related, st.Edges, st.NativeKeys, src, time.Since(started).Round(time.Millisecond), st.Skipped, len(st.Tasks))
 	for _, t := range st.Tasks {
 		fmt.Fprintf(stdout, "  %s: %s share %s\n", t.Number, strings.Join(t.CIs, ", "), t.Entry)
+	}
+	for _, c := range slices.Sorted(maps.Keys(st.SkippedClasses)) {
+		fmt.Fprintf(stdout, "skipped class %s: %d rows (the rules do not declare it a CI class; add it to a rule file, e.g. one irego rules import writes)\n", c, st.SkippedClasses[c])
+	}
+	for _, t := range slices.Sorted(maps.Keys(st.UnreadTables)) {
+		fmt.Fprintf(stdout, "table not read %s: %d rows (no class of the rules)\n", t, st.UnreadTables[t])
 	}
 	problems, err := e.Check(ctx)
 	if err != nil {
