@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,7 +27,7 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	err := e.st.View(func(r store.Reader) error {
-		holds := map[string][]string{} // identity key → the CIs whose records list it
+		held := 0 // identity keys the records list, each indexed to its record
 		rs := e.ruleSet()
 		tasked, err := openGroups(r)
 		if err != nil {
@@ -44,10 +45,13 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 			if _, err := r.Get(store.ClassKey(rec.Class, rec.SysID)); err != nil {
 				bad("CI %s: missing from the index of class %s", rec.SysID, rec.Class)
 			}
-			for _, key := range rec.IdentityKeys {
-				holds[string(key)] = append(holds[string(key)], rec.SysID)
-				if _, err := r.Get(store.IdentityMemberKey(key, rec.SysID)); err != nil {
+			for i, key := range rec.IdentityKeys {
+				if containsKey(rec.IdentityKeys[:i], key) {
+					bad("CI %s: lists identity key %q twice", rec.SysID, key)
+				} else if _, err := r.Get(store.IdentityMemberKey(key, rec.SysID)); err != nil {
 					bad("CI %s: identity key %q is not indexed to it", rec.SysID, key)
+				} else {
+					held++
 				}
 			}
 			if of := rec.Values[identify.DuplicateOf]; !identify.Blank(of) {
@@ -68,40 +72,8 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 		}); err != nil {
 			return err
 		}
-		for key, ids := range holds {
-			if len(ids) > 1 && identify.UniqueIdentity(e.ruleSet(), []byte(key)) {
-				bad("CIs %s share the values of a unique identifier entry (identity key %q): duplicates", strings.Join(ids, ", "), key)
-			}
-		}
-		members := map[string][]string{}
-		if err := r.Iterate(store.IdentityMembersPrefix(), func(k, _ []byte) error {
-			key, id := store.IdentityOfMemberKey(k)
-			members[string(key)] = append(members[string(key)], id)
-			if !slices.Contains(holds[string(key)], id) {
-				bad("identity key %q lists %s as a holder, which does not hold it", key, id)
-			}
-			return nil
-		}); err != nil {
+		if err := checkIdentityIndex(r, rs, held, bad); err != nil {
 			return err
-		}
-		if err := r.Iterate(store.IdentityPrefix(), func(k, v []byte) error {
-			n, only, err := store.DecodeIdentityGuard(v)
-			ids := members[string(k)]
-			switch {
-			case err != nil:
-				bad("identity key %q: %v", k, err)
-			case n != len(ids):
-				bad("identity key %q counts %d holders, %d are listed", k, n, len(ids))
-			case n == 1 && only != ids[0]:
-				bad("identity key %q names %s as its holder, but %s is listed", k, only, ids[0])
-			}
-			delete(members, string(k))
-			return nil
-		}); err != nil {
-			return err
-		}
-		for key := range members {
-			bad("identity key %q has holders listed but no guard", key)
 		}
 		return r.Iterate(store.EdgePrefix(), func(k, v []byte) error {
 			ed, err := store.DecodeEdge(v)
@@ -121,6 +93,88 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 		})
 	})
 	return problems, err
+}
+
+// checkIdentityIndex checks the identity index against the records, which
+// listed held identity keys, each indexed to its record. Memory stays flat
+// however big the store: every guard is read with its own members, and
+// the members are counted; only when the count differs from held are
+// they walked again to name the ones no record lists.
+func checkIdentityIndex(r store.Reader, rs *rules.RuleSet, held int, bad func(string, ...any)) error {
+	listed := 0 // members found under a guard
+	err := r.Iterate(store.IdentityPrefix(), func(k, v []byte) error {
+		n, only, err := store.DecodeIdentityGuard(v)
+		if err != nil {
+			bad("identity key %q: %v", k, err)
+			return nil
+		}
+		ids, err := guardMembers(r, k, n, only)
+		if err != nil {
+			return err
+		}
+		listed += len(ids)
+		switch {
+		case n != len(ids):
+			bad("identity key %q counts %d holders, %d are listed", k, n, len(ids))
+		case n == 1 && only != ids[0]:
+			bad("identity key %q names %s as its holder, but %s is listed", k, only, ids[0])
+		case n > 1 && identify.UniqueIdentity(rs, k):
+			bad("CIs %s share the values of a unique identifier entry (identity key %q): duplicates", strings.Join(ids, ", "), k)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	members := 0
+	if err := r.Iterate(store.IdentityMembersPrefix(), func(_, _ []byte) error { members++; return nil }); err != nil {
+		return err
+	}
+	if members == held && members == listed {
+		return nil
+	}
+	// Some member is listed by no record or under no guard: name it.
+	return r.Iterate(store.IdentityMembersPrefix(), func(k, _ []byte) error {
+		key, id := store.IdentityOfMemberKey(k)
+		v, err := r.Get(key)
+		if errors.Is(err, store.ErrNotFound) {
+			bad("identity key %q has holders listed but no guard", key)
+		} else if err != nil {
+			return err
+		} else if n, only, err := store.DecodeIdentityGuard(v); err == nil && n == 1 && only != id {
+			bad("identity key %q names %s as its holder, but %s is listed", key, only, id)
+		}
+		rec, err := getRecord(r, id)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if rec == nil || !containsKey(rec.IdentityKeys, key) {
+			bad("identity key %q lists %s as a holder, which does not hold it", key, id)
+		}
+		return nil
+	})
+}
+
+// guardMembers lists the holders of the identity key k whose guard counts
+// n holders (only, when one): a single read when the guard's one holder
+// is listed, else every member under k.
+func guardMembers(r store.Reader, k []byte, n int, only string) ([]string, error) {
+	if n == 1 {
+		if _, err := r.Get(store.IdentityMemberKey(k, only)); err == nil {
+			return []string{only}, nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	var ids []string
+	prefix := store.IdentityMemberPrefix(k)
+	err := r.Iterate(prefix, func(mk, _ []byte) error {
+		if len(mk) == len(prefix)+store.SysIDLen { // not a member of a longer key
+			ids = append(ids, string(mk[len(prefix):]))
+		}
+		return nil
+	})
+	return ids, err
 }
 
 // checkDuplicateOf holds ServiceNow's invariants of duplicate_of: it names

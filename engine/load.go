@@ -342,10 +342,15 @@ type IndexStats struct {
 	Tasks []*DuplicateTask
 }
 
-// indexStep: the CIs are indexed in 256 runs by the first two characters
-// of their sys_ids (random hex, so the runs are alike), and an interrupted
-// Index resumes at the run it was in.
-const indexStep = "index"
+// indexStep records the sys_id the identity pass got to: it walks the
+// records in key order, a batch of indexBatch at a time, so that memory
+// stays flat however many records there are and however their sys_ids
+// are spread, and an interrupted Index resumes after the last batch.
+const indexStep = "identities"
+
+// indexBatch records are listed, indexed and committed with their
+// checkpoint at a time.
+const indexBatch = 2000
 
 // Index builds the identity index and the secondary indexes of every
 // loaded record, then opens a de-duplication task for every group of CIs
@@ -357,22 +362,18 @@ func (l *Loader) Index(ctx context.Context, progress func(done int)) (*IndexStat
 	if err := l.Flush(); err != nil {
 		return nil, err
 	}
-	var from int
-	if _, err := l.Progress(indexStep, &from); err != nil {
+	var after string
+	if _, err := l.Progress(indexStep, &after); err != nil {
 		return nil, err
 	}
 	st := &IndexStats{}
-	for chunk := from; chunk < 256; chunk++ {
-		prefix := append(store.CIPrefix(), fmt.Sprintf("%02x", chunk)...)
-		var ids []string
-		err := l.e.st.View(func(r store.Reader) error {
-			return r.Iterate(prefix, func(k, _ []byte) error {
-				ids = append(ids, store.SysIDFromCIKey(k))
-				return ctx.Err()
-			})
-		})
+	for {
+		ids, err := l.recordsAfter(ctx, after, indexBatch)
 		if err != nil {
 			return nil, err
+		}
+		if len(ids) == 0 {
+			break
 		}
 		for _, id := range ids {
 			if err := ctx.Err(); err != nil {
@@ -386,7 +387,8 @@ func (l *Loader) Index(ctx context.Context, progress func(done int)) (*IndexStat
 				progress(st.Records)
 			}
 		}
-		if err := l.SetProgress(indexStep, chunk+1); err != nil {
+		after = ids[len(ids)-1]
+		if err := l.SetProgress(indexStep, after); err != nil {
 			return nil, err
 		}
 		if err := l.Flush(); err != nil {
@@ -399,6 +401,29 @@ func (l *Loader) Index(ctx context.Context, progress func(done int)) (*IndexStat
 	tasks, err := l.openTasks(ctx)
 	st.Tasks = tasks
 	return st, err
+}
+
+// recordsAfter lists up to n sys_ids of stored records that sort after
+// after ("" for the first ones), in key order.
+func (l *Loader) recordsAfter(ctx context.Context, after string, n int) ([]string, error) {
+	start := store.CIPrefix()
+	if after != "" {
+		start = append(store.CIKey(after), 0)
+	}
+	ids := make([]string, 0, n)
+	err := l.e.st.View(func(r store.Reader) error {
+		return r.IterateFrom(store.CIPrefix(), start, func(k, _ []byte) error {
+			ids = append(ids, store.SysIDFromCIKey(k))
+			if len(ids) == n {
+				return store.ErrStop
+			}
+			return ctx.Err()
+		})
+	})
+	if errors.Is(err, store.ErrStop) {
+		err = nil
+	}
+	return ids, err
 }
 
 // indexOne gives the record sysID the identities and index entries its

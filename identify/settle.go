@@ -1,8 +1,10 @@
 package identify
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -155,6 +157,36 @@ func identityKeys(t *Target, rs *rules.RuleSet) [][]byte {
 				if k, _ := entryKey(e, t.Values, ""); k != nil {
 					keys = append(keys, k)
 				}
+			}
+		}
+	}
+	if !t.IsRelated && t.Scope != "" {
+		keys = append(keys, dependentLookupKeys(t, rs)...)
+	}
+	return keys
+}
+
+// dependentLookupKeys are the lookup keys of a dependent CI that a lookup
+// entry of a class it may depend on searches for: a network adapter owned
+// by a computer is found by the Hardware Rule's MAC address entry whether
+// it came as a lookup record or as a CI (in ServiceNow both are rows of one
+// table), as an imported CMDB holds its adapters.
+func dependentLookupKeys(t *Target, rs *rules.RuleSet) [][]byte {
+	if t.Class.Rule == nil {
+		return nil
+	}
+	var keys [][]byte
+	for _, d := range t.Class.Rule.DependsOn {
+		dc, ok := rs.Class(d.Class)
+		if !ok || dc.Rule == nil {
+			continue
+		}
+		for _, e := range dc.Rule.Entries {
+			if !e.IsLookup() || !t.Class.IsA(e.SearchOn) {
+				continue
+			}
+			if k, _ := entryKey(e, t.Values, ""); k != nil && !slices.ContainsFunc(keys, func(x []byte) bool { return bytes.Equal(x, k) }) {
+				keys = append(keys, k)
 			}
 		}
 	}

@@ -101,8 +101,10 @@ func RulesHashKey() []byte { return keyRulesHash }
 // per identity naming its only CI, and is reindexed when opened.
 func IdentityFormatKey() []byte { return keyIDFormat }
 
-// IdentityFormat is the identity index layout this version writes.
-const IdentityFormat = "2"
+// IdentityFormat is the identity index layout this version writes. 3:
+// dependent CIs also hold the lookup identities of their host's rule (an
+// adapter's MAC address), so stores of format 2 are reindexed when opened.
+const IdentityFormat = "3"
 
 // RecordFormatKey holds the format of the store's CI records: RecordFormat
 // once every record is in it; while the records written as JSON by older

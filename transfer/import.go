@@ -40,6 +40,12 @@ type ImportStats struct {
 	Tasks   []*engine.DuplicateTask
 	// Resumed is set when the import went on from an interrupted one.
 	Resumed bool
+	// SkippedClasses counts, by class, the CI rows skipped because the
+	// rules do not declare their class (or declare it no CI class).
+	SkippedClasses map[string]int
+	// UnreadTables counts, by table, the rows of an export's tables that
+	// are no class of the rules and were not loaded.
+	UnreadTables map[string]int
 }
 
 // MaxWarnings bounds the warnings an import keeps.
@@ -66,7 +72,7 @@ func Import(ctx context.Context, e *engine.Engine, src tableapi.Source, o Import
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	im := &importer{ctx: ctx, rs: e.Rules(), l: e.Loader(), src: src, o: o, st: &ImportStats{}}
+	im := &importer{ctx: ctx, rs: e.Rules(), l: e.Loader(), src: src, o: o, st: &ImportStats{SkippedClasses: map[string]int{}, UnreadTables: map[string]int{}}}
 	defer im.l.Discard()
 	tables, err := im.ciTables()
 	if err != nil {
@@ -139,7 +145,12 @@ func (im *importer) ciTables() ([]string, error) {
 			switch {
 			case t == TableRelation || t == TableRelationType || t == TableSource || slices.Contains(RelatedTables, t):
 			case !im.isClass(t):
-				im.warn("table %s: not a class of the rules; not read", t)
+				n, err := im.count(t)
+				if err != nil {
+					return nil, err
+				}
+				im.st.UnreadTables[t] = n
+				im.warn("table %s: not a class of the rules; its %d rows are not loaded", t, n)
 			case t == "cmdb_ci":
 				out = append([]string{t}, out...)
 			default:
@@ -177,6 +188,19 @@ func (im *importer) ciTables() ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// count counts the rows of a table that is not loaded.
+func (im *importer) count(table string) (int, error) {
+	n := 0
+	err := im.src.Each(im.ctx, table, 0, func(tableapi.Record) error {
+		n++
+		return im.ctx.Err()
+	})
+	if err != nil {
+		return n, fmt.Errorf("transfer: table %s: %w", table, err)
+	}
+	return n, nil
 }
 
 // relatedTables are RelatedTables plus the tables of the rules' related
@@ -273,6 +297,7 @@ func (im *importer) ci(row tableapi.Record) error {
 		return im.skip("%s", why)
 	}
 	if _, ok := im.rs.Class(rec.Class); !ok || im.isRelatedClass(rec.Class) {
+		im.st.SkippedClasses[rec.Class]++
 		return im.skip("CI %s: class %s is not a CI class of the rules", rec.SysID, rec.Class)
 	}
 	im.st.CIs++

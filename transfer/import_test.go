@@ -100,6 +100,12 @@ func TestImportedMachinesAreIdentifiedByLaterPayloads(t *testing.T) {
 		{"by serial number", fmt.Sprintf(`{"items":[{"className":%q,"values":{"serial_number":"SN0000013","name":"host-13","ram":16384}}]}`, machineClasses[3])},
 		{"by the serial number table", fmt.Sprintf(`{"items":[{"className":%q,"values":{"name":"renamed"},
 			"lookup":[{"className":"cmdb_serial_number","values":{"serial_number":"SN0000013","serial_number_type":"bios"}}]}]}`, machineClasses[3])},
+		// The Hardware Rule's last entry: a network adapter's MAC address
+		// and name, searched among the adapters of the computers (the
+		// imported adapters are CIs owned by their machine), not by the
+		// computer's own name, which the payload changes.
+		{"by a network adapter", fmt.Sprintf(`{"items":[{"className":%q,"values":{"name":"renamed-again"},
+			"lookup":[{"className":"cmdb_ci_network_adapter","values":{"mac_address":"02:00:00:00:00:0d","name":"eth0"}}]}]}`, machineClasses[3])},
 		{"by native key", fmt.Sprintf(`{"items":[{"className":%q,"values":{"os":"Ubuntu"},"sys_object_source_info":{"source_native_key":"sccm-13"}}]}`, machineClasses[3])},
 	}
 	for _, c := range cases {
@@ -208,7 +214,8 @@ func TestImportSkipsBadRowsNamingThem(t *testing.T) {
 	write("cmdb_ci_linux_server", `{"result":[
 		{"sys_id":"`+good+`","sys_class_name":"cmdb_ci_linux_server","name":"ok","serial_number":"S1"},
 		{"sys_id":"not-a-sys-id","sys_class_name":"cmdb_ci_linux_server","name":"bad"},
-		{"sys_id":"`+sid(kMachine, 2)+`","sys_class_name":"u_cmdb_ci_custom","name":"custom"}]}`)
+		{"sys_id":"`+sid(kMachine, 2)+`","sys_class_name":"u_cmdb_ci_custom","name":"custom"},
+		{"sys_id":"`+sid(kMachine, 3)+`","sys_class_name":"u_cmdb_ci_custom","name":"custom 2"}]}`)
 	write("cmdb_rel_ci", `{"result":[
 		{"sys_id":"`+sid(kOwnsAdapter, 1)+`","parent":"`+good+`","child":"`+sid(kAdapter, 9)+`","type":"Owns::Owned by"},
 		{"sys_id":"`+sid(kOwnsAdapter, 2)+`","parent":"`+good+`","child":"`+good+`","type":"`+sid(300, 1)+`"}]}`)
@@ -217,8 +224,13 @@ func TestImportSkipsBadRowsNamingThem(t *testing.T) {
 	write("sys_user", `{"result":[{"sys_id":"`+sid(400, 1)+`","user_name":"admin"}]}`)
 	e := open(t, t.TempDir())
 	st := importDir(t, e, export, transfer.ImportOptions{})
-	if st.CIs != 1 || st.Skipped != 6 {
+	if st.CIs != 1 || st.Skipped != 7 {
 		t.Fatalf("stats %+v", st)
+	}
+	// Each class the rules do not know is counted with its rows, and each
+	// table that is no class with its rows.
+	if len(st.SkippedClasses) != 1 || st.SkippedClasses["u_cmdb_ci_custom"] != 2 || len(st.UnreadTables) != 1 || st.UnreadTables["sys_user"] != 1 {
+		t.Fatalf("skipped classes %v, tables not read %v; want u_cmdb_ci_custom: 2 and sys_user: 1", st.SkippedClasses, st.UnreadTables)
 	}
 	all := strings.Join(st.Warnings, "\n")
 	for _, want := range []string{`"not-a-sys-id"`, "u_cmdb_ci_custom", sid(kAdapter, 9), sid(300, 1), "cmdb_serial_number " + sid(kSerial, 1), sid(kMachine, 8), "sys_user"} {

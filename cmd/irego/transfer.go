@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,13 +26,15 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "irego import: need the kind of CMDB: irego import servicenow --db DIR EXPORT_DIR|URL (irego help import servicenow)")
 		return exitUsage
 	}
-	var user, query string
+	var user, query, cpuProfile, memProfile string
 	var pageSize, every int
 	e, fs, code := storeCommand("import servicenow", args[1:], stderr, "EXPORT_DIR|URL", func(fs *flag.FlagSet) {
 		fs.StringVar(&user, "user", "", "instance user (the password comes from IREGO_SN_PASSWORD)")
 		fs.StringVar(&query, "query", "", "sysparm_query added to every instance request, e.g. active=true")
 		fs.IntVar(&pageSize, "page-size", 1000, "records per instance request")
 		fs.IntVar(&every, "every", 10000, "records between progress lines and checkpoints")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the import to this file (go tool pprof)")
+		fs.StringVar(&memProfile, "memprofile", "", "write a heap profile at the end of the import to this file")
 	})
 	if e == nil {
 		return code
@@ -43,7 +47,17 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	stopProfiles, err := startProfiles(cpuProfile, memProfile)
+	if err != nil {
+		fmt.Fprintf(stderr, "irego import servicenow: profile: %v\n", err)
+		return exitFail
+	}
 	started := time.Now()
+	defer func() {
+		if err := stopProfiles(); err != nil {
+			fmt.Fprintf(stderr, "irego import servicenow: profile: %v\n", err)
+		}
+	}()
 	st, err := transfer.Import(ctx, e, src, transfer.ImportOptions{Progress: stdout, Every: every})
 	for _, w := range st.Warnings {
 		fmt.Fprintf(stderr, "skipped: %s\n", w)
@@ -56,6 +70,12 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 		st.CIs, st.Related, st.Edges, st.NativeKeys, src, time.Since(started).Round(time.Millisecond), st.Skipped, len(st.Tasks))
 	for _, t := range st.Tasks {
 		fmt.Fprintf(stdout, "  %s: %s share %s\n", t.Number, strings.Join(t.CIs, ", "), t.Entry)
+	}
+	for _, c := range slices.Sorted(maps.Keys(st.SkippedClasses)) {
+		fmt.Fprintf(stdout, "skipped class %s: %d rows (the rules do not declare it a CI class; add it to a rule file, e.g. one irego rules import writes)\n", c, st.SkippedClasses[c])
+	}
+	for _, t := range slices.Sorted(maps.Keys(st.UnreadTables)) {
+		fmt.Fprintf(stdout, "table not read %s: %d rows (no class of the rules)\n", t, st.UnreadTables[t])
 	}
 	problems, err := e.Check(ctx)
 	if err != nil {

@@ -1,0 +1,99 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/payload"
+	"github.com/irego/irego/store"
+)
+
+// Check names every kind of damage to the identity index: a record's key
+// not indexed to it, a guard counting holders that are not listed, a
+// member under no guard, a member no record lists, and two CIs sharing a
+// unique identity.
+func TestCheckNamesDamageToTheIdentityIndex(t *testing.T) {
+	ctx := context.Background()
+	e, err := engine.Open(t.TempDir(), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	p, err := payload.DecodeBytes([]byte(`{"items":[
+		{"className":"cmdb_ci_computer","values":{"serial_number":"SER-A","name":"a"}},
+		{"className":"cmdb_ci_computer","values":{"serial_number":"SER-B","name":"b"}},
+		{"className":"cmdb_ci_computer","values":{"serial_number":"SER-C","name":"c"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Apply(ctx, "SCCM", p, engine.DefaultApplyOptions())
+	if err != nil || res.HasError {
+		t.Fatalf("apply: %v %+v", err, res)
+	}
+	if problems, err := e.Check(ctx); err != nil || len(problems) != 0 {
+		t.Fatalf("check of an undamaged store: %q %v", problems, err)
+	}
+	a, b, c := res.Items[0].SysID, res.Items[1].SysID, res.Items[2].SysID
+	keys := map[string][]byte{} // the first identity key of each CI
+	st := e.Store()
+	if err := st.View(func(r store.Reader) error {
+		for _, id := range []string{a, b, c} {
+			v, err := r.Get(store.CIKey(id))
+			if err != nil {
+				return err
+			}
+			rec, err := store.DecodeRecord(v)
+			if err != nil {
+				return err
+			}
+			if len(rec.IdentityKeys) == 0 {
+				t.Fatalf("CI %s holds no identity key", id)
+			}
+			keys[id] = rec.IdentityKeys[0]
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stray := strings.Repeat("f", 32)
+	noGuard := append(append([]byte(nil), keys[c]...), "-gone"...)
+	txn := st.NewTxn()
+	defer txn.Discard()
+	for _, op := range []func() error{
+		func() error { return txn.Delete(store.IdentityMemberKey(keys[a], a)) },       // a's key not indexed to it
+		func() error { return txn.Set(store.IdentityMemberKey(keys[b], stray), nil) }, // a second, unknown member
+		func() error { return txn.Set(store.IdentityMemberKey(noGuard, c), nil) },     // a member with no guard
+		func() error { return store.HoldIdentity(txn, keys[c], b) },                   // b shares c's identity
+	} {
+		if err := op(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := txn.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	problems, err := e.Check(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(problems, "\n")
+	for _, want := range []string{
+		"CI " + a + ": identity key " + quote(keys[a]) + " is not indexed to it",
+		"identity key " + quote(keys[a]) + " counts 1 holders, 0 are listed",
+		"identity key " + quote(keys[b]) + " names " + b + " as its holder, but " + stray + " is listed",
+		"identity key " + quote(keys[b]) + " lists " + stray + " as a holder, which does not hold it",
+		"identity key " + quote(noGuard) + " has holders listed but no guard",
+		"identity key " + quote(noGuard) + " lists " + c + " as a holder, which does not hold it",
+		"identity key " + quote(keys[c]) + " lists " + b + " as a holder, which does not hold it",
+		"share the values of a unique identifier entry (identity key " + quote(keys[c]) + ")",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check does not say %q; it says:\n%s", want, got)
+		}
+	}
+}
+
+func quote(k []byte) string { return fmt.Sprintf("%q", k) }
