@@ -3,6 +3,7 @@ package servicenow
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -30,6 +31,15 @@ func TestListPagesMatchNaiveProperty(t *testing.T) {
 	// numbers, text, case and empties.
 	pool := []string{"", "web", "Web01", "web02", "db", "10", "9", "1a", "2.5", "-3", "Linux", "linux"}
 	fields := []string{"name", "os", "ram", "sys_class_name", "sys_id"}
+	// Each check opens a store and serves it: 30 checks unless asked for
+	// more with -rapid.checks, to keep the package's tests quick.
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "rapid.checks" })
+	if f := flag.Lookup("rapid.checks"); f != nil && !explicit {
+		old := f.Value.String()
+		f.Value.Set("30")
+		defer f.Value.Set(old)
+	}
 	rapid.Check(t, func(rt *rapid.T) {
 		maxScan := rapid.IntRange(0, 40).Draw(rt, "maxScan")
 		e, err := engine.Open("", engine.Options{InMemory: true, MaxScan: maxScan})
