@@ -123,7 +123,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, fields []string) 
 	if len(q.alternatives) > 0 {
 		sel.Match = func(rec *store.Record) bool { return q.match(row(rec)) }
 	}
-	if len(q.order) > 0 {
+	if len(q.order) > 0 && q.order[0] != (orderTerm{field: "sys_id"}) { // sys_id order is the membership keys' own
 		sel.SortKey = func(rec *store.Record) []string { return q.sortKey(row(rec)) }
 		sel.Compare = q.compareKeys
 	}
