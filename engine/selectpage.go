@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"container/heap"
 	"context"
-	"math"
 	"slices"
 	"strings"
 
@@ -13,7 +12,7 @@ import (
 
 // DefaultMaxScan is how many records one Select may read to filter or
 // order them when Options.MaxScan is 0.
-const DefaultMaxScan = 100000
+const DefaultMaxScan = 20000
 
 // Selection asks for one page of the records of a class and of every class
 // below it: those Match keeps, in the order SortKey and Compare give (ties,
@@ -106,14 +105,16 @@ func (e *Engine) maxScan() int {
 // order, a batch per class at a time.
 func keysPage(ctx context.Context, r store.Reader, classes []string, s Selection, out *Selected) ([]string, error) {
 	var held []*classCursor
-	for _, c := range classes {
-		before := out.Total
-		if err := countKeys(ctx, r, store.ClassPrefix(c), math.MaxInt, &out.Total); err != nil {
-			return nil, err
+	counts := map[string]int{}
+	err := classKeys(ctx, r, classes, func(class string, _ []byte) error {
+		if counts[class]++; counts[class] == 1 {
+			held = append(held, &classCursor{prefix: store.ClassPrefix(class)})
 		}
-		if out.Total > before {
-			held = append(held, &classCursor{prefix: store.ClassPrefix(c)})
-		}
+		out.Total++
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	skip, want := max(s.Offset, 0), s.Limit
 	if want < 0 {
@@ -155,6 +156,56 @@ func keysPage(ctx context.Context, r store.Reader, classes []string, s Selection
 		}
 	}
 	return ids, nil
+}
+
+// manyClasses: a selection over more classes than this reads the
+// membership keys of every class in one pass, skipping the others' keys,
+// rather than opening an iterator per class (most classes of a wide tree
+// are empty, and an iterator costs far more than a key).
+const manyClasses = 8
+
+// classKeys calls fn for the membership keys of classes (sorted, as
+// Descendants returns them), class by class in name order and by sys_id
+// within a class, until fn returns store.ErrStop.
+func classKeys(ctx context.Context, r store.Reader, classes []string, fn func(class string, k []byte) error) error {
+	visit := func(k []byte, class string) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return fn(class, k)
+	}
+	if len(classes) <= manyClasses {
+		for _, c := range classes {
+			stopped := false
+			err := r.Iterate(store.ClassPrefix(c), func(k, _ []byte) error {
+				err := visit(k, c)
+				stopped = err == store.ErrStop
+				return err
+			})
+			if err != nil || stopped {
+				return err
+			}
+		}
+		return nil
+	}
+	in := make(map[string]bool, len(classes))
+	for _, c := range classes {
+		in[c] = true
+	}
+	prefix := store.ClassKeysPrefix()
+	var last []byte // the class of the key before, and whether it is one of classes
+	var lastName string
+	lastIn := false
+	return r.Iterate(prefix, func(k, _ []byte) error {
+		if c := k[len(prefix):bytes.LastIndexByte(k, 0)]; !bytes.Equal(c, last) {
+			last, lastName = bytes.Clone(c), string(c)
+			lastIn = in[lastName]
+		}
+		if !lastIn {
+			return nil
+		}
+		return visit(k, lastName)
+	})
 }
 
 // classCursor reads one class's membership keys a batch at a time.
@@ -215,37 +266,29 @@ func scanPage(ctx context.Context, r store.Reader, classes []string, s Selection
 		keep = -1
 	}
 	best := &topK{cmp: compare}
-	for _, c := range classes {
-		err := r.Iterate(store.ClassPrefix(c), func(k, _ []byte) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if out.Scanned == s.MaxScan {
-				out.Capped = true
-				return store.ErrStop
-			}
-			out.Scanned++
-			rec, err := getRecord(r, store.SysIDFromClassKey(k))
-			if err != nil {
-				return err
-			}
-			if s.Match != nil && !s.Match(rec) {
-				return nil
-			}
-			out.Total++
-			var key []string
-			if s.SortKey != nil {
-				key = s.SortKey(rec)
-			}
-			best.offer(ranked{key: key, sysID: rec.SysID}, keep)
-			return nil
-		})
+	err := classKeys(ctx, r, classes, func(_ string, k []byte) error {
+		if out.Scanned == s.MaxScan {
+			out.Capped = true
+			return store.ErrStop
+		}
+		out.Scanned++
+		rec, err := getRecord(r, store.SysIDFromClassKey(k))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if out.Capped {
-			break
+		if s.Match != nil && !s.Match(rec) {
+			return nil
 		}
+		out.Total++
+		var key []string
+		if s.SortKey != nil {
+			key = s.SortKey(rec)
+		}
+		best.offer(ranked{key: key, sysID: rec.SysID}, keep)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	ranks := best.sorted()
 	ranks = ranks[min(max(s.Offset, 0), len(ranks)):]
