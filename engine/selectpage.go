@@ -120,7 +120,7 @@ func keysPage(ctx context.Context, r store.Reader, classes []string, s Selection
 	if want < 0 {
 		want = out.Total
 	}
-	batch := min(max(want, 16), 1024)
+	batch := min(max(skip+want, 16), 1024) // an offset is skipped in large batches too
 	h := cursorHeap{}
 	for _, c := range held {
 		if err := c.fill(r, batch); err != nil {
