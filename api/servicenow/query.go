@@ -191,10 +191,14 @@ func (q *query) sortKey(row map[string]string) []string {
 	return key
 }
 
-// compareKeys orders two sort keys term by term, with orderValues.
+// compareKeys orders two sort keys term by term, with orderValues (sys_id
+// as plain text).
 func (q *query) compareKeys(a, b []string) int {
 	for i, o := range q.order {
 		n := orderValues(a[i], b[i])
+		if o.field == "sys_id" {
+			n = strings.Compare(a[i], b[i]) // as the membership keys order them, even all-digit ones
+		}
 		if o.desc {
 			n = -n
 		}
