@@ -52,11 +52,12 @@ type Selected struct {
 	Capped bool
 }
 
-// Select answers s from one consistent view, holding at most Offset+Limit
-// sys_ids and sort keys at once, never the class. Without Match and
-// SortKey it counts the class membership keys and merges the classes'
-// keys in sys_id order to the page; otherwise it reads records, at most
-// MaxScan, keeping the best Offset+Limit in a bounded heap. It returns
+// Select answers s from one consistent view and never holds the class.
+// Without Match and SortKey it counts the class membership keys and
+// merges the classes' keys in sys_id order to the page, holding a batch
+// of at most 1024 keys per class that has records; otherwise it reads
+// records, at most MaxScan, keeping the best Offset+Limit sort keys in a
+// bounded heap. It returns
 // ErrUnknownClass when the rules declare no such class.
 func (e *Engine) Select(ctx context.Context, s Selection) (*Selected, error) {
 	if _, ok := e.ruleSet().Class(s.Class); !ok {
