@@ -44,6 +44,9 @@ type Options struct {
 	// MaxAttempts bounds how often a payload is re-identified after a
 	// conflicting concurrent write; 0 means 64.
 	MaxAttempts int
+	// MaxScan bounds the records one Select reads to filter or order them
+	// when no index serves it; 0 means DefaultMaxScan.
+	MaxScan int
 	// Sources are the data sources payloads may come from, besides those
 	// the rule set names; nil means DefaultSources, and "*" accepts any.
 	// A payload from another source fails with INVALID_INPUT_DATA.

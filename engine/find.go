@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -19,6 +20,11 @@ type Query struct {
 	// Offset skips that many matches. Limit bounds the page: 0 returns no
 	// records (only the total), a negative Limit every match.
 	Offset, Limit int
+	// Keep, when not nil, is a last check of each record the conditions
+	// select (on what no attribute holds, say); the total and the page
+	// count only those it keeps. Each record it is asked about is read,
+	// and counts against the scan limit.
+	Keep func(*store.Record) (bool, error)
 }
 
 // Condition holds when the attribute's value, as canonical text, is one of
@@ -41,6 +47,12 @@ type Page struct {
 	// class was read: the class declares no index, or no condition is on an
 	// indexed attribute and the class is not the one the index belongs to.
 	Scanned bool
+	// Capped says that Find read its scan limit of records (Options.MaxScan)
+	// to check conditions before it had seen every candidate: Total and the
+	// page cover the candidates read, in the order Find reads them.
+	Capped bool
+	// Reads counts the records read to check conditions on them.
+	Reads int
 }
 
 // Find answers q from one consistent view. With the class's index (rules:
@@ -59,7 +71,7 @@ func (e *Engine) Find(ctx context.Context, q Query) (*Page, error) {
 	}
 	var page *Page
 	err := e.st.View(func(r store.Reader) (err error) {
-		f := &finder{ctx: ctx, r: r, rs: e.ruleSet(), c: c, q: q, page: &Page{Records: []*store.Record{}}}
+		f := &finder{ctx: ctx, r: r, rs: e.ruleSet(), c: c, q: q, page: &Page{Records: []*store.Record{}}, maxScan: e.maxScan()}
 		err = f.run()
 		page = f.page
 		return err
@@ -75,6 +87,21 @@ type finder struct {
 	c    *rules.Class
 	q    Query
 	page *Page
+	// reads counts the records read to check them, up to maxScan.
+	reads, maxScan int
+}
+
+// read reads the record of a candidate to check it; ok is false, and the
+// page Capped, once the scan limit is reached.
+func (f *finder) read(id string) (rec *store.Record, ok bool, err error) {
+	if f.reads == f.maxScan {
+		f.page.Capped = true
+		return nil, false, nil
+	}
+	f.reads++
+	f.page.Reads = f.reads
+	rec, err = getRecord(f.r, id)
+	return rec, err == nil, err
 }
 
 func (f *finder) run() error {
@@ -116,7 +143,7 @@ func (f *finder) run() error {
 			best = i
 		}
 	}
-	if len(indexed) == 1 && len(checked) == 0 {
+	if len(indexed) == 1 && len(checked) == 0 && f.q.Keep == nil {
 		return f.pageOf(buckets[0])
 	}
 	if len(indexed) == 1 && indexed[0].Attribute == rules.IndexedClassAttribute {
@@ -277,9 +304,12 @@ func (f *finder) walk(bs []bucket, others []other, checked []Condition) error {
 						return nil
 					}
 				}
-				if len(checked) > 0 {
-					rec, err := getRecord(f.r, id)
-					if err != nil || !holds(rec, checked) {
+				if len(checked) > 0 || f.q.Keep != nil {
+					rec, ok, err := f.read(id)
+					if !ok {
+						return cmp.Or(err, store.ErrStop)
+					}
+					if keep, err := f.keeps(rec, checked); !keep {
 						return err
 					}
 				}
@@ -292,9 +322,23 @@ func (f *finder) walk(bs []bucket, others []other, checked []Condition) error {
 			if err != nil {
 				return err
 			}
+			if f.page.Capped {
+				return f.load(ids)
+			}
 		}
 	}
 	return f.load(ids)
+}
+
+// keeps reports whether rec satisfies checked and Keep.
+func (f *finder) keeps(rec *store.Record, checked []Condition) (bool, error) {
+	if !holds(rec, checked) {
+		return false, nil
+	}
+	if f.q.Keep == nil {
+		return true, nil
+	}
+	return f.q.Keep(rec)
 }
 
 // chunkSet reads the sys_ids of one chunk of buckets.
@@ -344,7 +388,9 @@ func (f *finder) bySysID(ids []string, checked []Condition) error {
 		if err != nil {
 			return err
 		}
-		f.match(rec, checked)
+		if err := f.match(rec, checked); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -357,13 +403,13 @@ func (f *finder) scan(checked []Condition) error {
 			if err := f.ctx.Err(); err != nil {
 				return err
 			}
-			rec, err := getRecord(f.r, store.SysIDFromClassKey(k))
-			if err == nil {
-				f.match(rec, checked)
+			rec, ok, err := f.read(store.SysIDFromClassKey(k))
+			if !ok {
+				return cmp.Or(err, store.ErrStop)
 			}
-			return err
+			return f.match(rec, checked)
 		})
-		if err != nil {
+		if err != nil || f.page.Capped {
 			return err
 		}
 	}
@@ -372,14 +418,18 @@ func (f *finder) scan(checked []Condition) error {
 
 // match counts rec when it is of the class and satisfies checked, and keeps
 // it when it falls on the page.
-func (f *finder) match(rec *store.Record, checked []Condition) {
-	if c, ok := f.rs.Class(rec.Class); !ok || !c.IsA(f.c.Name) || !holds(rec, checked) {
-		return
+func (f *finder) match(rec *store.Record, checked []Condition) error {
+	if c, ok := f.rs.Class(rec.Class); !ok || !c.IsA(f.c.Name) {
+		return nil
+	}
+	if keep, err := f.keeps(rec, checked); !keep {
+		return err
 	}
 	if f.inPage() {
 		f.page.Records = append(f.page.Records, rec)
 	}
 	f.page.Total++
+	return nil
 }
 
 func (f *finder) load(ids []string) error {

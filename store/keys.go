@@ -132,6 +132,10 @@ func ClassPrefix(class string) []byte { return cat(prefixClass, class, "\x00") }
 // SysIDFromClassKey returns the sys_id of a key built by ClassKey.
 func SysIDFromClassKey(k []byte) string { return string(k[bytes.LastIndexByte(k, 0)+1:]) }
 
+// ClassKeysPrefix is the prefix of every class membership key, of every
+// class: in key order, class by class in name order, by sys_id within one.
+func ClassKeysPrefix() []byte { return prefixClass }
+
 // IdentityKey is the index key of one identifier entry's values within a
 // scope. values must be canonical texts, in the entry's attribute order; a
 // nil entry in isNull marks an allowed null.

@@ -174,15 +174,63 @@ func compareValues(a, b string) int {
 // are stable.
 func (q *query) sort(rows []map[string]string) {
 	slices.SortStableFunc(rows, func(a, b map[string]string) int {
-		for _, o := range q.order {
-			n := compareValues(a[o.field], b[o.field])
-			if o.desc {
-				n = -n
-			}
-			if n != 0 {
-				return n
-			}
+		if n := q.compareKeys(q.sortKey(a), q.sortKey(b)); n != 0 {
+			return n
 		}
 		return strings.Compare(a["sys_id"], b["sys_id"])
 	})
+}
+
+// sortKey is what the ORDERBY terms order a row by: its values of their
+// fields.
+func (q *query) sortKey(row map[string]string) []string {
+	key := make([]string, len(q.order))
+	for i, o := range q.order {
+		key[i] = row[o.field]
+	}
+	return key
+}
+
+// compareKeys orders two sort keys term by term, with orderValues (sys_id
+// as plain text).
+func (q *query) compareKeys(a, b []string) int {
+	for i, o := range q.order {
+		n := orderValues(a[i], b[i])
+		if o.field == "sys_id" {
+			n = strings.Compare(a[i], b[i]) // as the membership keys order them, even all-digit ones
+		}
+		if o.desc {
+			n = -n
+		}
+		if n != 0 {
+			return n
+		}
+	}
+	return 0
+}
+
+// orderValues is the order ORDERBY sorts values in: empty values first,
+// then numbers by value, then text ignoring case. Unlike compareValues
+// (two values a filter compares) it is a total order over every mix of
+// numbers and text, which a sort and a bounded top-k both need to agree.
+func orderValues(a, b string) int {
+	switch {
+	case a == "" && b == "":
+		return 0
+	case a == "":
+		return -1
+	case b == "":
+		return 1
+	}
+	x, errA := strconv.ParseFloat(a, 64)
+	y, errB := strconv.ParseFloat(b, 64)
+	switch {
+	case errA == nil && errB == nil:
+		return cmp.Compare(x, y)
+	case errA == nil:
+		return -1
+	case errB == nil:
+		return 1
+	}
+	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
 }

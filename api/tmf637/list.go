@@ -11,6 +11,7 @@ import (
 
 	"github.com/irego/irego/api"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/store"
 )
 
 // Page sizes, the same on both APIs: ServiceNow documents a default of 20
@@ -171,42 +172,42 @@ func splitList(s string) []string {
 	return out
 }
 
-// find answers a query: the page of products, shown by show, and how many
-// match in all.
-func (h *handler) find(ctx context.Context, q *listQuery, base string, show func(*view) map[string]any) ([]map[string]any, int, error) {
+// find answers a query: the page of products, shown by show, how many
+// match in all, and, when the engine read its scan limit of records before
+// it had checked every candidate, how many it read (else 0) (filters on what no attribute
+// holds are checked on each candidate's shown product, a page's worth of
+// which is kept).
+func (h *handler) find(ctx context.Context, q *listQuery, base string, show func(*view) map[string]any) ([]map[string]any, int, int, error) {
 	eq := engine.Query{Class: productClass, Where: q.where, Offset: q.offset, Limit: q.limit}
 	if len(q.post) > 0 {
-		eq.Offset, eq.Limit = 0, -1 // the page is cut after the checks
+		eq.Keep = func(rec *store.Record) (bool, error) {
+			v, err := h.load(ctx, rec.SysID)
+			if errors.Is(err, engine.ErrNotFound) {
+				return false, nil // deleted since, or not a product
+			}
+			return err == nil && matches(v.tmf(base), q.post), err
+		}
 	}
 	pg, err := h.e.Find(ctx, eq)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	items := []map[string]any{}
-	total := 0
 	for _, rec := range pg.Records {
 		v, err := h.load(ctx, rec.SysID)
 		if errors.Is(err, engine.ErrNotFound) {
 			continue // deleted since the page was read
 		}
 		if err != nil {
-			return nil, 0, err
-		}
-		if len(q.post) > 0 {
-			if !matches(v.tmf(base), q.post) {
-				continue
-			}
-			total++
-			if n := total - 1 - q.offset; n < 0 || n >= q.limit {
-				continue
-			}
+			return nil, 0, 0, err
 		}
 		items = append(items, show(v))
 	}
-	if len(q.post) == 0 {
-		total = pg.Total
+	capped := 0
+	if pg.Capped {
+		capped = pg.Reads
 	}
-	return items, total, nil
+	return items, pg.Total, capped, nil
 }
 
 func matches(m map[string]any, filters []postFilter) bool {

@@ -29,10 +29,13 @@ func (h *handler) snRead(deprecated bool) http.HandlerFunc {
 		if h.readOne(w, r, q, show) {
 			return
 		}
-		items, total, err := h.find(r.Context(), q, "", show)
+		items, total, capped, err := h.find(r.Context(), q, "", show)
 		if err != nil {
 			writeError(w, r, engineError(err))
 			return
+		}
+		if capped > 0 {
+			api.NoteScanCapped(w, capped)
 		}
 		w.Header().Set("X-Total-Count", strconv.Itoa(total))
 		switch {

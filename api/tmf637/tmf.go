@@ -23,10 +23,13 @@ func (h *handler) tmfRead(w http.ResponseWriter, r *http.Request) {
 	if h.readOne(w, r, q, show) {
 		return
 	}
-	items, total, err := h.find(r.Context(), q, base, show)
+	items, total, capped, err := h.find(r.Context(), q, base, show)
 	if err != nil {
 		writeError(w, r, engineError(err))
 		return
+	}
+	if capped > 0 {
+		api.NoteScanCapped(w, capped)
 	}
 	w.Header().Set("X-Total-Count", strconv.Itoa(total))
 	w.Header().Set("X-Result-Count", strconv.Itoa(len(items)))
@@ -44,7 +47,7 @@ func (h *handler) readOne(w http.ResponseWriter, r *http.Request, q *listQuery, 
 	q.where = append(q.where, engine.Condition{Attribute: "sys_id", Values: []string{id}})
 	q.offset, q.limit = 0, 1
 	var version *uint64 // of the product shown, for its ETag
-	items, _, err := h.find(r.Context(), q, api.BaseURL(r), func(v *view) map[string]any {
+	items, _, _, err := h.find(r.Context(), q, api.BaseURL(r), func(v *view) map[string]any {
 		version = &v.ci.Version
 		return show(v)
 	})

@@ -72,6 +72,7 @@ type serveConfig struct {
 	config                         []setting        // the effective configuration, logged at start
 	warnings                       []string         // about the configuration, logged at start
 	eventRetention                 time.Duration    // how long change events are kept
+	maxScan                        int              // records a list reads to filter or order
 }
 
 func cmdServe(args []string, stdout, stderr io.Writer) int {
@@ -100,6 +101,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.lockout, "lockout", 15*time.Minute, "how long a lockout lasts")
 	callbackAllow := fs.String("callback-allow", "", "TMF637 listener addresses allowed although loopback, link-local or private: CIDR or address, comma-separated")
 	fs.BoolVar(&cfg.hub.DenyPrivateCallbacks, "callback-deny-private", false, "refuse TMF637 listeners at private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) too")
+	fs.IntVar(&cfg.maxScan, "max-scan", engine.DefaultMaxScan, "how many records one list reads to filter or order them when no index serves the query (its reply then says X-Scan-Capped)")
 	fs.DurationVar(&cfg.eventRetention, "event-retention", engine.DefaultEventRetention, "how long change events are kept for TMF637 listeners and GET /api/irego/events (a listener behind by more misses the older ones)")
 	fs.Var(settingFlag{&cfg.settings}, "set", "change an advanced server setting, kept in the store: name=value (repeatable; see GET /api/sam/configs)")
 	configFile := fs.String("config", os.Getenv("IREGO_CONFIG"), "read settings from this YAML file: flag names as keys (default $IREGO_CONFIG)")
@@ -198,7 +200,8 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	rulesChanged := func(from string, to engine.StoredRules) {
 		log.Info("rules changed", "from", from, "to", to.Fingerprint, "name", to.Name, "state", to.State, "reindexes", to.Reindexes, "reindexedBy", to.ReindexedBy)
 	}
-	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync, AdoptStoredRules: cfg.adoptRules, RulesPoll: cfg.rulesPoll, RulesChanged: rulesChanged, EventRetention: cfg.eventRetention})
+	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync, AdoptStoredRules: cfg.adoptRules, RulesPoll: cfg.rulesPoll, RulesChanged: rulesChanged, EventRetention: cfg.eventRetention,
+		MaxScan: cfg.maxScan})
 	if err != nil {
 		return fail(rulesHint(inUse(err, cfg.db, "serve", false), cfg.db))
 	}

@@ -115,6 +115,8 @@ func (c *Console) search(r *http.Request, v *view) (string, error) {
 		switch {
 		case byIdentity:
 			d.How = "by " + d.Field + " through the identity index: a key seek per class and the matches"
+		case pg.Capped:
+			d.How = "by " + d.Field + ": no index of " + d.Class + " holds it, and the search stopped at its scan limit of " + strconv.Itoa(pg.Reads) + " records: the count and the rows cover those only (declare it under `indexed` in the rules, or search a narrower class)"
 		case pg.Scanned:
 			d.How = "by " + d.Field + ": no index of " + d.Class + " holds it, so every record of the class was read (declare it under `indexed` in the rules, or search a class whose CIs are all identified by it alone)"
 		default:

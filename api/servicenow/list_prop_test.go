@@ -1,0 +1,176 @@
+package servicenow
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/store"
+)
+
+// The Table API's paged list, served over real HTTP by the engine's
+// Select, answers what loading every record, filtering, sorting and
+// paging answers; and its pages, concatenated, are the whole list.
+func TestListPagesMatchNaiveProperty(t *testing.T) {
+	classes := []string{"cmdb_ci_computer", "cmdb_ci_linux_server", "cmdb_ci_win_server", "cmdb_ci_netgear"}
+	listed := []string{"cmdb_ci", "cmdb_ci_computer", "cmdb_ci_server", "cmdb_ci_netgear", "cmdb_ci_linux_server"}
+	// Few values, so filters match some records and orders see ties; mixed
+	// numbers, text, case and empties.
+	pool := []string{"", "web", "Web01", "web02", "db", "10", "9", "1a", "2.5", "-3", "Linux", "linux"}
+	fields := []string{"name", "os", "ram", "sys_class_name", "sys_id"}
+	// Each check opens a store and serves it: 30 checks unless asked for
+	// more with -rapid.checks, to keep the package's tests quick.
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "rapid.checks" })
+	if f := flag.Lookup("rapid.checks"); f != nil && !explicit {
+		old := f.Value.String()
+		f.Value.Set("30")
+		defer f.Value.Set(old)
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		maxScan := rapid.IntRange(0, 40).Draw(rt, "maxScan")
+		e, err := engine.Open("", engine.Options{InMemory: true, MaxScan: maxScan})
+		if err != nil {
+			rt.Fatal(err)
+		}
+		defer e.Close()
+		l := e.Loader()
+		n := rapid.IntRange(0, 30).Draw(rt, "records")
+		for i := range n {
+			rec := &store.Record{SysID: fmt.Sprintf("%032x", rapid.IntRange(0, 1<<20).Draw(rt, "id")), Class: rapid.SampledFrom(classes).Draw(rt, "class"),
+				Values: map[string]any{}, Created: time.Unix(int64(i), 0), Updated: time.Unix(int64(i), 0)}
+			for _, f := range []string{"name", "os", "ram"} {
+				if v := rapid.SampledFrom(pool).Draw(rt, f); v != "" {
+					rec.Values[f] = v
+				}
+			}
+			if err := l.PutCI(rec); err != nil {
+				rt.Fatal(err)
+			}
+		}
+		if err := l.Flush(); err != nil {
+			rt.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		h := &handler{e: e}
+		mux.HandleFunc("GET /api/now/table/{class}", h.tableList)
+		srv := httptest.NewServer(mux)
+		defer srv.Close()
+
+		class := rapid.SampledFrom(listed).Draw(rt, "listed")
+		var terms []string
+		for range rapid.IntRange(0, 3).Draw(rt, "terms") {
+			f := rapid.SampledFrom(fields).Draw(rt, "field")
+			op := rapid.SampledFrom([]string{"=", "!=", "STARTSWITH", "IN", ">", "<=", "ISEMPTY", "LIKE"}).Draw(rt, "op")
+			v := rapid.SampledFrom(pool).Draw(rt, "value")
+			if op == "IN" {
+				v += "," + rapid.SampledFrom(pool).Draw(rt, "value2")
+			}
+			join := rapid.SampledFrom([]string{"^", "^", "^OR", "^NQ"}).Draw(rt, "join")
+			if len(terms) == 0 {
+				join = ""
+			}
+			terms = append(terms, join+f+op+v)
+		}
+		for range rapid.IntRange(0, 2).Draw(rt, "orders") {
+			terms = append(terms, "^"+rapid.SampledFrom([]string{"ORDERBY", "ORDERBYDESC"}).Draw(rt, "dir")+rapid.SampledFrom(fields).Draw(rt, "by"))
+		}
+		qs := strings.TrimPrefix(strings.Join(terms, ""), "^")
+		q, err := parseQuery(qs)
+		if err != nil {
+			rt.Fatalf("query %q: %v", qs, err)
+		}
+
+		// The model: the records read, class by class and by sys_id, up to
+		// the scan limit when the query filters or orders; then filtered,
+		// sorted and paged.
+		var rows []map[string]string
+		scanned, capped := 0, false
+		limited := len(q.alternatives) > 0 || len(q.order) > 0
+		if maxScan == 0 {
+			maxScan = engine.DefaultMaxScan
+		}
+		err = e.List(context.Background(), class, func(rec *store.Record) error {
+			if limited && scanned == maxScan {
+				capped = true
+				return store.ErrStop
+			}
+			scanned++
+			if m := row(rec); q.match(m) {
+				rows = append(rows, m)
+			}
+			return nil
+		})
+		if err != nil {
+			rt.Fatal(err)
+		}
+		q.sort(rows)
+		var all []string
+		for _, m := range rows {
+			all = append(all, m["sys_id"])
+		}
+
+		get := func(offset, limit int) ([]string, int, bool) {
+			v := url.Values{"sysparm_query": {qs}, "sysparm_offset": {strconv.Itoa(offset)}, "sysparm_limit": {strconv.Itoa(limit)}, "sysparm_fields": {"sys_id"}}
+			resp, err := http.Get(srv.URL + "/api/now/table/" + class + "?" + v.Encode())
+			if err != nil {
+				rt.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct{ Result []map[string]string }
+			if resp.StatusCode != http.StatusOK {
+				rt.Fatalf("%s: status %d", qs, resp.StatusCode)
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				rt.Fatal(err)
+			}
+			total, _ := strconv.Atoi(resp.Header.Get("X-Total-Count"))
+			var ids []string
+			for _, m := range body.Result {
+				ids = append(ids, m["sys_id"])
+			}
+			return ids, total, resp.Header.Get("X-Scan-Capped") != ""
+		}
+
+		offset := rapid.IntRange(0, n+2).Draw(rt, "offset")
+		limit := rapid.IntRange(0, n+2).Draw(rt, "limit")
+		ids, total, gotCapped := get(offset, limit)
+		want := all[min(offset, len(all)):]
+		want = want[:min(limit, len(want))]
+		if diff := cmp.Diff(want, ids, cmpEmpty); diff != "" {
+			rt.Fatalf("%s %s offset %d limit %d: page (-want +got):\n%s", class, qs, offset, limit, diff)
+		}
+		if total != len(all) || gotCapped != capped {
+			rt.Fatalf("%s %s: total %d capped %v, want %d capped %v", class, qs, total, gotCapped, len(all), capped)
+		}
+
+		size := rapid.IntRange(1, 7).Draw(rt, "pageSize")
+		var joined []string
+		for off := 0; off < len(all)+size; off += size {
+			page, _, _ := get(off, size)
+			joined = append(joined, page...)
+		}
+		if diff := cmp.Diff(all, joined, cmpEmpty); diff != "" {
+			rt.Fatalf("%s %s: pages of %d joined (-want +got):\n%s", class, qs, size, diff)
+		}
+		if len(slices.Compact(slices.Sorted(slices.Values(joined)))) != len(joined) {
+			rt.Fatalf("%s %s: pages repeat a record: %v", class, qs, joined)
+		}
+	})
+}
+
+// cmpEmpty treats nil and empty lists alike.
+var cmpEmpty = cmp.Comparer(func(a, b []string) bool { return slices.Equal(a, b) })
