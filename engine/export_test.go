@@ -17,3 +17,6 @@ func CrashedRuleChange(st store.Store, rs *rules.RuleSet, holder string, now tim
 	_, err := beginChange(st, rs, now)
 	return err
 }
+
+// Clip bounds a text the engine keeps of a report.
+var Clip = clip

@@ -230,8 +230,6 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	if err != nil {
 		return fail(err)
 	}
-	// The console keeps the last report of each CI beside the metrics.
-	e.Observe(engine.Observers(e.Observing(), console.Observer()))
 	if cfg.metricsAddr != "" {
 		stopMetrics, err := serveMetrics(cfg.metricsAddr, m, log)
 		if err != nil {

@@ -52,7 +52,6 @@ type Console struct {
 	cfg      Config
 	pages    map[string]*template.Template
 	sessions *sessions
-	reports  *recentReports
 }
 
 // New builds a console.
@@ -73,7 +72,7 @@ func New(cfg Config) (*Console, error) {
 		cfg.Lifetime = DefaultLifetime
 	}
 	c := &Console{cfg: cfg, pages: map[string]*template.Template{},
-		sessions: newSessions(cfg.Idle, cfg.Lifetime, cfg.Now), reports: newRecentReports(recentCap, time.Now)} // the engine stamps reports with the wall clock
+		sessions: newSessions(cfg.Idle, cfg.Lifetime, cfg.Now)}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -90,11 +89,6 @@ func New(cfg Config) (*Console, error) {
 	}
 	return c, nil
 }
-
-// Observer keeps the last report of each CI written, for the CI page's
-// explain section. Wire it beside other observers:
-// e.Observe(engine.Observers(e.Observing(), c.Observer())).
-func (c *Console) Observer() engine.Observer { return c.reports }
 
 // Group is the console's routes, to mount on the server with the API
 // groups. They are public to the server's authentication: the console

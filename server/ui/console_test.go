@@ -245,8 +245,8 @@ func TestSearch(t *testing.T) {
 	mustContain(t, p, "No class is named")
 }
 
-// The CI page names each value's owner, and the explain section tells why
-// a lower source's value was masked.
+// The CI page names each value's owner, shows the value a lower source
+// tried to set, and the explain section tells why it was masked.
 func TestCIPageExplainsAMaskedValue(t *testing.T) {
 	v := start(t, false)
 	res := v.apply(t, "ServiceNow", "computer-servicenow.json")
@@ -255,13 +255,40 @@ func TestCIPageExplainsAMaskedValue(t *testing.T) {
 	b.signIn("reader")
 	p := b.get("/ui/ci/" + res.Items[0].SysID)
 	mustContain(t, p, "Comp - Reconciled - 1", "masked in the last report", `id="mask-cpu_count"`,
-		"SCCM reported another value; kept &#34;2&#34;: owned by ServiceNow (priority 100), which outranks SCCM (priority 200)",
-		"Hardware Rule [serial_number]: MATCHED", "UPDATE</strong> by SCCM", "<td>Windows Server 2022</td><td>SCCM</td>")
+		`masked: <strong class="src">SCCM</strong> reported <q class="val">4</q>`,
+		"reported <q>4</q>; kept &#34;2&#34;: owned by ServiceNow (priority 100), which outranks SCCM (priority 200)",
+		"Hardware Rule [serial_number]: MATCHED", "from <strong>SCCM</strong>: operation <strong>UPDATE</strong>", "<td>Windows Server 2022</td><td>SCCM</td>")
 	if p := b.get("/ui/ci/0123456789abcdef0123456789abcdef"); p.Status != http.StatusNotFound {
 		t.Errorf("unknown CI: %d, want 404", p.Status)
 	}
 	if !strings.Contains(v.logs.String(), `msg="console page" page=ci`) || !strings.Contains(v.logs.String(), "server_time=") {
 		t.Errorf("the CI page's server time is not logged:\n%s", v.logs.String())
+	}
+	// The owner reporting again leaves SCCM's refused value in place.
+	v.apply(t, "ServiceNow", "computer-servicenow.json")
+	p = b.get("/ui/ci/" + res.Items[0].SysID)
+	mustContain(t, p, `masked: <strong class="src">SCCM</strong> reported <q class="val">4</q>`, "from <strong>ServiceNow</strong>")
+	if strings.Contains(p.Body, "masked in the last report") {
+		t.Error("the owner's report masked nothing, yet the page says the last report masked a value")
+	}
+}
+
+// The last report's identification attempts and the masked values are
+// kept in the store: a restarted server still shows them.
+func TestExplainSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	v := startAt(t, dir, false)
+	res := v.apply(t, "ServiceNow", "computer-servicenow.json")
+	v.apply(t, "SCCM", "computer-sccm.json")
+	v.stop(t)
+	v = startAt(t, dir, false)
+	b := v.browser(t, nil)
+	b.signIn("reader")
+	p := b.get("/ui/ci/" + res.Items[0].SysID)
+	mustContain(t, p, "Hardware Rule [serial_number]: MATCHED", `class="decided"`, `id="mask-cpu_count"`,
+		`masked: <strong class="src">SCCM</strong> reported <q class="val">4</q>`)
+	if strings.Contains(p.Body, "No report of this CI was kept") {
+		t.Error("after a restart the CI page says no report was kept")
 	}
 }
 
