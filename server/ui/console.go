@@ -145,6 +145,9 @@ type view struct {
 	Data   any
 	// Elapsed is the server time spent before rendering.
 	Elapsed time.Duration
+	// redirect, set by a POST handler, answers 303 See Other to it, with
+	// Notice kept for that page: reloading it does not post again.
+	redirect string
 }
 
 // pageHandler answers one page: the template to render (by file name) and
@@ -170,7 +173,7 @@ func (c *Console) page(name string, adminOnly bool, h pageHandler) http.HandlerF
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		setHeaders(w)
-		u, ses, _ := c.user(r)
+		u, ses, sid := c.user(r)
 		if u == nil {
 			if r.Method != http.MethodGet {
 				c.fail(w, r, nil, start, name, errorf(http.StatusForbidden, "Your session has ended: sign in again."))
@@ -197,9 +200,16 @@ func (c *Console) page(name string, adminOnly bool, h pageHandler) http.HandlerF
 			c.fail(w, r, v, start, name, err)
 			return
 		}
-		if tmpl == "" { // the handler redirected
+		if v.redirect != "" {
+			c.sessions.setNotice(sid, v.Notice)
+			http.Redirect(w, r, v.redirect, http.StatusSeeOther)
 			c.logPage(r, name, u.Name, http.StatusSeeOther, start)
 			return
+		}
+		if r.Method == http.MethodGet {
+			if n := c.sessions.takeNotice(sid); n != "" && v.Notice == "" {
+				v.Notice = n
+			}
 		}
 		v.Elapsed = time.Since(start)
 		c.render(w, r, http.StatusOK, tmpl, v, start, name)

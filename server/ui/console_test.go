@@ -22,10 +22,9 @@ func TestSignInAndOut(t *testing.T) {
 	}
 	form := b.get("/ui/signin")
 	wrong := b.post("/ui/signin", url.Values{"csrf": {token(t, form)}, "name": {"root"}, "password": {"not-the-password"}})
-	if wrong.Status != http.StatusUnauthorized {
-		t.Errorf("wrong password: status %d, want 401", wrong.Status)
-	}
-	mustContain(t, wrong, "Wrong user name or password.")
+	refusedSignIn(t, wrong, "wrong")
+	wrong = b.get(wrong.Location)
+	mustContain(t, wrong, "Wrong user name or password.", `value="root"`)
 	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
 		t.Fatalf("after a wrong password, /ui/ answered %d; want the sign-in redirect", p.Status)
 	}
@@ -65,28 +64,31 @@ func TestSignInAndOut(t *testing.T) {
 	}
 }
 
+// refusedSignIn checks that a sign-in was refused with a redirect back to
+// the form (so a reload does not post the password again), saying why.
+func refusedSignIn(t *testing.T, p *page, why string) {
+	t.Helper()
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/ui/signin?") || !strings.Contains(p.Location, "failed="+why) {
+		t.Errorf("refused sign-in answered %d %q; want 303 to the form with failed=%s", p.Status, p.Location, why)
+	}
+}
+
 // A sign-in form posted without the token of the browser's own form (a
 // forged cross-site form, say) is refused even with the right password.
 func TestSignInNeedsItsToken(t *testing.T) {
 	v := start(t, false)
 	b := v.browser(t, nil)
 	p := b.post("/ui/signin", url.Values{"name": {"root"}, "password": {password("root")}})
-	if p.Status != http.StatusForbidden {
-		t.Errorf("sign-in without a token: %d, want 403", p.Status)
-	}
+	refusedSignIn(t, p, "token")
 	other := v.browser(t, nil)
 	stolen := token(t, other.get("/ui/signin"))
 	b.get("/ui/signin") // b's cookie holds a token of its own
-	if p := b.post("/ui/signin", url.Values{"csrf": {stolen}, "name": {"root"}, "password": {password("root")}}); p.Status != http.StatusForbidden {
-		t.Errorf("sign-in with another browser's token: %d, want 403", p.Status)
-	}
+	refusedSignIn(t, b.post("/ui/signin", url.Values{"csrf": {stolen}, "name": {"root"}, "password": {password("root")}}), "token")
 	form := b.get("/ui/signin")
 	req, _ := http.NewRequest("POST", v.URL+"/ui/signin", strings.NewReader(url.Values{"csrf": {token(t, form)}, "name": {"root"}, "password": {password("root")}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "http://evil.example")
-	if p := b.do(req); p.Status != http.StatusForbidden {
-		t.Errorf("sign-in from another origin: %d, want 403", p.Status)
-	}
+	refusedSignIn(t, b.do(req), "token")
 	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
 		t.Errorf("a refused sign-in signed in: %d", p.Status)
 	}
@@ -134,10 +136,8 @@ func TestUsersWithoutAConsoleRoleAreTurnedAway(t *testing.T) {
 	b := v.browser(t, nil)
 	form := b.get("/ui/signin")
 	p := b.post("/ui/signin", url.Values{"csrf": {token(t, form)}, "name": {"nobody"}, "password": {password("nobody")}})
-	if p.Status != http.StatusForbidden {
-		t.Errorf("sign-in of a user without a console role: %d, want 403", p.Status)
-	}
-	mustContain(t, p, "none of the roles")
+	refusedSignIn(t, p, "role")
+	mustContain(t, b.get(p.Location), "User nobody has none of the roles")
 	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
 		t.Errorf("a user without a console role got a session: %d", p.Status)
 	}
@@ -180,10 +180,14 @@ func TestReadOnlyUsersSeeNoWriteActions(t *testing.T) {
 		t.Fatalf("a refused merge closed the task")
 	}
 	p := admin.post("/ui/duplicates/"+id+"/merge", url.Values{"csrf": {csrf}})
-	if p.Status != http.StatusOK {
-		t.Fatalf("merge: %d\n%s", p.Status, p.Body)
+	if p.Status != http.StatusSeeOther || p.Location != "/ui/queues" {
+		t.Fatalf("merge: %d %q, want 303 to /ui/queues (a reload must not post again)\n%s", p.Status, p.Location, p.Body)
 	}
+	p = admin.get(p.Location)
 	mustContain(t, p, "merged: 1 CI(s) folded into", "De-duplication tasks (0 open)")
+	if p := admin.get("/ui/queues"); strings.Contains(p.Body, "merged: 1 CI(s)") {
+		t.Error("the merge's notice shows again on the next page")
+	}
 	if tasks, _ := v.Engine.DuplicateTasks(context.Background(), engine.TaskOpen); len(tasks) != 0 {
 		t.Errorf("after the merge %d tasks are open", len(tasks))
 	}

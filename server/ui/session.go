@@ -28,6 +28,7 @@ type session struct {
 	csrf    string
 	created time.Time
 	seen    time.Time
+	notice  string // shown once, by the page a POST redirects to
 }
 
 // sessions is the in-memory session table.
@@ -90,6 +91,28 @@ func (s *sessions) get(id string) *session {
 	ses.seen = now
 	c := *ses
 	return &c
+}
+
+// setNotice keeps a notice for the session's next page.
+func (s *sessions) setNotice(id, notice string) {
+	s.mu.Lock()
+	if ses := s.byID[id]; ses != nil {
+		ses.notice = notice
+	}
+	s.mu.Unlock()
+}
+
+// takeNotice returns the session's notice once.
+func (s *sessions) takeNotice(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ses := s.byID[id]
+	if ses == nil {
+		return ""
+	}
+	n := ses.notice
+	ses.notice = ""
+	return n
 }
 
 func (s *sessions) end(id string) {
