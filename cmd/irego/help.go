@@ -199,6 +199,7 @@ var valueNames = map[string]string{
 	"max-body": "SIZE", "max-inflight": "SIZE", "callback-allow": "CIDR,...",
 	"lease": "DURATION", "rules-poll": "DURATION",
 	"config": "FILE",
+	"trusted-proxies": "CIDR,...",
 }
 
 // newFlags returns a flag set for the command at path whose messages are

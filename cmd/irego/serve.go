@@ -72,6 +72,7 @@ type serveConfig struct {
 	config                         []setting        // the effective configuration, logged at start
 	warnings                       []string         // about the configuration, logged at start
 	eventRetention                 time.Duration    // how long change events are kept
+	trustedProxies                 []netip.Prefix   // whose X-Forwarded-Proto: https makes the console's cookies Secure
 }
 
 func cmdServe(args []string, stdout, stderr io.Writer) int {
@@ -101,6 +102,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	callbackAllow := fs.String("callback-allow", "", "TMF637 listener addresses allowed although loopback, link-local or private: CIDR or address, comma-separated")
 	fs.BoolVar(&cfg.hub.DenyPrivateCallbacks, "callback-deny-private", false, "refuse TMF637 listeners at private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) too")
 	fs.DurationVar(&cfg.eventRetention, "event-retention", engine.DefaultEventRetention, "how long change events are kept for TMF637 listeners and GET /api/irego/events (a listener behind by more misses the older ones)")
+	trustedProxies := fs.String("trusted-proxies", "", "TLS-terminating proxies whose X-Forwarded-Proto: https makes the console's session cookie Secure: CIDR or address, comma-separated")
 	fs.Var(settingFlag{&cfg.settings}, "set", "change an advanced server setting, kept in the store: name=value (repeatable; see GET /api/sam/configs)")
 	configFile := fs.String("config", os.Getenv("IREGO_CONFIG"), "read settings from this YAML file: flag names as keys (default $IREGO_CONFIG)")
 	checkOnly := fs.Bool("check-config", false, "check the configuration (flags, IREGO_* variables, --config file, rule file), print it and exit")
@@ -129,6 +131,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	if cfg.hub.AllowCallbacks, err = parsePrefixes(*callbackAllow); err != nil {
 		return bad("%s: %v", conf.where("callback-allow"), err)
+	}
+	if cfg.trustedProxies, err = parsePrefixes(*trustedProxies); err != nil {
+		return bad("%s: %v", conf.where("trusted-proxies"), err)
 	}
 	if err := checkNumbers(cfg, conf); err != nil {
 		return bad("%v", err)
@@ -221,7 +226,8 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	for _, a := range adapters {
 		groups = append(groups, a.routes(e, cfg, users))
 	}
-	console, err := ui.New(ui.Config{Engine: e, Users: users, License: license.New(e, license.Options{Logger: log, Observer: cfg.imports}), Logger: log})
+	console, err := ui.New(ui.Config{Engine: e, Users: users, License: license.New(e, license.Options{Logger: log, Observer: cfg.imports}), Logger: log,
+		TrustedProxies: cfg.trustedProxies})
 	if err != nil {
 		return fail(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -45,6 +46,10 @@ type Config struct {
 	Idle, Lifetime time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// TrustedProxies are the addresses of TLS-terminating proxies whose
+	// X-Forwarded-Proto: https makes the session cookie Secure; the
+	// header from any other client is ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // Console serves the web console.

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/server/ui"
 )
 
 func TestSignInAndOut(t *testing.T) {
@@ -128,6 +130,51 @@ func TestSessionsExpire(t *testing.T) {
 	}
 	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
 		t.Errorf("past the session lifetime: %d, want the sign-in redirect", p.Status)
+	}
+}
+
+// Behind a TLS-terminating proxy the session cookie is Secure when the
+// proxy says https and is trusted; the same header from anybody else is
+// ignored.
+func TestSecureCookieBehindATrustedProxy(t *testing.T) {
+	signIn := func(v *env) string {
+		b := v.browser(t, nil)
+		req := func(method, path string, form url.Values) *http.Request {
+			r, _ := http.NewRequest(method, v.URL+path, strings.NewReader(form.Encode()))
+			r.Header.Set("X-Forwarded-Proto", "https")
+			if method == "POST" {
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			return r
+		}
+		form := b.do(req("GET", "/ui/signin", nil))
+		p := b.do(req("POST", "/ui/signin", url.Values{"csrf": {token(t, form)}, "name": {"reader"}, "password": {password("reader")}}))
+		if p.Status != http.StatusSeeOther || p.Location != "/ui/" {
+			t.Fatalf("sign-in through the proxy: %d %q", p.Status, p.Location)
+		}
+		for _, c := range p.Header.Values("Set-Cookie") {
+			if strings.HasPrefix(c, "irego_console=") {
+				return c
+			}
+		}
+		t.Fatal("no session cookie")
+		return ""
+	}
+	trusted := start(t, false)
+	proxied := startAt(t, t.TempDir(), false, func(c *ui.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	})
+	if c := signIn(proxied); !strings.Contains(c, "; Secure") {
+		t.Errorf("behind a trusted proxy saying https the session cookie is not Secure: %q", c)
+	}
+	if c := signIn(trusted); strings.Contains(c, "Secure") {
+		t.Errorf("X-Forwarded-Proto from a client not listed as a proxy made the cookie Secure: %q", c)
+	}
+	other := startAt(t, t.TempDir(), false, func(c *ui.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	})
+	if c := signIn(other); strings.Contains(c, "Secure") {
+		t.Errorf("a proxy list without this client's address made the cookie Secure: %q", c)
 	}
 }
 

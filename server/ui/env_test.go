@@ -90,7 +90,7 @@ func start(t testing.TB, tls bool) *env {
 
 // startAt serves the store in dir; stop ends it, so a test can serve the
 // same store again.
-func startAt(t testing.TB, dir string, tls bool) *env {
+func startAt(t testing.TB, dir string, tls bool, opts ...func(*ui.Config)) *env {
 	t.Helper()
 	e, err := engine.Open(dir, engine.Options{})
 	if err != nil {
@@ -111,7 +111,11 @@ func startAt(t testing.TB, dir string, tls bool) *env {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	clk := &clock{t: time.Now()}
 	lic := license.New(e, license.Options{Logger: log})
-	c, err := ui.New(ui.Config{Engine: e, Users: users, License: lic, Logger: log, Now: clk.Now})
+	cfg := ui.Config{Engine: e, Users: users, License: lic, Logger: log, Now: clk.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c, err := ui.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,10 +141,10 @@ func (s *sessions) sweep() {
 }
 
 // setCookie writes a console cookie: HttpOnly, SameSite=Strict, Secure
-// over TLS; maxAge < 0 deletes it.
-func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+// over TLS (see overTLS); maxAge < 0 deletes it.
+func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: cookiePath, MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.overTLS(r)})
 }
 
 // sameToken compares tokens in constant time.

@@ -59,7 +59,7 @@ func (c *Console) signinForm(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) showSignin(w http.ResponseWriter, r *http.Request, status int, d *signinData, start time.Time) {
 	token := randomToken()
-	setCookie(w, r, signinCookie, token, 600)
+	c.setCookie(w, r, signinCookie, token, 600)
 	c.render(w, r, status, "signin.html", &view{Title: "Sign in", CSRF: token, Data: d}, start, "signin")
 }
 
@@ -101,8 +101,8 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, _ := c.sessions.start(u.Name)
-	setCookie(w, r, signinCookie, "", -1)
-	setCookie(w, r, sessionCookie, id, 0)
+	c.setCookie(w, r, signinCookie, "", -1)
+	c.setCookie(w, r, sessionCookie, id, 0)
 	c.logPage(r, "signin", u.Name, http.StatusSeeOther, start)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
@@ -122,7 +122,7 @@ func (c *Console) signout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.sessions.end(id)
-	setCookie(w, r, sessionCookie, "", -1)
+	c.setCookie(w, r, sessionCookie, "", -1)
 	c.logPage(r, "signout", u.Name, http.StatusSeeOther, start)
 	http.Redirect(w, r, "/ui/signin?signed_out=1", http.StatusSeeOther)
 }
