@@ -281,8 +281,9 @@ func TestSearch(t *testing.T) {
 	if len(links) != 1 {
 		t.Fatalf("name search found %d, want 1", len(links))
 	}
-	// cmdb_ci holds the BYOL chain's account, not identified by name.
-	mustContain(t, p, "host-042", "every record of the class was read")
+	// cmdb_ci holds the BYOL chain's account, not identified by name: the
+	// name index of every CI answers.
+	mustContain(t, p, "host-042", "through the class&#39;s index")
 	p = b.get("/ui/?class=cmdb_ci_computer&field=name&value=host-042")
 	if got := resultLink.FindAllStringSubmatch(p.Body, -1); len(got) != 1 || got[0][1] != links[0][1] {
 		t.Fatalf("name search in cmdb_ci_computer found %v, want %s", got, links[0][1])
