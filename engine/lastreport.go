@@ -122,7 +122,7 @@ func lastReportKeys(r store.Reader, sysID string) ([][]byte, error) {
 
 // LastReport returns how the last report that wrote the CI identified it,
 // or nil when none was kept (a CI written before reports were kept, or
-// only by a bulk load or a merge).
+// only by a bulk load, or a related record).
 func (e *Engine) LastReport(_ context.Context, sysID string) (*store.LastReport, error) {
 	var lr *store.LastReport
 	err := e.st.View(func(r store.Reader) error {
