@@ -199,11 +199,16 @@ func TestFindCombinesConditions(t *testing.T) {
 			t.Errorf("%s: pages (-whole +pages):\n%s", c.name, diff)
 		}
 	}
-	// Classes without an index are scanned.
+	// Attributes without an index are scanned; the default rules index
+	// every CI's name.
 	apply(t, e, byol(t))
 	pg := find(t, e, engine.Query{Class: "cmdb_ci", Where: []engine.Condition{{Attribute: "name", Values: []string{"AWS DataCenter - 1"}}}, Limit: 10})
+	if pg.Total != 1 || pg.Scanned || pg.Records[0].Class != "cmdb_ci_aws_datacenter" {
+		t.Errorf("name in cmdb_ci: %+v", pg)
+	}
+	pg = find(t, e, engine.Query{Class: "cmdb_ci", Where: []engine.Condition{{Attribute: "object_id", Values: []string{pg.Records[0].Values["object_id"].(string)}}}, Limit: 10})
 	if pg.Total != 1 || !pg.Scanned || pg.Records[0].Class != "cmdb_ci_aws_datacenter" {
-		t.Errorf("unindexed class: %+v", pg)
+		t.Errorf("unindexed attribute: %+v", pg)
 	}
 	if _, err := e.Find(context.Background(), engine.Query{Class: "nope"}); !errors.Is(err, engine.ErrUnknownClass) {
 		t.Errorf("unknown class: %v", err)

@@ -33,7 +33,10 @@ type CI struct {
 	// source last reported the CI and under which native key.
 	Owners  map[string]string  `json:"owners,omitempty"`
 	Sources []store.SourceInfo `json:"sources"`
-	Retired bool               `json:"retired,omitempty"`
+	// Masked are the values sources reported and could not set: the last
+	// one per attribute and source.
+	Masked  []store.MaskedValue `json:"masked,omitempty"`
+	Retired bool                `json:"retired,omitempty"`
 	// Version is store.Record.Version: it moves with every change event
 	// of the CI. HTTP adapters make their ETag of it.
 	Version uint64 `json:"version,omitempty"`
@@ -71,6 +74,9 @@ func (e *Engine) Get(ctx context.Context, sysID string) (*CI, error) {
 			}
 			return err
 		}); err != nil {
+			return err
+		}
+		if ci.Masked, err = readMasked(r, sysID); err != nil {
 			return err
 		}
 		if err := r.Iterate(store.SubPrefix(sysID), func(k, _ []byte) error {

@@ -252,6 +252,11 @@ func deleteCI(txn store.Txn, rec *store.Record) error {
 		return err
 	}
 	keys = append(keys, reports...)
+	kept, err := lastReportKeys(txn, rec.SysID)
+	if err != nil {
+		return err
+	}
+	keys = append(keys, kept...)
 	if err := txn.Iterate(store.HistoryPrefix(rec.SysID), func(k, _ []byte) error {
 		keys = append(keys, append([]byte(nil), k...))
 		return nil

@@ -55,8 +55,12 @@ func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, s
 	if err != nil {
 		return n + m + r, err
 	}
+	l, err := writeLastReports(txn, p, plan, source, now)
+	if err != nil {
+		return n + m + r + l, err
+	}
 	d, err := e.storeDuplicates(txn, plan, source, now)
-	return n + m + r + d, err
+	return n + m + r + l + d, err
 }
 
 func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time, st *stamps) error {

@@ -10,9 +10,11 @@ import (
 	"github.com/irego/irego/store"
 )
 
-// Mask is an attribute whose reported value was refused, and why.
+// Mask is an attribute whose reported value was refused, the value
+// (nil for a null that may not clear it), and why.
 type Mask struct {
 	Attribute string
+	Value     any
 	Reason    string
 }
 
@@ -49,7 +51,7 @@ func (pl *planner) reconcile(t *Target, incoming map[string]any, nulls []string)
 				return err
 			}
 			if reason != "" {
-				t.Masks = append(t.Masks, Mask{Attribute: a, Reason: reason})
+				t.Masks = append(t.Masks, Mask{Attribute: a, Value: v, Reason: reason})
 				continue
 			}
 		}

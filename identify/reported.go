@@ -66,7 +66,7 @@ func (pl *planner) choose(t *Target, rule *rules.ReconciliationRule, a string, v
 		if by == "" {
 			by = "an earlier report"
 		}
-		t.Masks = append(t.Masks, Mask{Attribute: a, Reason: fmt.Sprintf(
+		t.Masks = append(t.Masks, Mask{Attribute: a, Value: v, Reason: fmt.Sprintf(
 			"kept %q over %q: the dynamic reconciliation rule on %s (line %d) keeps the %s reported value, reported by %s",
 			payload.Canonical(win.value), payload.Canonical(v), rule.AppliesTo, rule.Line, strings.ReplaceAll(string(rule.Policy), "_", " "), by)})
 	}

@@ -56,6 +56,8 @@ import (
 //	v1/evn                                        → the last change event sequence number handed out (8 bytes)
 //	v1/ev/<sequence>                              → a change event (JSON, owned by the engine), <sequence> 8 bytes big-endian
 //	v1/hubc/<id>                                  → the last event sequence a product event subscription acknowledged (8 bytes)
+//	v1/lrp/<sys_id>                               → LastReport (JSON): how the last report that wrote the CI identified it
+//	v1/msk/<sys_id>/<source>                      → []MaskedValue (JSON): the last value per attribute the source reported and could not set
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
 // escaping. Identity values are length-prefixed, so no value can forge
@@ -85,6 +87,8 @@ var (
 	prefixPP     = []byte("v1/pp/")
 	prefixPPKey  = []byte("v1/ppk/")
 	prefixInc    = []byte("v1/inc/")
+	prefixLastRp = []byte("v1/lrp/")
+	prefixMasked = []byte("v1/msk/")
 )
 
 // NoScope is the scope of an independent identity.
@@ -250,6 +254,15 @@ func ReportPrefix(sysID string) []byte { return cat(prefixReport, sysID, "/") }
 func SourceFromReportKey(k []byte) string {
 	return string(k[len(prefixReport)+bytes.IndexByte(k[len(prefixReport):], '/')+1:])
 }
+
+// LastReportKey holds how the last report that wrote a CI identified it.
+func LastReportKey(sysID string) []byte { return cat(prefixLastRp, sysID) }
+
+// MaskedKey holds the values one source reported of a CI and could not set.
+func MaskedKey(sysID, source string) []byte { return cat(prefixMasked, sysID, "/", source) }
+
+// MaskedPrefix is the prefix of every source's masked values of a CI.
+func MaskedPrefix(sysID string) []byte { return cat(prefixMasked, sysID, "/") }
 
 // NativeKey indexes a source's own key for a CI (sys_object_source_info).
 // Both parts are length-prefixed, so neither can forge the other.

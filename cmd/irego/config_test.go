@@ -80,7 +80,7 @@ func TestEveryServeFlagIsConfigurable(t *testing.T) {
 	}
 	// Settings empty by default take a sample value; a new one needs one.
 	samples := map[string]string{"metrics-addr": "127.0.0.1:0", "rules": "../../examples/byol-rules.yaml",
-		"callback-allow": "10.0.0.1", "set": "api_token_in_url_enabled=false"}
+		"callback-allow": "10.0.0.1", "trusted-proxies": "10.0.0.0/8", "set": "api_token_in_url_enabled=false"}
 	var file strings.Builder
 	for k, v := range values {
 		if v == "" {
@@ -118,6 +118,7 @@ func TestConfigErrors(t *testing.T) {
 		{file: "max-body: 12Q\n", want: `irego.yaml:1: max-body: "12Q" is not a size`},
 		{file: "max-conns: 0\n", want: `irego.yaml:1: max-conns: 0 must be positive`},
 		{file: "sync: maybe\n", want: `irego.yaml:1: sync: invalid value "maybe"`},
+		{file: "trusted-proxies: proxy.local\n", want: `irego.yaml:1: trusted-proxies: "proxy.local" is neither an address nor a CIDR`},
 		{file: "addr: [a, b]\n", want: `irego.yaml:1: addr: want a single value`},
 		{file: "log:\n", want: `irego.yaml:1: log: no value`},
 		{file: "log: xml\n", want: `irego.yaml:1: log: "xml" is not a log format`},

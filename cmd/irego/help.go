@@ -197,7 +197,7 @@ var valueNames = map[string]string{
 	"options": "NAME:VALUE,...", "addr": "HOST:PORT", "name": "NAME", "roles": "ROLE,...", "set": "NAME=VALUE",
 	"as-of": "TIME", "run-start": "TIME", "retention": "PERIOD", "action": "list|retire|delete", "log": "text|json",
 	"max-body": "SIZE", "max-inflight": "SIZE", "callback-allow": "CIDR,...",
-	"lease": "DURATION", "rules-poll": "DURATION",
+	"lease": "DURATION", "rules-poll": "DURATION", "trusted-proxies": "CIDR,...",
 	"config": "FILE",
 }
 

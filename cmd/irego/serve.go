@@ -73,6 +73,7 @@ type serveConfig struct {
 	warnings                       []string         // about the configuration, logged at start
 	eventRetention                 time.Duration    // how long change events are kept
 	maxScan                        int              // records a list reads to filter or order
+	trustedProxies                 []netip.Prefix   // whose X-Forwarded-Proto: https makes the console's cookies Secure
 }
 
 func cmdServe(args []string, stdout, stderr io.Writer) int {
@@ -103,6 +104,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.hub.DenyPrivateCallbacks, "callback-deny-private", false, "refuse TMF637 listeners at private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) too")
 	fs.IntVar(&cfg.maxScan, "max-scan", engine.DefaultMaxScan, "how many records one list reads to filter or order them when no index serves the query (its reply then says X-Scan-Capped)")
 	fs.DurationVar(&cfg.eventRetention, "event-retention", engine.DefaultEventRetention, "how long change events are kept for TMF637 listeners and GET /api/irego/events (a listener behind by more misses the older ones)")
+	trustedProxies := fs.String("trusted-proxies", "", "TLS-terminating proxies whose X-Forwarded-Proto: https makes the console's session cookie Secure: CIDR or address, comma-separated")
 	fs.Var(settingFlag{&cfg.settings}, "set", "change an advanced server setting, kept in the store: name=value (repeatable; see GET /api/sam/configs)")
 	configFile := fs.String("config", os.Getenv("IREGO_CONFIG"), "read settings from this YAML file: flag names as keys (default $IREGO_CONFIG)")
 	checkOnly := fs.Bool("check-config", false, "check the configuration (flags, IREGO_* variables, --config file, rule file), print it and exit")
@@ -131,6 +133,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	if cfg.hub.AllowCallbacks, err = parsePrefixes(*callbackAllow); err != nil {
 		return bad("%s: %v", conf.where("callback-allow"), err)
+	}
+	if cfg.trustedProxies, err = parsePrefixes(*trustedProxies); err != nil {
+		return bad("%s: %v", conf.where("trusted-proxies"), err)
 	}
 	if err := checkNumbers(cfg, conf); err != nil {
 		return bad("%v", err)
@@ -224,7 +229,8 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	for _, a := range adapters {
 		groups = append(groups, a.routes(e, cfg, users))
 	}
-	console, err := ui.New(ui.Config{Engine: e, Users: users, License: license.New(e, license.Options{Logger: log, Observer: cfg.imports}), Logger: log})
+	console, err := ui.New(ui.Config{Engine: e, Users: users, License: license.New(e, license.Options{Logger: log, Observer: cfg.imports}), Logger: log,
+		TrustedProxies: cfg.trustedProxies})
 	if err != nil {
 		return fail(err)
 	}
@@ -233,8 +239,6 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	if err != nil {
 		return fail(err)
 	}
-	// The console keeps the last report of each CI beside the metrics.
-	e.Observe(engine.Observers(e.Observing(), console.Observer()))
 	if cfg.metricsAddr != "" {
 		stopMetrics, err := serveMetrics(cfg.metricsAddr, m, log)
 		if err != nil {

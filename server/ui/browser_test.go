@@ -144,6 +144,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	if s := textOf(t, ctx, "h1"); !strings.Contains(s, "Comp - Reconciled - 1") {
 		t.Errorf("the CI page's heading is %q", s)
 	}
+	if s := textOf(t, ctx, "tr.masked .attempt"); !strings.HasPrefix(s, "masked: SCCM reported 4 at ") {
+		t.Errorf("the refused value shows as %q, want SCCM's 4", s)
+	}
 	run(t, ctx, "following the masked tag", chromedp.Click(chromedp.CSS(`a.tag[href="#mask-cpu_count"]`)))
 	if s := textOf(t, ctx, "#mask-cpu_count"); !strings.Contains(s, "owned by ServiceNow (priority 100), which outranks SCCM (priority 200)") {
 		t.Errorf("the masked cpu_count is explained as %q", s)

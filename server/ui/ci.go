@@ -1,18 +1,13 @@
 package ui
 
 import (
-	"context"
-	"fmt"
-	"math"
 	"net/http"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/identify"
-	"github.com/irego/irego/rules"
 	"github.com/irego/irego/store"
 )
 
@@ -32,11 +27,18 @@ type ciData struct {
 	Hidden    int // relations and related records not named
 }
 
-// attrRow is one attribute: its value, the source that owns it and when
-// that source last reported the CI.
+// attrRow is one attribute: its value, the source that owns it, when
+// that source last reported the CI, and the values lower sources reported
+// and could not set.
 type attrRow struct {
 	Name, Value, Owner, Reported string
-	Masked                       bool
+	Masked                       []maskedRow
+	InLast                       bool // masked in the last report
+}
+
+// maskedRow is a value a source reported and could not set.
+type maskedRow struct {
+	Source, Value, At, Reason string
 }
 
 // relGroup is the relations of one type, both ways.
@@ -58,8 +60,7 @@ type changeView struct {
 
 type valueChange struct{ Name, Before, After string }
 
-// explainView is the explain section: the last report that reached this
-// server, if one did, and why each masked attribute kept its value.
+// explainView is the explain section: the last report the engine kept.
 type explainView struct {
 	Seen      bool
 	At        string
@@ -68,6 +69,7 @@ type explainView struct {
 	Entry     string
 	Attempts  []attemptView
 	Masks     []maskView
+	Omitted   int
 }
 
 type attemptView struct {
@@ -76,7 +78,7 @@ type attemptView struct {
 	Decided                    bool
 }
 
-type maskView struct{ Attribute, Reason string }
+type maskView struct{ Attribute, Value, Reason string }
 
 func (c *Console) ci(r *http.Request, v *view) (string, error) {
 	ctx := r.Context()
@@ -90,10 +92,22 @@ func (c *Console) ci(r *http.Request, v *view) (string, error) {
 	for _, s := range ci.Sources {
 		lastScan[s.Source] = s.LastScan
 	}
-	rep := c.reports.get(ci.SysID)
-	var masked []string
+	rep, err := c.cfg.Engine.LastReport(ctx, ci.SysID)
+	if err != nil {
+		return "", err
+	}
+	masked := map[string][]maskedRow{}
+	for _, m := range ci.Masked {
+		if m.Source == ci.Owners[m.Attribute] {
+			continue // the source has set the attribute since
+		}
+		masked[m.Attribute] = append(masked[m.Attribute], maskedRow{m.Source, maskedText(m), when(m.At), m.Reason})
+	}
+	inLast := map[string]bool{}
 	if rep != nil {
-		masked = rep.Masked
+		for _, m := range rep.Masked {
+			inLast[m.Attribute] = true
+		}
 	}
 	for _, k := range sortedKeys(ci.Values) {
 		owner := ci.Owners[k]
@@ -101,7 +115,11 @@ func (c *Console) ci(r *http.Request, v *view) (string, error) {
 		if t, ok := lastScan[owner]; ok {
 			reported = when(t)
 		}
-		d.Attrs = append(d.Attrs, attrRow{Name: k, Value: text(ci.Values[k]), Owner: owner, Reported: reported, Masked: slices.Contains(masked, k)})
+		d.Attrs = append(d.Attrs, attrRow{Name: k, Value: text(ci.Values[k]), Owner: owner, Reported: reported, Masked: masked[k], InLast: inLast[k]})
+		delete(masked, k)
+	}
+	for _, k := range sortedKeys(masked) { // refused while the CI has no value: a null that may not clear, say
+		d.Attrs = append(d.Attrs, attrRow{Name: k, Masked: masked[k], InLast: inLast[k]})
 	}
 	named := 0
 	name := func(id string) string {
@@ -149,72 +167,41 @@ func (c *Console) ci(r *http.Request, v *view) (string, error) {
 		}
 		d.History = append(d.History, cv)
 	}
-	d.Explain = c.explain(ctx, ci, rep)
+	d.Explain = explain(rep)
 	return "ci.html", nil
 }
 
-// explain builds the explain section from the last report this server saw
-// (the engine keeps no identification attempts), naming its source by the
-// source information the write left, and the reason each masked attribute
-// kept its value from the class's reconciliation rules.
-func (c *Console) explain(_ context.Context, ci *engine.CI, rep *report) *explainView {
+// explain builds the explain section from the last report the engine
+// kept of the CI.
+func explain(rep *store.LastReport) *explainView {
 	ev := &explainView{}
 	if rep == nil {
 		return ev
 	}
-	ev.Seen, ev.At, ev.Operation, ev.Entry = true, when(rep.At), rep.Operation, rep.Entry
-	var last time.Time
-	for _, s := range ci.Sources { // the write stamped its source's last scan just before the report was seen
-		if !s.LastScan.After(rep.At) && s.LastScan.After(last) {
-			last, ev.Source = s.LastScan, s.Source
-		}
-	}
+	ev.Seen, ev.At, ev.Source, ev.Operation, ev.Entry, ev.Omitted = true, when(rep.At), rep.Source, rep.Operation, rep.Entry, rep.Omitted
 	decided := -1
 	for i, a := range rep.Attempts {
-		if a.AttemptResult == identify.Matched {
+		if a.Result == identify.Matched {
 			decided = i
 			break
 		}
 	}
 	for i, a := range rep.Attempts {
-		ev.Attempts = append(ev.Attempts, attemptView{N: i + 1, Entry: a.IdentifierName, Attrs: strings.Join(a.Attributes, ", "),
-			Result: a.AttemptResult, Info: a.Info, Decided: i == decided})
+		ev.Attempts = append(ev.Attempts, attemptView{N: i + 1, Entry: a.Entry, Attrs: strings.Join(a.Attributes, ", "),
+			Result: a.Result, Info: a.Info, Decided: i == decided})
 	}
-	cls, _ := c.cfg.Engine.Rules().Class(ci.Class)
-	for _, a := range rep.Masked {
-		ev.Masks = append(ev.Masks, maskView{a, maskReason(cls, a, ev.Source, ci)})
+	for _, m := range rep.Masked {
+		ev.Masks = append(ev.Masks, maskView{m.Attribute, maskedText(m), m.Reason})
 	}
 	return ev
 }
 
-// maskReason says why source could not change attribute a, from the rule
-// that decides a, the way the engine decided it.
-func maskReason(cls *rules.Class, a, source string, ci *engine.CI) string {
-	cur := text(ci.Values[a])
-	var rule *rules.ReconciliationRule
-	if cls != nil {
-		rule = cls.ReconciliationFor(a)
+// maskedText renders a refused value; a refused null says so.
+func maskedText(m store.MaskedValue) string {
+	if m.Null {
+		return "(null: clear the value)"
 	}
-	owner := ci.Owners[a]
-	switch {
-	case rule == nil:
-		return fmt.Sprintf("kept %q; no reconciliation rule of %s decides %s any more (the rules changed since)", cur, ci.Class, a)
-	case rule.Prefer != nil:
-		return fmt.Sprintf("kept %q: the reconciliation rule on %s (line %d) prefers the value for which %s holds", cur, rule.AppliesTo, rule.Line, rule.Prefer.Source)
-	case rule.Policy != "":
-		return fmt.Sprintf("kept %q: the reconciliation rule on %s (line %d) chooses by its %s policy among every source's last report", cur, rule.AppliesTo, rule.Line, rule.Policy)
-	case source == "":
-		return fmt.Sprintf("kept %q, owned by %s, under the reconciliation rule on %s (line %d)", cur, owner, rule.AppliesTo, rule.Line)
-	}
-	return fmt.Sprintf("%s reported another value; kept %q: owned by %s (priority %s), which outranks %s (priority %s) under the reconciliation rule on %s (line %d)",
-		source, cur, owner, priority(rule.Priority(owner)), source, priority(rule.Priority(source)), rule.AppliesTo, rule.Line)
-}
-
-func priority(p int) string {
-	if p == math.MaxInt {
-		return "unlisted"
-	}
-	return fmt.Sprint(p)
+	return m.Value
 }
 
 func ciTitle(class, name, id string) string {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -45,6 +46,10 @@ type Config struct {
 	Idle, Lifetime time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// TrustedProxies are the addresses of TLS-terminating proxies whose
+	// X-Forwarded-Proto: https makes the session cookie Secure; the
+	// header from any other client is ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // Console serves the web console.
@@ -52,7 +57,6 @@ type Console struct {
 	cfg      Config
 	pages    map[string]*template.Template
 	sessions *sessions
-	reports  *recentReports
 }
 
 // New builds a console.
@@ -73,7 +77,7 @@ func New(cfg Config) (*Console, error) {
 		cfg.Lifetime = DefaultLifetime
 	}
 	c := &Console{cfg: cfg, pages: map[string]*template.Template{},
-		sessions: newSessions(cfg.Idle, cfg.Lifetime, cfg.Now), reports: newRecentReports(recentCap, time.Now)} // the engine stamps reports with the wall clock
+		sessions: newSessions(cfg.Idle, cfg.Lifetime, cfg.Now)}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -90,11 +94,6 @@ func New(cfg Config) (*Console, error) {
 	}
 	return c, nil
 }
-
-// Observer keeps the last report of each CI written, for the CI page's
-// explain section. Wire it beside other observers:
-// e.Observe(engine.Observers(e.Observing(), c.Observer())).
-func (c *Console) Observer() engine.Observer { return c.reports }
 
 // Group is the console's routes, to mount on the server with the API
 // groups. They are public to the server's authentication: the console
@@ -151,6 +150,9 @@ type view struct {
 	Data   any
 	// Elapsed is the server time spent before rendering.
 	Elapsed time.Duration
+	// redirect, set by a POST handler, answers 303 See Other to it, with
+	// Notice kept for that page: reloading it does not post again.
+	redirect string
 }
 
 // pageHandler answers one page: the template to render (by file name) and
@@ -176,7 +178,7 @@ func (c *Console) page(name string, adminOnly bool, h pageHandler) http.HandlerF
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		setHeaders(w)
-		u, ses, _ := c.user(r)
+		u, ses, sid := c.user(r)
 		if u == nil {
 			if r.Method != http.MethodGet {
 				c.fail(w, r, nil, start, name, errorf(http.StatusForbidden, "Your session has ended: sign in again."))
@@ -203,9 +205,16 @@ func (c *Console) page(name string, adminOnly bool, h pageHandler) http.HandlerF
 			c.fail(w, r, v, start, name, err)
 			return
 		}
-		if tmpl == "" { // the handler redirected
+		if v.redirect != "" {
+			c.sessions.setNotice(sid, v.Notice)
+			http.Redirect(w, r, v.redirect, http.StatusSeeOther)
 			c.logPage(r, name, u.Name, http.StatusSeeOther, start)
 			return
+		}
+		if r.Method == http.MethodGet {
+			if n := c.sessions.takeNotice(sid); n != "" && v.Notice == "" {
+				v.Notice = n
+			}
 		}
 		v.Elapsed = time.Since(start)
 		c.render(w, r, http.StatusOK, tmpl, v, start, name)

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/irego/irego/auth"
 	"github.com/irego/irego/engine"
+	"github.com/irego/irego/server/ui"
 )
 
 func TestSignInAndOut(t *testing.T) {
@@ -22,10 +24,9 @@ func TestSignInAndOut(t *testing.T) {
 	}
 	form := b.get("/ui/signin")
 	wrong := b.post("/ui/signin", url.Values{"csrf": {token(t, form)}, "name": {"root"}, "password": {"not-the-password"}})
-	if wrong.Status != http.StatusUnauthorized {
-		t.Errorf("wrong password: status %d, want 401", wrong.Status)
-	}
-	mustContain(t, wrong, "Wrong user name or password.")
+	refusedSignIn(t, wrong, "wrong")
+	wrong = b.get(wrong.Location)
+	mustContain(t, wrong, "Wrong user name or password.", `value="root"`)
 	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
 		t.Fatalf("after a wrong password, /ui/ answered %d; want the sign-in redirect", p.Status)
 	}
@@ -65,28 +66,31 @@ func TestSignInAndOut(t *testing.T) {
 	}
 }
 
+// refusedSignIn checks that a sign-in was refused with a redirect back to
+// the form (so a reload does not post the password again), saying why.
+func refusedSignIn(t *testing.T, p *page, why string) {
+	t.Helper()
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/ui/signin?") || !strings.Contains(p.Location, "failed="+why) {
+		t.Errorf("refused sign-in answered %d %q; want 303 to the form with failed=%s", p.Status, p.Location, why)
+	}
+}
+
 // A sign-in form posted without the token of the browser's own form (a
 // forged cross-site form, say) is refused even with the right password.
 func TestSignInNeedsItsToken(t *testing.T) {
 	v := start(t, false)
 	b := v.browser(t, nil)
 	p := b.post("/ui/signin", url.Values{"name": {"root"}, "password": {password("root")}})
-	if p.Status != http.StatusForbidden {
-		t.Errorf("sign-in without a token: %d, want 403", p.Status)
-	}
+	refusedSignIn(t, p, "token")
 	other := v.browser(t, nil)
 	stolen := token(t, other.get("/ui/signin"))
 	b.get("/ui/signin") // b's cookie holds a token of its own
-	if p := b.post("/ui/signin", url.Values{"csrf": {stolen}, "name": {"root"}, "password": {password("root")}}); p.Status != http.StatusForbidden {
-		t.Errorf("sign-in with another browser's token: %d, want 403", p.Status)
-	}
+	refusedSignIn(t, b.post("/ui/signin", url.Values{"csrf": {stolen}, "name": {"root"}, "password": {password("root")}}), "token")
 	form := b.get("/ui/signin")
 	req, _ := http.NewRequest("POST", v.URL+"/ui/signin", strings.NewReader(url.Values{"csrf": {token(t, form)}, "name": {"root"}, "password": {password("root")}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "http://evil.example")
-	if p := b.do(req); p.Status != http.StatusForbidden {
-		t.Errorf("sign-in from another origin: %d, want 403", p.Status)
-	}
+	refusedSignIn(t, b.do(req), "token")
 	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
 		t.Errorf("a refused sign-in signed in: %d", p.Status)
 	}
@@ -129,15 +133,58 @@ func TestSessionsExpire(t *testing.T) {
 	}
 }
 
+// Behind a TLS-terminating proxy the session cookie is Secure when the
+// proxy says https and is trusted; the same header from anybody else is
+// ignored.
+func TestSecureCookieBehindATrustedProxy(t *testing.T) {
+	signIn := func(v *env) string {
+		b := v.browser(t, nil)
+		req := func(method, path string, form url.Values) *http.Request {
+			r, _ := http.NewRequest(method, v.URL+path, strings.NewReader(form.Encode()))
+			r.Header.Set("X-Forwarded-Proto", "https")
+			if method == "POST" {
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			return r
+		}
+		form := b.do(req("GET", "/ui/signin", nil))
+		p := b.do(req("POST", "/ui/signin", url.Values{"csrf": {token(t, form)}, "name": {"reader"}, "password": {password("reader")}}))
+		if p.Status != http.StatusSeeOther || p.Location != "/ui/" {
+			t.Fatalf("sign-in through the proxy: %d %q", p.Status, p.Location)
+		}
+		for _, c := range p.Header.Values("Set-Cookie") {
+			if strings.HasPrefix(c, "irego_console=") {
+				return c
+			}
+		}
+		t.Fatal("no session cookie")
+		return ""
+	}
+	trusted := start(t, false)
+	proxied := startAt(t, t.TempDir(), false, func(c *ui.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	})
+	if c := signIn(proxied); !strings.Contains(c, "; Secure") {
+		t.Errorf("behind a trusted proxy saying https the session cookie is not Secure: %q", c)
+	}
+	if c := signIn(trusted); strings.Contains(c, "Secure") {
+		t.Errorf("X-Forwarded-Proto from a client not listed as a proxy made the cookie Secure: %q", c)
+	}
+	other := startAt(t, t.TempDir(), false, func(c *ui.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	})
+	if c := signIn(other); strings.Contains(c, "Secure") {
+		t.Errorf("a proxy list without this client's address made the cookie Secure: %q", c)
+	}
+}
+
 func TestUsersWithoutAConsoleRoleAreTurnedAway(t *testing.T) {
 	v := start(t, false)
 	b := v.browser(t, nil)
 	form := b.get("/ui/signin")
 	p := b.post("/ui/signin", url.Values{"csrf": {token(t, form)}, "name": {"nobody"}, "password": {password("nobody")}})
-	if p.Status != http.StatusForbidden {
-		t.Errorf("sign-in of a user without a console role: %d, want 403", p.Status)
-	}
-	mustContain(t, p, "none of the roles")
+	refusedSignIn(t, p, "role")
+	mustContain(t, b.get(p.Location), "User nobody has none of the roles")
 	if p := b.get("/ui/"); p.Status != http.StatusSeeOther {
 		t.Errorf("a user without a console role got a session: %d", p.Status)
 	}
@@ -180,10 +227,14 @@ func TestReadOnlyUsersSeeNoWriteActions(t *testing.T) {
 		t.Fatalf("a refused merge closed the task")
 	}
 	p := admin.post("/ui/duplicates/"+id+"/merge", url.Values{"csrf": {csrf}})
-	if p.Status != http.StatusOK {
-		t.Fatalf("merge: %d\n%s", p.Status, p.Body)
+	if p.Status != http.StatusSeeOther || p.Location != "/ui/queues" {
+		t.Fatalf("merge: %d %q, want 303 to /ui/queues (a reload must not post again)\n%s", p.Status, p.Location, p.Body)
 	}
+	p = admin.get(p.Location)
 	mustContain(t, p, "merged: 1 CI(s) folded into", "De-duplication tasks (0 open)")
+	if p := admin.get("/ui/queues"); strings.Contains(p.Body, "merged: 1 CI(s)") {
+		t.Error("the merge's notice shows again on the next page")
+	}
 	if tasks, _ := v.Engine.DuplicateTasks(context.Background(), engine.TaskOpen); len(tasks) != 0 {
 		t.Errorf("after the merge %d tasks are open", len(tasks))
 	}
@@ -230,8 +281,9 @@ func TestSearch(t *testing.T) {
 	if len(links) != 1 {
 		t.Fatalf("name search found %d, want 1", len(links))
 	}
-	// cmdb_ci holds the BYOL chain's account, not identified by name.
-	mustContain(t, p, "host-042", "every record of the class was read")
+	// cmdb_ci holds the BYOL chain's account, not identified by name: the
+	// name index of every CI answers.
+	mustContain(t, p, "host-042", "through the class&#39;s index")
 	p = b.get("/ui/?class=cmdb_ci_computer&field=name&value=host-042")
 	if got := resultLink.FindAllStringSubmatch(p.Body, -1); len(got) != 1 || got[0][1] != links[0][1] {
 		t.Fatalf("name search in cmdb_ci_computer found %v, want %s", got, links[0][1])
@@ -245,8 +297,8 @@ func TestSearch(t *testing.T) {
 	mustContain(t, p, "No class is named")
 }
 
-// The CI page names each value's owner, and the explain section tells why
-// a lower source's value was masked.
+// The CI page names each value's owner, shows the value a lower source
+// tried to set, and the explain section tells why it was masked.
 func TestCIPageExplainsAMaskedValue(t *testing.T) {
 	v := start(t, false)
 	res := v.apply(t, "ServiceNow", "computer-servicenow.json")
@@ -255,13 +307,40 @@ func TestCIPageExplainsAMaskedValue(t *testing.T) {
 	b.signIn("reader")
 	p := b.get("/ui/ci/" + res.Items[0].SysID)
 	mustContain(t, p, "Comp - Reconciled - 1", "masked in the last report", `id="mask-cpu_count"`,
-		"SCCM reported another value; kept &#34;2&#34;: owned by ServiceNow (priority 100), which outranks SCCM (priority 200)",
-		"Hardware Rule [serial_number]: MATCHED", "UPDATE</strong> by SCCM", "<td>Windows Server 2022</td><td>SCCM</td>")
+		`masked: <strong class="src">SCCM</strong> reported <q class="val">4</q>`,
+		"reported <q>4</q>; kept &#34;2&#34;: owned by ServiceNow (priority 100), which outranks SCCM (priority 200)",
+		"Hardware Rule [serial_number]: MATCHED", "from <strong>SCCM</strong>: operation <strong>UPDATE</strong>", "<td>Windows Server 2022</td><td>SCCM</td>")
 	if p := b.get("/ui/ci/0123456789abcdef0123456789abcdef"); p.Status != http.StatusNotFound {
 		t.Errorf("unknown CI: %d, want 404", p.Status)
 	}
 	if !strings.Contains(v.logs.String(), `msg="console page" page=ci`) || !strings.Contains(v.logs.String(), "server_time=") {
 		t.Errorf("the CI page's server time is not logged:\n%s", v.logs.String())
+	}
+	// The owner reporting again leaves SCCM's refused value in place.
+	v.apply(t, "ServiceNow", "computer-servicenow.json")
+	p = b.get("/ui/ci/" + res.Items[0].SysID)
+	mustContain(t, p, `masked: <strong class="src">SCCM</strong> reported <q class="val">4</q>`, "from <strong>ServiceNow</strong>")
+	if strings.Contains(p.Body, "masked in the last report") {
+		t.Error("the owner's report masked nothing, yet the page says the last report masked a value")
+	}
+}
+
+// The last report's identification attempts and the masked values are
+// kept in the store: a restarted server still shows them.
+func TestExplainSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	v := startAt(t, dir, false)
+	res := v.apply(t, "ServiceNow", "computer-servicenow.json")
+	v.apply(t, "SCCM", "computer-sccm.json")
+	v.stop(t)
+	v = startAt(t, dir, false)
+	b := v.browser(t, nil)
+	b.signIn("reader")
+	p := b.get("/ui/ci/" + res.Items[0].SysID)
+	mustContain(t, p, "Hardware Rule [serial_number]: MATCHED", `class="decided"`, `id="mask-cpu_count"`,
+		`masked: <strong class="src">SCCM</strong> reported <q class="val">4</q>`)
+	if strings.Contains(p.Body, "No report of this CI was kept") {
+		t.Error("after a restart the CI page says no report was kept")
 	}
 }
 

@@ -15,7 +15,8 @@
 //
 // Signing in creates a session kept in memory (a restart signs everybody
 // out): a random id in an HttpOnly, SameSite=Strict cookie, Secure when the
-// request came over TLS. A session ends on sign-out, after an idle period
+// request came over TLS, on the connection or through a proxy listed in
+// Config.TrustedProxies (X-Forwarded-Proto: https). A session ends on sign-out, after an idle period
 // and after an absolute lifetime. Every form carries the session's CSRF
 // token, and the sign-in form a token of its own (double-submit cookie);
 // a POST without the right token is refused. The user is read again on
@@ -25,7 +26,7 @@
 //
 // # Concurrency
 //
-// A Console is safe for concurrent use. Its Observer keeps the last
-// report of recently written CIs in memory (bounded), since the engine
-// keeps no identification attempts.
+// A Console is safe for concurrent use. What it shows of the last report
+// of a CI (the identification attempts, the values lower sources could
+// not set) the engine keeps in the store.
 package ui

@@ -85,7 +85,14 @@ func (s *syncBuffer) String() string {
 // start serves the console and the ServiceNow API; tls serves HTTPS.
 func start(t testing.TB, tls bool) *env {
 	t.Helper()
-	e, err := engine.Open(t.TempDir(), engine.Options{})
+	return startAt(t, t.TempDir(), tls)
+}
+
+// startAt serves the store in dir; stop ends it, so a test can serve the
+// same store again.
+func startAt(t testing.TB, dir string, tls bool, opts ...func(*ui.Config)) *env {
+	t.Helper()
+	e, err := engine.Open(dir, engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +100,9 @@ func start(t testing.TB, tls bool) *env {
 	users := auth.New(e.Store())
 	users.Cost = bcrypt.MinCost
 	for name, roles := range testUsers {
+		if _, err := users.Get(name); err == nil {
+			continue // served before
+		}
 		if _, err := users.Add(name, password(name), roles); err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +111,11 @@ func start(t testing.TB, tls bool) *env {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	clk := &clock{t: time.Now()}
 	lic := license.New(e, license.Options{Logger: log})
-	c, err := ui.New(ui.Config{Engine: e, Users: users, License: lic, Logger: log, Now: clk.Now})
+	cfg := ui.Config{Engine: e, Users: users, License: lic, Logger: log, Now: clk.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c, err := ui.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +123,6 @@ func start(t testing.TB, tls bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Observe(engine.Observers(e.Observing(), c.Observer()))
 	var ts *httptest.Server
 	if tls {
 		ts = httptest.NewTLSServer(srv.Handler())
@@ -118,6 +131,14 @@ func start(t testing.TB, tls bool) *env {
 	}
 	t.Cleanup(ts.Close)
 	return &env{URL: ts.URL, Engine: e, Console: c, logs: logs, clock: clk, ts: ts, License: lic, Users: users}
+}
+
+// stop closes the server and the store.
+func (v *env) stop(t testing.TB) {
+	v.ts.Close()
+	if err := v.Engine.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // apply applies a payload (JSON text or a file under examples/) as source.

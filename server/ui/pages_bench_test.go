@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -72,6 +73,7 @@ func BenchmarkPages(b *testing.B) {
 		{"search-class-first-page", "/ui/?class=cmdb_ci&value="},
 		{"search-class-cursor-mid", "/ui/?class=cmdb_ci_computer&value=&after=cmdb_ci_computer/8000000000000000000000000000000"},
 		{"search-sys-id", "/ui/?class=cmdb_ci&field=sys_id&value=" + computer},
+		{"search-name-cmdb_ci", "/ui/?class=cmdb_ci&field=name&value=" + url.QueryEscape(fmt.Sprint(first.Records[0].Values["name"]))},
 		{"ci", "/ui/ci/" + computer},
 		{"graph-depth-3", "/ui/ci/" + vms.Records[0].SysID + "/graph?depth=3"},
 		{"queues", "/ui/queues"},

@@ -99,11 +99,10 @@ func (c *Console) dismiss(r *http.Request, v *view) (string, error) {
 	return c.afterTask(r, v, "Task "+t.Number+" dismissed.")
 }
 
-// afterTask shows the queues again with a notice.
-func (c *Console) afterTask(r *http.Request, v *view, notice string) (string, error) {
-	tmpl, err := c.queues(r, v)
-	v.Notice, v.Nav = notice, "queues"
-	return tmpl, err
+// afterTask sends the browser back to the queues with a notice.
+func (c *Console) afterTask(_ *http.Request, v *view, notice string) (string, error) {
+	v.Notice, v.redirect = notice, "/ui/queues"
+	return "", nil
 }
 
 func taskError(err error) error {

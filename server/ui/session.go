@@ -28,6 +28,7 @@ type session struct {
 	csrf    string
 	created time.Time
 	seen    time.Time
+	notice  string // shown once, by the page a POST redirects to
 }
 
 // sessions is the in-memory session table.
@@ -92,6 +93,28 @@ func (s *sessions) get(id string) *session {
 	return &c
 }
 
+// setNotice keeps a notice for the session's next page.
+func (s *sessions) setNotice(id, notice string) {
+	s.mu.Lock()
+	if ses := s.byID[id]; ses != nil {
+		ses.notice = notice
+	}
+	s.mu.Unlock()
+}
+
+// takeNotice returns the session's notice once.
+func (s *sessions) takeNotice(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ses := s.byID[id]
+	if ses == nil {
+		return ""
+	}
+	n := ses.notice
+	ses.notice = ""
+	return n
+}
+
 func (s *sessions) end(id string) {
 	s.mu.Lock()
 	delete(s.byID, id)
@@ -118,10 +141,10 @@ func (s *sessions) sweep() {
 }
 
 // setCookie writes a console cookie: HttpOnly, SameSite=Strict, Secure
-// over TLS; maxAge < 0 deletes it.
-func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+// over TLS (see overTLS); maxAge < 0 deletes it.
+func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: cookiePath, MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.overTLS(r)})
 }
 
 // sameToken compares tokens in constant time.

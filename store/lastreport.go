@@ -1,0 +1,64 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// LastReport is how the last report that wrote a CI identified it: the
+// identifier entries it tried, in order, and the attributes it reported
+// but could not change. The engine bounds its size.
+type LastReport struct {
+	At        time.Time       `json:"at"`
+	Source    string          `json:"source"`
+	Operation string          `json:"operation"`
+	Entry     string          `json:"identifier_entry,omitempty"`
+	Attempts  []ReportAttempt `json:"attempts"`
+	Masked    []MaskedValue   `json:"masked,omitempty"`
+	// Omitted counts the attempts and masked values left out to bound the size.
+	Omitted int `json:"omitted,omitempty"`
+}
+
+// ReportAttempt is one identifier entry a report tried.
+type ReportAttempt struct {
+	Entry      string   `json:"identifier_name"`
+	Attributes []string `json:"attributes"`
+	Result     string   `json:"result"`
+	Info       string   `json:"info,omitempty"`
+}
+
+// MaskedValue is a value a source reported for an attribute and could not
+// set (a null when Null), when, and why it was refused.
+type MaskedValue struct {
+	Attribute string    `json:"attribute"`
+	Source    string    `json:"source"`
+	Value     string    `json:"value"`
+	Null      bool      `json:"null,omitempty"`
+	At        time.Time `json:"at"`
+	Reason    string    `json:"reason"`
+}
+
+// EncodeLastReport is the stored form of a LastReport.
+func EncodeLastReport(r *LastReport) ([]byte, error) { return json.Marshal(r) }
+
+// DecodeLastReport reads what EncodeLastReport wrote.
+func DecodeLastReport(b []byte) (*LastReport, error) {
+	var r LastReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("store: corrupt last report: %w", err)
+	}
+	return &r, nil
+}
+
+// EncodeMasked is the stored form of one source's masked values of a CI.
+func EncodeMasked(m []MaskedValue) ([]byte, error) { return json.Marshal(m) }
+
+// DecodeMasked reads what EncodeMasked wrote.
+func DecodeMasked(b []byte) ([]MaskedValue, error) {
+	var m []MaskedValue
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("store: corrupt masked values: %w", err)
+	}
+	return m, nil
+}
