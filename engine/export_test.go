@@ -23,5 +23,6 @@ func CrashedRuleChange(st store.Store, rs *rules.RuleSet, holder string, now tim
 func MigrateStep(st store.Store, batch, scan int) (int, bool, error) {
 	return migrateStep(st, batch, scan)
 }
+
 // Clip bounds a text the engine keeps of a report.
 var Clip = clip
