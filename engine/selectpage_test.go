@@ -28,6 +28,9 @@ func loadCIs(t *testing.T, e *engine.Engine, n int, classes ...string) []string 
 	if err := l.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := l.Index(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
 	slices.Sort(ids)
 	return ids
 }
@@ -83,7 +86,7 @@ func TestSelectAndFindStopAtTheScanLimit(t *testing.T) {
 	if err != nil || pg.Capped || pg.Total != 25 {
 		t.Fatalf("Select with MaxScan 30: %v, capped %v total %d, want false 25", err, pg.Capped, pg.Total)
 	}
-	fp, err := e.Find(context.Background(), engine.Query{Class: "cmdb_ci", Where: []engine.Condition{{Attribute: "name", Values: []string{"ci3", "ci20"}}}, Limit: -1})
+	fp, err := e.Find(context.Background(), engine.Query{Class: "cmdb_ci", Where: []engine.Condition{{Attribute: "short_description", Values: []string{"s3", "s20"}}}, Limit: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -199,12 +199,17 @@ var sourcePrefix = strings.TrimSuffix(string(store.SourcePrefix("")), "/")
 // ciPrefix starts the keys of the CI records (store.CIKey).
 var ciPrefix = strings.TrimSuffix(string(store.CIPrefix()), "/")
 
+// lastReportPrefix starts the keys holding each CI's last report
+// (store.LastReportKey).
+var lastReportPrefix = strings.TrimSuffix(string(store.LastReportKey("")), "/")
+
 // storeChanges describes how after differs from before, "" when it does
 // not. With reported set, a source's last report of a CI (its LastScan,
-// and nothing else of it) and the CI's last_discovered (and nothing else
-// of the record) may move forward: a CI reported again is exactly what
-// the engine records there, by design (irego stale; ServiceNow moves
-// last_discovered on every report).
+// and nothing else of it), the CI's last_discovered (and nothing else
+// of the record) and the CI's kept last report (replaced by a later one)
+// may move forward: a CI reported again is exactly what the engine
+// records there, by design (irego stale; ServiceNow moves
+// last_discovered on every report; the console explains the last report).
 func storeChanges(before, after []kv, reported bool) string {
 	var diffs []string
 	i, j := 0, 0
@@ -218,7 +223,8 @@ func storeChanges(before, after []kv, reported bool) string {
 			j++
 		default:
 			if before[i].v != after[j].v && !(reported && strings.HasPrefix(before[i].k, sourcePrefix) && sameButLater(before[i].v, after[j].v)) &&
-				!(reported && strings.HasPrefix(before[i].k, ciPrefix) && sameButDiscoveredLater(before[i].v, after[j].v)) {
+				!(reported && strings.HasPrefix(before[i].k, ciPrefix) && sameButDiscoveredLater(before[i].v, after[j].v)) &&
+				!(reported && strings.HasPrefix(before[i].k, lastReportPrefix) && laterReport(before[i].v, after[j].v)) {
 				diffs = append(diffs, fmt.Sprintf("changed %q\n    from %s\n    to   %s", before[i].k, before[i].v, after[j].v))
 			}
 			i, j = i+1, j+1
@@ -240,6 +246,13 @@ func sameButLater(a, b string) bool {
 	}
 	x.LastScan = y.LastScan
 	return *x == *y
+}
+
+// laterReport reports whether b is a last report made after a.
+func laterReport(a, b string) bool {
+	x, err1 := store.DecodeLastReport([]byte(a))
+	y, err2 := store.DecodeLastReport([]byte(b))
+	return err1 == nil && err2 == nil && y.At.After(x.At)
 }
 
 // sameButDiscoveredLater reports whether two record encodings differ only
