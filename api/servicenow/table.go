@@ -102,18 +102,7 @@ func (h *handler) tableGet(w http.ResponseWriter, r *http.Request) {
 // and keeps only the page's worth of sort keys (api.NoteScanCapped says
 // when the limit cut the reading short).
 func (h *handler) list(w http.ResponseWriter, r *http.Request, fields []string) {
-	params := r.URL.Query()
-	q, err := parseQuery(params.Get("sysparm_query"))
-	if err != nil {
-		writeError(w, r, &api.Error{Status: http.StatusBadRequest, Message: "Invalid sysparm_query", Detail: err.Error()})
-		return
-	}
-	limit, e := intParam(params, "sysparm_limit", defaultLimit)
-	if e != nil {
-		writeError(w, r, e)
-		return
-	}
-	offset, e := intParam(params, "sysparm_offset", 0)
+	q, offset, limit, e := listParams(r)
 	if e != nil {
 		writeError(w, r, e)
 		return
@@ -150,22 +139,27 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, fields []string) 
 	api.WriteJSON(w, http.StatusOK, map[string]any{"result": rows})
 }
 
+// listParams reads a list's sysparm_query, sysparm_offset and sysparm_limit.
+func listParams(r *http.Request) (q *query, offset, limit int, e *api.Error) {
+	params := r.URL.Query()
+	q, err := parseQuery(params.Get("sysparm_query"))
+	if err != nil {
+		return nil, 0, 0, &api.Error{Status: http.StatusBadRequest, Message: "Invalid sysparm_query", Detail: err.Error()}
+	}
+	if limit, e = intParam(params, "sysparm_limit", defaultLimit); e != nil {
+		return nil, 0, 0, e
+	}
+	if offset, e = intParam(params, "sysparm_offset", 0); e != nil {
+		return nil, 0, 0, e
+	}
+	return q, offset, limit, nil
+}
+
 // page answers the page sysparm_offset and sysparm_limit ask for of the
 // rows load finds matching sysparm_query, ordered as it says: for the small
 // tables load holds whole (the de-duplication tasks).
 func (h *handler) page(w http.ResponseWriter, r *http.Request, fields []string, load func(*http.Request, *query) ([]map[string]string, *api.Error)) {
-	params := r.URL.Query()
-	q, err := parseQuery(params.Get("sysparm_query"))
-	if err != nil {
-		writeError(w, r, &api.Error{Status: http.StatusBadRequest, Message: "Invalid sysparm_query", Detail: err.Error()})
-		return
-	}
-	limit, e := intParam(params, "sysparm_limit", defaultLimit)
-	if e != nil {
-		writeError(w, r, e)
-		return
-	}
-	offset, e := intParam(params, "sysparm_offset", 0)
+	q, offset, limit, e := listParams(r)
 	if e != nil {
 		writeError(w, r, e)
 		return
