@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 	"weak"
 
 	"github.com/irego/irego/identify"
@@ -158,23 +159,26 @@ func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, int, er
 // older CI keeps them: it was there first; CIs of unchanged classes keep
 // theirs. fresh says the index is empty: there are no old keys to release.
 func reindex(st store.Store, rs *rules.RuleSet, changed map[string]bool, fresh bool) ([]string, error) {
-	var recs []*store.Record
-	mains := map[string]*store.Record{}
+	// Only the order of the affected records is held (oldest first, so
+	// that older CIs keep a unique identity): a store of millions of CIs
+	// is read again record by record rather than held decoded.
+	type pending struct {
+		created time.Time
+		sysID   string
+	}
+	var todo []pending
 	err := scanForReindex(st, func(r store.Reader) error {
 		return r.Iterate(store.CIPrefix(), func(_, v []byte) error {
 			rec, err := store.DecodeRecord(v)
 			if err != nil {
 				return err
 			}
-			main, affected, err := affectedBy(r, rec, changed)
+			_, affected, err := affectedBy(r, rec, changed)
 			if err != nil {
 				return err
 			}
 			if affected {
-				recs = append(recs, rec)
-				if main != nil {
-					mains[rec.Scope] = main
-				}
+				todo = append(todo, pending{rec.Created, rec.SysID})
 			}
 			return nil
 		})
@@ -182,25 +186,55 @@ func reindex(st store.Store, rs *rules.RuleSet, changed map[string]bool, fresh b
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(recs, func(a, b int) bool {
-		if !recs[a].Created.Equal(recs[b].Created) {
-			return recs[a].Created.Before(recs[b].Created)
+	sort.Slice(todo, func(a, b int) bool {
+		if !todo[a].created.Equal(todo[b].created) {
+			return todo[a].created.Before(todo[b].created)
 		}
-		return recs[a].SysID < recs[b].SysID
+		return todo[a].sysID < todo[b].sysID
 	})
+	// read reads an affected record and its main CI (nil when it has none,
+	// or it is gone) in the batch's transaction; rec is nil when the record
+	// itself is gone.
+	read := func(t store.Txn, id string) (rec, main *store.Record, err error) {
+		if rec, err = getRecord(t, id); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return nil, nil, nil
+			}
+			return nil, nil, err
+		}
+		if rec.Related && rec.Scope != "" {
+			if main, err = getRecord(t, rec.Scope); errors.Is(err, ErrNotFound) {
+				main, err = nil, nil
+			}
+		}
+		return rec, main, err
+	}
 	// Release the affected CIs' old keys, then hand out the new ones.
 	b := newBatch(st)
 	if !fresh {
-		for _, rec := range recs {
-			if err := b.op(func(t store.Txn) error { return store.ChangeIdentities(t, rec.SysID, rec.IdentityKeys, nil) }); err != nil {
+		for _, p := range todo {
+			if err := b.op(func(t store.Txn) error {
+				rec, _, err := read(t, p.sysID)
+				if err != nil || rec == nil {
+					return err
+				}
+				return store.ChangeIdentities(t, rec.SysID, rec.IdentityKeys, nil)
+			}); err != nil {
 				return nil, err
 			}
 		}
 	}
 	var notices []string
-	for _, rec := range recs {
+	for _, p := range todo {
+		var rec, main *store.Record
+		if err := b.op(func(t store.Txn) (err error) { rec, main, err = read(t, p.sysID); return err }); err != nil {
+			return nil, err
+		}
+		if rec == nil {
+			continue
+		}
 		var keys [][]byte
-		for _, k := range identify.KeysFor(rs, rec, mains[rec.Scope]) {
+		for _, k := range identify.KeysFor(rs, rec, main) {
 			if identify.UniqueIdentity(rs, k) {
 				var holders []string
 				if err := b.op(func(t store.Txn) (err error) { holders, err = store.IdentityHolders(t, k); return err }); err != nil {
