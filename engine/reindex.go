@@ -71,6 +71,23 @@ func computeFingerprints(rs *rules.RuleSet) map[string]string {
 	return out
 }
 
+// changedClasses are the classes whose fingerprint differs between have
+// and want, or which only one of them has.
+func changedClasses(want, have map[string]string) map[string]bool {
+	changed := map[string]bool{}
+	for class, fp := range want {
+		if have[class] != fp {
+			changed[class] = true
+		}
+	}
+	for class := range have {
+		if _, ok := want[class]; !ok {
+			changed[class] = true
+		}
+	}
+	return changed
+}
+
 func writeEntries(w io.Writer, es []*rules.Entry) {
 	for _, e := range es {
 		when := ""
@@ -119,17 +136,7 @@ func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, int, er
 		}
 		have = nil
 	}
-	changed := map[string]bool{}
-	for class, fp := range want {
-		if have[class] != fp {
-			changed[class] = true
-		}
-	}
-	for class := range have {
-		if _, ok := want[class]; !ok {
-			changed[class] = true
-		}
-	}
+	changed := changedClasses(want, have)
 	if len(changed) > 0 {
 		notices, err := reindex(st, rs, changed, fresh)
 		if err != nil {

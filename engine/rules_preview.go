@@ -45,17 +45,7 @@ type PreviewRecord struct {
 // set to another would re-identify, without writing to st.
 func PreviewRules(st store.Store, from, to *rules.RuleSet) (*RulesPreview, error) {
 	want, have := fingerprints(to), fingerprints(from)
-	changed := map[string]bool{}
-	for class, fp := range want {
-		if have[class] != fp {
-			changed[class] = true
-		}
-	}
-	for class := range have {
-		if _, ok := want[class]; !ok {
-			changed[class] = true
-		}
-	}
+	changed := changedClasses(want, have)
 	p := &RulesPreview{}
 	for class := range changed {
 		p.Classes = append(p.Classes, class)
