@@ -128,6 +128,9 @@ type discovery struct{ first, last time.Time }
 // stamps are the discovery times a payload writes: for every target it
 // reports without error, and per item when its source last saw it.
 type stamps struct {
+	// inserted counts the CIs this payload creates: each is created a
+	// nanosecond after the one before (see writeTarget).
+	inserted     int
 	marks        map[*identify.Target]discovery
 	recency      []time.Time // by item index
 	skipLastScan bool

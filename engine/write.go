@@ -67,6 +67,14 @@ func writeTarget(txn store.Txn, t *identify.Target, source string, now time.Time
 	rec := &store.Record{SysID: t.SysID, Class: t.Class.Name, Values: t.Values, Scope: t.Scope, Related: t.IsRelated,
 		Source: source, Created: now, Updated: now, IdentityKeys: t.IdentityKeys, Owners: t.Owners}
 	var oldKeys [][]byte
+	if t.Existing == nil {
+		// CIs created together are created in the order identification
+		// made them, a nanosecond apart: "oldest first" among several
+		// matches then never depends on values that later change.
+		rec.Created = now.Add(time.Duration(st.inserted))
+		rec.Updated = rec.Created
+		st.inserted++
+	}
 	if old := t.Existing; old != nil {
 		rec.Source, rec.Created = old.Source, old.Created
 		oldKeys = old.IdentityKeys

@@ -3,6 +3,7 @@ package identify
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -58,6 +59,12 @@ type planner struct {
 	// stored holds the stored bytes of the records loaded, by sys_id
 	// (Target.Stored).
 	stored map[string][]byte
+	// rank is each item's place in the order items are identified in;
+	// made counts the targets made or met (Target.seq); mergedInto names
+	// the CI each new CI that coalesce merged now is.
+	rank       []int
+	made       int
+	mergedInto map[string]string
 }
 
 // Build identifies every item of p against the store view r and returns the
@@ -72,7 +79,7 @@ func Build(r store.Reader, rs *rules.RuleSet, p *payload.Payload, opts Options) 
 	}
 	p = canonicalRelations(rs, p)
 	pl := &planner{r: r, rs: rs, p: p, opts: opts, plan: &Plan{},
-		claimed: map[string][]*Target{}, bySysID: map[string]*Target{}}
+		claimed: map[string][]*Target{}, bySysID: map[string]*Target{}, mergedInto: map[string]string{}}
 	return pl.build()
 }
 
@@ -91,10 +98,23 @@ func (pl *planner) build() (*Plan, error) {
 	}
 	pl.resolveDependencies()
 	ok := pl.identifiable()
-	for _, i := range canonicalOrder(pl.p.Items, pl.parent, pl.refDeps, ok) {
-		if err := pl.identifyItem(i); err != nil {
+	order, levels := canonicalOrder(pl.p.Items, pl.parent, pl.refDeps, ok)
+	pl.rank = make([]int, n)
+	for k, i := range order {
+		pl.rank[i] = k
+	}
+	for _, level := range levels {
+		for _, i := range level {
+			if err := pl.identifyItem(i); err != nil {
+				return nil, err
+			}
+		}
+		if err := pl.coalesce(level); err != nil {
 			return nil, err
 		}
+	}
+	if err := pl.foreseeDuplicates(); err != nil {
+		return nil, err
 	}
 	for _, t := range append([]*Target(nil), pl.plan.Targets...) {
 		if err := pl.identifyRelated(t); err != nil {
@@ -125,6 +145,12 @@ func (pl *planner) pruneDuplicates() {
 	for _, d := range pl.plan.Duplicates {
 		var ids []string
 		for _, id := range d.SysIDs {
+			for pl.mergedInto[id] != "" {
+				id = pl.mergedInto[id]
+			}
+			if slices.Contains(ids, id) {
+				continue
+			}
 			if t := pl.bySysID[id]; t == nil || t.Existing != nil || len(t.Errors) == 0 {
 				ids = append(ids, id)
 			}
@@ -468,7 +494,8 @@ func (pl *planner) newTarget(c *rules.Class, scope string, parent *Target, relat
 }
 
 func (pl *planner) add(t *Target) {
-	t.seq = len(pl.plan.Targets)
+	t.seq = pl.made
+	pl.made++
 	pl.bySysID[t.SysID] = t
 	pl.plan.Targets = append(pl.plan.Targets, t)
 }

@@ -12,8 +12,9 @@ import (
 // by their content rather than their position. Processing in this order
 // makes the outcome independent of how the payload lists its items.
 // after[i] lists items that must come before item i besides its parent
-// (the items its references name); a cycle among them is ignored.
-func canonicalOrder(items []payload.Item, parent []int, after [][]int, ok []bool) []int {
+// (the items its references name); a cycle among them is ignored. levels
+// splits the order by depth: each level needs only the levels before it.
+func canonicalOrder(items []payload.Item, parent []int, after [][]int, ok []bool) (order []int, levels [][]int) {
 	n := len(items)
 	depth := make([]int, n)
 	key := make([]string, n)
@@ -43,7 +44,6 @@ func canonicalOrder(items []payload.Item, parent []int, after [][]int, ok []bool
 		}
 		return k
 	}
-	var order []int
 	for i := range items {
 		if ok[i] {
 			walk(i)
@@ -60,7 +60,13 @@ func canonicalOrder(items []payload.Item, parent []int, after [][]int, ok []bool
 		}
 		return ia < ib // identical content: order cannot matter
 	})
-	return order
+	for k, i := range order {
+		if k == 0 || depth[order[k-1]] != depth[i] {
+			levels = append(levels, nil)
+		}
+		levels[len(levels)-1] = append(levels[len(levels)-1], i)
+	}
+	return order, levels
 }
 
 // reaches reports whether item from depends, through parents and
