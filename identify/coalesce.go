@@ -1,6 +1,7 @@
 package identify
 
 import (
+	"iter"
 	"slices"
 	"sort"
 	"strings"
@@ -68,6 +69,21 @@ func containsTarget(ts []*Target, t *Target) bool {
 	return false
 }
 
+// filledEntries yields the entries of rule, lookups aside, that values
+// fill, in priority order, with their identity keys under scope.
+func filledEntries(rule *rules.Rule, values map[string]any, scope string) iter.Seq2[*rules.Entry, []byte] {
+	return func(yield func(*rules.Entry, []byte) bool) {
+		for _, e := range rule.Entries {
+			if e.IsLookup() {
+				continue
+			}
+			if key, _ := entryKey(e, values, scope); key != nil && !yield(e, key) {
+				return
+			}
+		}
+	}
+}
+
 // findOther searches new CI t again with the values of all its items: the
 // first entry that finds another CI which none of those values contradict
 // names it.
@@ -78,14 +94,7 @@ func (pl *planner) findOther(t *Target) (*Target, *rules.Entry, error) {
 	}
 	values := (&candidate{t: t}).values()
 	s := search{entries: rule.Entries, rule: rule, values: values, scope: t.Scope}
-	for _, e := range rule.Entries {
-		if e.IsLookup() {
-			continue
-		}
-		key, _ := entryKey(e, values, t.Scope)
-		if key == nil {
-			continue
-		}
+	for e, key := range filledEntries(rule, values, t.Scope) {
 		cands, err := pl.keyCandidates(key, s)
 		if err != nil {
 			return nil, nil, err
@@ -218,14 +227,7 @@ func (pl *planner) foreseeDuplicates() error {
 		}
 		rule, values := t.Class.Rule, pl.p.Items[i].Values
 		s := search{entries: rule.Entries, rule: rule, values: values, scope: t.Scope}
-		for _, e := range rule.Entries {
-			if e.IsLookup() {
-				continue
-			}
-			key, _ := entryKey(e, values, t.Scope)
-			if key == nil {
-				continue
-			}
+		for e, key := range filledEntries(rule, values, t.Scope) {
 			if len(pl.claimed[string(key)]) < 2 {
 				break // the item's CI alone claims it: the walk saw all there is
 			}
