@@ -69,6 +69,16 @@ func containsTarget(ts []*Target, t *Target) bool {
 	return false
 }
 
+// containsOther reports whether ts holds a target other than t.
+func containsOther(ts []*Target, t *Target) bool {
+	for _, x := range ts {
+		if x != t {
+			return true
+		}
+	}
+	return false
+}
+
 // filledEntries yields the entries of rule, lookups aside, that values
 // fill, in priority order, with their identity keys under scope.
 func filledEntries(rule *rules.Rule, values map[string]any, scope string) iter.Seq2[*rules.Entry, []byte] {
@@ -95,6 +105,9 @@ func (pl *planner) findOther(t *Target) (*Target, *rules.Entry, error) {
 	values := (&candidate{t: t}).values()
 	s := search{entries: rule.Entries, rule: rule, values: values, scope: t.Scope}
 	for e, key := range filledEntries(rule, values, t.Scope) {
+		if len(t.incoming) == 1 && !containsOther(pl.claimed[string(key)], t) {
+			continue // its one item's search saw what the store holds: nothing it may match
+		}
 		cands, err := pl.keyCandidates(key, s)
 		if err != nil {
 			return nil, nil, err
