@@ -108,15 +108,12 @@ func (c *Console) licensePage(r *http.Request, v *view) (string, error) {
 	d.Chart.Width, d.Chart.Height = chartLabelW+chartBarW+120, max(len(rows), 1)*chartRowH
 	if t, metric := r.URL.Query().Get("title"), r.URL.Query().Get("metric"); t != "" && metric != "" {
 		id, _ := strconv.ParseUint(t, 10, 64)
-		peaks, _, err := m.Peaks(ctx)
+		peaks, _, err := m.PeaksOf(ctx, id, metric)
 		if err != nil {
 			return "", err
 		}
 		dd := &drillData{Metric: metric}
 		for _, p := range peaks {
-			if p.Title.ID != id || p.Metric.CodeName != metric {
-				continue
-			}
 			dd.Title = p.Title.Name()
 			dd.Systems = append(dd.Systems, drillRow{SysID: p.System.SysID, Name: p.System.Name, Class: p.System.Class, Value: p.Value, Day: p.Day})
 		}
