@@ -17,13 +17,13 @@ import (
 	"github.com/irego/irego/store"
 )
 
-// estate is n computers, a quarter of them on VMs on dedicated hosts (two
+// estate is n computers (numbered from first), a quarter of them on VMs on dedicated hosts (two
 // computers a host), a quarter on shared VMs, the rest bare, each with one
 // to three IBM titles. Core counts change with the day, so peaks fall on
 // different days.
-func estate(n, day int) *payload.Payload {
+func estate(first, n, day int) *payload.Payload {
 	type m = map[string]any
-	r := rand.New(rand.NewPCG(uint64(day), 7))
+	r := rand.New(rand.NewPCG(uint64(day), uint64(first)))
 	p := &payload.Payload{}
 	add := func(class string, values m) int {
 		p.Items = append(p.Items, payload.Item{ClassName: class, Values: values})
@@ -36,7 +36,7 @@ func estate(n, day int) *payload.Payload {
 	dc := add("cmdb_ci_aws_datacenter", m{"object_id": "eu-west-1"})
 	rel("Hosted on::Hosts", dc, account)
 	host := -1
-	for i := range n {
+	for i := first; i < first+n; i++ {
 		ci := add("cmdb_ci_computer", m{"name": fmt.Sprintf("comp-%d", i), "cpu_count": 1, "cpu_core_count": 1 + r.IntN(8), "cpu_core_thread": 2, "virtual": true})
 		for _, title := range []string{"Db2", "MQ", "WebSphere"}[:1+i%3] {
 			p.Items[ci].Related = append(p.Items[ci].Related, payload.Related{ClassName: license.InstallClass,
@@ -149,7 +149,7 @@ func TestSummaryAgreesWithSnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	for d := range 5 {
-		applyPayload(t, e, estate(24, d))
+		applyPayload(t, e, estate(0, 24, d))
 		c.set(day1.AddDate(0, 0, d))
 		importNow(t, m)
 		want := fromSnapshots(t, m)
@@ -177,7 +177,7 @@ func TestSummaryAgreesWithSnapshots(t *testing.T) {
 // groups still compute from them.
 func TestComplianceReadsSummary(t *testing.T) {
 	e, m, _ := setup(t, "", nil)
-	applyPayload(t, e, estate(8, 0))
+	applyPayload(t, e, estate(0, 8, 0))
 	st := importNow(t, m)
 	want := compliance(t, m)
 	deleteUnder(t, e.Store(), store.SnapshotDayPrefix(st.Day))
@@ -195,7 +195,7 @@ func TestComplianceReadsSummary(t *testing.T) {
 // replaced ones.
 func TestStoreWithoutSummary(t *testing.T) {
 	e, m, c := setup(t, "", nil)
-	applyPayload(t, e, estate(12, 0))
+	applyPayload(t, e, estate(0, 12, 0))
 	importNow(t, m)
 	want := compliance(t, m)
 	first := stateField(t, e.Store(), "current")
@@ -211,7 +211,7 @@ func TestStoreWithoutSummary(t *testing.T) {
 	}
 	checkPeaksOf(t, m)
 
-	applyPayload(t, e, estate(12, 1))
+	applyPayload(t, e, estate(0, 12, 1))
 	c.set(day1.AddDate(0, 0, 1))
 	importNow(t, m)
 	second := stateField(t, e.Store(), "current")
@@ -232,7 +232,7 @@ func TestStoreWithoutSummary(t *testing.T) {
 	}
 }
 
-func keysUnder(t *testing.T, st store.Store, prefix []byte) int {
+func keysUnder(t testing.TB, st store.Store, prefix []byte) int {
 	t.Helper()
 	n := 0
 	err := st.View(func(r store.Reader) error {
@@ -244,7 +244,7 @@ func keysUnder(t *testing.T, st store.Store, prefix []byte) int {
 	return n
 }
 
-func deleteUnder(t *testing.T, st store.Store, prefix []byte) {
+func deleteUnder(t testing.TB, st store.Store, prefix []byte) {
 	t.Helper()
 	var keys [][]byte
 	err := st.View(func(r store.Reader) error {
@@ -263,7 +263,7 @@ func deleteUnder(t *testing.T, st store.Store, prefix []byte) {
 	})
 }
 
-func update(t *testing.T, st store.Store, fn func(store.Txn) error) {
+func update(t testing.TB, st store.Store, fn func(store.Txn) error) {
 	t.Helper()
 	txn := st.NewTxn()
 	defer txn.Discard()
@@ -276,7 +276,7 @@ func update(t *testing.T, st store.Store, fn func(store.Txn) error) {
 }
 
 // stateField reads a number of the stored import state.
-func stateField(t *testing.T, st store.Store, name string) uint64 {
+func stateField(t testing.TB, st store.Store, name string) uint64 {
 	t.Helper()
 	var rec map[string]any
 	err := st.View(func(r store.Reader) error {
@@ -294,7 +294,7 @@ func stateField(t *testing.T, st store.Store, name string) uint64 {
 }
 
 // setStateField sets (or, with 0, removes) a number of the stored state.
-func setStateField(t *testing.T, st store.Store, name string, v uint64) {
+func setStateField(t testing.TB, st store.Store, name string, v uint64) {
 	t.Helper()
 	update(t, st, func(txn store.Txn) error {
 		b, err := txn.Get(store.LicenseStateKey())
