@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 
 	"github.com/irego/irego/store"
@@ -21,12 +22,15 @@ import (
 // computing from the snapshots.
 
 // summary is one title's metric in All Computers over the window up to an
-// import's day: the largest daily total, first reached on Day.
+// import's day: the largest daily total, first reached on Day ("" when
+// the days kept hold no use: the peaks may reach further back), and the
+// number of computer systems with a peak.
 type summary struct {
 	Title    uint64  `json:"title"`
 	Metric   string  `json:"metric"`
 	Quantity float64 `json:"quantity"`
 	Day      string  `json:"day"`
+	Systems  int     `json:"systems"`
 }
 
 // productKey names one title's metric.
@@ -85,6 +89,13 @@ func (h highWater) note(d string, totals []*serverTotal) {
 
 // writeSummary stores the import's summaries and its peaks by title.
 func (imp *importRun) writeSummary(hw highWater, peaks []*peak) error {
+	for _, p := range peaks {
+		k := productKey{p.Title, p.Metric}
+		if hw[k] == nil {
+			hw[k] = &summary{Title: p.Title, Metric: p.Metric}
+		}
+		hw[k].Systems++
+	}
 	b := &batch{m: imp.m}
 	for _, s := range hw {
 		v, err := json.Marshal(s)
@@ -100,7 +111,7 @@ func (imp *importRun) writeSummary(hw highWater, peaks []*peak) error {
 		if err != nil {
 			return err
 		}
-		if err := b.set(store.PeakByTitleKey(imp.id, p.Title, p.Metric, p.System), v); err != nil {
+		if err := b.set(store.PeakByTitleKey(imp.id, p.Title, p.Metric, rank(p.Value), p.System), v); err != nil {
 			return err
 		}
 	}
@@ -124,6 +135,9 @@ func (s *snapshot) summaries(ctx context.Context) ([]ProductUsage, error) {
 		if err := json.Unmarshal(v, &x); err != nil {
 			return fmt.Errorf("license: corrupt usage summary: %w", err)
 		}
+		if x.Day == "" {
+			return nil
+		}
 		t := s.dims.titles[x.Title]
 		if t == nil {
 			return fmt.Errorf("license: usage summary of unknown title %d", x.Title)
@@ -138,11 +152,13 @@ func (s *snapshot) summaries(ctx context.Context) ([]ProductUsage, error) {
 }
 
 // PeaksOf returns the peaks of one title's metric in the last successful
-// import, by computer system id: the computer systems behind the title's
-// peak. It reads only those rows when the import stored its peaks by
-// title, else it filters Peaks.
-func (m *Manager) PeaksOf(ctx context.Context, title uint64, metric string) ([]PeakUsage, *State, error) {
+// import, the largest first (then by computer system id), at most limit
+// of them (all when limit ≤ 0), and how many there are: the computer
+// systems behind the title's peak. It reads only the rows it returns when
+// the import stored its peaks by title, else it filters Peaks.
+func (m *Manager) PeaksOf(ctx context.Context, title uint64, metric string, limit int) ([]PeakUsage, int, *State, error) {
 	var out []PeakUsage
+	var total int
 	var st *State
 	err := m.readTitles(func(s *snapshot) error {
 		st = m.public(s.rec)
@@ -154,20 +170,40 @@ func (m *Manager) PeaksOf(ctx context.Context, title uint64, metric string) ([]P
 			if s.dims, err = readDims(s.r); err != nil {
 				return err
 			}
-			return s.peaks(ctx, func(p PeakUsage) {
+			err = s.peaks(ctx, func(p PeakUsage) {
 				if p.Title.ID == title && p.Metric.CodeName == metric {
 					out = append(out, p)
 				}
 			})
+			slices.SortStableFunc(out, func(a, b PeakUsage) int { return cmp.Compare(b.Value, a.Value) })
+			if total = len(out); limit > 0 && total > limit {
+				out = out[:limit]
+			}
+			return err
 		}
 		t := s.dims.titles[title]
 		if t == nil {
 			return nil
 		}
+		b, err := s.r.Get(store.UsageSummaryKey(s.rec.Current, title, metric))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var x summary
+		if err := json.Unmarshal(b, &x); err != nil {
+			return fmt.Errorf("license: corrupt usage summary: %w", err)
+		}
+		total = x.Systems
 		mt := s.metric(metric)
 		return s.r.Iterate(store.PeakByTitlePrefix(s.rec.Current, title, metric), func(_, v []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if limit > 0 && len(out) == limit {
+				return store.ErrStop
 			}
 			var p peak
 			if err := json.Unmarshal(v, &p); err != nil {
@@ -181,7 +217,19 @@ func (m *Manager) PeaksOf(ctx context.Context, title uint64, metric string) ([]P
 			return nil
 		})
 	})
-	return out, st, err
+	return out, total, st, err
+}
+
+// rank orders peak values largest first in a key: the IEEE bits made to
+// sort as unsigned numbers, then inverted.
+func rank(v float64) uint64 {
+	b := math.Float64bits(v)
+	if b>>63 == 0 {
+		b |= 1 << 63
+	} else {
+		b = ^b
+	}
+	return ^b
 }
 
 // readSystem reads one computer system by id.

@@ -58,7 +58,7 @@ func BenchmarkLicensePage(b *testing.B) {
 	}
 	drill := func(b *testing.B) {
 		for b.Loop() {
-			if peaks, _, err := m.PeaksOf(ctx, title, metric); err != nil || len(peaks) == 0 {
+			if peaks, _, _, err := m.PeaksOf(ctx, title, metric, 200); err != nil || len(peaks) == 0 {
 				b.Fatalf("drill-down: %d peaks, %v", len(peaks), err)
 			}
 		}

@@ -1,6 +1,7 @@
 package license_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,7 +9,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/license"
@@ -104,7 +105,8 @@ func compliance(t *testing.T, m *license.Manager) []string {
 }
 
 // checkPeaksOf compares PeaksOf, for every title and metric, with Peaks
-// filtered.
+// filtered and ordered largest first (then by computer system id), whole
+// and cut to one row.
 func checkPeaksOf(t *testing.T, m *license.Manager) {
 	t.Helper()
 	ctx := context.Background()
@@ -113,30 +115,42 @@ func checkPeaksOf(t *testing.T, m *license.Manager) {
 		t.Fatal(err)
 	}
 	render := func(p license.PeakUsage) string {
-		return fmt.Sprintf("%s %d %s %g@%s %s", p.System.SysID, p.Title.ID, p.Metric.CodeName, p.Value, p.Day, p.At)
+		return fmt.Sprintf("%d %s %d %s %g@%s %s", p.System.ID, p.System.SysID, p.Title.ID, p.Metric.CodeName, p.Value, p.Day, p.At)
 	}
-	want := map[[2]string][]string{}
-	for _, p := range all {
-		k := [2]string{fmt.Sprint(p.Title.ID), p.Metric.CodeName}
-		want[k] = append(want[k], render(p))
+	type key struct {
+		title  uint64
+		metric string
+	}
+	want := map[key][]license.PeakUsage{}
+	for _, p := range all { // in computer system order
+		k := key{p.Title.ID, p.Metric.CodeName}
+		want[k] = append(want[k], p)
 	}
 	for k, rows := range want {
-		var id uint64
-		fmt.Sscan(k[0], &id)
-		got, _, err := m.PeaksOf(ctx, id, k[1])
-		if err != nil {
-			t.Fatal(err)
+		slices.SortStableFunc(rows, func(a, b license.PeakUsage) int { return cmp.Compare(b.Value, a.Value) })
+		var w []string
+		for _, p := range rows {
+			w = append(w, render(p))
 		}
-		var have []string
-		for _, p := range got {
-			have = append(have, render(p))
-		}
-		if d := cmp.Diff(rows, have); d != "" {
-			t.Errorf("PeaksOf(%s, %s) (-Peaks +PeaksOf):\n%s", k[0], k[1], d)
+		for _, limit := range []int{0, 1} {
+			got, total, _, err := m.PeaksOf(ctx, k.title, k.metric, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var have []string
+			for _, p := range got {
+				have = append(have, render(p))
+			}
+			if limit > 0 {
+				w = w[:limit]
+			}
+			if d := gocmp.Diff(w, have); d != "" || total != len(rows) {
+				t.Errorf("PeaksOf(%d, %s, %d): %d systems, want %d (-Peaks +PeaksOf):\n%s", k.title, k.metric, limit, total, len(rows), d)
+			}
 		}
 	}
-	if got, _, err := m.PeaksOf(ctx, 999999, "PVU_FULL_CAP"); err != nil || len(got) != 0 {
-		t.Errorf("PeaksOf an unknown title: %v, %v", got, err)
+	if got, n, _, err := m.PeaksOf(ctx, 999999, "PVU_FULL_CAP", 0); err != nil || len(got) != 0 || n != 0 {
+		t.Errorf("PeaksOf an unknown title: %v, %d, %v", got, n, err)
 	}
 }
 
@@ -156,7 +170,7 @@ func TestSummaryAgreesWithSnapshots(t *testing.T) {
 		if len(want) == 0 {
 			t.Fatal("no usage")
 		}
-		if diff := cmp.Diff(want, compliance(t, m)); diff != "" {
+		if diff := gocmp.Diff(want, compliance(t, m)); diff != "" {
 			t.Errorf("day %d: compliance (-snapshots +summary):\n%s", d, diff)
 		}
 		checkPeaksOf(t, m)
@@ -181,7 +195,7 @@ func TestComplianceReadsSummary(t *testing.T) {
 	st := importNow(t, m)
 	want := compliance(t, m)
 	deleteUnder(t, e.Store(), store.SnapshotDayPrefix(st.Day))
-	if diff := cmp.Diff(want, compliance(t, m)); diff != "" {
+	if diff := gocmp.Diff(want, compliance(t, m)); diff != "" {
 		t.Errorf("compliance without the snapshots (-before +after):\n%s", diff)
 	}
 	if got := fromSnapshots(t, m); len(got) != 0 {
@@ -206,7 +220,7 @@ func TestStoreWithoutSummary(t *testing.T) {
 	deleteUnder(t, e.Store(), store.UsageSummaryPrefix(first))
 	deleteUnder(t, e.Store(), store.PeakByTitleImportPrefix(first))
 	setStateField(t, e.Store(), "summary", 0)
-	if diff := cmp.Diff(want, compliance(t, m)); diff != "" {
+	if diff := gocmp.Diff(want, compliance(t, m)); diff != "" {
 		t.Errorf("compliance without summaries (-with +without):\n%s", diff)
 	}
 	checkPeaksOf(t, m)
@@ -218,7 +232,7 @@ func TestStoreWithoutSummary(t *testing.T) {
 	if stateField(t, e.Store(), "summary") != second || keysUnder(t, e.Store(), store.UsageSummaryPrefix(second)) == 0 {
 		t.Fatalf("import %d stored no summary", second)
 	}
-	if diff := cmp.Diff(fromSnapshots(t, m), compliance(t, m)); diff != "" {
+	if diff := gocmp.Diff(fromSnapshots(t, m), compliance(t, m)); diff != "" {
 		t.Errorf("compliance (-snapshots +summary):\n%s", diff)
 	}
 	checkPeaksOf(t, m)

@@ -423,10 +423,12 @@ func PeakPrefix(imp uint64) []byte {
 
 // PeakByTitleKey is a 90-day peak one import computed, again, keyed by
 // title and metric first so the computer systems behind one title's
-// metric are read with one seek. The metric ends with a 0 byte, so no
-// metric's prefix finds another's rows.
-func PeakByTitleKey(imp, title uint64, metric string, cs uint64) []byte {
-	return binary.BigEndian.AppendUint64(PeakByTitlePrefix(imp, title, metric), cs)
+// metric are read with one seek, in the order of rank (the caller's
+// encoding of the value), then computer system. The metric ends with a 0
+// byte, so no metric's prefix finds another's rows.
+func PeakByTitleKey(imp, title uint64, metric string, rank, cs uint64) []byte {
+	k := binary.BigEndian.AppendUint64(PeakByTitlePrefix(imp, title, metric), rank)
+	return binary.BigEndian.AppendUint64(k, cs)
 }
 
 // PeakByTitlePrefix is the prefix of one import's peaks of one title's metric.
