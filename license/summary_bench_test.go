@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -38,11 +39,12 @@ func BenchmarkLicensePage(b *testing.B) {
 	var st *license.State
 	for d := range days {
 		at = day1.AddDate(0, 0, d)
-		start := time.Now()
+		start, heap := time.Now(), sampleHeap()
 		if st, err = m.Import(ctx); err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("import of day %d: %d installs, %d usage rows, %v", d+1, st.Installs, st.Usages, time.Since(start).Round(time.Millisecond))
+		b.Logf("import of day %d: %d installs, %d usage rows, %v, heap in use at most %d MiB", d+1, st.Installs, st.Usages,
+			time.Since(start).Round(time.Millisecond), heap()>>20)
 	}
 	rows, _, err := m.Compliance(ctx, license.AllComputers)
 	if err != nil || len(rows) == 0 {
@@ -70,6 +72,28 @@ func BenchmarkLicensePage(b *testing.B) {
 	b.Run("compliance/snapshots", page)
 	b.Run("drill-down/snapshots", drill)
 	setStateField(b, e.Store(), "summary", summary)
+}
+
+// sampleHeap samples the heap in use until the returned function is
+// called, which returns the largest sample.
+func sampleHeap() func() uint64 {
+	runtime.GC()
+	stop, done := make(chan struct{}), make(chan uint64)
+	go func() {
+		var peak uint64
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	return func() uint64 { close(stop); return <-done }
 }
 
 func envInt(b *testing.B, name string, def int) int {
