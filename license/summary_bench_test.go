@@ -43,8 +43,9 @@ func BenchmarkLicensePage(b *testing.B) {
 		if st, err = m.Import(ctx); err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("import of day %d: %d installs, %d usage rows, %v, heap in use at most %d MiB", d+1, st.Installs, st.Usages,
-			time.Since(start).Round(time.Millisecond), heap()>>20)
+		base, peak := heap()
+		b.Logf("import of day %d: %d installs, %d usage rows, %v, heap in use %d MiB before, at most %d MiB during", d+1, st.Installs, st.Usages,
+			time.Since(start).Round(time.Millisecond), base>>20, peak>>20)
 	}
 	rows, _, err := m.Compliance(ctx, license.AllComputers)
 	if err != nil || len(rows) == 0 {
@@ -75,9 +76,13 @@ func BenchmarkLicensePage(b *testing.B) {
 }
 
 // sampleHeap samples the heap in use until the returned function is
-// called, which returns the largest sample.
-func sampleHeap() func() uint64 {
+// called, which returns the first sample (after a collection) and the
+// largest.
+func sampleHeap() func() (uint64, uint64) {
 	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
 	stop, done := make(chan struct{}), make(chan uint64)
 	go func() {
 		var peak uint64
@@ -93,7 +98,7 @@ func sampleHeap() func() uint64 {
 			}
 		}
 	}()
-	return func() uint64 { close(stop); return <-done }
+	return func() (uint64, uint64) { close(stop); return base, <-done }
 }
 
 func envInt(b *testing.B, name string, def int) int {
