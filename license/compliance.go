@@ -34,16 +34,25 @@ func (c *Compliance) Difference() (float64, bool) {
 // Compliance returns, for group, every title and metric that is used or
 // covered by a contract of the group, with the entitlement on the day of
 // the last successful import (today when there was none) and the peak.
+// For All Computers it reads the import's summaries when it stored them
+// (one small row per title and metric); otherwise, and for other groups,
+// it computes the peaks from the usage snapshots of the window.
 func (m *Manager) Compliance(ctx context.Context, group int) ([]Compliance, *State, error) {
 	var out []Compliance
 	var st *State
-	err := m.read(func(s *snapshot) error {
+	err := m.readTitles(func(s *snapshot) error {
 		st = m.public(s.rec)
 		d := s.rec.Day
 		if d == "" {
 			d = day(m.now())
 		}
-		used, err := s.productUsage(ctx, group, addDays(d, 1-Window), d)
+		var used []ProductUsage
+		var err error
+		if s.summarized(group) {
+			used, err = s.summaries(ctx)
+		} else if s.dims, err = readDims(s.r); err == nil {
+			used, err = s.productUsage(ctx, group, addDays(d, 1-Window), d)
+		}
 		if err != nil {
 			return err
 		}

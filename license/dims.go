@@ -90,8 +90,11 @@ type dims struct {
 }
 
 func readDims(r store.Reader) (*dims, error) {
-	d := &dims{systems: map[uint64]*ComputerSystem{}, titles: map[uint64]*Title{}}
-	err := r.Iterate(store.LicenseDimPrefix(kindSystem), func(_, v []byte) error {
+	d, err := readTitles(r)
+	if err != nil {
+		return nil, err
+	}
+	err = r.Iterate(store.LicenseDimPrefix(kindSystem), func(_, v []byte) error {
 		var c ComputerSystem
 		if err := json.Unmarshal(v, &c); err != nil {
 			return fmt.Errorf("license: corrupt computer system: %w", err)
@@ -99,10 +102,13 @@ func readDims(r store.Reader) (*dims, error) {
 		d.systems[c.ID] = &c
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	err = r.Iterate(store.LicenseDimPrefix(kindTitle), func(_, v []byte) error {
+	return d, err
+}
+
+// readTitles reads the titles only; d.systems is empty.
+func readTitles(r store.Reader) (*dims, error) {
+	d := &dims{systems: map[uint64]*ComputerSystem{}, titles: map[uint64]*Title{}}
+	err := r.Iterate(store.LicenseDimPrefix(kindTitle), func(_, v []byte) error {
 		var t Title
 		if err := json.Unmarshal(v, &t); err != nil {
 			return fmt.Errorf("license: corrupt software title: %w", err)

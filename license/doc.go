@@ -12,7 +12,10 @@
 // (rules.MetricRules) give the quantity of every metric it uses. The
 // import stores one snapshot per day per (computer system, software title,
 // metric), and the peaks: for each of those, the largest value of the last
-// 90 days with the day and time it was first reached.
+// 90 days with the day and time it was first reached. For All Computers it
+// also stores a summary per (title, metric), the window's high-water mark,
+// and the peaks keyed by title and metric, so Compliance and PeaksOf read
+// rows in proportion to what they return, not the usage whole.
 //
 // An import reads from store snapshots and writes only its own keys, so it
 // never blocks ingestion. It writes under a number of its own and makes its
@@ -24,6 +27,7 @@
 //	started := m.Start(m.Context())           // in the background
 //	m.Schedule(ctx, log)                      // every settings.ImportInterval
 //	peaks, st, err := m.Peaks(ctx)            // per computer system, title, metric
+//	top, n, st, err := m.PeaksOf(ctx, title, "PVU_FULL_CAP", 200) // the largest of one title's
 //	usage, err := m.ProductUsage(ctx, license.AllComputers, "2026-01-01", "2026-03-31")
 //
 // Contracts (ImportContracts, all or nothing, faults with License Metric

@@ -151,6 +151,8 @@ func (m *Manager) runImport(ctx context.Context, kind Run) (*stateRecord, error)
 		// Leave no half-written results behind; they are never read anyway.
 		_ = m.deletePrefix(store.SnapshotPrefix(imp.day, imp.id))
 		_ = m.deletePrefix(store.PeakPrefix(imp.id))
+		_ = m.deletePrefix(store.PeakByTitleImportPrefix(imp.id))
+		_ = m.deletePrefix(store.UsageSummaryPrefix(imp.id))
 		if werr := m.writeState(rec); werr != nil {
 			err = errors.Join(err, werr)
 		}
@@ -169,6 +171,8 @@ type importRun struct {
 	day string
 	at  time.Time
 	raw bool // RunRawOnly
+	// keepFrom is the first day usage retention keeps ("" for all).
+	keepFrom string
 
 	machines map[string]*machine        // by computer sys_id
 	systems  map[string]*ComputerSystem // by sys_id
@@ -228,6 +232,7 @@ func (imp *importRun) do(ctx context.Context) error {
 		return imp.commitRaw()
 	}
 	imp.m.progress.Store(85)
+	imp.keepFrom = imp.oldestKept()
 	rows, err := imp.writeSnapshots()
 	if err != nil {
 		return fmt.Errorf("storing usage snapshots: %w", err)
@@ -505,9 +510,13 @@ func (imp *importRun) writeSnapshots() ([]usage, error) {
 
 // writePeaks computes the peaks of the window ending today from the days
 // stored and today's rows, as they are counted (see count: capacity
-// metrics on the server), and stores them under this import.
+// metrics on the server), and stores them under this import, with the
+// summaries of All Computers (see summary.go).
 func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
 	m := imp.m
+	// The summaries cover the days the import keeps: those past retention
+	// are gone once it commits, and ProductUsage would not see them.
+	hw, oldest := highWater{}, imp.keepFrom
 	peaks := map[[2]uint64]map[string]*peak{}
 	note := func(d string, u usage) {
 		k := [2]uint64{u.System, u.Title}
@@ -532,8 +541,12 @@ func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
 			if err := eachUsage(r, d, imp.rec.Days[d], func(u usage) { rows = append(rows, u) }); err != nil {
 				return err
 			}
-			for _, c := range count(rows) {
+			cs := count(rows)
+			for _, c := range cs {
 				note(d, c.usage)
+			}
+			if d >= oldest {
+				hw.note(d, serverTotals(cs))
 			}
 		}
 		return nil
@@ -541,22 +554,34 @@ func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
 	if err != nil {
 		return err
 	}
-	for _, c := range count(today) {
+	cs := count(today)
+	for _, c := range cs {
 		note(imp.day, c.usage)
 	}
+	hw.note(imp.day, serverTotals(cs))
+	sorted := sortedPeaks(peaks)
 	b := &batch{m: m}
-	for _, byMetric := range peaks {
-		for _, p := range byMetric {
-			v, err := json.Marshal(p)
-			if err != nil {
-				return err
-			}
-			if err := b.set(store.PeakKey(imp.id, p.System, p.Title, p.Metric), v); err != nil {
-				return err
-			}
+	for _, p := range sorted {
+		v, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		if err := b.set(store.PeakKey(imp.id, p.System, p.Title, p.Metric), v); err != nil {
+			return err
 		}
 	}
-	return b.flush()
+	if err := b.flush(); err != nil {
+		return err
+	}
+	return imp.writeSummary(hw, sorted)
+}
+
+// oldestKept is the first day usage retention keeps ("" when it keeps all).
+func (imp *importRun) oldestKept() string {
+	if keep := imp.m.set.Duration(settings.UsageRetention); keep > 0 {
+		return day(imp.at.Add(-keep))
+	}
+	return ""
 }
 
 // commit makes this import's results the ones served, then removes what
@@ -564,11 +589,10 @@ func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
 func (imp *importRun) commit(nrows int) error {
 	m, rec := imp.m, imp.rec
 	replacedDay, hadDay := rec.Days[imp.day]
-	replacedPeaks := rec.Current
+	replacedPeaks, replacedSummary := rec.Current, rec.Summary
 	rec.Days[imp.day] = imp.id
 	var expired []string
-	if keep := m.set.Duration(settings.UsageRetention); keep > 0 {
-		oldest := day(imp.at.Add(-keep))
+	if oldest := imp.keepFrom; oldest != "" {
 		for d := range rec.Days {
 			if d < oldest {
 				expired = append(expired, d)
@@ -576,7 +600,7 @@ func (imp *importRun) commit(nrows int) error {
 			}
 		}
 	}
-	rec.Current, rec.Fingerprint = imp.id, m.fingerprint()
+	rec.Current, rec.Summary, rec.Fingerprint = imp.id, imp.id, m.fingerprint()
 	rec.LastStatus, rec.LastError = StatusSuccessful, ""
 	rec.LastSuccess, rec.LastEnd, rec.Day = imp.at, m.now().UTC(), imp.day
 	rec.Installs, rec.Counted, rec.Usages = imp.installs, imp.counted, nrows
@@ -591,6 +615,10 @@ func (imp *importRun) commit(nrows int) error {
 	}
 	if replacedPeaks != 0 {
 		errs = append(errs, m.deletePrefix(store.PeakPrefix(replacedPeaks)))
+	}
+	if replacedSummary != 0 {
+		errs = append(errs, m.deletePrefix(store.PeakByTitleImportPrefix(replacedSummary)),
+			m.deletePrefix(store.UsageSummaryPrefix(replacedSummary)))
 	}
 	for _, d := range expired {
 		errs = append(errs, m.deletePrefix(store.SnapshotDayPrefix(d)))

@@ -66,6 +66,9 @@ type stateRecord struct {
 	Days map[string]uint64 `json:"days"`
 	// Fingerprint is that of the metric rules of the last successful import.
 	Fingerprint string `json:"fingerprint"`
+	// Summary is the import whose summaries and peaks by title are
+	// stored (see summary.go); 0 for imports made before they were.
+	Summary uint64 `json:"summary,omitempty"`
 	// DimSeq is the last id given to a computer system or title.
 	DimSeq uint64 `json:"dim_seq"`
 	// CompleteStart is when the last complete import started: the

@@ -58,13 +58,24 @@ type snapshot struct {
 }
 
 func (m *Manager) read(fn func(*snapshot) error) error {
+	return m.readTitles(func(s *snapshot) (err error) {
+		if s.dims, err = readDims(s.r); err != nil {
+			return err
+		}
+		return fn(s)
+	})
+}
+
+// readTitles is read with the titles only in s.dims: the computer systems
+// can be many, and reads that show one title's need not load them all.
+func (m *Manager) readTitles(fn func(*snapshot) error) error {
 	return m.st.View(func(r store.Reader) error {
 		s := &snapshot{r: r}
 		var err error
 		if s.rec, err = readState(r); err != nil {
 			return err
 		}
-		if s.dims, err = readDims(r); err != nil {
+		if s.dims, err = readTitles(r); err != nil {
 			return err
 		}
 		if s.cat, err = readCatalogue(r); err != nil {
@@ -95,23 +106,28 @@ func (m *Manager) Peaks(ctx context.Context) ([]PeakUsage, *State, error) {
 		if s.rec.Current == 0 {
 			return nil
 		}
-		return s.r.Iterate(store.PeakPrefix(s.rec.Current), func(_, v []byte) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			var p peak
-			if err := json.Unmarshal(v, &p); err != nil {
-				return fmt.Errorf("license: corrupt peak: %w", err)
-			}
-			cs, t := s.dims.systems[p.System], s.dims.titles[p.Title]
-			if cs == nil || t == nil {
-				return fmt.Errorf("license: peak of unknown computer system %d or title %d", p.System, p.Title)
-			}
-			out = append(out, PeakUsage{System: cs, Title: t, Metric: s.metric(p.Metric), Value: p.Value, Day: p.Day, At: p.At})
-			return nil
-		})
+		return s.peaks(ctx, func(p PeakUsage) { out = append(out, p) })
 	})
 	return out, st, err
+}
+
+// peaks calls fn for every peak of the served import, in key order.
+func (s *snapshot) peaks(ctx context.Context, fn func(PeakUsage)) error {
+	return s.r.Iterate(store.PeakPrefix(s.rec.Current), func(_, v []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var p peak
+		if err := json.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("license: corrupt peak: %w", err)
+		}
+		cs, t := s.dims.systems[p.System], s.dims.titles[p.Title]
+		if cs == nil || t == nil {
+			return fmt.Errorf("license: peak of unknown computer system %d or title %d", p.System, p.Title)
+		}
+		fn(PeakUsage{System: cs, Title: t, Metric: s.metric(p.Metric), Value: p.Value, Day: p.Day, At: p.At})
+		return nil
+	})
 }
 
 // ProductUsage returns, for each title and metric used in group between
@@ -126,30 +142,20 @@ func (m *Manager) ProductUsage(ctx context.Context, group int, from, to string) 
 }
 
 func (s *snapshot) productUsage(ctx context.Context, group int, from, to string) ([]ProductUsage, error) {
-	type key struct {
-		title  uint64
-		metric string
-	}
-	hwm := map[key]*ProductUsage{}
+	hw := highWater{}
 	for _, d := range s.days(from, to) {
-		daily := map[key]float64{}
-		err := s.serverUsage(ctx, group, d, func(su *ServerUsage) {
-			daily[key{su.Title.ID, su.Metric.CodeName}] += su.Quantity
-		})
+		var totals []*serverTotal
+		err := s.serverUsage(ctx, group, d, func(su *ServerUsage, t *serverTotal) { totals = append(totals, t) })
 		if err != nil {
 			return nil, err
 		}
-		for k, q := range daily {
-			if p := hwm[k]; p == nil || q > p.Quantity {
-				hwm[k] = &ProductUsage{Title: s.dims.titles[k.title], Metric: s.metric(k.metric), Quantity: q, Day: d}
-			}
-		}
+		hw.note(d, totals)
 	}
-	out := make([]ProductUsage, 0, len(hwm))
-	for _, k := range slices.SortedFunc(maps.Keys(hwm), func(a, b key) int {
+	out := make([]ProductUsage, 0, len(hw))
+	for _, k := range slices.SortedFunc(maps.Keys(hw), func(a, b productKey) int {
 		return cmp.Or(cmp.Compare(a.title, b.title), cmp.Compare(a.metric, b.metric))
 	}) {
-		out = append(out, *hwm[k])
+		out = append(out, ProductUsage{Title: s.dims.titles[k.title], Metric: s.metric(k.metric), Quantity: hw[k].Quantity, Day: hw[k].Day})
 	}
 	return out, nil
 }
@@ -159,7 +165,7 @@ func (s *snapshot) productUsage(ctx context.Context, group int, from, to string)
 func (m *Manager) ServerUsage(ctx context.Context, group int, d string) ([]ServerUsage, error) {
 	var out []ServerUsage
 	err := m.read(func(s *snapshot) error {
-		return s.serverUsage(ctx, group, d, func(su *ServerUsage) { out = append(out, *su) })
+		return s.serverUsage(ctx, group, d, func(su *ServerUsage, _ *serverTotal) { out = append(out, *su) })
 	})
 	slices.SortFunc(out, func(a, b ServerUsage) int {
 		return cmp.Or(cmp.Compare(a.Title.ID, b.Title.ID), cmp.Compare(a.Metric.CodeName, b.Metric.CodeName), cmp.Compare(a.Server.ID, b.Server.ID))
@@ -181,7 +187,7 @@ func (s *snapshot) days(from, to string) []string {
 
 // serverUsage aggregates day d's rows of group per title, metric and
 // server, as they are counted (see count), and calls fn for each.
-func (s *snapshot) serverUsage(ctx context.Context, group int, d string, fn func(*ServerUsage)) error {
+func (s *snapshot) serverUsage(ctx context.Context, group int, d string, fn func(*ServerUsage, *serverTotal)) error {
 	imp, ok := s.rec.Days[d]
 	if !ok {
 		return nil
@@ -198,30 +204,14 @@ func (s *snapshot) serverUsage(ctx context.Context, group int, d string, fn func
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	type key struct {
-		title, server uint64
-		metric        string
-	}
-	agg := map[key]*ServerUsage{}
-	var order []key
-	for _, c := range count(rows) {
-		k := key{c.Title, c.Server, c.Metric}
-		su := agg[k]
-		if su == nil {
-			server := s.dims.systems[c.Server]
-			if server == nil {
-				server = s.dims.systems[c.System]
-			}
-			su = &ServerUsage{Title: s.dims.titles[c.Title], Metric: s.metric(c.Metric), Server: server}
-			agg[k] = su
-			order = append(order, k)
+	for _, t := range serverTotals(count(rows)) {
+		server := s.dims.systems[t.server]
+		if server == nil {
+			server = s.dims.systems[t.system]
 		}
-		su.Quantity += c.Value
-		su.Systems = append(su.Systems, c.Systems...)
-	}
-	for _, k := range order {
-		if agg[k].Title != nil && agg[k].Server != nil {
-			fn(agg[k])
+		title := s.dims.titles[t.title]
+		if title != nil && server != nil {
+			fn(&ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}, t)
 		}
 	}
 	return nil

@@ -357,6 +357,8 @@ var (
 	prefixLicDimK  = []byte("v1/lic/dimk/")
 	prefixLicSnap  = []byte("v1/lic/snap/")
 	prefixLicPeak  = []byte("v1/lic/peak/")
+	prefixLicPeakT = []byte("v1/lic/peakt/")
+	prefixLicSum   = []byte("v1/lic/sum/")
 	prefixContract = []byte("v1/lic/ctr/")
 	prefixLicDoc   = []byte("v1/lic/doc/")
 )
@@ -417,6 +419,38 @@ func PeakKey(imp, cs, title uint64, metric string) []byte {
 // PeakPrefix is the prefix of every peak one import computed.
 func PeakPrefix(imp uint64) []byte {
 	return binary.BigEndian.AppendUint64(append([]byte(nil), prefixLicPeak...), imp)
+}
+
+// PeakByTitleKey is a 90-day peak one import computed, again, keyed by
+// title and metric first so the computer systems behind one title's
+// metric are read with one seek, in the order of rank (the caller's
+// encoding of the value), then computer system. The metric ends with a 0
+// byte, so no metric's prefix finds another's rows.
+func PeakByTitleKey(imp, title uint64, metric string, rank, cs uint64) []byte {
+	k := binary.BigEndian.AppendUint64(PeakByTitlePrefix(imp, title, metric), rank)
+	return binary.BigEndian.AppendUint64(k, cs)
+}
+
+// PeakByTitlePrefix is the prefix of one import's peaks of one title's metric.
+func PeakByTitlePrefix(imp, title uint64, metric string) []byte {
+	k := binary.BigEndian.AppendUint64(PeakByTitleImportPrefix(imp), title)
+	return append(append(k, metric...), 0)
+}
+
+// PeakByTitleImportPrefix is the prefix of every PeakByTitleKey of one import.
+func PeakByTitleImportPrefix(imp uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefixLicPeakT...), imp)
+}
+
+// UsageSummaryKey is the key of one import's summary of one title's metric
+// in All Computers (the 90-day high-water mark and its day).
+func UsageSummaryKey(imp, title uint64, metric string) []byte {
+	return append(binary.BigEndian.AppendUint64(UsageSummaryPrefix(imp), title), metric...)
+}
+
+// UsageSummaryPrefix is the prefix of every summary one import wrote.
+func UsageSummaryPrefix(imp uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefixLicSum...), imp)
 }
 
 // Secondary indexes (engine.Find). An index entry's bucket is its class,

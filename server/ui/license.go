@@ -45,7 +45,8 @@ type bar struct {
 
 type drillData struct {
 	Title, Metric string
-	Systems       []drillRow
+	Systems       []drillRow // the largest peaks, at most drillLimit
+	Total         int        // the computer systems with a peak
 }
 
 type drillRow struct {
@@ -53,6 +54,10 @@ type drillRow struct {
 	Value              float64
 	Day                string
 }
+
+// drillLimit bounds the computer systems a drill-down lists: a title on
+// every computer of a large estate would make a page of megabytes.
+const drillLimit = 200
 
 const (
 	chartLabelW = 260
@@ -108,19 +113,15 @@ func (c *Console) licensePage(r *http.Request, v *view) (string, error) {
 	d.Chart.Width, d.Chart.Height = chartLabelW+chartBarW+120, max(len(rows), 1)*chartRowH
 	if t, metric := r.URL.Query().Get("title"), r.URL.Query().Get("metric"); t != "" && metric != "" {
 		id, _ := strconv.ParseUint(t, 10, 64)
-		peaks, _, err := m.Peaks(ctx)
+		peaks, total, _, err := m.PeaksOf(ctx, id, metric, drillLimit)
 		if err != nil {
 			return "", err
 		}
-		dd := &drillData{Metric: metric}
+		dd := &drillData{Metric: metric, Total: total}
 		for _, p := range peaks {
-			if p.Title.ID != id || p.Metric.CodeName != metric {
-				continue
-			}
 			dd.Title = p.Title.Name()
 			dd.Systems = append(dd.Systems, drillRow{SysID: p.System.SysID, Name: p.System.Name, Class: p.System.Class, Value: p.Value, Day: p.Day})
 		}
-		sort.Slice(dd.Systems, func(i, j int) bool { return dd.Systems[i].Value > dd.Systems[j].Value })
 		d.Drill = dd
 	}
 	return "license.html", nil
