@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -78,10 +79,17 @@ func TestTMF637DeliveryMetrics(t *testing.T) {
 	}
 	gone := "http://" + ln.Addr().String()
 	ln.Close()
+	var hubs []string
 	for _, cb := range []string{flaky.URL, gone} {
-		if resp, b := s.Do(t, "root", "POST", "/tmf-api/productInventory/v4/hub", `{"callback": "`+cb+`"}`, nil); resp.StatusCode != http.StatusCreated {
+		resp, b := s.Do(t, "root", "POST", "/tmf-api/productInventory/v4/hub", `{"callback": "`+cb+`"}`, nil)
+		if resp.StatusCode != http.StatusCreated {
 			t.Fatalf("register %s: %d %s", cb, resp.StatusCode, b)
 		}
+		var h struct{ ID string }
+		if err := json.Unmarshal(b, &h); err != nil || h.ID == "" {
+			t.Fatalf("register %s: no id in %s (%v)", cb, b, err)
+		}
+		hubs = append(hubs, h.ID)
 	}
 	if resp, b := s.Do(t, "root", "POST", "/tmf-api/productInventory/v4/product", `{"name": "p", "status": "active"}`, nil); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("create: %d %s", resp.StatusCode, b)
@@ -98,6 +106,22 @@ func TestTMF637DeliveryMetrics(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		fams, _ = scrape(t, s, "scraper")
 		if outcome("delivered") >= 1 && failures("connection") >= 3 || time.Now().After(deadline) {
+			break
+		}
+	}
+	// The absent listener is tried every few milliseconds, and a scrape
+	// reads the two counters one after the other: stop its deliveries and
+	// wait for two equal scrapes before comparing them.
+	for _, id := range hubs {
+		if resp, b := s.Do(t, "root", "DELETE", "/tmf-api/productInventory/v4/hub/"+id, "", nil); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("unregister %s: %d %s", id, resp.StatusCode, b)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		before := fmt.Sprint(outcome("retrying"), failures("connection"), failures("status"), outcome("delivered"))
+		time.Sleep(50 * time.Millisecond)
+		fams, _ = scrape(t, s, "scraper")
+		if fmt.Sprint(outcome("retrying"), failures("connection"), failures("status"), outcome("delivered")) == before || time.Now().After(deadline) {
 			break
 		}
 	}
