@@ -124,3 +124,27 @@ func TestDuplicatesAPayloadMakesAreTaskedAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// Two items found to be one server by their adapter's MAC address, one
+// with an empty name: the empty name is no name, whichever item comes
+// first, so it cannot disagree with the other's.
+func TestAnEmptyNameDoesNotDisagree(t *testing.T) {
+	for _, names := range [][2]string{{"", "web01"}, {"web01", ""}} {
+		e := openDisk(t)
+		p := mustDecode(t, `{"items":[
+			{"className":"cmdb_ci_linux_server","values":{"name":"`+names[0]+`","serial_number":"VMW-42"},"lookup":[{"className":"cmdb_ci_network_adapter","values":{"mac_address":"00:50:56:aa:bb:cc","name":"eth0"}}]},
+			{"className":"cmdb_ci_linux_server","values":{"name":"`+names[1]+`"},"lookup":[{"className":"cmdb_ci_network_adapter","values":{"mac_address":"00:50:56:aa:bb:cc","name":"eth0"}}]}],
+			"relations":[]}`)
+		res, err := e.Apply(context.Background(), "ServiceNow", p, engine.DefaultApplyOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.HasError || res.Items[0].SysID != res.Items[1].SysID {
+			t.Fatalf("names %q: %+v", names, res.Items)
+		}
+		rec, err := e.Get(context.Background(), res.Items[0].SysID)
+		if err != nil || rec.Values["name"] != "web01" {
+			t.Fatalf("names %q: stored name %v (%v), want web01", names, rec.Values["name"], err)
+		}
+	}
+}

@@ -44,8 +44,14 @@ func (pl *planner) settle(t *Target) error {
 				nulls[k] = true // empty is null, as in ServiceNow: it clears only under update_with_null
 				continue
 			}
-			if old, ok := merged[k]; ok && criteria[k] && Blank(v) && !Blank(old) {
-				continue // an empty identifying value is no value: it cannot disagree
+			if old, ok := merged[k]; ok && criteria[k] && Blank(v) != Blank(old) {
+				// An empty identifying value is no value: it cannot
+				// disagree, and whichever item comes first, the value wins.
+				if Blank(v) {
+					continue
+				}
+				merged[k], from[k] = v, in.index
+				continue
 			}
 			if old, ok := merged[k]; ok && payload.Canonical(old) != payload.Canonical(v) {
 				if criteria[k] {
