@@ -53,30 +53,11 @@ func (pl *planner) newTargetsOf(level []int) []*Target {
 		if t == nil || !t.fresh || t.IsRelated {
 			continue
 		}
-		if len(out) == 0 || !containsTarget(out, t) {
+		if !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}
 	return out
-}
-
-func containsTarget(ts []*Target, t *Target) bool {
-	for _, x := range ts {
-		if x == t {
-			return true
-		}
-	}
-	return false
-}
-
-// containsOther reports whether ts holds a target other than t.
-func containsOther(ts []*Target, t *Target) bool {
-	for _, x := range ts {
-		if x != t {
-			return true
-		}
-	}
-	return false
 }
 
 // filledEntries yields the entries of rule, lookups aside, that values
@@ -105,7 +86,7 @@ func (pl *planner) findOther(t *Target) (*Target, *rules.Entry, error) {
 	values := (&candidate{t: t}).values()
 	s := search{entries: rule.Entries, rule: rule, values: values, scope: t.Scope}
 	for e, key := range filledEntries(rule, values, t.Scope) {
-		if len(t.incoming) == 1 && !containsOther(pl.claimed[string(key)], t) {
+		if len(t.incoming) == 1 && !slices.ContainsFunc(pl.claimed[string(key)], func(x *Target) bool { return x != t }) {
 			continue // its one item's search saw what the store holds: nothing it may match
 		}
 		cands, err := pl.keyCandidates(key, s)
@@ -179,7 +160,7 @@ func (pl *planner) merge(t, u *Target, e *rules.Entry) {
 		u.parent = t.parent
 	}
 	for k, ts := range pl.claimed {
-		if !containsTarget(ts, t) {
+		if !slices.Contains(ts, t) {
 			continue
 		}
 		var keep []*Target
@@ -187,7 +168,7 @@ func (pl *planner) merge(t, u *Target, e *rules.Entry) {
 			if x == t {
 				x = u
 			}
-			if !containsTarget(keep, x) {
+			if !slices.Contains(keep, x) {
 				keep = append(keep, x)
 			}
 		}
