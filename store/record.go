@@ -118,6 +118,17 @@ func decodeJSONRecord(b []byte) (*Record, error) {
 	for k, v := range r.Values {
 		r.Values[k] = restore(v)
 	}
+	// Written with omitempty, an empty list or map was never stored: read
+	// one as none, as the binary format does.
+	if len(r.IdentityKeys) == 0 {
+		r.IdentityKeys = nil
+	}
+	if len(r.IndexKeys) == 0 {
+		r.IndexKeys = nil
+	}
+	if len(r.Owners) == 0 {
+		r.Owners = nil
+	}
 	return &r, nil
 }
 
