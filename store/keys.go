@@ -506,6 +506,33 @@ func IndexCountPrefix(class, attr, value string) []byte {
 // IndexCountsPrefix is the prefix of every secondary index count.
 func IndexCountsPrefix() []byte { return prefixIndexCount }
 
+// IndexAttributeCountsPrefix is the prefix of the chunk counts of every
+// value of one attribute in a class's index: with the attribute
+// sys_class_name, how many records of each class the index holds.
+func IndexAttributeCountsPrefix(class, attr string) []byte {
+	k := append([]byte(nil), prefixIndexCount...)
+	for _, p := range []string{class, attr} {
+		k = binary.AppendUvarint(k, uint64(len(p)))
+		k = append(k, p...)
+	}
+	return k
+}
+
+// SplitIndexCountKey returns the value and chunk of a count key found
+// under prefix, an IndexAttributeCountsPrefix; ok is false for a key not
+// laid out so.
+func SplitIndexCountKey(prefix, k []byte) (value, chunk string, ok bool) {
+	if !bytes.HasPrefix(k, prefix) {
+		return "", "", false
+	}
+	rest := k[len(prefix):]
+	n, w := binary.Uvarint(rest)
+	if w <= 0 || uint64(len(rest)-w) < n {
+		return "", "", false
+	}
+	return string(rest[w : w+int(n)]), string(rest[w+int(n):]), true
+}
+
 // IndexCountKeyOf is the count key of the chunk an index entry built by
 // IndexKey for sysID falls in.
 func IndexCountKeyOf(entry []byte, sysID string) []byte {
