@@ -541,6 +541,24 @@ func IndexCountKeyOf(entry []byte, sysID string) []byte {
 	return append(k, IndexChunk(sysID)...)
 }
 
+// IndexCountKeyOfEntry is the count key of the chunk an index entry falls
+// in, read from the entry alone: its bucket's three length-prefixed parts,
+// then the sys_id.
+func IndexCountKeyOfEntry(entry []byte) ([]byte, error) {
+	if !bytes.HasPrefix(entry, prefixIndex) {
+		return nil, fmt.Errorf("store: %q is not an index entry", entry)
+	}
+	rest := entry[len(prefixIndex):]
+	for range 3 {
+		n, w := binary.Uvarint(rest)
+		if w <= 0 || uint64(len(rest)-w) < n {
+			return nil, fmt.Errorf("store: corrupt index entry %q", entry)
+		}
+		rest = rest[w+int(n):]
+	}
+	return IndexCountKeyOf(entry, string(rest)), nil
+}
+
 // IndexChunk is the chunk a sys_id counts in.
 func IndexChunk(sysID string) string { return sysID[:min(IndexChunkLen, len(sysID))] }
 
