@@ -193,37 +193,17 @@ func countMembers(ctx context.Context, r store.Reader, classes []string, out *Se
 }
 
 // countFromIndex counts the records of classes into out.Total from the
-// class counts of the index they share, one count per class and sys_id
-// chunk (store.IndexChunk) instead of a key per record. It returns a
-// cursor per class that has records, placed at the chunk offset falls in,
-// and how many records of that chunk precede the offset; no cursor when
-// the offset is past the last record.
+// class counts of the index they share (indexCounts). It returns a cursor
+// per class that has records, placed at the chunk offset falls in, and
+// how many records of that chunk precede the offset; no cursor when the
+// offset is past the last record.
 func countFromIndex(r store.Reader, indexClass string, classes []string, offset int, out *Selected) ([]*classCursor, int, error) {
-	in := make(map[string]bool, len(classes))
-	for _, c := range classes {
-		in[c] = true
-	}
-	perChunk := map[string]int{}
-	var populated []string // a class's counts are adjacent keys
-	prefix := store.IndexAttributeCountsPrefix(indexClass, rules.IndexedClassAttribute)
-	err := r.Iterate(prefix, func(k, v []byte) error {
-		class, chunk, ok := store.SplitIndexCountKey(prefix, k)
-		if !ok || !in[class] {
-			return nil
-		}
-		n, err := decodeCount(v)
-		if err != nil || n <= 0 {
-			return err
-		}
-		if len(populated) == 0 || populated[len(populated)-1] != class {
-			populated = append(populated, class)
-		}
-		perChunk[chunk] += int(n)
-		out.Total += int(n)
-		return nil
-	})
+	populated, perChunk, err := indexCounts(r, indexClass, classes)
 	if err != nil {
 		return nil, 0, err
+	}
+	for _, n := range perChunk {
+		out.Total += n
 	}
 	for _, chunk := range slices.Sorted(maps.Keys(perChunk)) {
 		if offset >= perChunk[chunk] {
@@ -238,6 +218,35 @@ func countFromIndex(r store.Reader, indexClass string, classes []string, offset 
 		return held, offset, nil
 	}
 	return nil, 0, nil
+}
+
+// indexCounts reads, from the class counts of the index classes share
+// (rules: `indexed`), which of them hold records and how many records
+// they hold together in each sys_id chunk (store.IndexChunk): one count
+// per class and chunk instead of a key per record.
+func indexCounts(r store.Reader, indexClass string, classes []string) (populated []string, perChunk map[string]int, err error) {
+	in := make(map[string]bool, len(classes))
+	for _, c := range classes {
+		in[c] = true
+	}
+	perChunk = map[string]int{}
+	prefix := store.IndexAttributeCountsPrefix(indexClass, rules.IndexedClassAttribute)
+	err = r.Iterate(prefix, func(k, v []byte) error {
+		class, chunk, ok := store.SplitIndexCountKey(prefix, k)
+		if !ok || !in[class] {
+			return nil
+		}
+		n, err := decodeCount(v)
+		if err != nil || n <= 0 {
+			return err
+		}
+		if len(populated) == 0 || populated[len(populated)-1] != class { // a class's counts are adjacent keys
+			populated = append(populated, class)
+		}
+		perChunk[chunk] += int(n)
+		return nil
+	})
+	return populated, perChunk, err
 }
 
 // manyClasses: a selection over more classes than this reads the
