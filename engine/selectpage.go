@@ -69,7 +69,7 @@ type Selected struct {
 // bounded heap. It returns
 // ErrUnknownClass when the rules declare no such class.
 func (e *Engine) Select(ctx context.Context, s Selection) (*Selected, error) {
-	c, ok := e.ruleSet().Class(s.Class)
+	cls, ok := e.ruleSet().Class(s.Class)
 	if !ok {
 		return nil, ErrUnknownClass
 	}
@@ -87,7 +87,7 @@ func (e *Engine) Select(ctx context.Context, s Selection) (*Selected, error) {
 		var ids []string
 		var err error
 		if s.Match == nil && s.SortKey == nil {
-			ids, err = keysPage(ctx, r, c.IndexClass, classes, s, out)
+			ids, err = keysPage(ctx, r, cls.IndexClass, classes, s, out)
 		} else {
 			ids, err = scanPage(ctx, r, classes, s, out)
 		}
