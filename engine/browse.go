@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/irego/irego/payload"
@@ -16,21 +17,25 @@ type Browse struct {
 	Records []*store.Record
 	// Next is the cursor of the following page; "" on the last page.
 	Next string
-	// Total counts the records of the class and its descendants, up to the
-	// cap Browse was given; Capped says there are more.
+	// Total counts the records of the class and its descendants, exactly
+	// when the class has an index, else up to the cap Browse was given;
+	// Capped says there are more.
 	Total  int
 	Capped bool
 }
 
 // BrowseClass returns up to limit records of class and every class below
 // it that follow the cursor after ("" starts at the beginning; a page's
-// Next continues after it), and counts them up to countCap. It reads the
-// class membership keys only: a page costs its records plus a few key
-// seeks, however large the class, and the count costs at most countCap
-// key reads. It returns ErrUnknownClass when the rules declare no such
+// Next continues after it), and counts them: exactly from the class
+// counts of the class's index when it has one (rules: `indexed`), else
+// up to countCap. It reads the class membership keys only: a page costs
+// its records plus a few key seeks, however large the class, and the
+// count costs a count per class and sys_id chunk, or at most countCap key
+// reads. It returns ErrUnknownClass when the rules declare no such
 // class.
 func (e *Engine) BrowseClass(ctx context.Context, class, after string, limit, countCap int) (*Browse, error) {
-	if _, ok := e.ruleSet().Class(class); !ok {
+	cls, ok := e.ruleSet().Class(class)
+	if !ok {
 		return nil, ErrUnknownClass
 	}
 	afterClass, afterID, _ := strings.Cut(after, "/")
@@ -41,6 +46,17 @@ func (e *Engine) BrowseClass(ctx context.Context, class, after string, limit, co
 		// each class costs an iterator, and most classes of a wide tree are
 		// empty.
 		var held []string
+		if cls.IndexClass != "" { // exact, from the index's class counts
+			populated, perChunk, err := indexCounts(r, cls.IndexClass, classes)
+			if err != nil {
+				return err
+			}
+			for _, n := range perChunk {
+				out.Total += n
+			}
+			held = slices.Sorted(slices.Values(populated))
+			classes = nil
+		}
 		for i, c := range classes {
 			before := out.Total
 			if err := countKeys(ctx, r, store.ClassPrefix(c), countCap-out.Total, &out.Total); err != nil {

@@ -65,7 +65,16 @@ func TestBrowseClassPagesLikeList(t *testing.T) {
 			t.Errorf("size %d: pages differ from List (-want +got):\n%s", size, d)
 		}
 	}
+	// cmdb_ci_computer has an index (cmdb_ci's): counted exactly from it
+	// whatever the cap; cmdb has none, so its count stops at the cap.
 	b, err := e.BrowseClass(ctx, "cmdb_ci_computer", "", 5, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Total != 60 || b.Capped || len(b.Records) != 5 {
+		t.Errorf("indexed count: total %d capped %v records %d, want 60 false 5", b.Total, b.Capped, len(b.Records))
+	}
+	b, err = e.BrowseClass(ctx, "cmdb", "", 5, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,13 +22,16 @@ import (
 // may lack a unique identity another CI of the task holds, as a bulk load
 // leaves them), duplicate_of names another CI that is
 // no duplicate itself,
-// every CI is in its class index, and every edge joins two existing CIs and
+// every CI is in its class index, every CI has exactly the secondary index
+// entries its values and rules give it, with exact chunk counts (Select
+// counts classes from them), and every edge joins two existing CIs and
 // is stored at both ends.
 func (e *Engine) Check(ctx context.Context) ([]string, error) {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	err := e.st.View(func(r store.Reader) error {
-		held := 0 // identity keys the records list, each indexed to its record
+		held := 0    // identity keys the records list, each indexed to its record
+		entries := 0 // secondary index entries the records list, each stored
 		rs := e.ruleSet()
 		tasked, err := openGroups(r)
 		if err != nil {
@@ -44,6 +48,17 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 			}
 			if _, err := r.Get(store.ClassKey(rec.Class, rec.SysID)); err != nil {
 				bad("CI %s: missing from the index of class %s", rec.SysID, rec.Class)
+			}
+			c, _ := rs.Class(rec.Class)
+			if want := indexEntries(c, rec); !sameKeys(want, rec.IndexKeys) {
+				bad("CI %s (%s): lists %d secondary index entries where its values and rules give %d", rec.SysID, rec.Class, len(rec.IndexKeys), len(want))
+			}
+			for _, key := range rec.IndexKeys {
+				if _, err := r.Get(key); err != nil {
+					bad("CI %s: secondary index entry %q is missing", rec.SysID, key)
+				} else {
+					entries++
+				}
 			}
 			for i, key := range rec.IdentityKeys {
 				if containsKey(rec.IdentityKeys[:i], key) {
@@ -75,6 +90,9 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 		if err := checkIdentityIndex(r, rs, held, bad); err != nil {
 			return err
 		}
+		if err := checkSecondaryIndex(r, entries, bad); err != nil {
+			return err
+		}
 		return r.Iterate(store.EdgePrefix(), func(k, v []byte) error {
 			ed, err := store.DecodeEdge(v)
 			if err != nil {
@@ -93,6 +111,59 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 		})
 	})
 	return problems, err
+}
+
+// checkSecondaryIndex checks the secondary indexes against the records,
+// which listed entries entries, each stored: the store holds no others,
+// and every chunk count is the number of its entries. Memory stays flat:
+// the entries of one chunk are adjacent, so each count is summed in one
+// pass and read once, and a second pass finds counts that count nothing.
+func checkSecondaryIndex(r store.Reader, entries int, bad func(string, ...any)) error {
+	stored, chunks := 0, 0
+	var key []byte
+	var n uint64
+	compare := func() {
+		if n == 0 {
+			return
+		}
+		chunks++
+		have, err := readCount(r, key)
+		if err != nil {
+			bad("index count %q: %v", key, err)
+		} else if uint64(have) != n {
+			bad("index count %q is %d where %d entries are stored", key, have, n)
+		}
+	}
+	err := r.Iterate(store.IndexPrefix(), func(k, _ []byte) error {
+		stored++
+		ck, err := store.IndexCountKeyOfEntry(k)
+		if err != nil {
+			bad("%v", err)
+			return nil
+		}
+		if bytes.Equal(ck, key) {
+			n++
+			return nil
+		}
+		compare()
+		key, n = ck, 1
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	compare()
+	if stored != entries {
+		bad("the secondary indexes hold %d entries where the records list %d", stored, entries)
+	}
+	counts := 0
+	if err := r.Iterate(store.IndexCountsPrefix(), func(_, _ []byte) error { counts++; return nil }); err != nil {
+		return err
+	}
+	if counts != chunks {
+		bad("the secondary indexes hold %d chunk counts where their entries fill %d chunks", counts, chunks)
+	}
+	return nil
 }
 
 // checkIdentityIndex checks the identity index against the records, which

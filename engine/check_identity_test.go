@@ -97,3 +97,52 @@ func TestCheckNamesDamageToTheIdentityIndex(t *testing.T) {
 }
 
 func quote(k []byte) string { return fmt.Sprintf("%q", k) }
+
+// Check names every kind of damage to the secondary indexes (Select counts
+// classes from their chunk counts): a missing entry, a stray entry, a
+// count that is off, a count of a chunk with no entries.
+func TestCheckNamesDamageToTheSecondaryIndexes(t *testing.T) {
+	ctx := context.Background()
+	e := openDisk(t)
+	res := apply(t, e, mustDecode(t, `{"items":[
+		{"className":"cmdb_ci_computer","values":{"serial_number":"SER-A","name":"a"}},
+		{"className":"cmdb_ci_computer","values":{"serial_number":"SER-B","name":"b"}}]}`))
+	checkClean(t, e)
+	a, b := res.Items[0].SysID, res.Items[1].SysID
+	stray := strings.Repeat("f", 32)
+	nameA := store.IndexKey("cmdb_ci", "name", "a", a)
+	classB := store.IndexKey("cmdb_ci", "sys_class_name", "cmdb_ci_computer", b)
+	txn := e.Store().NewTxn()
+	defer txn.Discard()
+	for _, op := range []func() error{
+		func() error { return txn.Delete(nameA) },                                                         // a's name entry gone (its count stays)
+		func() error { return txn.Set(store.IndexKey("cmdb_ci", "name", "z", stray), nil) },               // an entry no record lists, uncounted
+		func() error { return txn.Set(store.IndexCountKeyOf(classB, b), []byte{0, 0, 0, 0, 0, 0, 0, 7}) }, // b's class chunk counts 7
+		func() error {
+			return txn.Set(store.IndexCountKeyOf(store.IndexKey("cmdb_ci", "name", "q", stray), stray), []byte{0, 0, 0, 0, 0, 0, 0, 1})
+		}, // counts an empty chunk
+	} {
+		if err := op(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := txn.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	problems, err := e.Check(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(problems, "\n")
+	for _, want := range []string{
+		"CI " + a + ": secondary index entry " + quote(nameA) + " is missing",
+		"index count " + quote(store.IndexCountKeyOf(store.IndexKey("cmdb_ci", "name", "z", stray), stray)) + " is 0 where 1 entries are stored",
+		"index count " + quote(store.IndexCountKeyOf(classB, b)) + " is 7 where 1 entries are stored",
+		"the secondary indexes hold 4 entries where the records list 3",
+		"chunk counts where their entries fill",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check does not say %q; it says:\n%s", want, got)
+		}
+	}
+}

@@ -263,6 +263,7 @@ func TestIndexRebuiltWhenRulesChange(t *testing.T) {
 		t.Errorf("customer indexed after reopening with the default rules: scanned %v, total %d", pg.Scanned, pg.Total)
 	}
 	checkIndex(t, e)
+	checkClean(t, e)
 }
 
 func TestDeleteRefusesReferencedUnlessCascade(t *testing.T) {

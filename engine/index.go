@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -149,28 +150,26 @@ func indexIfRulesChanged(st store.Store, rs *rules.RuleSet) error {
 	return setKey(st, store.IndexesHashKey(), []byte(want))
 }
 
+// rebuildIndexes replaces every secondary index with those rs declares.
+// Memory stays flat as the store grows: the scan keeps only the sys_ids
+// of the records to rewrite, each is read again in the batch that
+// rewrites it, and the chunk counts are summed from the entries, which
+// the store lists in count order, once they are all written.
 func rebuildIndexes(st store.Store, rs *rules.RuleSet) error {
 	for _, p := range [][]byte{store.IndexPrefix(), store.IndexCountsPrefix()} {
 		if err := deletePrefix(st, p); err != nil {
 			return err
 		}
 	}
-	var changed []*store.Record
-	counts := map[string]int64{}
+	var todo []string
 	err := scanForReindex(st, func(r store.Reader) error {
 		return r.Iterate(store.CIPrefix(), func(_, v []byte) error {
 			rec, err := store.DecodeRecord(v)
 			if err != nil {
 				return err
 			}
-			c, _ := rs.Class(rec.Class)
-			keys := indexEntries(c, rec)
-			for _, k := range keys {
-				counts[string(store.IndexCountKeyOf(k, rec.SysID))]++
-			}
-			if len(keys) > 0 || len(rec.IndexKeys) > 0 {
-				rec.IndexKeys = keys
-				changed = append(changed, rec)
+			if c, _ := rs.Class(rec.Class); (c != nil && c.IndexClass != "") || len(rec.IndexKeys) > 0 {
+				todo = append(todo, rec.SysID)
 			}
 			return nil
 		})
@@ -179,24 +178,73 @@ func rebuildIndexes(st store.Store, rs *rules.RuleSet) error {
 		return err
 	}
 	b := newBatch(st)
-	for _, rec := range changed {
-		for _, k := range rec.IndexKeys {
-			if err := b.set(k, nil); err != nil {
+	for _, id := range todo {
+		err := b.single(func(t store.Txn) error { // sets only: it may run again whole
+			rec, err := getRecord(t, id)
+			if errors.Is(err, ErrNotFound) {
+				return nil
+			}
+			if err != nil {
 				return err
 			}
-		}
-		v, err := store.EncodeRecord(rec)
+			c, _ := rs.Class(rec.Class)
+			rec.IndexKeys = indexEntries(c, rec)
+			for _, k := range rec.IndexKeys {
+				if err := t.Set(k, nil); err != nil {
+					return err
+				}
+			}
+			v, err := store.EncodeRecord(rec)
+			if err != nil {
+				return err
+			}
+			return t.Set(store.CIKey(rec.SysID), v)
+		})
 		if err != nil {
 			return err
 		}
-		if err := b.set(store.CIKey(rec.SysID), v); err != nil {
-			return err
-		}
 	}
-	for k, n := range counts {
-		if err := b.set([]byte(k), binary.BigEndian.AppendUint64(nil, uint64(n))); err != nil {
-			return err
+	if err := b.flush(); err != nil {
+		return err
+	}
+	return writeIndexCounts(st)
+}
+
+// writeIndexCounts writes the chunk count of every bucket's chunk, counting
+// the entries in key order, where those of one bucket and chunk are
+// adjacent.
+func writeIndexCounts(st store.Store) error {
+	b := newBatch(st)
+	var key []byte
+	var n uint64
+	put := func() error {
+		if n == 0 {
+			return nil
 		}
+		return b.set(key, binary.BigEndian.AppendUint64(nil, n))
+	}
+	err := st.View(func(r store.Reader) error {
+		return r.Iterate(store.IndexPrefix(), func(k, _ []byte) error {
+			ck, err := store.IndexCountKeyOfEntry(k)
+			if err != nil {
+				return err
+			}
+			if bytes.Equal(ck, key) {
+				n++
+				return nil
+			}
+			if err := put(); err != nil {
+				return err
+			}
+			key, n = ck, 1
+			return nil
+		})
+	})
+	if err == nil {
+		err = put()
+	}
+	if err != nil {
+		return err
 	}
 	return b.flush()
 }

@@ -30,7 +30,9 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 	n := 0
 	// Neither a sys_id nor a clock reading is taken from the engine: the
 	// read-ahead leaves no trace (a test clock advances on every reading).
-	io.NewSysID = func() string { n++; return fmt.Sprintf("%032x", n) }
+	// Its sys_ids are not hex, so none is a stored CI's: identification
+	// would take a new CI for the stored one.
+	io.NewSysID = func() string { n++; return fmt.Sprintf("readahead%023d", n) }
 	io.Now = func() time.Time { return time.Time{} }
 	pr := &probe{txn: txn, fetched: map[string]bool{}}
 	// open are the payloads whose last run asked for keys not yet fetched;

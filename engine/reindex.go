@@ -353,8 +353,10 @@ func (b *batch) del(k []byte) error {
 	return b.single(func(t store.Txn) error { return t.Delete(k) })
 }
 
-// single runs a one-write operation; when the transaction is full it
-// commits and writes again in a new one (a single write cannot be half done).
+// single runs a one-write operation, or one that writes the same keys
+// and values when it runs again; when the transaction is full it commits
+// and runs the operation again in a new one (a single write cannot be half
+// done, and a repeated one finishes what it began).
 func (b *batch) single(op func(store.Txn) error) error {
 	err := b.op(op)
 	if errors.Is(err, store.ErrTxnTooBig) {

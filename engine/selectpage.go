@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"container/heap"
 	"context"
+	"maps"
 	"slices"
 	"strings"
 
+	"github.com/irego/irego/rules"
 	"github.com/irego/irego/store"
 )
 
@@ -20,9 +22,15 @@ const DefaultMaxScan = 20000
 // Limit.
 type Selection struct {
 	Class string
+	// Classes, when not nil, keeps only the records whose own class is one
+	// of them (compared ignoring case, as ServiceNow compares table names):
+	// a filter on sys_class_name that narrows the classes read instead of
+	// reading records.
+	Classes []string
 	// Match keeps a record; nil keeps every record. With neither Match nor
-	// SortKey, the total and the page cost class membership keys only (and
-	// the page's records), however large the class.
+	// SortKey, the total costs a count per class and sys_id chunk when the
+	// class has an index (rules: `indexed`), else a membership key per
+	// record, and the page costs its own keys and records.
 	Match func(*store.Record) bool
 	// SortKey returns what a record is ordered by; Compare orders two such
 	// keys (nil: as strings, element by element).
@@ -53,14 +61,16 @@ type Selected struct {
 }
 
 // Select answers s from one consistent view and never holds the class.
-// Without Match and SortKey it counts the class membership keys and
-// merges the classes' keys in sys_id order to the page, holding a batch
+// Without Match and SortKey it counts the records (from the class counts
+// of the class's index when it has one, else key by key), and merges the
+// classes' membership keys in sys_id order to the page, holding a batch
 // of at most 1024 keys per class that has records; otherwise it reads
 // records, at most MaxScan, keeping the best Offset+Limit sort keys in a
 // bounded heap. It returns
 // ErrUnknownClass when the rules declare no such class.
 func (e *Engine) Select(ctx context.Context, s Selection) (*Selected, error) {
-	if _, ok := e.ruleSet().Class(s.Class); !ok {
+	cls, ok := e.ruleSet().Class(s.Class)
+	if !ok {
 		return nil, ErrUnknownClass
 	}
 	if s.MaxScan <= 0 {
@@ -68,11 +78,16 @@ func (e *Engine) Select(ctx context.Context, s Selection) (*Selected, error) {
 	}
 	out := &Selected{Records: []*store.Record{}}
 	classes := e.ruleSet().Descendants(s.Class)
+	if s.Classes != nil {
+		classes = slices.DeleteFunc(classes, func(c string) bool {
+			return !slices.ContainsFunc(s.Classes, func(x string) bool { return strings.EqualFold(x, c) })
+		})
+	}
 	err := e.st.View(func(r store.Reader) error {
 		var ids []string
 		var err error
 		if s.Match == nil && s.SortKey == nil {
-			ids, err = keysPage(ctx, r, classes, s, out)
+			ids, err = keysPage(ctx, r, cls.IndexClass, classes, s, out)
 		} else {
 			ids, err = scanPage(ctx, r, classes, s, out)
 		}
@@ -101,23 +116,26 @@ func (e *Engine) maxScan() int {
 	return DefaultMaxScan
 }
 
-// keysPage counts the membership keys of classes into out.Total and
-// returns the sys_ids of the page: the classes' keys merged in sys_id
-// order, a batch per class at a time.
-func keysPage(ctx context.Context, r store.Reader, classes []string, s Selection, out *Selected) ([]string, error) {
+// keysPage counts the records of classes into out.Total and returns the
+// sys_ids of the page: the classes' membership keys merged in sys_id
+// order, a batch per class at a time. When the classes share an index
+// (indexClass; rules: `indexed`), the count and the chunk the offset falls
+// in come from the index's class counts; otherwise every membership key
+// is counted.
+func keysPage(ctx context.Context, r store.Reader, indexClass string, classes []string, s Selection, out *Selected) ([]string, error) {
 	var held []*classCursor
-	counts := map[string]int{}
-	err := classKeys(ctx, r, classes, func(class string, _ []byte) error {
-		if counts[class]++; counts[class] == 1 {
-			held = append(held, &classCursor{prefix: store.ClassPrefix(class)})
-		}
-		out.Total++
-		return nil
-	})
+	var skip int
+	var err error
+	if indexClass != "" {
+		held, skip, err = countFromIndex(r, indexClass, classes, max(s.Offset, 0), out)
+	} else {
+		held, err = countMembers(ctx, r, classes, out)
+		skip = max(s.Offset, 0)
+	}
 	if err != nil {
 		return nil, err
 	}
-	skip, want := max(s.Offset, 0), s.Limit
+	want := s.Limit
 	if want < 0 {
 		want = out.Total
 	}
@@ -157,6 +175,78 @@ func keysPage(ctx context.Context, r store.Reader, classes []string, s Selection
 		}
 	}
 	return ids, nil
+}
+
+// countMembers counts the membership keys of classes into out.Total and
+// returns a cursor per class that has records.
+func countMembers(ctx context.Context, r store.Reader, classes []string, out *Selected) ([]*classCursor, error) {
+	var held []*classCursor
+	counts := map[string]int{}
+	err := classKeys(ctx, r, classes, func(class string, _ []byte) error {
+		if counts[class]++; counts[class] == 1 {
+			held = append(held, &classCursor{prefix: store.ClassPrefix(class)})
+		}
+		out.Total++
+		return nil
+	})
+	return held, err
+}
+
+// countFromIndex counts the records of classes into out.Total from the
+// class counts of the index they share (indexCounts). It returns a cursor
+// per class that has records, placed at the chunk offset falls in, and
+// how many records of that chunk precede the offset; no cursor when the
+// offset is past the last record.
+func countFromIndex(r store.Reader, indexClass string, classes []string, offset int, out *Selected) ([]*classCursor, int, error) {
+	populated, perChunk, err := indexCounts(r, indexClass, classes)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, n := range perChunk {
+		out.Total += n
+	}
+	for _, chunk := range slices.Sorted(maps.Keys(perChunk)) {
+		if offset >= perChunk[chunk] {
+			offset -= perChunk[chunk]
+			continue
+		}
+		held := make([]*classCursor, 0, len(populated))
+		for _, class := range populated {
+			p := store.ClassPrefix(class)
+			held = append(held, &classCursor{prefix: p, from: append(slices.Clip(p), chunk...)})
+		}
+		return held, offset, nil
+	}
+	return nil, 0, nil
+}
+
+// indexCounts reads, from the class counts of the index classes share
+// (rules: `indexed`), which of them hold records and how many records
+// they hold together in each sys_id chunk (store.IndexChunk): one count
+// per class and chunk instead of a key per record.
+func indexCounts(r store.Reader, indexClass string, classes []string) (populated []string, perChunk map[string]int, err error) {
+	in := make(map[string]bool, len(classes))
+	for _, c := range classes {
+		in[c] = true
+	}
+	perChunk = map[string]int{}
+	prefix := store.IndexAttributeCountsPrefix(indexClass, rules.IndexedClassAttribute)
+	err = r.Iterate(prefix, func(k, v []byte) error {
+		class, chunk, ok := store.SplitIndexCountKey(prefix, k)
+		if !ok || !in[class] {
+			return nil
+		}
+		n, err := decodeCount(v)
+		if err != nil || n <= 0 {
+			return err
+		}
+		if len(populated) == 0 || populated[len(populated)-1] != class { // a class's counts are adjacent keys
+			populated = append(populated, class)
+		}
+		perChunk[chunk] += int(n)
+		return nil
+	})
+	return populated, perChunk, err
 }
 
 // manyClasses: a selection over more classes than this reads the

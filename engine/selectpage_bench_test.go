@@ -43,6 +43,9 @@ func BenchmarkSelect(b *testing.B) {
 	if err := l.Flush(); err != nil {
 		b.Fatal(err)
 	}
+	if _, err := l.Index(context.Background(), nil); err != nil {
+		b.Fatal(err)
+	}
 	name := func(rec *store.Record) []string { return []string{payload.Canonical(rec.Values["name"])} }
 	for _, c := range []struct {
 		name string

@@ -506,12 +506,57 @@ func IndexCountPrefix(class, attr, value string) []byte {
 // IndexCountsPrefix is the prefix of every secondary index count.
 func IndexCountsPrefix() []byte { return prefixIndexCount }
 
+// IndexAttributeCountsPrefix is the prefix of the chunk counts of every
+// value of one attribute in a class's index: with the attribute
+// sys_class_name, how many records of each class the index holds.
+func IndexAttributeCountsPrefix(class, attr string) []byte {
+	k := append([]byte(nil), prefixIndexCount...)
+	for _, p := range []string{class, attr} {
+		k = binary.AppendUvarint(k, uint64(len(p)))
+		k = append(k, p...)
+	}
+	return k
+}
+
+// SplitIndexCountKey returns the value and chunk of a count key found
+// under prefix, an IndexAttributeCountsPrefix; ok is false for a key not
+// laid out so.
+func SplitIndexCountKey(prefix, k []byte) (value, chunk string, ok bool) {
+	if !bytes.HasPrefix(k, prefix) {
+		return "", "", false
+	}
+	rest := k[len(prefix):]
+	n, w := binary.Uvarint(rest)
+	if w <= 0 || uint64(len(rest)-w) < n {
+		return "", "", false
+	}
+	return string(rest[w : w+int(n)]), string(rest[w+int(n):]), true
+}
+
 // IndexCountKeyOf is the count key of the chunk an index entry built by
 // IndexKey for sysID falls in.
 func IndexCountKeyOf(entry []byte, sysID string) []byte {
 	bucket := entry[len(prefixIndex) : len(entry)-len(sysID)]
 	k := append(append([]byte(nil), prefixIndexCount...), bucket...)
 	return append(k, IndexChunk(sysID)...)
+}
+
+// IndexCountKeyOfEntry is the count key of the chunk an index entry falls
+// in, read from the entry alone: its bucket's three length-prefixed parts,
+// then the sys_id.
+func IndexCountKeyOfEntry(entry []byte) ([]byte, error) {
+	if !bytes.HasPrefix(entry, prefixIndex) {
+		return nil, fmt.Errorf("store: %q is not an index entry", entry)
+	}
+	rest := entry[len(prefixIndex):]
+	for range 3 {
+		n, w := binary.Uvarint(rest)
+		if w <= 0 || uint64(len(rest)-w) < n {
+			return nil, fmt.Errorf("store: corrupt index entry %q", entry)
+		}
+		rest = rest[w+int(n):]
+	}
+	return IndexCountKeyOf(entry, string(rest)), nil
 }
 
 // IndexChunk is the chunk a sys_id counts in.

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 
+	"github.com/irego/irego/api"
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/store"
 )
@@ -64,6 +65,9 @@ func TestListPagesMatchNaiveProperty(t *testing.T) {
 		if err := l.Flush(); err != nil {
 			rt.Fatal(err)
 		}
+		if _, err := l.Index(context.Background(), nil); err != nil {
+			rt.Fatal(err)
+		}
 		mux := http.NewServeMux()
 		h := &handler{e: e}
 		mux.HandleFunc("GET /api/now/table/{class}", h.tableList)
@@ -75,9 +79,13 @@ func TestListPagesMatchNaiveProperty(t *testing.T) {
 		for range rapid.IntRange(0, 3).Draw(rt, "terms") {
 			f := rapid.SampledFrom(fields).Draw(rt, "field")
 			op := rapid.SampledFrom([]string{"=", "!=", "STARTSWITH", "IN", ">", "<=", "ISEMPTY", "LIKE"}).Draw(rt, "op")
-			v := rapid.SampledFrom(pool).Draw(rt, "value")
+			values := pool
+			if f == "sys_class_name" {
+				values = append(slices.Clone(classes), "CMDB_CI_NETGEAR", "cmdb_ci")
+			}
+			v := rapid.SampledFrom(values).Draw(rt, "value")
 			if op == "IN" {
-				v += "," + rapid.SampledFrom(pool).Draw(rt, "value2")
+				v += "," + rapid.SampledFrom(values).Draw(rt, "value2")
 			}
 			join := rapid.SampledFrom([]string{"^", "^", "^OR", "^NQ"}).Draw(rt, "join")
 			if len(terms) == 0 {
@@ -94,17 +102,22 @@ func TestListPagesMatchNaiveProperty(t *testing.T) {
 			rt.Fatalf("query %q: %v", qs, err)
 		}
 
-		// The model: the records read, class by class and by sys_id, up to
-		// the scan limit when the query filters or orders by anything but
-		// sys_id (the membership keys' own order, paged without reading
-		// records); then filtered, sorted and paged.
+		// The model: the records read, class by class and by sys_id, of the
+		// classes sys_class_name terms name (read without reading records),
+		// up to the scan limit when the rest of the query filters or orders
+		// by anything but sys_id (the membership keys' own order, paged
+		// without reading records); then filtered, sorted and paged.
 		var rows []map[string]string
 		scanned, capped := 0, false
-		limited := len(q.alternatives) > 0 || (len(q.order) > 0 && q.order[0] != orderTerm{field: "sys_id"})
+		own, rest := q.ownClasses()
+		limited := len(rest.alternatives) > 0 || (len(q.order) > 0 && q.order[0] != orderTerm{field: "sys_id"})
 		if maxScan == 0 {
 			maxScan = engine.DefaultMaxScan
 		}
 		err = e.List(context.Background(), class, func(rec *store.Record) error {
+			if own != nil && !slices.ContainsFunc(own, func(c string) bool { return strings.EqualFold(c, rec.Class) }) {
+				return nil
+			}
 			if limited && scanned == maxScan {
 				capped = true
 				return store.ErrStop
@@ -175,3 +188,54 @@ func TestListPagesMatchNaiveProperty(t *testing.T) {
 
 // cmpEmpty treats nil and empty lists alike.
 var cmpEmpty = cmp.Comparer(func(a, b []string) bool { return slices.Equal(a, b) })
+
+// A filter on the record's own class narrows the classes read instead of
+// reading records: its total is exact however small the scan limit, and no
+// scan-limit warning is sent; another term ANDed to it reads only the
+// records of the classes it names.
+func TestClassFilterReadsNoRecords(t *testing.T) {
+	e, err := engine.Open("", engine.Options{InMemory: true, MaxScan: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	l := e.Loader()
+	classes := []string{"cmdb_ci_linux_server", "cmdb_ci_win_server", "cmdb_ci_netgear"}
+	for i := range 30 {
+		rec := &store.Record{SysID: fmt.Sprintf("%032x", uint64(i)*0x9e3779b97f4a7c15), Class: classes[i%3], Values: map[string]any{"name": fmt.Sprintf("h%d", i)}}
+		if err := l.PutCI(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Index(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/now/table/{class}", (&handler{e: e}).tableList)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, c := range []struct {
+		table, query string
+		total        string
+		capped       bool
+	}{
+		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server", "10", false},
+		{"cmdb_ci", "sys_class_nameINCMDB_CI_WIN_SERVER,cmdb_ci_netgear", "20", false},
+		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server^ORDERBYsys_id", "10", false},
+		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server^ORsys_class_name=cmdb_ci_netgear", "5", true}, // an OR group is matched on records
+		{"cmdb_ci", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "5", true},
+		{"cmdb_ci_server", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "0", false}, // not a server: no class is read
+	} {
+		resp, err := http.Get(srv.URL + "/api/now/table/" + c.table + "?sysparm_limit=3&sysparm_query=" + url.QueryEscape(c.query))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got, capped := resp.Header.Get("X-Total-Count"), resp.Header.Get(api.ScanCappedHeader) != ""; resp.StatusCode != 200 || got != c.total || capped != c.capped {
+			t.Errorf("%s %s: status %d, X-Total-Count %s, capped %v; want 200, %s, %v", c.table, c.query, resp.StatusCode, got, capped, c.total, c.capped)
+		}
+	}
+}

@@ -101,6 +101,44 @@ func parseCond(term string) (cond, error) {
 
 func unescape(s string) string { return strings.ReplaceAll(s, escaped, "^") }
 
+// ownClasses splits off the terms of a query without ^NQ that name the
+// row's own class (sys_class_name=X, sys_class_nameINX,Y, ANDed with the
+// rest): the class names a row's class must be one of, nil when no term
+// names them, and the query that is left to match. The engine reads only
+// those classes, so such a filter costs no record reads.
+func (q *query) ownClasses() (classes []string, rest *query) {
+	if len(q.alternatives) != 1 {
+		return nil, q
+	}
+	rest = &query{order: q.order}
+	var and []orGroup
+	for _, or := range q.alternatives[0] {
+		c := or[0]
+		if len(or) != 1 || c.field != "sys_class_name" || (c.op != "=" && c.op != "IN") {
+			and = append(and, or)
+			continue
+		}
+		named := []string{c.value}
+		if c.op == "IN" {
+			named = strings.Split(c.value, ",")
+			for i := range named {
+				named[i] = strings.TrimSpace(named[i])
+			}
+		}
+		if classes == nil {
+			classes = named
+		} else {
+			classes = slices.DeleteFunc(classes, func(x string) bool {
+				return !slices.ContainsFunc(named, func(y string) bool { return strings.EqualFold(x, y) })
+			})
+		}
+	}
+	if len(and) > 0 {
+		rest.alternatives = [][]orGroup{and}
+	}
+	return classes, rest
+}
+
 // match reports whether a row satisfies the query; an empty query matches
 // every row.
 func (q *query) match(row map[string]string) bool {

@@ -108,9 +108,10 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, fields []string) 
 		return
 	}
 	class := r.PathValue("class")
-	sel := engine.Selection{Class: class, Offset: offset, Limit: limit}
-	if len(q.alternatives) > 0 {
-		sel.Match = func(rec *store.Record) bool { return q.match(row(rec)) }
+	own, rest := q.ownClasses()
+	sel := engine.Selection{Class: class, Classes: own, Offset: offset, Limit: limit}
+	if len(rest.alternatives) > 0 {
+		sel.Match = func(rec *store.Record) bool { return rest.match(row(rec)) }
 	}
 	if len(q.order) > 0 && q.order[0] != (orderTerm{field: "sys_id"}) { // sys_id order is the membership keys' own
 		sel.SortKey = func(rec *store.Record) []string { return q.sortKey(row(rec)) }

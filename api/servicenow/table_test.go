@@ -75,6 +75,11 @@ func TestTableQuery(t *testing.T) {
 		{"name=AWS DataCenter - 1^NQsys_class_name=cmdb_ci_computer^ORDERBYname", []string{"AWS DataCenter - 1", "Comp - Dedicated AWS - 1"}},
 		{"account_idISNOTEMPTY", []string{"Cloud Service Account AWS - 1"}},
 		{"name=nothing", nil},
+		{"sys_class_name=CMDB_CI_COMPUTER", []string{"Comp - Dedicated AWS - 1"}},
+		{"sys_class_nameINcmdb_ci_vm_instance, cmdb_ci_computer^ORDERBYname", []string{"Comp - Dedicated AWS - 1", "VM Dedicated AWS - 1"}},
+		{"sys_class_nameINcmdb_ci_vm_instance,cmdb_ci_computer^sys_class_name=cmdb_ci_computer", []string{"Comp - Dedicated AWS - 1"}},
+		{"sys_class_name=cmdb_ci_computer^sys_class_name=cmdb_ci_vm_instance", nil},
+		{"sys_class_name=cmdb_ci_computer^NQsys_class_name=cmdb_ci_vm_instance^ORDERBYname", []string{"Comp - Dedicated AWS - 1", "VM Dedicated AWS - 1"}},
 	} {
 		var r rows
 		v.call(t, request{user: "reader", method: "GET", path: "/api/now/table/cmdb_ci?sysparm_query=" + url.QueryEscape(c.query)}, 200, &r)

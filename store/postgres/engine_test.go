@@ -186,3 +186,58 @@ func TestConcurrentOpensRetryFingerprintConflicts(t *testing.T) {
 		}
 	}
 }
+
+// The read-ahead identifies payloads with sys_ids of its own before the
+// real run; those never name a stored CI. They were 1, 2, 3, … as hex, so
+// where stored sys_ids are small numbers too (a test's, an import's), a
+// new CI of the read-ahead took a stored serial number record's sys_id,
+// and identification panicked on the lookup that found that record.
+func TestReadAheadSysIDsNameNoStoredCI(t *testing.T) {
+	st, err := postgres.Open(context.Background(), pgtest.DSN(t), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first payload makes a server, its install and its serial number
+	// record, in that order; the record gets sys_id 11 (0…0b), the sys_id
+	// the read-ahead's rounds over the second payload reach when they make
+	// its new Windows server, before the other server's lookup finds the
+	// record. Every other sys_id is 200 and up.
+	ids, next := []int{200, 201, 11}, 300
+	e, err := engine.Open("", engine.Options{Store: st, NewSysID: func() string {
+		n := next
+		if len(ids) > 0 {
+			n, ids = ids[0], ids[1:]
+		} else {
+			next++
+		}
+		return fmt.Sprintf("%032x", n)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	for i, p := range []string{
+		`{"items":[{"className":"cmdb_ci_linux_server","values":{"name":"","ram":2},
+			"related":[{"className":"cmdb_sam_sw_install","values":{"display_name":"Database","publisher":"Oracle","version":"19c"}}],
+			"lookup":[{"className":"cmdb_serial_number","values":{"serial_number":"S1","serial_number_type":"uuid"}}]}]}`,
+		`{"items":[{"className":"cmdb_ci_win_server","values":{"name":"","ram":1},
+			"lookup":[{"className":"cmdb_serial_number","values":{"serial_number":"S3","serial_number_type":"system"}}]},
+			{"className":"cmdb_ci_win_server","values":{"ram":2,"serial_number":""},
+			"related":[{"className":"cmdb_sam_sw_install","values":{"display_name":"Database","publisher":"Oracle","version":"19c"}}],
+			"lookup":[{"className":"cmdb_serial_number","values":{"serial_number":"S1","serial_number_type":"uuid"}}]}]}`,
+	} {
+		p, err := payload.DecodeBytes([]byte(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.Apply(ctx, "AWS", p, engine.ApplyOptions{PartialCommits: true, DeduplicatePayloads: true})
+		if err != nil || res.HasError {
+			t.Fatalf("payload %d: %v %+v", i, err, res)
+		}
+	}
+	problems, err := e.Check(ctx)
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("check: %v %q", err, problems)
+	}
+}
