@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -144,5 +145,68 @@ func TestCheckNamesDamageToTheSecondaryIndexes(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("check does not say %q; it says:\n%s", want, got)
 		}
+	}
+}
+
+// A store written before its rules declared secondary indexes holds none
+// until a read-write open builds them; a read-only check of it meanwhile
+// finds nothing wrong, and after that open the indexes are whole.
+func TestCheckOfAStoreWithoutSecondaryIndexesYet(t *testing.T) {
+	dir := t.TempDir()
+	e, err := engine.Open(dir, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, e, mustDecode(t, `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"SER-A","name":"a"}}]}`))
+	// What an older release left: no index entries, counts or fingerprint,
+	// and records that list no entries.
+	txn := e.Store().NewTxn()
+	var keys [][]byte
+	for _, p := range [][]byte{store.IndexPrefix(), store.IndexCountsPrefix()} {
+		if err := txn.Iterate(p, func(k, _ []byte) error { keys = append(keys, bytes.Clone(k)); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range append(keys, store.IndexesHashKey()) {
+		if err := txn.Delete(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := txn.Iterate(store.CIPrefix(), func(k, v []byte) error {
+		rec, err := store.DecodeRecord(v)
+		if err != nil {
+			return err
+		}
+		rec.IndexKeys = nil
+		b, err := store.EncodeRecord(rec)
+		if err != nil {
+			return err
+		}
+		return txn.Set(bytes.Clone(k), b)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	ro, err := engine.Open(dir, engine.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := ro.Check(context.Background())
+	ro.Close()
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("read-only check before the indexes are built: %v %q", err, problems)
+	}
+	e, err = engine.Open(dir, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	checkClean(t, e)
+	pg, err := e.Select(context.Background(), engine.Selection{Class: "cmdb_ci", Limit: 10})
+	if err != nil || pg.Total != 1 {
+		t.Fatalf("select after the indexes were built: %v, total %d", err, pg.Total)
 	}
 }
