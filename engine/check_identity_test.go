@@ -63,25 +63,12 @@ func TestCheckNamesDamageToTheIdentityIndex(t *testing.T) {
 	noGuard := append(append([]byte(nil), keys[c]...), "-gone"...)
 	txn := st.NewTxn()
 	defer txn.Discard()
-	for _, op := range []func() error{
+	damageAndCheck(t, e, txn, []func() error{
 		func() error { return txn.Delete(store.IdentityMemberKey(keys[a], a)) },       // a's key not indexed to it
 		func() error { return txn.Set(store.IdentityMemberKey(keys[b], stray), nil) }, // a second, unknown member
 		func() error { return txn.Set(store.IdentityMemberKey(noGuard, c), nil) },     // a member with no guard
 		func() error { return store.HoldIdentity(txn, keys[c], b) },                   // b shares c's identity
-	} {
-		if err := op(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := txn.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	problems, err := e.Check(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := strings.Join(problems, "\n")
-	for _, want := range []string{
+	}, []string{
 		"CI " + a + ": identity key " + quote(keys[a]) + " is not indexed to it",
 		"identity key " + quote(keys[a]) + " counts 1 holders, 0 are listed",
 		"identity key " + quote(keys[b]) + " names " + b + " as its holder, but " + stray + " is listed",
@@ -90,7 +77,27 @@ func TestCheckNamesDamageToTheIdentityIndex(t *testing.T) {
 		"identity key " + quote(noGuard) + " lists " + c + " as a holder, which does not hold it",
 		"identity key " + quote(keys[c]) + " lists " + b + " as a holder, which does not hold it",
 		"share the values of a unique identifier entry (identity key " + quote(keys[c]) + ")",
-	} {
+	})
+}
+
+// damageAndCheck runs the damaging writes in txn, commits them, and
+// requires Check to say each of wants.
+func damageAndCheck(t *testing.T, e *engine.Engine, txn store.Txn, damage []func() error, wants []string) {
+	t.Helper()
+	for _, op := range damage {
+		if err := op(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := txn.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	problems, err := e.Check(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(problems, "\n")
+	for _, want := range wants {
 		if !strings.Contains(got, want) {
 			t.Errorf("check does not say %q; it says:\n%s", want, got)
 		}
@@ -103,7 +110,6 @@ func quote(k []byte) string { return fmt.Sprintf("%q", k) }
 // classes from their chunk counts): a missing entry, a stray entry, a
 // count that is off, a count of a chunk with no entries.
 func TestCheckNamesDamageToTheSecondaryIndexes(t *testing.T) {
-	ctx := context.Background()
 	e := openDisk(t)
 	res := apply(t, e, mustDecode(t, `{"items":[
 		{"className":"cmdb_ci_computer","values":{"serial_number":"SER-A","name":"a"}},
@@ -115,37 +121,20 @@ func TestCheckNamesDamageToTheSecondaryIndexes(t *testing.T) {
 	classB := store.IndexKey("cmdb_ci", "sys_class_name", "cmdb_ci_computer", b)
 	txn := e.Store().NewTxn()
 	defer txn.Discard()
-	for _, op := range []func() error{
+	damageAndCheck(t, e, txn, []func() error{
 		func() error { return txn.Delete(nameA) },                                                         // a's name entry gone (its count stays)
 		func() error { return txn.Set(store.IndexKey("cmdb_ci", "name", "z", stray), nil) },               // an entry no record lists, uncounted
 		func() error { return txn.Set(store.IndexCountKeyOf(classB, b), []byte{0, 0, 0, 0, 0, 0, 0, 7}) }, // b's class chunk counts 7
 		func() error {
 			return txn.Set(store.IndexCountKeyOf(store.IndexKey("cmdb_ci", "name", "q", stray), stray), []byte{0, 0, 0, 0, 0, 0, 0, 1})
 		}, // counts an empty chunk
-	} {
-		if err := op(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := txn.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	problems, err := e.Check(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := strings.Join(problems, "\n")
-	for _, want := range []string{
+	}, []string{
 		"CI " + a + ": secondary index entry " + quote(nameA) + " is missing",
 		"index count " + quote(store.IndexCountKeyOf(store.IndexKey("cmdb_ci", "name", "z", stray), stray)) + " is 0 where 1 entries are stored",
 		"index count " + quote(store.IndexCountKeyOf(classB, b)) + " is 7 where 1 entries are stored",
 		"the secondary indexes hold 4 entries where the records list 3",
 		"chunk counts where their entries fill",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("check does not say %q; it says:\n%s", want, got)
-		}
-	}
+	})
 }
 
 // A store written before its rules declared secondary indexes holds none
