@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 
@@ -88,7 +87,7 @@ func (h highWater) note(d string, totals []*serverTotal) {
 }
 
 // writeSummary stores the import's summaries and its peaks by title.
-func (imp *importRun) writeSummary(hw highWater, peaks []*peak) error {
+func (imp *importRun) writeSummary(hw highWater, peaks []peak) error {
 	for _, p := range peaks {
 		k := productKey{p.Title, p.Metric}
 		if hw[k] == nil {
@@ -249,12 +248,12 @@ func readSystem(r store.Reader, id uint64) (*ComputerSystem, error) {
 }
 
 // sortedPeaks lists peaks in key order: computer system, title, metric.
-func sortedPeaks(byKey map[[2]uint64]map[string]*peak) []*peak {
-	var out []*peak
-	for _, byMetric := range byKey {
-		out = slices.AppendSeq(out, maps.Values(byMetric))
+func sortedPeaks(byKey map[peakKey]peakOf) []peak {
+	out := make([]peak, 0, len(byKey))
+	for k, p := range byKey {
+		out = append(out, peak{System: k.system, Title: k.title, Metric: k.metric, Value: p.value, Day: p.day, At: p.at})
 	}
-	slices.SortFunc(out, func(a, b *peak) int {
+	slices.SortFunc(out, func(a, b peak) int {
 		return cmp.Or(cmp.Compare(a.System, b.System), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Metric, b.Metric))
 	})
 	return out
