@@ -505,37 +505,52 @@ func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
 			peaks[k] = peakOf{value: u.Value, day: d, at: u.At}
 		}
 	}
+	// Each day is counted as it is read, keeping only its capacity rows
+	// per server and its totals per server, never the day's rows.
+	countDay := func(d string, each func(fn func(usage)) error) error {
+		var totals *totaler
+		if d >= oldest {
+			totals = newTotaler(false)
+		}
+		c := newCounter(false, func(x *counted) {
+			note(d, x.usage)
+			if totals != nil {
+				totals.add(x)
+			}
+		})
+		if err := each(c.add); err != nil {
+			return err
+		}
+		c.done()
+		if totals != nil {
+			hw.note(d, totals.out)
+		}
+		return nil
+	}
 	from := addDays(imp.day, 1-Window)
-	err := m.st.View(func(r store.Reader) error {
-		for _, d := range slices.Sorted(maps.Keys(imp.rec.Days)) {
-			if d < from || d >= imp.day {
-				continue
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			var rows []usage
-			if err := eachUsage(r, d, imp.rec.Days[d], func(u usage) { rows = append(rows, u) }); err != nil {
-				return err
-			}
-			cs := count(rows)
-			for _, c := range cs {
-				note(d, c.usage)
-			}
-			if d >= oldest {
-				hw.note(d, serverTotals(cs))
-			}
+	for _, d := range slices.Sorted(maps.Keys(imp.rec.Days)) {
+		if d < from || d >= imp.day {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := countDay(d, func(fn func(usage)) error {
+			return m.st.View(func(r store.Reader) error { return eachUsage(r, d, imp.rec.Days[d], fn) })
+		})
+		if err != nil {
+			return err
+		}
+	}
+	err := countDay(imp.day, func(fn func(usage)) error {
+		for _, u := range today {
+			fn(u)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	cs := count(today)
-	for _, c := range cs {
-		note(imp.day, c.usage)
-	}
-	hw.note(imp.day, serverTotals(cs))
 	sorted := sortedPeaks(peaks)
 	peaks = nil
 	b := &batch{m: m}

@@ -42,7 +42,7 @@ func BenchmarkLicensePage(b *testing.B) {
 		if st, err = m.Import(ctx); err != nil {
 			b.Fatal(err)
 		}
-		base, peak := heap()
+		base, peak, _ := heap()
 		b.Logf("import of day %d: %d installs, %d usage rows, %v, heap in use %d MiB before, at most %d MiB during", d+1, st.Installs, st.Usages,
 			time.Since(start).Round(time.Millisecond), base>>20, peak>>20)
 	}
