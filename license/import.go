@@ -3,6 +3,7 @@ package license
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -349,8 +350,8 @@ func (imp *importRun) warn(format string, args ...any) {
 // failure part way never hands one id out twice.
 func (imp *importRun) assignIDs(mr *rules.MetricRules) error {
 	m := imp.m
-	ids := map[string]uint64{} // kind + natural key → id
-	existing := map[string][]byte{}
+	ids := map[string]uint64{}                 // kind + natural key → id
+	existing := map[string][sha256.Size]byte{} // what is stored, as a digest: dimension records can be many
 	var fresh []string
 	var cat catalogue
 	kinds := []struct {
@@ -370,7 +371,7 @@ func (imp *importRun) assignIDs(mr *rules.MetricRules) error {
 				}
 				ids[k.kind+key] = id
 				if b, err := r.Get(store.LicenseDimKey(k.kind, id)); err == nil {
-					existing[k.kind+key] = b
+					existing[k.kind+key] = sha256.Sum256(b)
 				}
 			}
 		}
@@ -438,12 +439,12 @@ func (imp *importRun) assignIDs(mr *rules.MetricRules) error {
 
 // putDim writes a dimension record and its index entry, unless the record
 // is stored as it is.
-func putDim(b *batch, kind, key string, id uint64, v any, existing map[string][]byte) error {
+func putDim(b *batch, kind, key string, id uint64, v any, existing map[string][sha256.Size]byte) error {
 	val, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if old, ok := existing[kind+key]; ok && string(old) == string(val) {
+	if old, ok := existing[kind+key]; ok && old == sha256.Sum256(val) {
 		return nil
 	}
 	if err := b.set(store.LicenseDimKey(kind, id), val); err != nil {
