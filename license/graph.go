@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/irego/irego/relations"
 	"github.com/irego/irego/rules"
 	"github.com/irego/irego/store"
 )
@@ -149,15 +148,20 @@ func (imp *importRun) node(rec *store.Record) *ComputerSystem {
 // follow calls get with each CI that sysID reaches by an outbound relation
 // of relType, in key order, until get reports it found one.
 func follow(r store.Reader, sysID, relType string, get func(string) (bool, error)) error {
-	out, err := relations.Outbound(r, sysID)
+	var children []string
+	err := r.Iterate(store.OutPrefix(sysID), func(_, v []byte) error {
+		ed, err := store.DecodeEdge(v)
+		if err == nil && ed.Type == relType {
+			children = append(children, ed.Child)
+		}
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	for _, ed := range out {
-		if ed.Type == relType {
-			if found, err := get(ed.Child); err != nil || found {
-				return err
-			}
+	for _, child := range children {
+		if found, err := get(child); err != nil || found {
+			return err
 		}
 	}
 	return nil
