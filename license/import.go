@@ -247,6 +247,7 @@ func (imp *importRun) do(ctx context.Context) error {
 			return err
 		}
 	}
+	imp.machines, imp.hosts = nil, nil // what is counted on them is in systems and rows
 	if err := imp.assignIDs(mr); err != nil {
 		return fmt.Errorf("numbering computer systems and titles: %w", err)
 	}
