@@ -261,11 +261,12 @@ func (imp *importRun) do(ctx context.Context) error {
 		return fmt.Errorf("storing usage snapshots: %w", err)
 	}
 	imp.m.progress.Store(90)
-	if err := imp.writePeaks(ctx, rows); err != nil {
+	nrows := len(rows)
+	if err := imp.writePeaks(ctx, rows); err != nil { // rows are let go of once counted
 		return fmt.Errorf("storing peaks: %w", err)
 	}
 	imp.m.progress.Store(98)
-	return imp.commit(len(rows))
+	return imp.commit(nrows)
 }
 
 // evaluate computes the metrics of one install.
@@ -553,6 +554,7 @@ func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
 	if err != nil {
 		return err
 	}
+	today = nil // counted: let go of it before the peaks are listed
 	sorted := sortedPeaks(peaks)
 	peaks = nil
 	b := &batch{m: m}
