@@ -16,8 +16,9 @@ import (
 // and hosts, not with the graph around them.
 
 // installPage is how many installs one store view reads. They are
-// evaluated outside it, so no read stays open for the whole import.
-const installPage = 1024
+// evaluated outside it, so no read stays open for the whole import. A
+// variable for tests.
+var installPage = 1024
 
 // machine is a computer with the VM instance and cloud host under it.
 // computer and host are the ones the import numbers (see system).
