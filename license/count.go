@@ -36,50 +36,84 @@ type counted struct {
 // Both the deprecated per-system peaks and the v2 totals are built from
 // this, so they agree.
 func count(rows []usage) []counted {
-	type key struct {
-		server, title uint64
-		metric        string
-	}
 	var out []counted
-	byServer := map[key]*counted{}
+	c := newCounter(true, func(x *counted) { out = append(out, *x) })
 	for _, u := range rows {
-		if !Capacity(u.Metric) {
-			out = append(out, counted{usage: u, Systems: []uint64{u.System}})
-			continue
-		}
-		k := key{u.Server, u.Title, u.Metric}
-		c := byServer[k]
-		if c == nil {
-			c = &counted{usage: u}
-			c.System, c.Value = u.Server, 0
-			byServer[k] = c
-		}
-		if u.PerHost {
-			c.Value = max(c.Value, u.Value)
-		} else {
-			c.Value += u.Value
-		}
-		if u.At.Before(c.At) {
-			c.At = u.At
-		}
-		c.Systems = append(c.Systems, u.System)
+		c.add(u)
 	}
-	// Sub-capacity is capped at the server's full capacity of the title.
-	for k, c := range byServer {
+	c.done()
+	return out
+}
+
+// counter is count one row at a time, for a day too large to hold: the
+// rows of metrics counted per computer system are passed on as they come,
+// those of capacity metrics are added up per server and passed on, in
+// server, title and metric order, when the day is done. Given the same
+// rows in the same order it passes on what count returns, in its order.
+type counter struct {
+	byServer map[serverKey]*counted
+	systems  bool // fill counted.Systems
+	emit     func(*counted)
+}
+
+type serverKey struct {
+	server, title uint64
+	metric        string
+}
+
+// newCounter makes a counter that passes each quantity to emit, which
+// must not keep it. Without systems, counted.Systems stays empty.
+func newCounter(systems bool, emit func(*counted)) *counter {
+	return &counter{byServer: map[serverKey]*counted{}, systems: systems, emit: emit}
+}
+
+func (c *counter) add(u usage) {
+	if !Capacity(u.Metric) {
+		x := counted{usage: u}
+		if c.systems {
+			x.Systems = []uint64{u.System}
+		}
+		c.emit(&x)
+		return
+	}
+	k := serverKey{u.Server, u.Title, u.Metric}
+	x := c.byServer[k]
+	if x == nil {
+		x = &counted{usage: u}
+		x.System, x.Value = u.Server, 0
+		c.byServer[k] = x
+	}
+	if u.PerHost {
+		x.Value = max(x.Value, u.Value)
+	} else {
+		x.Value += u.Value
+	}
+	if u.At.Before(x.At) {
+		x.At = u.At
+	}
+	if c.systems {
+		x.Systems = append(x.Systems, u.System)
+	}
+}
+
+// done passes on the capacity quantities. Sub-capacity is capped at the
+// server's full capacity of the title.
+func (c *counter) done() {
+	for k, x := range c.byServer {
 		if !strings.HasSuffix(k.metric, subCap) {
 			continue
 		}
-		full := key{k.server, k.title, strings.TrimSuffix(k.metric, subCap) + fullCap}
-		if f, ok := byServer[full]; ok && c.Value > f.Value {
-			c.Value = f.Value
+		full := serverKey{k.server, k.title, strings.TrimSuffix(k.metric, subCap) + fullCap}
+		if f, ok := c.byServer[full]; ok && x.Value > f.Value {
+			x.Value = f.Value
 		}
 	}
-	for _, k := range slices.SortedFunc(maps.Keys(byServer), func(a, b key) int {
+	for _, k := range slices.SortedFunc(maps.Keys(c.byServer), func(a, b serverKey) int {
 		return cmp.Or(cmp.Compare(a.server, b.server), cmp.Compare(a.title, b.title), cmp.Compare(a.metric, b.metric))
 	}) {
-		c := byServer[k]
-		slices.Sort(c.Systems)
-		out = append(out, *c)
+		x := c.byServer[k]
+		slices.Sort(x.Systems)
+		c.emit(x)
 	}
-	return out
+	clear(c.byServer)
 }

@@ -17,6 +17,12 @@
 // and the peaks keyed by title and metric, so Compliance and PeaksOf read
 // rows in proportion to what they return, not the usage whole.
 //
+// An import holds, while it runs, the values of each computer system (and
+// of its VM instance), one entry per title and one row per usage: it reads
+// installs a page at a time, a host shared by many VMs once, and each day
+// of the window as it counts it, so its memory grows with the computers
+// and their usage, not with the rest of the graph (README: Imports).
+//
 // An import reads from store snapshots and writes only its own keys, so it
 // never blocks ingestion. It writes under a number of its own and makes its
 // results current in one last transaction: until then, and for ever if it

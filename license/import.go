@@ -3,6 +3,7 @@ package license
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -11,7 +12,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/irego/irego/engine"
 	"github.com/irego/irego/rules"
 	"github.com/irego/irego/settings"
 	"github.com/irego/irego/store"
@@ -41,6 +41,20 @@ type usage struct {
 	PerHost bool   `json:"per_host,omitempty"`
 	// At is when an import of the day first found this value.
 	At time.Time `json:"at"`
+}
+
+// peakKey names a peak: a computer system's use of one title's metric.
+type peakKey struct {
+	system, title uint64
+	metric        string
+}
+
+// peakOf is a peak being found: the largest value yet, and when it was
+// first reached.
+type peakOf struct {
+	value float64
+	day   string
+	at    time.Time
 }
 
 // peak is one stored peak: the largest value of a usage row in the window,
@@ -175,56 +189,65 @@ type importRun struct {
 	keepFrom string
 
 	machines map[string]*machine        // by computer sys_id
+	hosts    map[string]*ComputerSystem // by sys_id; nil when not stored
 	systems  map[string]*ComputerSystem // by sys_id
 	servers  map[string]string          // computer sys_id → its server's, when not itself
 	titles   map[string]*Title          // by natural key
-	rows     map[rowKey]*pending
+	rows     map[rowKey]pending
 	warnings []string
 	nwarn    int
 	installs int
 	counted  int
 }
 
-// machine is a computer with the VM instance and cloud host under it.
-type machine struct {
-	computer, vm, host *engine.CI
+// rowKey names a usage row before ids are known, by the import's own
+// computer system and title.
+type rowKey struct {
+	system *ComputerSystem
+	title  *Title
+	metric string
 }
 
-// rowKey names a usage row before ids are known.
-type rowKey struct{ system, title, metric string }
-
+// pending is a usage row found: all that is needed to store it once the
+// computer systems are numbered.
 type pending struct {
-	usage
-	system, server, title string
+	value   float64
+	server  *ComputerSystem
+	perHost bool
 }
 
 func (imp *importRun) do(ctx context.Context) error {
-	mr := imp.m.e.Rules().Metrics()
-	imp.machines, imp.systems, imp.titles = map[string]*machine{}, map[string]*ComputerSystem{}, map[string]*Title{}
+	rs := imp.m.e.Rules()
+	mr := rs.Metrics()
+	imp.machines, imp.hosts = map[string]*machine{}, map[string]*ComputerSystem{}
+	imp.systems, imp.titles = map[string]*ComputerSystem{}, map[string]*Title{}
 	imp.servers = map[string]string{}
-	imp.rows = map[rowKey]*pending{}
-	var installs []*store.Record
-	if _, ok := imp.m.e.Rules().Class(InstallClass); ok && mr != nil {
-		err := imp.m.e.List(ctx, InstallClass, func(rec *store.Record) error {
-			if !rec.Retired {
-				installs = append(installs, rec)
-			}
-			return nil
-		})
+	imp.rows = map[rowKey]pending{}
+	if _, ok := rs.Class(InstallClass); ok && mr != nil {
+		// Installs are evaluated as they are read, a page at a time: the
+		// import holds what they add up to, not the installs.
+		total, err := imp.countInstalls(rs)
 		if err != nil {
 			return fmt.Errorf("reading software installs: %w", err)
 		}
-	}
-	imp.installs = len(installs)
-	for i, rec := range installs {
-		if err := ctx.Err(); err != nil {
+		seen := 0
+		err = imp.eachInstall(rs, func(rec *store.Record) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			seen++
+			imp.m.progress.Store(int32(min(seen, total) * 80 / max(total, 1)))
+			if rec.Retired {
+				return nil
+			}
+			imp.installs++
+			return imp.evaluate(mr, rec)
+		})
+		if err != nil {
 			return err
 		}
-		if err := imp.evaluate(ctx, mr, rec); err != nil {
-			return err
-		}
-		imp.m.progress.Store(int32(i * 80 / len(installs)))
 	}
+	imp.machines, imp.hosts = nil, nil // what is counted on them is in systems and rows
 	if err := imp.assignIDs(mr); err != nil {
 		return fmt.Errorf("numbering computer systems and titles: %w", err)
 	}
@@ -238,20 +261,21 @@ func (imp *importRun) do(ctx context.Context) error {
 		return fmt.Errorf("storing usage snapshots: %w", err)
 	}
 	imp.m.progress.Store(90)
-	if err := imp.writePeaks(ctx, rows); err != nil {
+	nrows := len(rows)
+	if err := imp.writePeaks(ctx, rows); err != nil { // rows are let go of once counted
 		return fmt.Errorf("storing peaks: %w", err)
 	}
 	imp.m.progress.Store(98)
-	return imp.commit(len(rows))
+	return imp.commit(nrows)
 }
 
 // evaluate computes the metrics of one install.
-func (imp *importRun) evaluate(ctx context.Context, mr *rules.MetricRules, rec *store.Record) error {
+func (imp *importRun) evaluate(mr *rules.MetricRules, rec *store.Record) error {
 	computerID := rec.Scope
 	if computerID == "" {
 		computerID, _ = rec.Values["installed_on"].(string)
 	}
-	mc, err := imp.machine(ctx, computerID)
+	mc, err := imp.machine(computerID)
 	if err != nil {
 		return err
 	}
@@ -259,10 +283,7 @@ func (imp *importRun) evaluate(ctx context.Context, mr *rules.MetricRules, rec *
 		imp.warn("install %s: its computer %q is not stored", rec.SysID, computerID)
 		return nil
 	}
-	env := rules.MetricEnv{Install: rec.Values, Computer: mc.computer.Values}
-	if mc.vm != nil {
-		env.VM = mc.vm.Values
-	}
+	env := rules.MetricEnv{Install: rec.Values, Computer: mc.computer.Values, VM: mc.vm}
 	if mc.host != nil {
 		env.Host = mc.host.Values
 	}
@@ -276,78 +297,47 @@ func (imp *importRun) evaluate(ctx context.Context, mr *rules.MetricRules, rec *
 	if len(values) == 0 {
 		return nil
 	}
-	t := newTitle(rec.Values)
-	imp.titles[t.key()] = t
-	server := imp.system(mc.computer, "")
+	t := imp.title(rec.Values)
+	computer := imp.system(mc.computer, nil)
+	server := computer
 	if mc.host != nil {
-		server = imp.system(mc.host, "")
+		server = imp.system(mc.host, nil)
 	}
-	imp.system(mc.computer, server)
+	imp.system(computer, server)
 	for _, v := range values {
-		k := rowKey{mc.computer.SysID, t.key(), v.Metric}
-		if old := imp.rows[k]; old != nil && old.Value >= v.Value {
+		k := rowKey{computer, t, v.Metric}
+		if old, ok := imp.rows[k]; ok && old.value >= v.Value {
 			continue
 		}
-		imp.rows[k] = &pending{usage: usage{Metric: v.Metric, Value: v.Value, PerHost: v.PerHost && mc.host != nil, At: imp.at},
-			system: mc.computer.SysID, server: server, title: t.key()}
+		imp.rows[k] = pending{value: v.Value, server: server, perHost: v.PerHost && mc.host != nil}
 	}
 	return nil
 }
 
-// system notes a computer system to number; server is the sys_id of the
-// system its licenses count on ("" for itself). It returns its sys_id.
-func (imp *importRun) system(ci *engine.CI, server string) string {
-	cs := imp.systems[ci.SysID]
-	if cs == nil {
-		name, _ := ci.Values["name"].(string)
-		cs = &ComputerSystem{SysID: ci.SysID, Class: ci.Class, Name: name, Values: ci.Values}
-		imp.systems[ci.SysID] = cs
+// title is the import's title of an install's values, one per natural key.
+func (imp *importRun) title(values map[string]any) *Title {
+	t := newTitle(values)
+	k := t.key()
+	if old := imp.titles[k]; old != nil {
+		return old
 	}
-	if server != "" && server != ci.SysID {
-		imp.servers[ci.SysID] = server
-	}
-	return ci.SysID
+	imp.titles[k] = t
+	return t
 }
 
-// machine reads a computer with its VM and host, once per import. It
-// returns nil when the computer is not stored or retired.
-func (imp *importRun) machine(ctx context.Context, sysID string) (*machine, error) {
-	if mc, ok := imp.machines[sysID]; ok {
-		return mc, nil
+// system notes a computer system to number; server is the system its
+// licenses count on (nil for itself). It returns the import's one
+// computer system of that sys_id: the first noted.
+func (imp *importRun) system(cs, server *ComputerSystem) *ComputerSystem {
+	if first := imp.systems[cs.SysID]; first != nil {
+		cs = first
+	} else {
+		imp.systems[cs.SysID] = cs
 	}
-	get := func(id string) (*engine.CI, error) {
-		ci, err := imp.m.e.Get(ctx, id)
-		if errors.Is(err, engine.ErrNotFound) || (ci != nil && ci.Retired) {
-			return nil, nil
-		}
-		return ci, err
+	if server != nil && server.SysID != cs.SysID {
+		imp.servers[cs.SysID] = server.SysID
 	}
-	var mc *machine
-	computer, err := get(sysID)
-	if err == nil && computer != nil {
-		mc = &machine{computer: computer}
-		mc.vm, err = imp.follow(computer, VirtualizedBy, get)
-		if err == nil && mc.vm != nil {
-			mc.host, err = imp.follow(mc.vm, RunsOn, get)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading computer %s: %w", sysID, err)
-	}
-	imp.machines[sysID] = mc
-	return mc, nil
-}
-
-// follow reads the first CI ci reaches by an outbound relation of type.
-func (imp *importRun) follow(ci *engine.CI, relType string, get func(string) (*engine.CI, error)) (*engine.CI, error) {
-	for _, l := range ci.Outbound {
-		if l.Type == relType {
-			if next, err := get(l.Other.SysID); err != nil || next != nil {
-				return next, err
-			}
-		}
-	}
-	return nil, nil
+	return cs
 }
 
 func (imp *importRun) warn(format string, args ...any) {
@@ -362,8 +352,8 @@ func (imp *importRun) warn(format string, args ...any) {
 // failure part way never hands one id out twice.
 func (imp *importRun) assignIDs(mr *rules.MetricRules) error {
 	m := imp.m
-	ids := map[string]uint64{} // kind + natural key → id
-	existing := map[string][]byte{}
+	ids := map[string]uint64{}                 // kind + natural key → id
+	existing := map[string][sha256.Size]byte{} // what is stored, as a digest: dimension records can be many
 	var fresh []string
 	var cat catalogue
 	kinds := []struct {
@@ -383,7 +373,7 @@ func (imp *importRun) assignIDs(mr *rules.MetricRules) error {
 				}
 				ids[k.kind+key] = id
 				if b, err := r.Get(store.LicenseDimKey(k.kind, id)); err == nil {
-					existing[k.kind+key] = b
+					existing[k.kind+key] = sha256.Sum256(b)
 				}
 			}
 		}
@@ -451,12 +441,12 @@ func (imp *importRun) assignIDs(mr *rules.MetricRules) error {
 
 // putDim writes a dimension record and its index entry, unless the record
 // is stored as it is.
-func putDim(b *batch, kind, key string, id uint64, v any, existing map[string][]byte) error {
+func putDim(b *batch, kind, key string, id uint64, v any, existing map[string][sha256.Size]byte) error {
 	val, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if old, ok := existing[kind+key]; ok && string(old) == string(val) {
+	if old, ok := existing[kind+key]; ok && old == sha256.Sum256(val) {
 		return nil
 	}
 	if err := b.set(store.LicenseDimKey(kind, id), val); err != nil {
@@ -469,32 +459,25 @@ func putDim(b *batch, kind, key string, id uint64, v any, existing map[string][]
 // an earlier import of the same day already found keeps that import's time.
 func (imp *importRun) writeSnapshots() ([]usage, error) {
 	m := imp.m
-	earlier := map[[2]uint64]map[string]usage{}
+	rows := make([]usage, 0, len(imp.rows))
+	for k, p := range imp.rows {
+		rows = append(rows, usage{System: k.system.ID, Title: k.title.ID, Metric: k.metric, Value: p.value,
+			Server: p.server.ID, PerHost: p.perHost, At: imp.at})
+	}
+	imp.rows = nil
+	sortUsage(rows)
 	if prev, ok := imp.rec.Days[imp.day]; ok {
 		err := m.st.View(func(r store.Reader) error {
-			return eachUsage(r, imp.day, prev, func(u usage) {
-				k := [2]uint64{u.System, u.Title}
-				if earlier[k] == nil {
-					earlier[k] = map[string]usage{}
+			return eachUsage(r, imp.day, prev, func(old usage) {
+				if i, ok := slices.BinarySearchFunc(rows, old, compareUsage); ok && rows[i].Value == old.Value {
+					rows[i].At = old.At
 				}
-				earlier[k][u.Metric] = u
 			})
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	rows := make([]usage, 0, len(imp.rows))
-	for _, p := range imp.rows {
-		u := p.usage
-		u.System, u.Title = imp.systems[p.system].ID, imp.titles[p.title].ID
-		u.Server = imp.systems[p.server].ID
-		if old, ok := earlier[[2]uint64{u.System, u.Title}][u.Metric]; ok && old.Value == u.Value {
-			u.At = old.At
-		}
-		rows = append(rows, u)
-	}
-	sortUsage(rows)
 	b := &batch{m: m}
 	for _, u := range rows {
 		v, err := json.Marshal(u)
@@ -517,49 +500,63 @@ func (imp *importRun) writePeaks(ctx context.Context, today []usage) error {
 	// The summaries cover the days the import keeps: those past retention
 	// are gone once it commits, and ProductUsage would not see them.
 	hw, oldest := highWater{}, imp.keepFrom
-	peaks := map[[2]uint64]map[string]*peak{}
+	peaks := map[peakKey]peakOf{}
 	note := func(d string, u usage) {
-		k := [2]uint64{u.System, u.Title}
-		if peaks[k] == nil {
-			peaks[k] = map[string]*peak{}
-		}
-		p := peaks[k][u.Metric]
-		if p == nil || u.Value > p.Value || (u.Value == p.Value && (d < p.Day || d == p.Day && u.At.Before(p.At))) {
-			peaks[k][u.Metric] = &peak{System: u.System, Title: u.Title, Metric: u.Metric, Value: u.Value, Day: d, At: u.At}
+		k := peakKey{u.System, u.Title, u.Metric}
+		p, ok := peaks[k]
+		if !ok || u.Value > p.value || (u.Value == p.value && (d < p.day || d == p.day && u.At.Before(p.at))) {
+			peaks[k] = peakOf{value: u.Value, day: d, at: u.At}
 		}
 	}
+	// Each day is counted as it is read, keeping only its capacity rows
+	// per server and its totals per server, never the day's rows.
+	countDay := func(d string, each func(fn func(usage)) error) error {
+		var totals *totaler
+		if d >= oldest {
+			totals = newTotaler(false)
+		}
+		c := newCounter(false, func(x *counted) {
+			note(d, x.usage)
+			if totals != nil {
+				totals.add(x)
+			}
+		})
+		if err := each(c.add); err != nil {
+			return err
+		}
+		c.done()
+		if totals != nil {
+			hw.note(d, totals.out)
+		}
+		return nil
+	}
 	from := addDays(imp.day, 1-Window)
-	err := m.st.View(func(r store.Reader) error {
-		for _, d := range slices.Sorted(maps.Keys(imp.rec.Days)) {
-			if d < from || d >= imp.day {
-				continue
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			var rows []usage
-			if err := eachUsage(r, d, imp.rec.Days[d], func(u usage) { rows = append(rows, u) }); err != nil {
-				return err
-			}
-			cs := count(rows)
-			for _, c := range cs {
-				note(d, c.usage)
-			}
-			if d >= oldest {
-				hw.note(d, serverTotals(cs))
-			}
+	for _, d := range slices.Sorted(maps.Keys(imp.rec.Days)) {
+		if d < from || d >= imp.day {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := countDay(d, func(fn func(usage)) error {
+			return m.st.View(func(r store.Reader) error { return eachUsage(r, d, imp.rec.Days[d], fn) })
+		})
+		if err != nil {
+			return err
+		}
+	}
+	err := countDay(imp.day, func(fn func(usage)) error {
+		for _, u := range today {
+			fn(u)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	cs := count(today)
-	for _, c := range cs {
-		note(imp.day, c.usage)
-	}
-	hw.note(imp.day, serverTotals(cs))
+	today = nil // counted: let go of it before the peaks are listed
 	sorted := sortedPeaks(peaks)
+	peaks = nil
 	b := &batch{m: m}
 	for _, p := range sorted {
 		v, err := json.Marshal(p)
@@ -651,8 +648,10 @@ func eachUsage(r store.Reader, d string, imp uint64, fn func(usage)) error {
 	})
 }
 
-func sortUsage(rows []usage) {
-	slices.SortFunc(rows, func(a, b usage) int {
-		return cmp.Or(cmp.Compare(a.System, b.System), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Metric, b.Metric))
-	})
+func sortUsage(rows []usage) { slices.SortFunc(rows, compareUsage) }
+
+// compareUsage orders usage rows as their keys: by computer system, title
+// and metric.
+func compareUsage(a, b usage) int {
+	return cmp.Or(cmp.Compare(a.System, b.System), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Metric, b.Metric))
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 
@@ -51,24 +50,36 @@ type serverTotal struct {
 // metric, in the order count gives them. ServerUsage and the summaries
 // both add up from this, so they agree to the last bit.
 func serverTotals(cs []counted) []*serverTotal {
-	type key struct {
-		title, server uint64
-		metric        string
+	t := newTotaler(true)
+	for i := range cs {
+		t.add(&cs[i])
 	}
-	agg := map[key]*serverTotal{}
-	var out []*serverTotal
-	for _, c := range cs {
-		k := key{c.Title, c.Server, c.Metric}
-		t := agg[k]
-		if t == nil {
-			t = &serverTotal{title: c.Title, server: c.Server, system: c.System, metric: c.Metric}
-			agg[k] = t
-			out = append(out, t)
-		}
-		t.qty += c.Value
-		t.systems = append(t.systems, c.Systems...)
+	return t.out
+}
+
+// totaler is serverTotals one quantity at a time.
+type totaler struct {
+	agg     map[serverKey]*serverTotal
+	out     []*serverTotal
+	systems bool // fill serverTotal.systems
+}
+
+func newTotaler(systems bool) *totaler {
+	return &totaler{agg: map[serverKey]*serverTotal{}, systems: systems}
+}
+
+func (t *totaler) add(c *counted) {
+	k := serverKey{c.Server, c.Title, c.Metric}
+	st := t.agg[k]
+	if st == nil {
+		st = &serverTotal{title: c.Title, server: c.Server, system: c.System, metric: c.Metric}
+		t.agg[k] = st
+		t.out = append(t.out, st)
 	}
-	return out
+	st.qty += c.Value
+	if t.systems {
+		st.systems = append(st.systems, c.Systems...)
+	}
 }
 
 // highWater keeps the largest daily total per title and metric, and the
@@ -88,7 +99,7 @@ func (h highWater) note(d string, totals []*serverTotal) {
 }
 
 // writeSummary stores the import's summaries and its peaks by title.
-func (imp *importRun) writeSummary(hw highWater, peaks []*peak) error {
+func (imp *importRun) writeSummary(hw highWater, peaks []peak) error {
 	for _, p := range peaks {
 		k := productKey{p.Title, p.Metric}
 		if hw[k] == nil {
@@ -249,12 +260,12 @@ func readSystem(r store.Reader, id uint64) (*ComputerSystem, error) {
 }
 
 // sortedPeaks lists peaks in key order: computer system, title, metric.
-func sortedPeaks(byKey map[[2]uint64]map[string]*peak) []*peak {
-	var out []*peak
-	for _, byMetric := range byKey {
-		out = slices.AppendSeq(out, maps.Values(byMetric))
+func sortedPeaks(byKey map[peakKey]peakOf) []peak {
+	out := make([]peak, 0, len(byKey))
+	for k, p := range byKey {
+		out = append(out, peak{System: k.system, Title: k.title, Metric: k.metric, Value: p.value, Day: p.day, At: p.at})
 	}
-	slices.SortFunc(out, func(a, b *peak) int {
+	slices.SortFunc(out, func(a, b peak) int {
 		return cmp.Or(cmp.Compare(a.System, b.System), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Metric, b.Metric))
 	})
 	return out

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -39,11 +38,11 @@ func BenchmarkLicensePage(b *testing.B) {
 	var st *license.State
 	for d := range days {
 		at = day1.AddDate(0, 0, d)
-		start, heap := time.Now(), sampleHeap()
+		start, heap := time.Now(), sampleHeap("")
 		if st, err = m.Import(ctx); err != nil {
 			b.Fatal(err)
 		}
-		base, peak := heap()
+		base, peak, _ := heap()
 		b.Logf("import of day %d: %d installs, %d usage rows, %v, heap in use %d MiB before, at most %d MiB during", d+1, st.Installs, st.Usages,
 			time.Since(start).Round(time.Millisecond), base>>20, peak>>20)
 	}
@@ -73,32 +72,6 @@ func BenchmarkLicensePage(b *testing.B) {
 	b.Run("compliance/snapshots", page)
 	b.Run("drill-down/snapshots", drill)
 	setStateField(b, e.Store(), "summary", summary)
-}
-
-// sampleHeap samples the heap in use until the returned function is
-// called, which returns the first sample (after a collection) and the
-// largest.
-func sampleHeap() func() (uint64, uint64) {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapInuse
-	stop, done := make(chan struct{}), make(chan uint64)
-	go func() {
-		var peak uint64
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-			select {
-			case <-stop:
-				done <- peak
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}()
-	return func() (uint64, uint64) { close(stop); return base, <-done }
 }
 
 func envInt(b *testing.B, name string, def int) int {
