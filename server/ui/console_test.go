@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -386,6 +388,32 @@ func TestLicensePage(t *testing.T) {
 	}
 	d := b.get(strings.ReplaceAll(m[1], "&amp;", "&"))
 	mustContain(t, d, "Computer systems behind", "AWS Dedicated Host - 1")
+}
+
+// Quantities are written in full, however large: a host of 40,000 cores
+// peaks at 2800000 PVUs, not 2.8e+06.
+func TestLicensePageWritesQuantitiesInFull(t *testing.T) {
+	v := start(t, false)
+	b := v.browser(t, nil)
+	b.signIn("reader")
+	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "byol-dedicated-vm.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.apply(t, "ServiceNow", strings.Replace(string(example), `"cpu_core_count": 32`, `"cpu_core_count": 40000`, 1))
+	if _, err := v.License.Import(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := b.get("/ui/license")
+	mustContain(t, p, "<td>2800000</td>")
+	if strings.Contains(p.Body, "e+0") {
+		t.Errorf("the license page writes a quantity as a float:\n%s", p.Body)
+	}
+	m := regexp.MustCompile(`href="(/ui/license\?title=[0-9]+&amp;metric=PVU_FULL_CAP)#drill"`).FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no PVU drill-down link in the license page:\n%s", p.Body)
+	}
+	mustContain(t, b.get(strings.ReplaceAll(m[1], "&amp;", "&")), "peak 2800000 on")
 }
 
 // The user is read on every request: a role taken away applies at once.

@@ -19,6 +19,7 @@ var funcs = template.FuncMap{
 		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
 	},
 	"add":    func(a, b int) int { return a + b },
+	"num":    num,
 	"when":   when,
 	"issues": issues,
 }

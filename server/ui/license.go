@@ -127,4 +127,6 @@ func (c *Console) licensePage(r *http.Request, v *view) (string, error) {
 	return "license.html", nil
 }
 
+// num writes a quantity in full: 373334080, not the template's default
+// 3.7333408e+08.
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
