@@ -1,7 +1,6 @@
 package license
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/irego/irego/rules"
@@ -59,7 +58,7 @@ func (imp *importRun) eachInstall(rs *rules.RuleSet, fn func(*store.Record) erro
 						return store.ErrStop
 					}
 					id := store.SysIDFromClassKey(k)
-					rec, err := readRecord(r, id)
+					rec, err := store.ReadRecord(r, id)
 					if err != nil {
 						return err
 					}
@@ -170,21 +169,9 @@ func follow(r store.Reader, sysID, relType string, get func(string) (bool, error
 
 // readLive reads a CI's record; nil when it is not stored or retired.
 func readLive(r store.Reader, sysID string) (*store.Record, error) {
-	rec, err := readRecord(r, sysID)
+	rec, err := store.ReadRecord(r, sysID)
 	if rec != nil && rec.Retired {
 		return nil, err
 	}
 	return rec, err
-}
-
-// readRecord reads a CI's record; nil when it is not stored.
-func readRecord(r store.Reader, sysID string) (*store.Record, error) {
-	b, err := r.Get(store.CIKey(sysID))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return store.DecodeRecord(b)
 }

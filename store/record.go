@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -98,6 +99,18 @@ type Edge struct {
 // EncodeRecord is the stored form of a CI record: the binary format of
 // codec.go.
 func EncodeRecord(r *Record) ([]byte, error) { return encodeBinary(make([]byte, 0, 256), r) }
+
+// ReadRecord reads the record of a CI; nil when it is not stored.
+func ReadRecord(r Reader, sysID string) (*Record, error) {
+	b, err := r.Get(CIKey(sysID))
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return DecodeRecord(b)
+}
 
 // DecodeRecord decodes a record in either stored format (binary, or the
 // JSON of older versions), restoring integer values as int64.

@@ -107,7 +107,7 @@ func (x *exporter) keep(r store.Reader, rec *store.Record) (bool, error) {
 	}
 	cls := rec.Class
 	if rec.Related {
-		main, err := record(r, rec.Scope)
+		main, err := store.ReadRecord(r, rec.Scope)
 		if err != nil || main == nil {
 			return false, err
 		}
@@ -147,7 +147,7 @@ func (x *exporter) edges(r store.Reader, fn func(*store.Edge) error) error {
 			return err
 		}
 		for _, end := range []string{ed.Parent, ed.Child} {
-			rec, err := record(r, end)
+			rec, err := store.ReadRecord(r, end)
 			if err != nil {
 				return err
 			}
@@ -171,7 +171,7 @@ func (x *exporter) sources(r store.Reader, fn func(sysID, class string, si *stor
 		if !ok {
 			return nil
 		}
-		rec, err := record(r, string(v))
+		rec, err := store.ReadRecord(r, string(v))
 		if err != nil || rec == nil {
 			return err
 		}
@@ -217,18 +217,6 @@ func (x *exporter) stream(name string, write func(io.Writer) error) error {
 		return err
 	}
 	return f.Close()
-}
-
-// record reads a record; nil when there is none.
-func record(r store.Reader, sysID string) (*store.Record, error) {
-	b, err := r.Get(store.CIKey(sysID))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return store.DecodeRecord(b)
 }
 
 func (x *exporter) count(rec *store.Record) {

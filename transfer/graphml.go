@@ -78,7 +78,7 @@ func (x *exporter) graphml(r store.Reader) error {
 		}
 		err = x.edges(r, func(ed *store.Edge) error {
 			for _, end := range []string{ed.Parent, ed.Child} {
-				if rec, err := record(r, end); err != nil || rec == nil || rec.Related {
+				if rec, err := store.ReadRecord(r, end); err != nil || rec == nil || rec.Related {
 					return err // an edge to a related record has no node to end at
 				}
 			}

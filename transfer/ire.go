@@ -81,7 +81,7 @@ func (x *exporter) nativePayloads(r store.Reader, enc *json.Encoder) error {
 		if !ok {
 			return nil
 		}
-		rec, err := record(r, string(v))
+		rec, err := store.ReadRecord(r, string(v))
 		if err != nil || rec == nil || rec.Related {
 			return err
 		}
@@ -137,7 +137,7 @@ func (x *exporter) payloadOf(r store.Reader, root *store.Record) (*irePayload, e
 	// that end depends on).
 	for _, id := range members {
 		err := iterEdges(r, store.OutPrefix(id), func(ed *store.Edge) error {
-			child, err := record(r, ed.Child)
+			child, err := store.ReadRecord(r, ed.Child)
 			if err != nil || child == nil || child.Related {
 				return err
 			}
@@ -167,7 +167,7 @@ func (x *exporter) withHosts(r store.Reader, g *group, rec *store.Record) error 
 		if rec.Scope == "" {
 			return nil
 		}
-		host, err := record(r, rec.Scope)
+		host, err := store.ReadRecord(r, rec.Scope)
 		if err != nil || host == nil {
 			return err
 		}
@@ -223,7 +223,7 @@ func (x *exporter) addItem(r store.Reader, g *group, rec *store.Record) error {
 	}
 	mc, _ := x.rs.Class(rec.Class)
 	err = r.Iterate(store.SubPrefix(rec.SysID), func(k, _ []byte) error {
-		sub, err := record(r, store.SysIDFromSubKey(k))
+		sub, err := store.ReadRecord(r, store.SysIDFromSubKey(k))
 		if err != nil || sub == nil {
 			return err
 		}
@@ -262,7 +262,7 @@ func (x *exporter) neighbours(r store.Reader, sysID string, fn func(*store.Edge,
 			if other == sysID {
 				other = ed.Parent
 			}
-			rec, err := record(r, other)
+			rec, err := store.ReadRecord(r, other)
 			if err != nil || rec == nil {
 				return err
 			}

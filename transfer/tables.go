@@ -162,7 +162,7 @@ func recordRow(r store.Reader, rs *rules.RuleSet, rec *store.Record) ([]field, e
 		fields = append(fields, field{"last_discovered", snTime(rec.LastDiscovered)})
 	}
 	if rec.Related {
-		main, err := record(r, rec.Scope)
+		main, err := store.ReadRecord(r, rec.Scope)
 		if err != nil {
 			return nil, err
 		}
