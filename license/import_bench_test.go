@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/irego/irego/engine"
 	"github.com/irego/irego/license"
 )
 
@@ -25,16 +24,7 @@ import (
 //
 //	IREGO_BENCH_LICENSE_COMPUTERS=40000 go test ./license -run '^$' -bench Import -benchtime 3x
 func BenchmarkImport(b *testing.B) {
-	n := envInt(b, "IREGO_BENCH_LICENSE_COMPUTERS", 200)
-	e, err := engine.Open(b.TempDir(), engine.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	const chunk = 250
-	for first := 0; first < n; first += chunk {
-		applyPayload(b, e, estate(first, min(chunk, n-first), 0))
-	}
+	e := estateEngine(b, envInt(b, "IREGO_BENCH_LICENSE_COMPUTERS", 200))
 	at := day1
 	m := license.New(e, license.Options{Now: func() time.Time { return at }, Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()

@@ -23,19 +23,12 @@ import (
 //	IREGO_BENCH_LICENSE_COMPUTERS=20000 go test ./license -run '^$' -bench LicensePage -benchtime 10x
 func BenchmarkLicensePage(b *testing.B) {
 	n, days := envInt(b, "IREGO_BENCH_LICENSE_COMPUTERS", 200), envInt(b, "IREGO_BENCH_LICENSE_DAYS", 3)
-	e, err := engine.Open(b.TempDir(), engine.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	const chunk = 250
-	for first := 0; first < n; first += chunk {
-		applyPayload(b, e, estate(first, min(chunk, n-first), 0))
-	}
+	e := estateEngine(b, n)
 	at := day1
 	m := license.New(e, license.Options{Now: func() time.Time { return at }, Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()
 	var st *license.State
+	var err error
 	for d := range days {
 		at = day1.AddDate(0, 0, d)
 		start, heap := time.Now(), sampleHeap("")
@@ -72,6 +65,21 @@ func BenchmarkLicensePage(b *testing.B) {
 	b.Run("compliance/snapshots", page)
 	b.Run("drill-down/snapshots", drill)
 	setStateField(b, e.Store(), "summary", summary)
+}
+
+// estateEngine opens an engine on disk, closed when b ends, holding the
+// estate of n computers, applied 250 at a time.
+func estateEngine(b *testing.B, n int) *engine.Engine {
+	e, err := engine.Open(b.TempDir(), engine.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { e.Close() })
+	const chunk = 250
+	for first := 0; first < n; first += chunk {
+		applyPayload(b, e, estate(first, min(chunk, n-first), 0))
+	}
+	return e
 }
 
 func envInt(b *testing.B, name string, def int) int {
