@@ -218,8 +218,13 @@ func (st *stamps) touch(txn store.Txn, t *identify.Target) (bool, error) {
 		return false, nil
 	}
 	// Only last_discovered moved (the common case of a CI reported again):
-	// patch the stored bytes rather than encode the record.
+	// batch the move, or patch the stored bytes rather than encode the
+	// record.
 	if d.first.Equal(old.FirstDiscovered) {
+		if et, ok := txn.(*eventTxn); ok && et.e.seen != nil && et.pending[t.SysID] == nil {
+			et.seeLater(t.SysID, d.last)
+			return false, nil
+		}
 		if b, ok := store.WithLastDiscovered(t.Stored, d.last); ok {
 			if et, ok := txn.(*eventTxn); ok {
 				if done, err := et.setUnreported(t.SysID, b); done || err != nil {

@@ -24,8 +24,12 @@ func applyOpts(t *testing.T, e *engine.Engine, source, body, opts string) *engin
 	return res
 }
 
+// getCI reads a CI once the batched moves of last_discovered are written.
 func getCI(t *testing.T, e *engine.Engine, id string) *engine.CI {
 	t.Helper()
+	if err := e.FlushLastDiscovered(); err != nil {
+		t.Fatal(err)
+	}
 	ci, err := e.Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)

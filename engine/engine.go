@@ -76,6 +76,16 @@ type Options struct {
 	// processes committed to a shared store; 0 means one second. Commits
 	// of this process wake followers at once.
 	EventPoll time.Duration
+	// ImmediateLastDiscovered writes the last_discovered of a CI reported
+	// unchanged in the payload's own transaction, as ServiceNow does with
+	// glide.identification_engine.batch_update_last_discovered=false.
+	// By default such moves are batched (see lastseen.go): written within
+	// DefaultLastSeenFlush, so that concurrent payloads reporting the same
+	// CI do not conflict over it.
+	ImmediateLastDiscovered bool
+	// LastDiscoveredFlush is how often batched moves are written; 0 means
+	// DefaultLastSeenFlush.
+	LastDiscoveredFlush time.Duration
 }
 
 // Engine identifies and reconciles payloads into a store. It is safe for
@@ -99,7 +109,8 @@ type Engine struct {
 	events    *broadcast  // wakes followers of Events
 	retries   sync.Mutex  // taken by writes that changed CIs and lost a race (serializer)
 	live      sync.RWMutex
-	closed    bool // set by Close under live, once every Hold is released
+	closed    bool      // set by Close under live, once every Hold is released
+	seen      *lastSeen // batched last_discovered moves; nil when immediate or read-only
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity
@@ -136,6 +147,9 @@ func Open(path string, opts Options) (*Engine, error) {
 	}
 	if opts.EventPoll <= 0 {
 		opts.EventPoll = time.Second
+	}
+	if opts.LastDiscoveredFlush <= 0 {
+		opts.LastDiscoveredFlush = DefaultLastSeenFlush
 	}
 	st := opts.Store
 	if st == nil {
@@ -182,6 +196,10 @@ func Open(path string, opts Options) (*Engine, error) {
 	}
 	if e.shared {
 		e.startFollowing()
+	}
+	if !opts.ImmediateLastDiscovered {
+		e.seen = newLastSeen()
+		go e.runLastSeen(opts.LastDiscoveredFlush)
 	}
 	return e, nil
 }
@@ -248,6 +266,10 @@ func (e *Engine) Close() error {
 	var err error
 	e.close.Do(func() {
 		e.stopFollowing()
+		if e.seen != nil {
+			close(e.seen.stop)
+			<-e.seen.stopped // writes what is pending
+		}
 		close(e.events.closed)
 		e.live.Lock() // waits for the holders (Hold)
 		e.closed = true
@@ -364,13 +386,15 @@ func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions
 	if e.cur.Load() != cur {
 		return nil, txn.eventful(), store.ErrConflict // the rules were swapped meanwhile: identify again
 	}
-	if total == 0 {
-		return out, txn.eventful(), nil
+	if total > 0 {
+		if err := txn.Commit(); err != nil {
+			return nil, txn.eventful(), err
+		}
+		e.observed().Committed(len(ps), total)
 	}
-	if err := txn.Commit(); err != nil {
-		return nil, txn.eventful(), err
+	if e.seen != nil {
+		e.seen.add(txn.lastSeen)
 	}
-	e.observed().Committed(len(ps), total)
 	return out, txn.eventful(), nil
 }
 

@@ -45,6 +45,9 @@ type eventTxn struct {
 	// touched are CIs whose related records or outbound relations changed
 	// in the transaction: their version moves too.
 	touched map[string]*touch
+	// lastSeen are the last_discovered moves of CIs the transaction
+	// found unchanged, for the batch once it commits (lastseen.go).
+	lastSeen map[string]time.Time
 }
 
 // pendingEvent is one CI's change within the transaction: before as the

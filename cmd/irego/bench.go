@@ -110,7 +110,12 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	if db, ok := unwrapped(storeOf(e)).(*badger.DB); ok {
 		db.ObserveSyncs(func(commits int, _ time.Duration) { syncs.Add(1); synced.Add(int64(commits)) })
 	}
+	var retried retryCount
+	if e != nil {
+		e.Observe(&retried)
+	}
 	rep := measure(ctx, target, cfg, counted)
+	rep.Retries = retried.n.Swap(0)
 	if n := syncs.Load(); n > 0 {
 		rep.Syncs, rep.CommitsPerSync = n, float64(synced.Load())/float64(n)
 	}
@@ -123,6 +128,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		rc := cfg
 		rc.Duration, rc.Count = *repeatsAlone, 0
 		rep.Repeats = measure(ctx, target, rc, counted)
+		rep.Repeats.Retries = retried.n.Swap(0)
 	}
 	rep.Mode, rep.Sync, rep.Preloaded = *mode, *sync, *preload
 	if e != nil {
@@ -170,6 +176,14 @@ func measure(ctx context.Context, target bench.Target, cfg bench.Config, counted
 	return rep
 }
 
+// retryCount counts the transactions that conflicted with a concurrent
+// write and were applied again.
+type retryCount struct{ n atomic.Int64 }
+
+func (*retryCount) Applied(bool, []*engine.Result) {}
+func (*retryCount) Committed(int, int)             {}
+func (r *retryCount) Retried()                     { r.n.Add(1) }
+
 // startProfiles starts a CPU profile and returns the function that stops
 // it and writes the heap profile.
 func startProfiles(cpu, mem string) (stop func() error, err error) {
@@ -215,6 +229,9 @@ func printReport(w io.Writer, r *bench.Report) {
 	if x := r.Repeats; x != nil {
 		fmt.Fprintf(w, "repeats alone: %d items in %.1fs: %.0f items/s; %.0f allocs/item; written per item: %.2f keys, %.0f bytes\n",
 			x.Items, x.Seconds, x.ItemsPerSec, x.AllocsPerItem, x.KeysPerItem, x.BytesPerItem)
+	}
+	if r.Retries > 0 {
+		fmt.Fprintf(w, "%d transactions conflicted and were applied again (%.2f per payload)\n", r.Retries, float64(r.Retries)/float64(max(r.Payloads, 1)))
 	}
 	if r.Syncs > 0 {
 		fmt.Fprintf(w, "%d group fsyncs, %.1f commits each\n", r.Syncs, r.CommitsPerSync)

@@ -72,6 +72,9 @@ type Report struct {
 	// many commits each made durable on average.
 	Syncs          int64   `json:"syncs,omitempty"`
 	CommitsPerSync float64 `json:"commits_per_sync,omitempty"`
+	// Retries counts transactions that conflicted with a concurrent one
+	// and were applied again (in process).
+	Retries int64 `json:"retries,omitempty"`
 	// With a baseline run:
 	BaselineItemsPerSec float64 `json:"baseline_items_per_sec,omitempty"`
 	Ratio               float64 `json:"ratio,omitempty"`
