@@ -62,6 +62,7 @@ type serveConfig struct {
 	maxBody                        int64
 	settings                       map[string]string // --set name=value (settings.go)
 	sync                           bool
+	batchLastDiscovered            bool // ServiceNow's batch_update_last_discovered
 	limits                         server.Limits
 	lockoutAfter                   int
 	lockout                        time.Duration
@@ -88,6 +89,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.rulesPoll, "rules-poll", engine.DefaultRulesPoll, "how often to look for rules changed by irego rules apply (a shared store; writes find a change at once)")
 	fs.StringVar(&cfg.logFormat, "log", "text", "log format on stderr: text or json")
 	fs.BoolVar(&cfg.sync, "sync", false, "answer a write only once it is on stable storage (concurrent writes share one fsync)")
+	fs.BoolVar(&cfg.batchLastDiscovered, "batch-last-discovered", true, "write the last_discovered of CIs reported unchanged in batches, within a second, rather than in each payload's transaction (ServiceNow's glide.identification_engine.batch_update_last_discovered)")
 	maxBody := fs.String("max-body", "16MiB", "largest request body accepted: bytes, or a number with KiB, MiB or GiB")
 	d := server.DefaultLimits
 	fs.IntVar(&cfg.limits.MaxConns, "max-conns", d.MaxConns, "open connections at most; more are answered 503")
@@ -205,7 +207,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	rulesChanged := func(from string, to engine.StoredRules) {
 		log.Info("rules changed", "from", from, "to", to.Fingerprint, "name", to.Name, "state", to.State, "reindexes", to.Reindexes, "reindexedBy", to.ReindexedBy)
 	}
-	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync, AdoptStoredRules: cfg.adoptRules, RulesPoll: cfg.rulesPoll, RulesChanged: rulesChanged, EventRetention: cfg.eventRetention,
+	e, err := openEngineWith(cfg.db, cfg.rulesFile, engine.Options{SyncWrites: cfg.sync, ImmediateLastDiscovered: !cfg.batchLastDiscovered, AdoptStoredRules: cfg.adoptRules, RulesPoll: cfg.rulesPoll, RulesChanged: rulesChanged, EventRetention: cfg.eventRetention,
 		MaxScan: cfg.maxScan})
 	if err != nil {
 		return fail(rulesHint(inUse(err, cfg.db, "serve", false), cfg.db))
