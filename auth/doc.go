@@ -20,7 +20,9 @@
 // stored hash it passed against: a request that repeats it costs one store
 // read and one HMAC. Changing the password (or anything else of the user)
 // changes the stored record, and the remembered pass no longer counts
-// when the hash it was made against is replaced.
+// when the hash it was made against is replaced. Requests that bring the
+// same credentials while their check runs (clients that start together)
+// wait for that one check instead of each making their own.
 //
 // # Concurrency
 //

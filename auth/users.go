@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -89,8 +90,19 @@ type Users struct {
 	key    [32]byte
 	mu     sync.Mutex
 	passed map[string]pass
-	dummy  []byte // a hash to check unknown names against, so they take as long
-	once   sync.Once
+	// checking holds the bcrypt checks under way, by user, hash and
+	// password digest: requests that bring the same credentials at the
+	// same moment (clients starting together) wait for one check.
+	checking map[string]*check
+	compares atomic.Int64 // bcrypt checks made, for tests
+	dummy    []byte       // a hash to check unknown names against, so they take as long
+	once     sync.Once
+}
+
+// check is one bcrypt check under way; ok is set before done closes.
+type check struct {
+	done chan struct{}
+	ok   bool
 }
 
 // pass is a password that passed Verify against hash.
@@ -101,7 +113,7 @@ type pass struct {
 
 // New returns the user accounts kept in st.
 func New(st store.Store) *Users {
-	u := &Users{st: st, passed: map[string]pass{}, Throttle: &Throttle{}}
+	u := &Users{st: st, passed: map[string]pass{}, checking: map[string]*check{}, Throttle: &Throttle{}}
 	if _, err := rand.Read(u.key[:]); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
@@ -254,18 +266,34 @@ func (u *Users) Verify(name, password string) (*User, error) {
 		return nil, err
 	}
 	mac := u.mac(name, password)
+	key := name + "\x00" + rec.Hash + "\x00" + string(mac)
 	u.mu.Lock()
 	p, ok := u.passed[name]
-	u.mu.Unlock()
-	if ok && p.hash == rec.Hash && hmac.Equal(p.mac, mac) {
-		return rec.copyUser(), nil
+	c, waiting := u.checking[key]
+	if !waiting && !(ok && p.hash == rec.Hash && hmac.Equal(p.mac, mac)) {
+		c = &check{done: make(chan struct{})}
+		u.checking[key] = c
 	}
-	if len(password) > MaxPasswordLen || bcrypt.CompareHashAndPassword([]byte(rec.Hash), []byte(password)) != nil {
+	u.mu.Unlock()
+	switch {
+	case ok && p.hash == rec.Hash && hmac.Equal(p.mac, mac):
+		return rec.copyUser(), nil
+	case waiting:
+		<-c.done
+	default:
+		u.compares.Add(1)
+		c.ok = len(password) <= MaxPasswordLen && bcrypt.CompareHashAndPassword([]byte(rec.Hash), []byte(password)) == nil
+		u.mu.Lock()
+		delete(u.checking, key)
+		if c.ok {
+			u.passed[name] = pass{hash: rec.Hash, mac: mac}
+		}
+		u.mu.Unlock()
+		close(c.done)
+	}
+	if !c.ok {
 		return nil, ErrBadCredentials
 	}
-	u.mu.Lock()
-	u.passed[name] = pass{hash: rec.Hash, mac: mac}
-	u.mu.Unlock()
 	return rec.copyUser(), nil
 }
 

@@ -33,6 +33,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	count := fs.Int("count", 0, "payloads to send (overrides --duration)")
 	sync := fs.Bool("sync", false, "fsync every commit (inproc mode)")
 	preload := fs.Int("preload", 0, "CIs to store before timing starts")
+	stored := fs.Int("chains", 0, "chains the store already holds (from an earlier run's --preload): new chains are numbered after them")
 	baseline := fs.Bool("baseline", false, "also run the bare Badger baseline with the same transaction and record sizes")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	updates := fs.Float64("updates", 0.1, "fraction of payloads that update a known chain")
@@ -84,7 +85,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "irego bench: --mode %q: want inproc or http\n", *mode)
 		return exitUsage
 	}
-	gen := bench.NewGenerator(uint64(time.Now().UnixNano()), 0)
+	gen := bench.NewGenerator(uint64(time.Now().UnixNano()), *stored)
 	gen.Installs = *installs
 	if *preload > 0 {
 		// Chains share datacenters and accounts; count what one chain adds.

@@ -18,7 +18,7 @@ Usage:
   irego history (--db DIR | --server URL) [--as-of TIME] SYS_ID
   irego partials (--db DIR | --server URL)
   irego stale --db DIR --source NAME [--run-start TIME | --yes] [--retention 30d] [--action list|retire|delete]
-  irego bench [--mode inproc|http] [--batch N] [--concurrency C] [--duration D | --count N] [--sync] [--preload N] [--baseline] [--repeats-alone D] [--rules FILE] [--json]
+  irego bench [--mode inproc|http] [--batch N] [--concurrency C] [--duration D | --count N] [--sync] [--preload N] [--chains N] [--baseline] [--repeats-alone D] [--rules FILE] [--json]
   irego duplicates list|show|merge|dismiss|scan --db DIR [TASK]
   irego backup --db DIR -o FILE
   irego restore --db EMPTY_DIR FILE
