@@ -80,11 +80,11 @@ type Options struct {
 	// unchanged in the payload's own transaction, as ServiceNow does with
 	// glide.identification_engine.batch_update_last_discovered=false.
 	// By default such moves are batched (see lastseen.go): written within
-	// DefaultLastSeenFlush, so that concurrent payloads reporting the same
+	// DefaultLastDiscoveredFlush, so that concurrent payloads reporting the same
 	// CI do not conflict over it.
 	ImmediateLastDiscovered bool
 	// LastDiscoveredFlush is how often batched moves are written; 0 means
-	// DefaultLastSeenFlush.
+	// DefaultLastDiscoveredFlush.
 	LastDiscoveredFlush time.Duration
 }
 
@@ -149,7 +149,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		opts.EventPoll = time.Second
 	}
 	if opts.LastDiscoveredFlush <= 0 {
-		opts.LastDiscoveredFlush = DefaultLastSeenFlush
+		opts.LastDiscoveredFlush = DefaultLastDiscoveredFlush
 	}
 	st := opts.Store
 	if st == nil {

@@ -23,9 +23,9 @@ import (
 // last_discovered; Close and FlushLastDiscovered write what is pending.
 // A crash loses at most the moves of the last interval, never a change.
 
-// DefaultLastSeenFlush is how often batched last_discovered moves are
+// DefaultLastDiscoveredFlush is how often batched last_discovered moves are
 // written.
-const DefaultLastSeenFlush = time.Second
+const DefaultLastDiscoveredFlush = time.Second
 
 // lastSeenBatchSize bounds the CIs one flush transaction writes.
 const lastSeenBatchSize = 1000
