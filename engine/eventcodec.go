@@ -201,7 +201,7 @@ func decodeBinaryEvent(seq uint64, v []byte) (*Event, error) {
 	ev.Related, ev.Retired = flags&eventRelated != 0, flags&eventRetired != 0
 	ev.Values = r.Values("values")
 	ev.Attributes = readAttributes(r, ev.Values)
-	if n := r.Count("relations"); n > 0 {
+	if n := r.OptCount("relations"); n > 0 {
 		ev.Relations = make([]RelationChange, 0, n-1)
 		for range n - 1 {
 			rc := RelationChange{Type: r.String("relations"), Child: r.ID("relations")}

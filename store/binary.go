@@ -133,8 +133,9 @@ func (r *BinaryReader) Strings(field string) []string { return r.d.list(field, r
 // IDs reads a list of sys_ids.
 func (r *BinaryReader) IDs(field string) []string { return r.d.list(field, r.d.id) }
 
-// Count reads a count of parts that follow, each at least a byte long.
-func (r *BinaryReader) Count(field string) int { return r.d.count(field) }
+// OptCount reads the count of a list that may be absent, as the lists
+// above store it: 0 for none, else 1 + the number of parts that follow.
+func (r *BinaryReader) OptCount(field string) int { return r.d.optCount(field) }
 
 // Left returns how many bytes are left to read.
 func (r *BinaryReader) Left() int { return len(r.d.b) - r.d.off }
@@ -147,6 +148,17 @@ func (r *BinaryReader) Failed() bool { return r.d.err != nil }
 
 // End returns the first problem met, or one when bytes are left over.
 func (r *BinaryReader) End() error { return r.d.end() }
+
+// optCount reads the count of a list or map that may be absent: 0 for
+// none, else 1 + the number of parts that follow, each at least a byte.
+func (d *decoder) optCount(field string) int {
+	n := d.uvarint(field)
+	if n > 0 && n-1 > uint64(len(d.s)-d.off) {
+		d.fail(field, fmt.Errorf("count %d past the end", n-1))
+		return 0
+	}
+	return int(n)
+}
 
 // end fails on bytes left over, and returns the first problem met.
 func (d *decoder) end() error {
@@ -185,7 +197,7 @@ func (d *decoder) id(field string) string {
 
 // values reads what AppendValues wrote.
 func (d *decoder) values(field string) map[string]any {
-	n := d.count(field)
+	n := d.optCount(field)
 	if n == 0 {
 		return nil
 	}
@@ -203,7 +215,7 @@ func (d *decoder) values(field string) map[string]any {
 
 // list reads what appendList wrote, each element with one.
 func (d *decoder) list(field string, one func(string) string) []string {
-	n := d.count(field)
+	n := d.optCount(field)
 	if n == 0 {
 		return nil
 	}

@@ -66,7 +66,7 @@ func appendValueChanges(b []byte, m map[string]ValueChange) ([]byte, error) {
 }
 
 func (d *decoder) valueChanges(field string) map[string]ValueChange {
-	n := d.count(field)
+	n := d.optCount(field)
 	if n == 0 {
 		return nil
 	}

@@ -53,7 +53,7 @@ func DecodeLastReport(b []byte) (*LastReport, error) {
 	r.Source = d.str("source")
 	r.Operation = d.str("operation")
 	r.Entry = d.str("identifier_entry")
-	if n := d.count("attempts"); n > 0 {
+	if n := d.optCount("attempts"); n > 0 {
 		r.Attempts = make([]ReportAttempt, 0, n-1)
 		for range n - 1 {
 			a := ReportAttempt{Entry: d.str("attempts")}
@@ -114,7 +114,7 @@ func appendMasked(b []byte, m []MaskedValue) []byte {
 }
 
 func (d *decoder) masked(field string) []MaskedValue {
-	n := d.count(field)
+	n := d.optCount(field)
 	if n == 0 {
 		return nil
 	}

@@ -34,7 +34,7 @@ func DecodeReports(b []byte) (*Reports, error) {
 	}
 	var r Reports
 	d := decoder{b: b, s: string(b), off: 1}
-	if n := d.count("values"); n > 0 {
+	if n := d.optCount("values"); n > 0 {
 		r.Values = make(map[string]Report, n-1)
 		for range n - 1 {
 			k := d.str("values")
