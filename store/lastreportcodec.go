@@ -6,14 +6,42 @@ import (
 	"fmt"
 )
 
-// The binary last report, after the format byte: at (time), source,
-// operation, identifier_entry (strings), attempts (uvarint count+1, 0: no
-// list; each: identifier_name, attributes (strings), result, info),
+// The binary last report, after the format byte: at (time), source
+// (string), operation (word), identifier_entry (id), attempts (uvarint
+// count+1, 0: no list; each: identifier_name (string), attributes
+// (strings), result (word), info (string)),
 // masked (a masked list, below), omitted (zigzag varint).
 //
 // The binary masked list (also stored alone, after its format byte):
 // uvarint count+1 (0: no list), then each: attribute, source, value
 // (strings), null (byte), at (time), reason (string).
+
+// reportWords are the operations and attempt results a last report
+// holds, stored as their place in this list (0: the word follows as a
+// string). The list is part of the format: only ever append to it.
+var reportWords = [...]string{1: "INSERT", 2: "UPDATE", 3: "NO_CHANGE", 4: "UPDATE_WITH_UPGRADE", 5: "UPDATE_WITH_DOWNGRADE",
+	6: "UPDATE_WITH_SWITCH", 7: "MATCHED", 8: "NO_MATCH", 9: "SKIPPED", 10: "MULTI_MATCH"}
+
+func appendWord(b []byte, s string) []byte {
+	for i, w := range reportWords {
+		if i > 0 && w == s {
+			return append(b, byte(i))
+		}
+	}
+	return appendString(append(b, 0), s)
+}
+
+func (d *decoder) word(field string) string {
+	switch c := d.byte(field); {
+	case c == 0:
+		return d.str(field)
+	case int(c) < len(reportWords):
+		return reportWords[c]
+	default:
+		d.fail(field, fmt.Errorf("unknown word %d", c))
+		return ""
+	}
+}
 
 // EncodeLastReport is the stored form of a LastReport.
 func EncodeLastReport(r *LastReport) ([]byte, error) {
@@ -21,8 +49,8 @@ func EncodeLastReport(r *LastReport) ([]byte, error) {
 	b = append(b, formatBinary)
 	b = appendTime(b, r.At)
 	b = appendString(b, r.Source)
-	b = appendString(b, r.Operation)
-	b = appendString(b, r.Entry)
+	b = appendWord(b, r.Operation)
+	b = AppendID(b, r.Entry)
 	if r.Attempts == nil {
 		b = append(b, 0)
 	} else {
@@ -30,7 +58,7 @@ func EncodeLastReport(r *LastReport) ([]byte, error) {
 		for _, a := range r.Attempts {
 			b = appendString(b, a.Entry)
 			b = AppendStrings(b, a.Attributes)
-			b = appendString(b, a.Result)
+			b = appendWord(b, a.Result)
 			b = appendString(b, a.Info)
 		}
 	}
@@ -51,14 +79,14 @@ func DecodeLastReport(b []byte) (*LastReport, error) {
 	d := decoder{b: b, s: string(b), off: 1}
 	r.At = d.time("at")
 	r.Source = d.str("source")
-	r.Operation = d.str("operation")
-	r.Entry = d.str("identifier_entry")
+	r.Operation = d.word("operation")
+	r.Entry = d.id("identifier_entry")
 	if n := d.optCount("attempts"); n > 0 {
 		r.Attempts = make([]ReportAttempt, 0, n-1)
 		for range n - 1 {
 			a := ReportAttempt{Entry: d.str("attempts")}
 			a.Attributes = d.list("attempts", d.str)
-			a.Result = d.str("attempts")
+			a.Result = d.word("attempts")
 			a.Info = d.str("attempts")
 			if d.err != nil {
 				break
