@@ -350,3 +350,28 @@ func FuzzDecodeLastReport(f *testing.F) { lastReportCodec.fuzz(f, &store.LastRep
 func FuzzDecodeMasked(f *testing.F)     { maskedCodec.fuzz(f, nil, seedMasked) }
 func FuzzDecodeChange(f *testing.F)     { changeCodec.fuzz(f, &store.Change{}, seedChange) }
 func FuzzDecodeReports(f *testing.F)    { reportsCodec.fuzz(f, &store.Reports{}, seedReports) }
+
+// The key of an edge under its child leads to its key under its parent.
+func TestOutKeyOfIn(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		child := rapid.StringMatching(`[0-9a-f]{32}`).Draw(t, "child")
+		relType := rapid.StringMatching(`[^\x00]*`).Draw(t, "type")
+		parent := rapid.String().Draw(t, "parent")
+		in := store.InKey(child, relType, parent)
+		want := store.OutKey(parent, relType, child)
+		if got, ok := store.OutKeyOfIn(child, in); !ok || !bytes.Equal(got, want) {
+			t.Fatalf("OutKeyOfIn = %q, %v; want %q", got, ok, want)
+		}
+		if got, ok := store.OutKeyOfAnyIn(in); !ok || !bytes.Equal(got, want) {
+			t.Fatalf("OutKeyOfAnyIn = %q, %v; want %q", got, ok, want)
+		}
+		if _, ok := store.OutKeyOfIn(child[1:], in); ok {
+			t.Fatal("a key under another CI read as the child's")
+		}
+	})
+	for _, k := range []string{"", "v1/in/", "v1/in/abc", "v1/in/abc/type-without-nul", "v1/out/a/t\x00b"} {
+		if _, ok := store.OutKeyOfAnyIn([]byte(k)); ok {
+			t.Errorf("%q read as a relation key", k)
+		}
+	}
+}

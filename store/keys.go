@@ -227,15 +227,18 @@ func InPrefix(child string) []byte { return cat(prefixIn, child, "/") }
 // OutKeyOfIn returns the key of the relation whose key read from its
 // child is k, a key under InPrefix(child); false when k is not one.
 func OutKeyOfIn(child string, k []byte) ([]byte, bool) {
-	rest, ok := bytes.CutPrefix(k, InPrefix(child))
+	rest, ok := bytes.CutPrefix(k, prefixIn)
+	if !ok || len(rest) <= len(child) || string(rest[:len(child)]) != child || rest[len(child)] != '/' {
+		return nil, false
+	}
+	relType, parent, ok := bytes.Cut(rest[len(child)+1:], []byte{0})
 	if !ok {
 		return nil, false
 	}
-	relType, parent, ok := bytes.Cut(rest, []byte{0})
-	if !ok {
-		return nil, false
-	}
-	return OutKey(string(parent), string(relType), child), true
+	out := make([]byte, 0, len(prefixOut)+len(parent)+len(relType)+len(child)+2)
+	out = append(append(out, prefixOut...), parent...)
+	out = append(append(append(out, '/'), relType...), 0)
+	return append(out, child...), true
 }
 
 // EdgePrefix is the prefix of every relation, each read once (from its parent).
