@@ -56,9 +56,8 @@ func Outbound(r store.Reader, sysID string) ([]*store.Edge, error) {
 
 // Inbound returns the edges whose child is sysID, ordered by type then parent.
 func Inbound(r store.Reader, sysID string) ([]*store.Edge, error) {
-	// The keys first, the edges after: reading the store inside a walk
-	// costs some stores (PostgreSQL) a round trip per key either way, but
-	// a walk that reads would hold its page meanwhile.
+	// The keys under the child first, then the edges they lead to, so the
+	// walk does not read the store while it walks.
 	var out []*store.Edge
 	var outKeys [][]byte
 	err := r.Iterate(store.InPrefix(sysID), func(k, v []byte) error {
@@ -70,12 +69,12 @@ func Inbound(r store.Reader, sysID string) ([]*store.Edge, error) {
 			out = append(out, e)
 			return nil
 		}
-		ok, found := store.OutKeyOfIn(sysID, k)
-		if !found {
+		outKey, ok := store.OutKeyOfIn(sysID, k)
+		if !ok {
 			return fmt.Errorf("relations: %q is not a relation key of %s", k, sysID)
 		}
-		out = append(out, nil)
-		outKeys = append(outKeys, ok)
+		out = append(out, nil) // read below
+		outKeys = append(outKeys, outKey)
 		return nil
 	})
 	if err != nil {
