@@ -20,6 +20,7 @@ import (
 //	value    a type byte, then the value (codec.go)
 //	values   uvarint count+1 (0: no map), then per attribute by name: string, value
 //	strings  uvarint count+1 (0: no list), then each string (ids: each id)
+//	bool     1 byte, 0 or 1
 
 // AppendString appends s in the binary formats' string form.
 func AppendString(b []byte, s string) []byte { return appendString(b, s) }
@@ -230,7 +231,7 @@ func (d *decoder) list(field string, one func(string) string) []string {
 	return out
 }
 
-// boolByte reads a byte that must be 0 or 1.
+// bool reads a byte that must be 0 or 1.
 func (d *decoder) bool(field string) bool {
 	switch d.byte(field) {
 	case 0:
