@@ -104,7 +104,7 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 				return err
 			}
 		}
-		return r.Iterate(store.EdgePrefix(), func(k, v []byte) error {
+		if err := r.Iterate(store.EdgePrefix(), func(k, v []byte) error {
 			ed, err := store.DecodeEdge(v)
 			if err != nil {
 				bad("%s: %v", k, err)
@@ -117,6 +117,25 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 			}
 			if _, err := r.Get(store.InKey(ed.Child, ed.Type, ed.Parent)); err != nil {
 				bad("edge %s (%s): stored out of %s but not into %s", ed.SysID, ed.Type, ed.Parent, ed.Child)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		// An edge's key under its child leads to the edge: it must be there.
+		return r.Iterate(store.InEdgePrefix(), func(k, v []byte) error {
+			if len(v) > 0 {
+				return nil // the whole edge, as older versions stored it
+			}
+			out, ok := store.OutKeyOfAnyIn(k)
+			if !ok {
+				bad("%q: not a relation key", k)
+				return nil
+			}
+			if _, err := r.Get(out); errors.Is(err, store.ErrNotFound) {
+				bad("relation %q: stored into its child but not out of its parent", k)
+			} else if err != nil {
+				return err
 			}
 			return nil
 		})

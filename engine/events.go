@@ -113,7 +113,16 @@ func unmarshalNumbers(b []byte, v any) error {
 	return d.Decode(v)
 }
 
+// decodeEvent reads the event stored at k, in either stored format
+// (eventcodec.go).
 func decodeEvent(k, v []byte) (*Event, error) {
+	if len(v) > 0 && v[0] == eventFormat {
+		ev, err := decodeBinaryEvent(store.EventSeqOfKey(k), v)
+		if err != nil {
+			return nil, fmt.Errorf("engine: corrupt event %d: %w", store.EventSeqOfKey(k), err)
+		}
+		return ev, nil
+	}
 	var ev Event
 	if err := unmarshalNumbers(v, &ev); err != nil {
 		return nil, fmt.Errorf("engine: corrupt event %d: %w", store.EventSeqOfKey(k), err)
@@ -262,10 +271,7 @@ func (e *Engine) ExpireEvents() (int, error) {
 	b := newBatch(e.st)
 	err := e.st.View(func(r store.Reader) error {
 		return r.Iterate(store.EventPrefix(), func(k, v []byte) error {
-			var ev struct {
-				At time.Time `json:"at"`
-			}
-			if err := unmarshalNumbers(v, &ev); err == nil && !ev.At.Before(cut) {
+			if at, err := eventAt(v); err == nil && !at.Before(cut) {
 				return store.ErrStop // numbered in commit order, so in time order
 			}
 			n++

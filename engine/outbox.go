@@ -1,14 +1,11 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/irego/irego/identify"
@@ -248,15 +245,17 @@ func (t *eventTxn) Commit() error {
 	if len(t.order) == 0 {
 		return t.Txn.Commit()
 	}
-	// Encoded before numbering (see numberEvent): a store that numbers
-	// commits does so under a lock, which should cover as little as it can.
+	// Encoded before numbering: a store that numbers commits does so under
+	// a lock, which should cover as little as it can. The stored form
+	// needs no number: its key holds it, and the event's place in the
+	// commit gives the commit's.
 	evs := make([][]byte, len(t.order))
 	for i, pe := range t.order {
 		ev, ok := t.event(pe)
 		if !ok {
 			continue
 		}
-		b, err := json.Marshal(ev)
+		b, err := encodeEvent(ev, uint64(i))
 		if err != nil {
 			return err
 		}
@@ -314,32 +313,11 @@ func (t *eventTxn) number(first uint64, evs [][]byte) error {
 		if evs[i] == nil {
 			continue
 		}
-		b, err := numberEvent(evs[i], pe.seq, first)
-		if err != nil {
-			return err
-		}
-		if err := t.Txn.Set(store.EventKey(pe.seq), b); err != nil {
+		if err := t.Txn.Set(store.EventKey(pe.seq), evs[i]); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// unnumbered is how an event encoded before numbering starts: Seq and
-// Commit are its first fields.
-var unnumbered = []byte(`{"seq":0,"commit":0,`)
-
-// numberEvent puts seq and commit into an event encoded with neither.
-func numberEvent(b []byte, seq, commit uint64) ([]byte, error) {
-	if !bytes.HasPrefix(b, unnumbered) {
-		return nil, fmt.Errorf("engine: an unnumbered event starts %.40q", b)
-	}
-	out := make([]byte, 0, len(b)+40)
-	out = append(out, `{"seq":`...)
-	out = strconv.AppendUint(out, seq, 10)
-	out = append(out, `,"commit":`...)
-	out = strconv.AppendUint(out, commit, 10)
-	return append(out, b[len(unnumbered)-1:]...), nil
 }
 
 // finish gives the CIs whose related records or relations changed an

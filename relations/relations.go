@@ -1,6 +1,9 @@
 package relations
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/irego/irego/store"
 )
 
@@ -16,7 +19,8 @@ const (
 	Both
 )
 
-// Put stores e under both of its ends.
+// Put stores e under its parent, and an empty key under its child that
+// leads to it: the edge is stored once.
 func Put(t store.Txn, e *store.Edge) error {
 	b, err := store.EncodeEdge(e)
 	if err != nil {
@@ -25,7 +29,7 @@ func Put(t store.Txn, e *store.Edge) error {
 	if err := t.Set(store.OutKey(e.Parent, e.Type, e.Child), b); err != nil {
 		return err
 	}
-	return t.Set(store.InKey(e.Child, e.Type, e.Parent), b)
+	return t.Set(store.InKey(e.Child, e.Type, e.Parent), nil)
 }
 
 // Delete removes e from both of its ends.
@@ -52,7 +56,48 @@ func Outbound(r store.Reader, sysID string) ([]*store.Edge, error) {
 
 // Inbound returns the edges whose child is sysID, ordered by type then parent.
 func Inbound(r store.Reader, sysID string) ([]*store.Edge, error) {
-	return list(r, store.InPrefix(sysID))
+	// The keys under the child first, then the edges they lead to, so the
+	// walk does not read the store while it walks.
+	var out []*store.Edge
+	var outKeys [][]byte
+	err := r.Iterate(store.InPrefix(sysID), func(k, v []byte) error {
+		if len(v) > 0 { // an edge stored whole, as older versions did
+			e, err := store.DecodeEdge(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+			return nil
+		}
+		outKey, ok := store.OutKeyOfIn(sysID, k)
+		if !ok {
+			return fmt.Errorf("relations: %q is not a relation key of %s", k, sysID)
+		}
+		out = append(out, nil) // read below
+		outKeys = append(outKeys, outKey)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	j := 0
+	for i, e := range out {
+		if e != nil {
+			continue
+		}
+		b, err := r.Get(outKeys[j])
+		j++
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("relations: %s: the relation %q is indexed under its child but not stored", sysID, outKeys[j-1])
+			}
+			return nil, err
+		}
+		if out[i], err = store.DecodeEdge(b); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func list(r store.Reader, prefix []byte) ([]*store.Edge, error) {

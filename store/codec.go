@@ -335,8 +335,20 @@ func (d *decoder) keys(field string) [][]byte {
 	return keys
 }
 
+// value reads the value of attribute attr. The attribute's name goes
+// into an error only when there is one: building it for every value would
+// cost an allocation each.
 func (d *decoder) value(attr string) any {
-	field := "values." + attr
+	had := d.err != nil
+	v := d.rawValue()
+	if !had && d.err != nil {
+		d.err = fmt.Errorf("values.%s: %w", attr, d.err)
+	}
+	return v
+}
+
+func (d *decoder) rawValue() any {
+	const field = "value"
 	switch tag := d.byte(field); tag {
 	case tagNil:
 		return nil

@@ -19,13 +19,13 @@ import (
 //	v1/cls/<class>\x00<sys_id>                    → "" (class membership, for listing a class)
 //	v1/id/<entry_id>/<scope>/<values>             → identity guard: how many CIs hold those values, and the sys_id when one does (identity.go)
 //	v1/idm/<entry_id>/<scope>/<values><sys_id>    → "" (one CI holding those values)
-//	v1/out/<parent sys_id>/<type>\x00<child>      → Edge (JSON)
-//	v1/in/<child sys_id>/<type>\x00<parent>       → Edge (JSON), the same edge read the other way
+//	v1/out/<parent sys_id>/<type>\x00<child>      → Edge (binary, edgecodec.go; JSON in stores older versions wrote)
+//	v1/in/<child sys_id>/<type>\x00<parent>       → "" (the same edge read the other way: its out key); older versions stored the Edge here too
 //	v1/sub/<main sys_id>/<sys_id>                 → "" (related records hanging under a CI)
-//	v1/src/<sys_id>/<source>                      → SourceInfo (JSON): what one source last said of a CI
-//	v1/msd/<sys_id>/<source>                      → Reports (JSON): the values one source last reported for attributes under a multi-source reconciliation policy
+//	v1/src/<sys_id>/<source>                      → SourceInfo (binary; JSON from older versions): what one source last said of a CI
+//	v1/msd/<sys_id>/<source>                      → Reports (binary; JSON from older versions): the values one source last reported for attributes under a multi-source reconciliation policy
 //	v1/nk/<source_name>/<native key>              → sys_id the source's native key names
-//	v1/hist/<sys_id>/<time><seq>                  → Change (JSON), one per write of the CI
+//	v1/hist/<sys_id>/<time><seq>                  → Change (binary; JSON from older versions), one per write of the CI
 //	v1/pp/<id>                                    → a partial payload (JSON, owned by the engine)
 //	v1/ppk/<identifier key>/<id>                  → "" (index of partial payloads by identifier key)
 //	v1/inc/<time>/<id>                            → an incomplete payload item (JSON), for inspection
@@ -54,10 +54,10 @@ import (
 //	v1/imp/<step>                                 → how far a bulk load got in one step (JSON, owned by the engine's loader)
 //	v1/impd/<identity key><sys_id>                → "" (a loaded CI that lost a unique identity to an older one, until its task is opened)
 //	v1/evn                                        → the last change event sequence number handed out (8 bytes)
-//	v1/ev/<sequence>                              → a change event (JSON, owned by the engine), <sequence> 8 bytes big-endian
+//	v1/ev/<sequence>                              → a change event (binary, owned by the engine; JSON from older versions), <sequence> 8 bytes big-endian
 //	v1/hubc/<id>                                  → the last event sequence a product event subscription acknowledged (8 bytes)
-//	v1/lrp/<sys_id>                               → LastReport (JSON): how the last report that wrote the CI identified it
-//	v1/msk/<sys_id>/<source>                      → []MaskedValue (JSON): the last value per attribute the source reported and could not set
+//	v1/lrp/<sys_id>                               → LastReport (binary; JSON from older versions): how the last report that wrote the CI identified it
+//	v1/msk/<sys_id>/<source>                      → []MaskedValue (binary; JSON from older versions): the last value per attribute the source reported and could not set
 //
 // sys_ids are 32 lowercase hex characters, so fixed-width components need no
 // escaping. Identity values are length-prefixed, so no value can forge
@@ -224,8 +224,42 @@ func OutPrefix(parent string) []byte { return cat(prefixOut, parent, "/") }
 // InPrefix is the prefix of every relation into child.
 func InPrefix(child string) []byte { return cat(prefixIn, child, "/") }
 
+// OutKeyOfIn returns the key of the relation whose key read from its
+// child is k, a key under InPrefix(child); false when k is not one.
+func OutKeyOfIn(child string, k []byte) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(k, prefixIn)
+	if !ok || len(rest) <= len(child) || string(rest[:len(child)]) != child || rest[len(child)] != '/' {
+		return nil, false
+	}
+	relType, parent, ok := bytes.Cut(rest[len(child)+1:], []byte{0})
+	if !ok {
+		return nil, false
+	}
+	out := make([]byte, 0, len(prefixOut)+len(parent)+len(relType)+len(child)+2)
+	out = append(append(out, prefixOut...), parent...)
+	out = append(append(append(out, '/'), relType...), 0)
+	return append(out, child...), true
+}
+
 // EdgePrefix is the prefix of every relation, each read once (from its parent).
 func EdgePrefix() []byte { return prefixOut }
+
+// InEdgePrefix is the prefix of every relation's key read from its child.
+func InEdgePrefix() []byte { return prefixIn }
+
+// OutKeyOfAnyIn is OutKeyOfIn for a key under InEdgePrefix, whose child it
+// reads from the key.
+func OutKeyOfAnyIn(k []byte) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(k, prefixIn)
+	if !ok {
+		return nil, false
+	}
+	child, _, ok := bytes.Cut(rest, []byte("/"))
+	if !ok {
+		return nil, false
+	}
+	return OutKeyOfIn(string(child), k)
+}
 
 // SubKey is the key listing a related record under its main CI.
 func SubKey(main, sysID string) []byte { return cat(prefixSub, main, "/", sysID) }

@@ -1,10 +1,6 @@
 package store
 
-import (
-	"encoding/json"
-	"fmt"
-	"time"
-)
+import "time"
 
 // LastReport is how the last report that wrote a CI identified it: the
 // identifier entries it tried, in order, and the attributes it reported
@@ -37,28 +33,4 @@ type MaskedValue struct {
 	Null      bool      `json:"null,omitempty"`
 	At        time.Time `json:"at"`
 	Reason    string    `json:"reason"`
-}
-
-// EncodeLastReport is the stored form of a LastReport.
-func EncodeLastReport(r *LastReport) ([]byte, error) { return json.Marshal(r) }
-
-// DecodeLastReport reads what EncodeLastReport wrote.
-func DecodeLastReport(b []byte) (*LastReport, error) {
-	var r LastReport
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("store: corrupt last report: %w", err)
-	}
-	return &r, nil
-}
-
-// EncodeMasked is the stored form of one source's masked values of a CI.
-func EncodeMasked(m []MaskedValue) ([]byte, error) { return json.Marshal(m) }
-
-// DecodeMasked reads what EncodeMasked wrote.
-func DecodeMasked(b []byte) ([]MaskedValue, error) {
-	var m []MaskedValue
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("store: corrupt masked values: %w", err)
-	}
-	return m, nil
 }

@@ -145,8 +145,7 @@ func decodeJSONRecord(b []byte) (*Record, error) {
 	return &r, nil
 }
 
-// DecodeChange decodes a history entry, restoring integers as int64.
-func DecodeChange(b []byte) (*Change, error) {
+func decodeJSONChange(b []byte) (*Change, error) {
 	var c Change
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
@@ -160,38 +159,11 @@ func DecodeChange(b []byte) (*Change, error) {
 	return &c, nil
 }
 
-// EncodeChange is the stored form of a history entry.
-func EncodeChange(c *Change) ([]byte, error) { return json.Marshal(c) }
-
-// EncodeSourceInfo is the stored form of what one source last said of a CI.
-func EncodeSourceInfo(s *SourceInfo) ([]byte, error) { return json.Marshal(s) }
-
-// DecodeSourceInfo reads what EncodeSourceInfo wrote.
-func DecodeSourceInfo(b []byte) (*SourceInfo, error) {
-	var s SourceInfo
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("store: corrupt source info: %w", err)
-	}
-	return &s, nil
-}
-
 func restore(v any) any {
 	if n, ok := v.(json.Number); ok {
 		return number(n)
 	}
 	return v
-}
-
-// EncodeEdge is the stored form of a relation.
-func EncodeEdge(e *Edge) ([]byte, error) { return json.Marshal(e) }
-
-// DecodeEdge reads what EncodeEdge wrote.
-func DecodeEdge(b []byte) (*Edge, error) {
-	var e Edge
-	if err := json.Unmarshal(b, &e); err != nil {
-		return nil, fmt.Errorf("store: corrupt edge: %w", err)
-	}
-	return &e, nil
 }
 
 func number(n json.Number) any {

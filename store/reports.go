@@ -19,11 +19,7 @@ type Report struct {
 	At    time.Time `json:"at"`
 }
 
-// EncodeReports is the stored form of one source's multi-source reports.
-func EncodeReports(r *Reports) ([]byte, error) { return json.Marshal(r) }
-
-// DecodeReports decodes reports, restoring integer values as int64.
-func DecodeReports(b []byte) (*Reports, error) {
+func decodeJSONReports(b []byte) (*Reports, error) {
 	var r Reports
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/irego/irego/relations"
 	"github.com/irego/irego/store"
 )
 
@@ -256,20 +257,26 @@ func (x *exporter) addItem(r store.Reader, g *group, rec *store.Record) error {
 
 // neighbours calls fn for every edge of sysID, with the CI at its other end.
 func (x *exporter) neighbours(r store.Reader, sysID string, fn func(*store.Edge, *store.Record) error) error {
-	for _, prefix := range [][]byte{store.OutPrefix(sysID), store.InPrefix(sysID)} {
-		err := iterEdges(r, prefix, func(ed *store.Edge) error {
+	for _, list := range []func(store.Reader, string) ([]*store.Edge, error){relations.Outbound, relations.Inbound} {
+		eds, err := list(r, sysID)
+		if err != nil {
+			return err
+		}
+		for _, ed := range eds {
 			other := ed.Child
 			if other == sysID {
 				other = ed.Parent
 			}
 			rec, err := store.ReadRecord(r, other)
-			if err != nil || rec == nil {
+			if err != nil {
 				return err
 			}
-			return fn(ed, rec)
-		})
-		if err != nil {
-			return err
+			if rec == nil {
+				continue
+			}
+			if err := fn(ed, rec); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
