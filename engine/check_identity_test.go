@@ -122,9 +122,9 @@ func TestCheckNamesDamageToTheSecondaryIndexes(t *testing.T) {
 	txn := e.Store().NewTxn()
 	defer txn.Discard()
 	damageAndCheck(t, e, txn, []func() error{
-		func() error { return txn.Delete(nameA) },                                                         // a's name entry gone (its count stays)
-		func() error { return txn.Set(store.IndexKey("cmdb_ci", "name", "z", stray, "cmdb_ci_computer"), nil) },               // an entry no record lists, uncounted
-		func() error { return txn.Set(store.IndexCountKeyOf(classB, b), []byte{0, 0, 0, 0, 0, 0, 0, 7}) }, // b's class chunk counts 7
+		func() error { return txn.Delete(nameA) }, // a's name entry gone (its count stays)
+		func() error { return txn.Set(store.IndexKey("cmdb_ci", "name", "z", stray, "cmdb_ci_computer"), nil) }, // an entry no record lists, uncounted
+		func() error { return txn.Set(store.IndexCountKeyOf(classB, b), []byte{0, 0, 0, 0, 0, 0, 0, 7}) },       // b's class chunk counts 7
 		func() error {
 			return txn.Set(store.IndexCountKeyOf(store.IndexKey("cmdb_ci", "name", "q", stray, "cmdb_ci_computer"), stray), []byte{0, 0, 0, 0, 0, 0, 0, 1})
 		}, // counts an empty chunk

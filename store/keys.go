@@ -465,7 +465,6 @@ var (
 	prefixDupOf      = []byte("v1/dupof/")
 )
 
-
 // SourcesPrefix is the prefix of every SourceKey, of all CIs.
 func SourcesPrefix() []byte { return prefixSource }
 

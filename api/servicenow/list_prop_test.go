@@ -265,8 +265,8 @@ func TestClassFilterReadsNoRecords(t *testing.T) {
 		{"cmdb_ci", "sys_class_nameINCMDB_CI_WIN_SERVER,cmdb_ci_netgear", "20", false},
 		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server^ORDERBYsys_id", "10", false},
 		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server^ORsys_class_name=cmdb_ci_netgear", "5", true}, // an OR group is matched on records
-		{"cmdb_ci", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "10", false}, // name's index answers it
-		{"cmdb_ci_server", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "0", false}, // not a server: no class is read
+		{"cmdb_ci", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "10", false},                     // name's index answers it
+		{"cmdb_ci_server", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "0", false},               // not a server: no class is read
 	} {
 		resp, err := http.Get(srv.URL + "/api/now/table/" + c.table + "?sysparm_limit=3&sysparm_query=" + url.QueryEscape(c.query))
 		if err != nil {
