@@ -197,31 +197,74 @@ func (p *indexPlan) walk(ctx context.Context, r store.Reader, desc bool, fn func
 			}
 			continue
 		}
-		// Backwards a value at a time: find the last value before the one
-		// done, then read its entries forwards, in sys_id order.
-		var before []byte
-		for {
-			var bucket []byte
-			err := p.rev.IterateReverse(span, before, func(k, _ []byte) error {
-				e, err := store.ParseIndexEntry(k)
-				if err == nil {
-					bucket = bytes.Clone(k[:e.Bucket])
-				}
-				return cmpOr(err, store.ErrStop)
-			})
-			if err != nil || bucket == nil {
-				if err != nil {
-					return err
-				}
-				break
-			}
-			if err := r.Iterate(bucket, visit); err != nil || stopped {
-				return err
-			}
-			before = bucket
+		if err := p.walkBack(r, span, visit); err != nil || stopped {
+			return err
 		}
 	}
 	return nil
+}
+
+// heldEntries bounds the entries of one value walkBack holds to hand them
+// over in sys_id order; a value with more is read again forwards.
+const heldEntries = 64
+
+// walkBack calls visit for the entries of span backwards by value and
+// forwards by sys_id within a value: one backward walk that holds a
+// value's entries until the next value begins, except for values with
+// many entries, whose entries are read forwards from their start.
+func (p *indexPlan) walkBack(r store.Reader, span []byte, visitor func(k, v []byte) error) error {
+	stopped := false
+	visit := func(k, v []byte) error {
+		err := visitor(k, v)
+		stopped = stopped || err == store.ErrStop
+		return err
+	}
+	var before []byte // nil: from the end of span
+	for {
+		var bucket []byte
+		var held [][]byte
+		big := false
+		handOver := func() error {
+			for i := len(held) - 1; i >= 0; i-- {
+				if err := visit(held[i], nil); err != nil {
+					return err
+				}
+			}
+			held = held[:0]
+			return nil
+		}
+		err := p.rev.IterateReverse(span, before, func(k, _ []byte) error {
+			e, err := store.ParseIndexEntry(k)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(k[:e.Bucket], bucket) {
+				if err := handOver(); err != nil {
+					return err
+				}
+				bucket = bytes.Clone(k[:e.Bucket])
+			}
+			if len(held) == heldEntries {
+				big = true
+				return store.ErrStop
+			}
+			held = append(held, bytes.Clone(k))
+			return nil
+		})
+		switch {
+		case err != nil || stopped:
+			return err
+		case !big:
+			if err := handOver(); err != nil && !stopped { // the first value of span
+				return err
+			}
+			return nil
+		}
+		if err := r.Iterate(bucket, visit); err != nil || stopped {
+			return err
+		}
+		before = bucket
+	}
 }
 
 func cmpOr(err, or error) error {

@@ -280,9 +280,9 @@ func (r reader) IterateReverse(prefix, before []byte, fn func(key, value []byte)
 	}
 	it := r.t.NewIterator(bdg.IteratorOptions{Prefix: prefix, PrefetchValues: false, Reverse: true})
 	defer it.Close()
-	// A reverse seek finds the last key at or below end: end itself is
-	// not wanted.
-	for it.Seek(end); it.Valid() && bytes.Compare(it.Item().Key(), end) >= 0; it.Next() {
+	// A reverse seek finds the last key at or below end, which may be end
+	// itself, past the prefix: Valid says no to it, Item still has it.
+	for it.Seek(end); it.Item() != nil && bytes.Compare(it.Item().Key(), end) >= 0; it.Next() {
 	}
 	for ; it.ValidForPrefix(prefix); it.Next() {
 		item := it.Item()
