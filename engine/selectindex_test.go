@@ -99,7 +99,10 @@ func TestSelectIndexedReadsOnlyThePage(t *testing.T) {
 		for _, offset := range []int{0, 2, len(want) - 3} {
 			s := engine.Selection{Class: c.class, Filters: c.filters, OrderBy: c.order, Desc: c.desc, Offset: offset, Limit: 4}
 			if c.order != "" {
-				s.SortKey = func(*store.Record) []string { t.Fatal("SortKey called: the order did not come from the index"); return nil }
+				s.SortKey = func(*store.Record) []string {
+					t.Fatal("SortKey called: the order did not come from the index")
+					return nil
+				}
 			}
 			pg, err := e.Select(context.Background(), s)
 			if err != nil {
