@@ -49,7 +49,7 @@ func (f Filter) spans(indexClass string) [][]byte {
 		case !f.Prefix:
 			out = append(out, store.IndexBucket(indexClass, f.Attribute, v))
 		case v == "":
-			return [][]byte{store.IndexAttributePrefix(indexClass, f.Attribute)}
+			return store.IndexValuePrefixes(indexClass, f.Attribute)
 		default:
 			out = append(out, store.IndexTextPrefix(indexClass, f.Attribute, v))
 			numbers = numbers || mayStartNumber(v)
@@ -118,7 +118,7 @@ func planIndex(r store.Reader, cls *rules.Class, classes []string, s Selection, 
 	if driver < 0 && p.walked == "" {
 		return nil, nil
 	}
-	p.spans = [][]byte{store.IndexAttributePrefix(cls.IndexClass, p.walked)}
+	p.spans = store.IndexValuePrefixes(cls.IndexClass, p.walked)
 	if driver >= 0 {
 		p.walked = s.Filters[driver].Attribute
 		p.spans = s.Filters[driver].spans(cls.IndexClass)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -171,6 +172,16 @@ func IndexAttributePrefix(class, attr string) []byte {
 		k = append(k, p...)
 	}
 	return k
+}
+
+// IndexValuePrefixes are the prefixes of the entries of one attribute in
+// a class's index with an empty value, with a number and with text: in
+// key order, together every entry of the attribute, and none of another
+// layout's keys left under the attribute's prefix until compaction drops
+// them.
+func IndexValuePrefixes(class, attr string) [][]byte {
+	p := IndexAttributePrefix(class, attr)
+	return [][]byte{append(slices.Clip(p), tagEmpty), append(slices.Clip(p), tagNumber), append(slices.Clip(p), tagText)}
 }
 
 // IndexBucket is the prefix of the index entries of one class, attribute
