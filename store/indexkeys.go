@@ -224,31 +224,37 @@ type IndexEntry struct {
 	SysID, Class, Value string
 }
 
-// ParseIndexEntry reads an entry built by IndexKey.
-func ParseIndexEntry(k []byte) (IndexEntry, error) {
-	bad := func() (IndexEntry, error) { return IndexEntry{}, fmt.Errorf("store: corrupt index entry %q", k) }
+// indexBucketLen returns the length of an entry's bucket, where its
+// value (at) begins, and where its sys_id ends.
+func indexBucketLen(k []byte) (bucket, at, idEnd int, err error) {
 	if !bytes.HasPrefix(k, prefixIndex) {
-		return bad()
+		return 0, 0, 0, fmt.Errorf("store: corrupt index entry %q", k)
 	}
-	at := len(prefixIndex)
+	at = len(prefixIndex)
 	for range 2 {
 		n, w := binary.Uvarint(k[at:])
 		if w <= 0 || uint64(len(k)-at-w) < n {
-			return bad()
+			return 0, 0, 0, fmt.Errorf("store: corrupt index entry %q", k)
 		}
 		at += w + int(n)
 	}
 	vn, ok := indexValueLen(k[at:])
-	if !ok {
-		return bad()
+	end := bytes.IndexByte(k[at+vn:], 0)
+	if !ok || end <= 0 {
+		return 0, 0, 0, fmt.Errorf("store: corrupt index entry %q", k)
 	}
-	e := IndexEntry{Bucket: at + vn}
-	rest := k[e.Bucket:]
-	end := bytes.IndexByte(rest, 0)
-	if end <= 0 {
-		return bad()
+	return at + vn, at, at + vn + end, nil
+}
+
+// ParseIndexEntry reads an entry built by IndexKey.
+func ParseIndexEntry(k []byte) (IndexEntry, error) {
+	bucket, at, idEnd, err := indexBucketLen(k)
+	if err != nil {
+		return IndexEntry{}, err
 	}
-	e.SysID, rest = string(rest[:end]), rest[end+1:]
+	bad := func() (IndexEntry, error) { return IndexEntry{}, fmt.Errorf("store: corrupt index entry %q", k) }
+	e := IndexEntry{Bucket: bucket, SysID: string(k[bucket:idEnd])}
+	rest := k[idEnd+1:]
 	n, w := binary.Uvarint(rest)
 	if w <= 0 || uint64(len(rest)-w) < n {
 		return bad()
@@ -300,26 +306,20 @@ func SplitIndexCountKey(prefix, k []byte) (value, chunk string, ok bool) {
 // IndexCountKeyOf is the count key of the chunk an index entry built by
 // IndexKey for sysID falls in.
 func IndexCountKeyOf(entry []byte, sysID string) []byte {
-	e, err := ParseIndexEntry(entry)
-	if err != nil {
-		return nil
-	}
-	return indexCountKey(entry, e)
-}
-
-func indexCountKey(entry []byte, e IndexEntry) []byte {
-	k := append(append([]byte(nil), prefixIndexCount...), entry[len(prefixIndex):e.Bucket]...)
-	return append(k, IndexChunk(e.SysID)...)
+	k, _ := IndexCountKeyOfEntry(entry)
+	return k
 }
 
 // IndexCountKeyOfEntry is the count key of the chunk an index entry falls
 // in, read from the entry alone.
 func IndexCountKeyOfEntry(entry []byte) ([]byte, error) {
-	e, err := ParseIndexEntry(entry)
+	bucket, _, idEnd, err := indexBucketLen(entry)
 	if err != nil {
 		return nil, err
 	}
-	return indexCountKey(entry, e), nil
+	k := make([]byte, 0, len(prefixIndexCount)+bucket-len(prefixIndex)+IndexChunkLen)
+	k = append(append(k, prefixIndexCount...), entry[len(prefixIndex):bucket]...)
+	return append(k, entry[bucket:min(bucket+IndexChunkLen, idEnd)]...), nil
 }
 
 // IndexChunk is the chunk a sys_id counts in.
