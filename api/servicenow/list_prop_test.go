@@ -231,7 +231,9 @@ var cmpEmpty = gocmp.Comparer(func(a, b []string) bool { return slices.Equal(a, 
 // A filter on the record's own class narrows the classes read instead of
 // reading records: its total is exact however small the scan limit, and no
 // scan-limit warning is sent; another term ANDed to it reads only the
-// records of the classes it names.
+// records of the classes it names. Filters and orders on name, which the
+// rules index, read no records either, in the Table and the CMDB Instance
+// APIs alike.
 func TestClassFilterReadsNoRecords(t *testing.T) {
 	e, err := engine.Open("", engine.Options{InMemory: true, MaxScan: 5})
 	if err != nil {
@@ -254,27 +256,47 @@ func TestClassFilterReadsNoRecords(t *testing.T) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/now/table/{class}", (&handler{e: e}).tableList)
+	mux.HandleFunc("GET /api/now/cmdb/instance/{class}", (&handler{e: e}).instanceList)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	for _, c := range []struct {
 		table, query string
 		total        string
 		capped       bool
+		first        string // the first row's name, when set
 	}{
-		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server", "10", false},
-		{"cmdb_ci", "sys_class_nameINCMDB_CI_WIN_SERVER,cmdb_ci_netgear", "20", false},
-		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server^ORDERBYsys_id", "10", false},
-		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server^ORsys_class_name=cmdb_ci_netgear", "5", true}, // an OR group is matched on records
-		{"cmdb_ci", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "10", false},                     // name's index answers it
-		{"cmdb_ci_server", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "0", false},               // not a server: no class is read
+		{"cmdb_ci", "name=H7", "1", false, "h7"},
+		{"cmdb_ci", "nameINh1,H2,h1", "2", false, ""},
+		{"cmdb_ci", "nameSTARTSWITHH2", "11", false, ""},
+		{"cmdb_ci", "ORDERBYname", "30", false, "h0"},
+		{"cmdb_ci", "ORDERBYDESCname", "30", false, "h9"},
+		{"cmdb_ci_win_server", "nameSTARTSWITHh2^ORDERBYDESCname", "3", false, "h28"},
+		{"cmdb_ci", "nameSTARTSWITHh2^nameLIKE2", "5", true, ""}, // LIKE is read on the index's 11 candidates, up to the limit
+		{"../cmdb/instance/cmdb_ci", "name=h7", "1", false, "h7"},
+		{"../cmdb/instance/cmdb_ci", "ORDERBYDESCname", "30", false, "h9"},
+		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server", "10", false, ""},
+		{"cmdb_ci", "sys_class_nameINCMDB_CI_WIN_SERVER,cmdb_ci_netgear", "20", false, ""},
+		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server^ORDERBYsys_id", "10", false, ""},
+		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server^ORsys_class_name=cmdb_ci_netgear", "5", true, ""}, // an OR group is matched on records
+		{"cmdb_ci", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "10", false, ""},                     // name's index answers it
+		{"cmdb_ci_server", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "0", false, ""},               // not a server: no class is read
 	} {
-		resp, err := http.Get(srv.URL + "/api/now/table/" + c.table + "?sysparm_limit=3&sysparm_query=" + url.QueryEscape(c.query))
+		path := "/api/now/table/" + c.table
+		if table, ok := strings.CutPrefix(c.table, "../cmdb/instance/"); ok {
+			path = "/api/now/cmdb/instance/" + table
+		}
+		resp, err := http.Get(srv.URL + path + "?sysparm_limit=3&sysparm_query=" + url.QueryEscape(c.query))
 		if err != nil {
 			t.Fatal(err)
 		}
+		var body struct{ Result []map[string]string }
+		err = json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
-		if got, capped := resp.Header.Get("X-Total-Count"), resp.Header.Get(api.ScanCappedHeader) != ""; resp.StatusCode != 200 || got != c.total || capped != c.capped {
-			t.Errorf("%s %s: status %d, X-Total-Count %s, capped %v; want 200, %s, %v", c.table, c.query, resp.StatusCode, got, capped, c.total, c.capped)
+		if got, capped := resp.Header.Get("X-Total-Count"), resp.Header.Get(api.ScanCappedHeader) != ""; err != nil || resp.StatusCode != 200 || got != c.total || capped != c.capped {
+			t.Errorf("%s %s: status %d, X-Total-Count %s, capped %v (%v); want 200, %s, %v", path, c.query, resp.StatusCode, got, capped, err, c.total, c.capped)
+		}
+		if c.first != "" && (len(body.Result) == 0 || body.Result[0]["name"] != c.first) {
+			t.Errorf("%s %s: rows %v, want %s first", path, c.query, body.Result, c.first)
 		}
 	}
 }
