@@ -258,3 +258,50 @@ func TestOldIndexLayoutIsRebuiltOnOpen(t *testing.T) {
 		t.Errorf("after the upgrade: total %d scanned %d, want 10 0", pg.Total, pg.Scanned)
 	}
 }
+
+// Find compares as the index keys values, ignoring case; a number's
+// entries share a bucket with its other spellings, which Find tells apart
+// on the records.
+func TestFindIgnoresCaseAndKeepsNumbersApart(t *testing.T) {
+	e := openDisk(t)
+	l := e.Loader()
+	names := []string{"Web-1", "web-1", "WEB-2", "1", "1.0", "01"}
+	for i, n := range names {
+		rec := &store.Record{SysID: fmt.Sprintf("%032x", uint64(i+1)*0x9e3779b97f4a7c15), Class: "cmdb_ci_computer", Values: map[string]any{"name": n}}
+		if err := l.PutCI(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Index(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		values []string
+		want   []string
+	}{
+		{[]string{"WEB-1"}, []string{"Web-1", "web-1"}},
+		{[]string{"web-2", "Web-1"}, []string{"WEB-2", "Web-1", "web-1"}},
+		{[]string{"1"}, []string{"1"}},
+		{[]string{"1.0", "01"}, []string{"01", "1.0"}},
+		{[]string{"2"}, nil},
+	} {
+		for _, class := range []string{"cmdb_ci", "cmdb_ci_computer"} {
+			pg, err := e.Find(context.Background(), engine.Query{Class: class, Where: []engine.Condition{{Attribute: "name", Values: c.values}}, Limit: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range pg.Records {
+				got = append(got, payload.Canonical(r.Values["name"]))
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, c.want) || pg.Total != len(c.want) || pg.Scanned {
+				t.Errorf("%s name in %q: %q (total %d, scanned %v), want %q", class, c.values, got, pg.Total, pg.Scanned, c.want)
+			}
+		}
+	}
+	checkClean(t, e)
+}
