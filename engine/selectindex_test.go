@@ -16,6 +16,7 @@ import (
 
 	"github.com/irego/irego/engine"
 	"github.com/irego/irego/payload"
+	"github.com/irego/irego/rules"
 	"github.com/irego/irego/store"
 	"github.com/irego/irego/store/badger"
 )
@@ -152,7 +153,89 @@ func TestOldIndexLayoutIsRebuiltOnOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Rewrite the indexes as the release before wrote them.
+	db := toOldIndexLayout(t, dir, recs, rs)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	e, err = engine.Open(dir, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	checkClean(t, e)
+	err = e.Store().View(func(r store.Reader) error {
+		return r.Iterate(store.IndexPrefix(), func(k, _ []byte) error {
+			_, err := store.ParseIndexEntry(k)
+			return err
+		})
+	})
+	if err != nil {
+		t.Fatalf("an entry of the old layout is left: %v", err)
+	}
+	pg, err := e.Select(context.Background(), engine.Selection{Class: "cmdb_ci", Limit: 10, MaxScan: 1,
+		Filters: []engine.Filter{{Attribute: "name", Values: []string{"host-1"}, Prefix: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pg.Total != 10 || pg.Scanned != 0 { // host-1 and 10…19, but 13 has no name
+		t.Errorf("after the upgrade: total %d scanned %d, want 10 0", pg.Total, pg.Scanned)
+	}
+}
+
+// Find compares as the index keys values, ignoring case; a number's
+// entries share a bucket with its other spellings, which Find tells apart
+// on the records.
+func TestFindIgnoresCaseAndKeepsNumbersApart(t *testing.T) {
+	e := openDisk(t)
+	l := e.Loader()
+	names := []string{"Web-1", "web-1", "WEB-2", "1", "1.0", "01"}
+	for i, n := range names {
+		rec := &store.Record{SysID: fmt.Sprintf("%032x", uint64(i+1)*0x9e3779b97f4a7c15), Class: "cmdb_ci_computer", Values: map[string]any{"name": n}}
+		if err := l.PutCI(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Index(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		values []string
+		want   []string
+	}{
+		{[]string{"WEB-1"}, []string{"Web-1", "web-1"}},
+		{[]string{"web-2", "Web-1"}, []string{"WEB-2", "Web-1", "web-1"}},
+		{[]string{"1"}, []string{"1"}},
+		{[]string{"1.0", "01"}, []string{"01", "1.0"}},
+		{[]string{"2"}, nil},
+	} {
+		for _, class := range []string{"cmdb_ci", "cmdb_ci_computer"} {
+			pg, err := e.Find(context.Background(), engine.Query{Class: class, Where: []engine.Condition{{Attribute: "name", Values: c.values}}, Limit: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range pg.Records {
+				got = append(got, payload.Canonical(r.Values["name"]))
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, c.want) || pg.Total != len(c.want) || pg.Scanned {
+				t.Errorf("%s name in %q: %q (total %d, scanned %v), want %q", class, c.values, got, pg.Total, pg.Scanned, c.want)
+			}
+		}
+	}
+	checkClean(t, e)
+}
+
+// toOldIndexLayout rewrites the secondary indexes of the closed store in
+// dir as the release before wrote them (values length-prefixed, empty
+// values not indexed, a fingerprint without the layout) and returns the
+// store, open.
+func toOldIndexLayout(t *testing.T, dir string, recs []*store.Record, rs *rules.RuleSet) *badger.DB {
+	t.Helper()
 	db, err := badger.Open(badger.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -230,78 +313,42 @@ func TestOldIndexLayoutIsRebuiltOnOpen(t *testing.T) {
 	if err := txn.Commit(); err != nil {
 		t.Fatal(err)
 	}
+
+	return db
+}
+
+// Restoring a backup of a store whose indexes an older release wrote
+// rebuilds them, as opening it does.
+func TestRestoreOfOldIndexLayoutRebuildsIt(t *testing.T) {
+	dir := t.TempDir()
+	e, err := engine.Open(dir, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := loadNamed(t, e, 30, "cmdb_ci_linux_server", "cmdb_ci_netgear")
+	rs := e.Rules()
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db := toOldIndexLayout(t, dir, recs, rs)
+	var backup bytes.Buffer
+	if err := db.Backup(&backup); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-
-	e, err = engine.Open(dir, engine.Options{})
-	if err != nil {
+	e = openDisk(t)
+	if err := e.Restore(&backup); err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close()
 	checkClean(t, e)
-	err = e.Store().View(func(r store.Reader) error {
-		return r.Iterate(store.IndexPrefix(), func(k, _ []byte) error {
-			_, err := store.ParseIndexEntry(k)
-			return err
-		})
-	})
-	if err != nil {
-		t.Fatalf("an entry of the old layout is left: %v", err)
-	}
 	pg, err := e.Select(context.Background(), engine.Selection{Class: "cmdb_ci", Limit: 10, MaxScan: 1,
-		Filters: []engine.Filter{{Attribute: "name", Values: []string{"host-1"}, Prefix: true}}})
+		Filters: []engine.Filter{{Attribute: "name", Values: []string{"HOST-7"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pg.Total != 10 || pg.Scanned != 0 { // host-1 and 10…19, but 13 has no name
-		t.Errorf("after the upgrade: total %d scanned %d, want 10 0", pg.Total, pg.Scanned)
+	if pg.Total != 1 || pg.Scanned != 0 || len(pg.Records) != 1 {
+		t.Errorf("after the restore: total %d scanned %d, %d records, want 1 0 1", pg.Total, pg.Scanned, len(pg.Records))
 	}
-}
-
-// Find compares as the index keys values, ignoring case; a number's
-// entries share a bucket with its other spellings, which Find tells apart
-// on the records.
-func TestFindIgnoresCaseAndKeepsNumbersApart(t *testing.T) {
-	e := openDisk(t)
-	l := e.Loader()
-	names := []string{"Web-1", "web-1", "WEB-2", "1", "1.0", "01"}
-	for i, n := range names {
-		rec := &store.Record{SysID: fmt.Sprintf("%032x", uint64(i+1)*0x9e3779b97f4a7c15), Class: "cmdb_ci_computer", Values: map[string]any{"name": n}}
-		if err := l.PutCI(rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := l.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Index(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		values []string
-		want   []string
-	}{
-		{[]string{"WEB-1"}, []string{"Web-1", "web-1"}},
-		{[]string{"web-2", "Web-1"}, []string{"WEB-2", "Web-1", "web-1"}},
-		{[]string{"1"}, []string{"1"}},
-		{[]string{"1.0", "01"}, []string{"01", "1.0"}},
-		{[]string{"2"}, nil},
-	} {
-		for _, class := range []string{"cmdb_ci", "cmdb_ci_computer"} {
-			pg, err := e.Find(context.Background(), engine.Query{Class: class, Where: []engine.Condition{{Attribute: "name", Values: c.values}}, Limit: -1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, r := range pg.Records {
-				got = append(got, payload.Canonical(r.Values["name"]))
-			}
-			slices.Sort(got)
-			if !slices.Equal(got, c.want) || pg.Total != len(c.want) || pg.Scanned {
-				t.Errorf("%s name in %q: %q (total %d, scanned %v), want %q", class, c.values, got, pg.Total, pg.Scanned, c.want)
-			}
-		}
-	}
-	checkClean(t, e)
 }

@@ -32,10 +32,11 @@ type Selection struct {
 	// class has an index (rules: `indexed`), else a membership key per
 	// record, and the page costs its own keys and records.
 	Match func(*store.Record) bool
-	// Filters are ANDed with Match. Those on an attribute the class's
-	// index holds are answered from it: the total counts index entries
-	// and the page reads only its own records (plus, under MaxScan, those
-	// Match or the other filters must check).
+	// Filters are ANDed with Match. Those on one attribute the class's
+	// index holds (OrderBy's, else one with an equality before a prefix)
+	// are answered from it: the total counts index entries and the page
+	// reads only its own records, plus, under MaxScan, those whose
+	// records Match or the filters on other attributes must check.
 	Filters []Filter
 	// OrderBy, when it names an attribute the class's index holds, orders
 	// the page from the index, by store.CompareIndexed (Desc: reversed),
@@ -67,8 +68,9 @@ type Selected struct {
 	// was asked for.
 	Scanned int
 	// Capped says the reading stopped at MaxScan records, class by class
-	// in name order and by sys_id within a class, before the class was
-	// read whole: Total and the page are then those of the records read.
+	// in name order and by sys_id within a class (in the index's order
+	// when an index served the selection), before the class was read
+	// whole: Total and the page are then those of the records read.
 	Capped bool
 }
 
@@ -76,9 +78,11 @@ type Selected struct {
 // Without Match and SortKey it counts the records (from the class counts
 // of the class's index when it has one, else key by key), and merges the
 // classes' membership keys in sys_id order to the page, holding a batch
-// of at most 1024 keys per class that has records; otherwise it reads
-// records, at most MaxScan, keeping the best Offset+Limit sort keys in a
-// bounded heap. It returns
+// of at most 1024 keys per class that has records; with Filters or an
+// OrderBy on an attribute the class's index holds it walks that
+// attribute's index entries (planIndex); otherwise it reads records, at
+// most MaxScan, keeping the best Offset+Limit sort keys in a bounded
+// heap. It returns
 // ErrUnknownClass when the rules declare no such class.
 func (e *Engine) Select(ctx context.Context, s Selection) (*Selected, error) {
 	cls, ok := e.ruleSet().Class(s.Class)
