@@ -267,13 +267,6 @@ func (p *indexPlan) walkBack(r store.Reader, span []byte, visitor func(k, v []by
 	}
 }
 
-func cmpOr(err, or error) error {
-	if err != nil {
-		return err
-	}
-	return or
-}
-
 // page returns the sys_ids of the page and sets out's total.
 func (p *indexPlan) page(ctx context.Context, r store.Reader, out *Selected) ([]string, error) {
 	s := p.s

@@ -239,8 +239,11 @@ func indexBucketLen(k []byte) (bucket, at, idEnd int, err error) {
 		at += w + int(n)
 	}
 	vn, ok := indexValueLen(k[at:])
-	end := bytes.IndexByte(k[at+vn:], 0)
-	if !ok || end <= 0 {
+	end := -1
+	if ok {
+		end = bytes.IndexByte(k[at+vn:], 0)
+	}
+	if end <= 0 {
 		return 0, 0, 0, fmt.Errorf("store: corrupt index entry %q", k)
 	}
 	return at + vn, at, at + vn + end, nil
