@@ -71,6 +71,11 @@ func (e *Engine) Restore(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	// A backup of an older release may hold its secondary index layout:
+	// rebuilt here as on open, even when the rules are the same.
+	if err := indexIfRulesChanged(e.st, e.ruleSet()); err != nil {
+		return err
+	}
 	// The restoring engine's rules become the store's, as the backup may
 	// record others.
 	ch, err := ChangeRules(context.Background(), e.st, e.ruleSet(), RuleChangeOptions{Now: e.opts.Now, Holder: e.holder, LeaseTTL: e.opts.LeaseTTL})

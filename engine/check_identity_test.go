@@ -117,20 +117,20 @@ func TestCheckNamesDamageToTheSecondaryIndexes(t *testing.T) {
 	checkClean(t, e)
 	a, b := res.Items[0].SysID, res.Items[1].SysID
 	stray := strings.Repeat("f", 32)
-	nameA := store.IndexKey("cmdb_ci", "name", "a", a)
-	classB := store.IndexKey("cmdb_ci", "sys_class_name", "cmdb_ci_computer", b)
+	nameA := store.IndexKey("cmdb_ci", "name", "a", a, "cmdb_ci_computer")
+	classB := store.IndexKey("cmdb_ci", "sys_class_name", "cmdb_ci_computer", b, "cmdb_ci_computer")
 	txn := e.Store().NewTxn()
 	defer txn.Discard()
 	damageAndCheck(t, e, txn, []func() error{
-		func() error { return txn.Delete(nameA) },                                                         // a's name entry gone (its count stays)
-		func() error { return txn.Set(store.IndexKey("cmdb_ci", "name", "z", stray), nil) },               // an entry no record lists, uncounted
-		func() error { return txn.Set(store.IndexCountKeyOf(classB, b), []byte{0, 0, 0, 0, 0, 0, 0, 7}) }, // b's class chunk counts 7
+		func() error { return txn.Delete(nameA) }, // a's name entry gone (its count stays)
+		func() error { return txn.Set(store.IndexKey("cmdb_ci", "name", "z", stray, "cmdb_ci_computer"), nil) }, // an entry no record lists, uncounted
+		func() error { return txn.Set(store.IndexCountKeyOf(classB, b), []byte{0, 0, 0, 0, 0, 0, 0, 7}) },       // b's class chunk counts 7
 		func() error {
-			return txn.Set(store.IndexCountKeyOf(store.IndexKey("cmdb_ci", "name", "q", stray), stray), []byte{0, 0, 0, 0, 0, 0, 0, 1})
+			return txn.Set(store.IndexCountKeyOf(store.IndexKey("cmdb_ci", "name", "q", stray, "cmdb_ci_computer"), stray), []byte{0, 0, 0, 0, 0, 0, 0, 1})
 		}, // counts an empty chunk
 	}, []string{
 		"CI " + a + ": secondary index entry " + quote(nameA) + " is missing",
-		"index count " + quote(store.IndexCountKeyOf(store.IndexKey("cmdb_ci", "name", "z", stray), stray)) + " is 0 where 1 entries are stored",
+		"index count " + quote(store.IndexCountKeyOf(store.IndexKey("cmdb_ci", "name", "z", stray, "cmdb_ci_computer"), stray)) + " is 0 where 1 entries are stored",
 		"index count " + quote(store.IndexCountKeyOf(classB, b)) + " is 7 where 1 entries are stored",
 		"the secondary indexes hold 4 entries where the records list 3",
 		"chunk counts where their entries fill",

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/irego/irego/payload"
 	"github.com/irego/irego/rules"
@@ -28,8 +30,9 @@ type Query struct {
 }
 
 // Condition holds when the attribute's value, as canonical text, is one of
-// Values (compared exactly). The attribute "sys_id" selects records by
-// sys_id, "sys_class_name" by their own class.
+// Values, compared ignoring case (strings.ToLower), as the secondary
+// indexes and ServiceNow compare text. The attribute "sys_id" selects
+// records by sys_id, "sys_class_name" by their own class.
 type Condition struct {
 	Attribute string
 	Values    []string
@@ -117,6 +120,11 @@ func (f *finder) run() error {
 			checked = append(checked, cond)
 		case f.c.IndexClass != "" && (cond.Attribute == rules.IndexedClassAttribute || slices.Contains(f.c.Indexed, cond.Attribute)):
 			indexed = append(indexed, cond)
+			if slices.ContainsFunc(cond.Values, isNumber) {
+				// A number's bucket holds every text of it ("1", "1.0"):
+				// the records tell which.
+				checked = append(checked, cond)
+			}
 		default:
 			checked = append(checked, cond)
 		}
@@ -186,15 +194,24 @@ func total(bs []bucket) int {
 	return n
 }
 
-// buckets reads the chunk counts of every value of cond.
+func isNumber(v string) bool {
+	_, ok := store.IndexNumber(v)
+	return ok
+}
+
+// buckets reads the chunk counts of every value of cond, a bucket once
+// (values that differ only in case share one).
 func (f *finder) buckets(cond Condition) ([]bucket, error) {
-	values := slices.Clone(cond.Values)
-	slices.Sort(values)
-	values = slices.Compact(values)
-	out := make([]bucket, 0, len(values))
-	for _, v := range values {
-		b := bucket{prefix: store.IndexBucket(f.c.IndexClass, cond.Attribute, v)}
-		cp := store.IndexCountPrefix(f.c.IndexClass, cond.Attribute, v)
+	var prefixes [][]byte
+	for _, v := range cond.Values {
+		prefixes = append(prefixes, store.IndexBucket(f.c.IndexClass, cond.Attribute, v))
+	}
+	slices.SortFunc(prefixes, bytes.Compare)
+	prefixes = slices.CompactFunc(prefixes, bytes.Equal)
+	out := make([]bucket, 0, len(prefixes))
+	for _, p := range prefixes {
+		b := bucket{prefix: p}
+		cp := append(slices.Clip(store.IndexCountsPrefix()), p[len(store.IndexPrefix()):]...)
 		err := f.r.Iterate(cp, func(k, val []byte) error {
 			n, err := decodeCount(val)
 			b.chunks = append(b.chunks, chunkCount{chunk: string(k[len(cp):]), n: int(n)})
@@ -229,7 +246,7 @@ func (f *finder) pageOf(bs []bucket) error {
 					skip--
 					return nil
 				}
-				ids = append(ids, string(k[len(b.prefix):]))
+				ids = append(ids, entrySysID(k, len(b.prefix)))
 				if want--; want == 0 {
 					return store.ErrStop
 				}
@@ -291,7 +308,7 @@ func (f *finder) walk(bs []bucket, others []other, checked []Condition) error {
 				if err := f.ctx.Err(); err != nil {
 					return err
 				}
-				id := string(k[len(b.prefix):])
+				id := entrySysID(k, len(b.prefix))
 				for i, o := range others {
 					in := sets[i][id]
 					if sets[i] == nil {
@@ -346,7 +363,7 @@ func (f *finder) chunkSet(bs []bucket, chunk string) (map[string]bool, error) {
 	set := map[string]bool{}
 	for _, b := range bs {
 		err := f.r.Iterate(append(slices.Clip(b.prefix), chunk...), func(k, _ []byte) error {
-			set[string(k[len(b.prefix):])] = true
+			set[entrySysID(k, len(b.prefix))] = true
 			return nil
 		})
 		if err != nil {
@@ -362,15 +379,26 @@ func (f *finder) inPage() bool {
 	return n >= 0 && (f.q.Limit < 0 || n < f.q.Limit)
 }
 
+// entrySysID returns the sys_id of an index entry whose bucket is n bytes
+// long.
+func entrySysID(k []byte, n int) string {
+	rest := k[n:]
+	if i := bytes.IndexByte(rest, 0); i >= 0 {
+		rest = rest[:i]
+	}
+	return string(rest)
+}
+
 // inIndex reports whether sysID has an entry for one of cond's values.
 func (f *finder) inIndex(cond Condition, sysID string) (bool, error) {
 	for _, v := range cond.Values {
-		_, err := f.r.Get(store.IndexKey(f.c.IndexClass, cond.Attribute, v, sysID))
-		if err == nil {
-			return true, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return false, err
+		found := false
+		err := f.r.Iterate(append(append(store.IndexBucket(f.c.IndexClass, cond.Attribute, v), sysID...), 0), func(_, _ []byte) error {
+			found = true
+			return store.ErrStop
+		})
+		if found || err != nil {
+			return found, err
 		}
 	}
 	return false, nil
@@ -455,7 +483,8 @@ func holds(rec *store.Record, conds []Condition) bool {
 		default:
 			v = payload.Canonical(rec.Values[cond.Attribute])
 		}
-		if !slices.Contains(cond.Values, v) {
+		//lint:ignore SA6005 the index folds with ToLower, which EqualFold does not match for every rune
+		if !slices.ContainsFunc(cond.Values, func(x string) bool { return strings.ToLower(x) == strings.ToLower(v) }) {
 			return false
 		}
 	}

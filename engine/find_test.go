@@ -103,9 +103,9 @@ func checkIndex(t *testing.T, e *engine.Engine) {
 	counts := map[string]int64{}
 	err := e.Store().View(func(r store.Reader) error {
 		if err := r.Iterate(store.IndexPrefix(), func(k, _ []byte) error {
-			// The sys_id is the last 32 bytes of an entry.
-			entries[string(store.IndexCountKeyOf(k, string(k[len(k)-32:])))]++
-			return nil
+			ck, err := store.IndexCountKeyOfEntry(k)
+			entries[string(ck)]++
+			return err
 		}); err != nil {
 			return err
 		}

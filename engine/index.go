@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/irego/irego/identify"
 	"github.com/irego/irego/payload"
@@ -21,16 +22,16 @@ import (
 // reads them.
 
 // indexEntries returns the index entries rec belongs in as a record of c;
-// nil when c declares no index. Empty values are not indexed.
+// nil when c declares no index. Empty values are indexed too (they come
+// first in the index's order), so a walk of an attribute's entries meets
+// every record of the index.
 func indexEntries(c *rules.Class, rec *store.Record) [][]byte {
 	if c == nil || c.IndexClass == "" {
 		return nil
 	}
-	keys := [][]byte{store.IndexKey(c.IndexClass, rules.IndexedClassAttribute, rec.Class, rec.SysID)}
+	keys := [][]byte{store.IndexKey(c.IndexClass, rules.IndexedClassAttribute, rec.Class, rec.SysID, rec.Class)}
 	for _, a := range c.Indexed {
-		if text := payload.Canonical(rec.Values[a]); text != "" {
-			keys = append(keys, store.IndexKey(c.IndexClass, a, text, rec.SysID))
-		}
+		keys = append(keys, store.IndexKey(c.IndexClass, a, payload.Canonical(rec.Values[a]), rec.SysID, rec.Class))
 	}
 	return keys
 }
@@ -117,9 +118,11 @@ func decodeCount(b []byte) (int64, error) {
 	return int64(binary.BigEndian.Uint64(b)), nil
 }
 
-// indexFingerprint identifies the indexes a rule set declares.
+// indexFingerprint identifies the indexes a rule set declares and their
+// key layout, so a store written with another layout is reindexed.
 func indexFingerprint(rs *rules.RuleSet) string {
 	h := sha256.New()
+	fmt.Fprintf(h, "layout %s\n", store.IndexLayout)
 	for _, name := range rs.Classes() {
 		if c, _ := rs.Class(name); c.IndexClass != "" {
 			fmt.Fprintf(h, "%s in %s: %q\n", name, c.IndexClass, c.Indexed)
@@ -169,7 +172,9 @@ func rebuildIndexes(st store.Store, rs *rules.RuleSet) error {
 				return err
 			}
 			if c, _ := rs.Class(rec.Class); (c != nil && c.IndexClass != "") || len(rec.IndexKeys) > 0 {
-				todo = append(todo, rec.SysID)
+				// A clone: the decoded record's strings share one buffer,
+				// which the sys_id alone would keep (230 MB at 1M CIs).
+				todo = append(todo, strings.Clone(rec.SysID))
 			}
 			return nil
 		})

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -312,24 +313,42 @@ func setKey(st store.Store, k, v []byte) error {
 	return t.Commit()
 }
 
+// deletePrefix deletes every key with prefix, reading them a batch at a
+// time so memory stays flat however many there are (a secondary index of
+// a million records).
 func deletePrefix(st store.Store, prefix []byte) error {
-	var keys [][]byte
-	if err := st.View(func(r store.Reader) error {
-		return r.Iterate(prefix, func(k, _ []byte) error {
-			keys = append(keys, append([]byte(nil), k...))
-			return nil
-		})
-	}); err != nil {
-		return err
-	}
-	b := newBatch(st)
-	for _, k := range keys {
-		if err := b.del(k); err != nil {
+	from := prefix
+	for {
+		var keys [][]byte
+		if err := st.View(func(r store.Reader) error {
+			return r.IterateFrom(prefix, from, func(k, _ []byte) error {
+				keys = append(keys, bytes.Clone(k))
+				if len(keys) == deleteBatch {
+					return store.ErrStop
+				}
+				return nil
+			})
+		}); err != nil {
 			return err
 		}
+		if len(keys) == 0 {
+			return nil
+		}
+		b := newBatch(st)
+		for _, k := range keys {
+			if err := b.del(k); err != nil {
+				return err
+			}
+		}
+		if err := b.flush(); err != nil {
+			return err
+		}
+		from = append(keys[len(keys)-1], 0) // the next key after the last deleted
 	}
-	return b.flush()
 }
+
+// deleteBatch is how many keys deletePrefix reads at a time.
+const deleteBatch = 10000
 
 // batch writes many keys outside any payload, committing every batchOps
 // operations so no transaction grows too big. Used only while no payload

@@ -32,6 +32,19 @@ type Selection struct {
 	// class has an index (rules: `indexed`), else a membership key per
 	// record, and the page costs its own keys and records.
 	Match func(*store.Record) bool
+	// Filters are ANDed with Match. Those on one attribute the class's
+	// index holds (OrderBy's, else one with an equality before a prefix)
+	// are answered from it: the total counts index entries and the page
+	// reads only its own records, plus, under MaxScan, those whose
+	// records Match or the filters on other attributes must check.
+	Filters []Filter
+	// OrderBy, when it names an attribute the class's index holds, orders
+	// the page from the index, by store.CompareIndexed (Desc: reversed),
+	// ties by sys_id; memory stays that of the page, whatever Offset. On
+	// another attribute (or with a store that cannot walk keys backwards,
+	// for Desc) SortKey and Compare order instead, and should agree.
+	OrderBy string
+	Desc    bool
 	// SortKey returns what a record is ordered by; Compare orders two such
 	// keys (nil: as strings, element by element).
 	SortKey func(*store.Record) []string
@@ -55,8 +68,9 @@ type Selected struct {
 	// was asked for.
 	Scanned int
 	// Capped says the reading stopped at MaxScan records, class by class
-	// in name order and by sys_id within a class, before the class was
-	// read whole: Total and the page are then those of the records read.
+	// in name order and by sys_id within a class (in the index's order
+	// when an index served the selection), before the class was read
+	// whole: Total and the page are then those of the records read.
 	Capped bool
 }
 
@@ -64,9 +78,11 @@ type Selected struct {
 // Without Match and SortKey it counts the records (from the class counts
 // of the class's index when it has one, else key by key), and merges the
 // classes' membership keys in sys_id order to the page, holding a batch
-// of at most 1024 keys per class that has records; otherwise it reads
-// records, at most MaxScan, keeping the best Offset+Limit sort keys in a
-// bounded heap. It returns
+// of at most 1024 keys per class that has records; with Filters or an
+// OrderBy on an attribute the class's index holds it walks that
+// attribute's index entries (planIndex); otherwise it reads records, at
+// most MaxScan, keeping the best Offset+Limit sort keys in a bounded
+// heap. It returns
 // ErrUnknownClass when the rules declare no such class.
 func (e *Engine) Select(ctx context.Context, s Selection) (*Selected, error) {
 	cls, ok := e.ruleSet().Class(s.Class)
@@ -84,11 +100,18 @@ func (e *Engine) Select(ctx context.Context, s Selection) (*Selected, error) {
 		})
 	}
 	err := e.st.View(func(r store.Reader) error {
+		counts := func() (sel, all int, err error) { return classCounts(r, cls.IndexClass, classes) }
+		plan, err := planIndex(r, cls, classes, s, counts)
+		if err != nil {
+			return err
+		}
 		var ids []string
-		var err error
-		if s.Match == nil && s.SortKey == nil {
+		switch {
+		case plan != nil:
+			ids, err = plan.page(ctx, r, out)
+		case s.Match == nil && s.SortKey == nil && len(s.Filters) == 0:
 			ids, err = keysPage(ctx, r, cls.IndexClass, classes, s, out)
-		} else {
+		default:
 			ids, err = scanPage(ctx, r, classes, s, out)
 		}
 		if err != nil {
@@ -225,15 +248,16 @@ func countFromIndex(r store.Reader, indexClass string, classes []string, offset 
 // they hold together in each sys_id chunk (store.IndexChunk): one count
 // per class and chunk instead of a key per record.
 func indexCounts(r store.Reader, indexClass string, classes []string) (populated []string, perChunk map[string]int, err error) {
-	in := make(map[string]bool, len(classes))
+	in := make(map[string]string, len(classes)) // the class names of the keys, lower case
 	for _, c := range classes {
-		in[c] = true
+		in[strings.ToLower(c)] = c
 	}
 	perChunk = map[string]int{}
 	prefix := store.IndexAttributeCountsPrefix(indexClass, rules.IndexedClassAttribute)
 	err = r.Iterate(prefix, func(k, v []byte) error {
-		class, chunk, ok := store.SplitIndexCountKey(prefix, k)
-		if !ok || !in[class] {
+		lower, chunk, ok := store.SplitIndexCountKey(prefix, k)
+		class, found := in[lower]
+		if !ok || !found {
 			return nil
 		}
 		n, err := decodeCount(v)
@@ -247,6 +271,29 @@ func indexCounts(r store.Reader, indexClass string, classes []string) (populated
 		return nil
 	})
 	return populated, perChunk, err
+}
+
+// classCounts counts, from the class counts of the index classes share,
+// their records (sel) and those of every class of the index (all).
+func classCounts(r store.Reader, indexClass string, classes []string) (sel, all int, err error) {
+	in := make(map[string]bool, len(classes))
+	for _, c := range classes {
+		in[strings.ToLower(c)] = true
+	}
+	prefix := store.IndexAttributeCountsPrefix(indexClass, rules.IndexedClassAttribute)
+	err = r.Iterate(prefix, func(k, v []byte) error {
+		class, _, ok := store.SplitIndexCountKey(prefix, k)
+		n, err := decodeCount(v)
+		if !ok || err != nil {
+			return err
+		}
+		all += int(n)
+		if in[class] {
+			sel += int(n)
+		}
+		return nil
+	})
+	return sel, all, err
 }
 
 // manyClasses: a selection over more classes than this reads the
@@ -348,10 +395,7 @@ func (h *cursorHeap) Pop() any {
 // s.Match keeps and returns the sys_ids of the page, keeping only the best
 // Offset+Limit in a heap.
 func scanPage(ctx context.Context, r store.Reader, classes []string, s Selection, out *Selected) ([]string, error) {
-	compare := s.Compare
-	if compare == nil {
-		compare = func(a, b []string) int { return slices.Compare(a, b) }
-	}
+	compare := s.compare()
 	keep := max(s.Offset, 0) + s.Limit
 	if s.Limit < 0 {
 		keep = -1
@@ -367,7 +411,7 @@ func scanPage(ctx context.Context, r store.Reader, classes []string, s Selection
 		if err != nil {
 			return err
 		}
-		if s.Match != nil && !s.Match(rec) {
+		if !s.keeps(rec, s.Filters) {
 			return nil
 		}
 		out.Total++

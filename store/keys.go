@@ -40,7 +40,7 @@ import (
 //	v1/lic/ctr/<contract id>                      → a license contract (JSON)
 //	v1/lic/doc/<name>                             → a small license document: computer groups, metric catalogue (JSON)
 //	meta/indexes                                  → fingerprint of the secondary indexes the rule set declares
-//	v1/ix/<class><attribute><value><sys_id>       → "" (secondary index of a class's `indexed` attributes)
+//	v1/ix/<class><attribute><value><sys_id>\x00<own class><text> → "" (secondary index of a class's `indexed` attributes, in value order: indexkeys.go)
 //	v1/ixn/<class><attribute><value><chunk>       → how many of those entries have a sys_id starting with <chunk> (8 bytes)
 //	v1/hub/<id>                                   → a product event subscription (JSON, owned by api/tmf637)
 //	v1/seq/<name>                                 → the last number a sequence handed out (decimal)
@@ -487,13 +487,7 @@ func UsageSummaryPrefix(imp uint64) []byte {
 	return binary.BigEndian.AppendUint64(append([]byte(nil), prefixLicSum...), imp)
 }
 
-// Secondary indexes (engine.Find). An index entry's bucket is its class,
-// attribute and value, each length-prefixed so no part can forge another;
-// entries sort by sys_id within a bucket. Each bucket keeps a count per
-// chunk, the first IndexChunkLen characters of the sys_id, so a page at any
-// offset is found by summing at most 256 counts (sys_ids are random hex)
-// and skipping within one chunk. Writers touching different chunks do not
-// conflict over counts.
+// Secondary indexes (engine.Find, engine.Select): see indexkeys.go.
 var (
 	keyIndexesHash   = []byte("meta/indexes")
 	prefixIndex      = []byte("v1/ix/")
@@ -504,97 +498,6 @@ var (
 	prefixDupOpen    = []byte("v1/dupo/")
 	prefixDupOf      = []byte("v1/dupof/")
 )
-
-// IndexChunkLen is how many leading sys_id characters name a count chunk.
-const IndexChunkLen = 2
-
-// IndexesHashKey is the key holding the fingerprint of the secondary indexes the rule set declares.
-func IndexesHashKey() []byte { return keyIndexesHash }
-
-// IndexBucket is the prefix of the index entries of one class, attribute
-// and value (canonical text).
-func IndexBucket(class, attr, value string) []byte {
-	k := append([]byte(nil), prefixIndex...)
-	for _, p := range []string{class, attr, value} {
-		k = binary.AppendUvarint(k, uint64(len(p)))
-		k = append(k, p...)
-	}
-	return k
-}
-
-// IndexKey is the index entry of one record in a bucket.
-func IndexKey(class, attr, value, sysID string) []byte {
-	return append(IndexBucket(class, attr, value), sysID...)
-}
-
-// IndexPrefix is the prefix of every secondary index entry.
-func IndexPrefix() []byte { return prefixIndex }
-
-// IndexCountPrefix is the prefix of a bucket's chunk counts; in key order
-// the chunks follow the order of the bucket's entries.
-func IndexCountPrefix(class, attr, value string) []byte {
-	b := IndexBucket(class, attr, value)
-	return append(append([]byte(nil), prefixIndexCount...), b[len(prefixIndex):]...)
-}
-
-// IndexCountsPrefix is the prefix of every secondary index count.
-func IndexCountsPrefix() []byte { return prefixIndexCount }
-
-// IndexAttributeCountsPrefix is the prefix of the chunk counts of every
-// value of one attribute in a class's index: with the attribute
-// sys_class_name, how many records of each class the index holds.
-func IndexAttributeCountsPrefix(class, attr string) []byte {
-	k := append([]byte(nil), prefixIndexCount...)
-	for _, p := range []string{class, attr} {
-		k = binary.AppendUvarint(k, uint64(len(p)))
-		k = append(k, p...)
-	}
-	return k
-}
-
-// SplitIndexCountKey returns the value and chunk of a count key found
-// under prefix, an IndexAttributeCountsPrefix; ok is false for a key not
-// laid out so.
-func SplitIndexCountKey(prefix, k []byte) (value, chunk string, ok bool) {
-	if !bytes.HasPrefix(k, prefix) {
-		return "", "", false
-	}
-	rest := k[len(prefix):]
-	n, w := binary.Uvarint(rest)
-	if w <= 0 || uint64(len(rest)-w) < n {
-		return "", "", false
-	}
-	return string(rest[w : w+int(n)]), string(rest[w+int(n):]), true
-}
-
-// IndexCountKeyOf is the count key of the chunk an index entry built by
-// IndexKey for sysID falls in.
-func IndexCountKeyOf(entry []byte, sysID string) []byte {
-	bucket := entry[len(prefixIndex) : len(entry)-len(sysID)]
-	k := append(append([]byte(nil), prefixIndexCount...), bucket...)
-	return append(k, IndexChunk(sysID)...)
-}
-
-// IndexCountKeyOfEntry is the count key of the chunk an index entry falls
-// in, read from the entry alone: its bucket's three length-prefixed parts,
-// then the sys_id.
-func IndexCountKeyOfEntry(entry []byte) ([]byte, error) {
-	if !bytes.HasPrefix(entry, prefixIndex) {
-		return nil, fmt.Errorf("store: %q is not an index entry", entry)
-	}
-	rest := entry[len(prefixIndex):]
-	for range 3 {
-		n, w := binary.Uvarint(rest)
-		if w <= 0 || uint64(len(rest)-w) < n {
-			return nil, fmt.Errorf("store: corrupt index entry %q", entry)
-		}
-		rest = rest[w+int(n):]
-	}
-	return IndexCountKeyOf(entry, string(rest)), nil
-}
-
-// IndexChunk is the chunk a sys_id counts in.
-func IndexChunk(sysID string) string { return sysID[:min(IndexChunkLen, len(sysID))] }
 
 // SourcesPrefix is the prefix of every SourceKey, of all CIs.
 func SourcesPrefix() []byte { return prefixSource }

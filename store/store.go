@@ -47,6 +47,15 @@ type Reader interface {
 	IterateFrom(prefix, start []byte, fn func(key, value []byte) error) error
 }
 
+// ReverseReader is a Reader that can also walk keys in descending order
+// (Badger's); callers check for it and do without.
+type ReverseReader interface {
+	// IterateReverse calls fn for every key with the given prefix that is
+	// below before (every one when before is nil), in descending key
+	// order, until fn returns an error, as Iterate does.
+	IterateReverse(prefix, before []byte, fn func(key, value []byte) error) error
+}
+
 // ErrStop, returned by an Iterate callback, stops the walk early without error.
 var ErrStop = errors.New("store: stop iteration")
 

@@ -1,6 +1,7 @@
 package servicenow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -14,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 
 	"github.com/irego/irego/api"
@@ -30,7 +31,7 @@ func TestListPagesMatchNaiveProperty(t *testing.T) {
 	listed := []string{"cmdb_ci", "cmdb_ci_computer", "cmdb_ci_server", "cmdb_ci_netgear", "cmdb_ci_linux_server"}
 	// Few values, so filters match some records and orders see ties; mixed
 	// numbers, text, case and empties.
-	pool := []string{"", "web", "Web01", "web02", "db", "10", "9", "1a", "2.5", "-3", "Linux", "linux"}
+	pool := []string{"", "web", "Web01", "web02", "WEB02", "db", "10", "9", "1", "1.0", "1a", "2.5", "-3", "Linux", "linux"}
 	fields := []string{"name", "os", "ram", "sys_class_name", "sys_id"}
 	// Each check opens a store and serves it: 30 checks unless asked for
 	// more with -rapid.checks, to keep the package's tests quick.
@@ -107,29 +108,67 @@ func TestListPagesMatchNaiveProperty(t *testing.T) {
 		// up to the scan limit when the rest of the query filters or orders
 		// by anything but sys_id (the membership keys' own order, paged
 		// without reading records); then filtered, sorted and paged.
+		//
+		// With a filter (=, IN, STARTSWITH ANDed) or the only order on name,
+		// which the rules index, the engine walks name's index instead: in
+		// index order (store.CompareIndexed, then sys_id; backwards by name
+		// for ORDERBYDESCname), only the records of those classes whose name
+		// the name filters keep. It reads none of them when nothing else
+		// filters or sorts, else up to the scan limit of them.
 		var rows []map[string]string
 		scanned, capped := 0, false
 		own, rest := q.ownClasses()
-		limited := len(rest.alternatives) > 0 || (len(q.order) > 0 && q.order[0] != orderTerm{field: "sys_id"})
+		filters, left := rest.filters()
+		sortKeyed := len(q.order) > 0 && q.order[0] != orderTerm{field: "sys_id"}
+		limited := len(rest.alternatives) > 0 || sortKeyed
+		byName := len(q.order) == 1 && q.order[0].field == "name"
+		walked := byName
+		var onName []engine.Filter
+		reads := len(left.alternatives) > 0 || sortKeyed && !byName
+		for _, f := range filters {
+			if f.Attribute == "name" {
+				walked, onName = true, append(onName, f)
+			} else {
+				reads = true
+			}
+		}
 		if maxScan == 0 {
 			maxScan = engine.DefaultMaxScan
 		}
+		var candidates []*store.Record
 		err = e.List(context.Background(), class, func(rec *store.Record) error {
 			if own != nil && !slices.ContainsFunc(own, func(c string) bool { return strings.EqualFold(c, rec.Class) }) {
 				return nil
 			}
+			candidates = append(candidates, rec)
+			return nil
+		})
+		if err != nil {
+			rt.Fatal(err)
+		}
+		if walked {
+			limited = reads
+			candidates = slices.DeleteFunc(candidates, func(rec *store.Record) bool {
+				return slices.ContainsFunc(onName, func(f engine.Filter) bool { return !f.Match(rec) })
+			})
+			desc := byName && q.order[0].desc
+			slices.SortFunc(candidates, func(a, b *store.Record) int {
+				n := store.CompareIndexed(row(a)["name"], row(b)["name"])
+				if desc {
+					n = -n
+				}
+				return cmp.Or(n, strings.Compare(a.SysID, b.SysID))
+			})
+		}
+		for _, rec := range candidates {
 			if limited && scanned == maxScan {
 				capped = true
-				return store.ErrStop
+				break
 			}
 			scanned++
 			if m := row(rec); q.match(m) {
 				rows = append(rows, m)
 			}
-			return nil
-		})
-		if err != nil {
-			rt.Fatal(err)
 		}
 		q.sort(rows)
 		var all []string
@@ -164,7 +203,7 @@ func TestListPagesMatchNaiveProperty(t *testing.T) {
 		ids, total, gotCapped := get(offset, limit)
 		want := all[min(offset, len(all)):]
 		want = want[:min(limit, len(want))]
-		if diff := cmp.Diff(want, ids, cmpEmpty); diff != "" {
+		if diff := gocmp.Diff(want, ids, cmpEmpty); diff != "" {
 			rt.Fatalf("%s %s offset %d limit %d: page (-want +got):\n%s", class, qs, offset, limit, diff)
 		}
 		if total != len(all) || gotCapped != capped {
@@ -177,7 +216,7 @@ func TestListPagesMatchNaiveProperty(t *testing.T) {
 			page, _, _ := get(off, size)
 			joined = append(joined, page...)
 		}
-		if diff := cmp.Diff(all, joined, cmpEmpty); diff != "" {
+		if diff := gocmp.Diff(all, joined, cmpEmpty); diff != "" {
 			rt.Fatalf("%s %s: pages of %d joined (-want +got):\n%s", class, qs, size, diff)
 		}
 		if len(slices.Compact(slices.Sorted(slices.Values(joined)))) != len(joined) {
@@ -187,12 +226,14 @@ func TestListPagesMatchNaiveProperty(t *testing.T) {
 }
 
 // cmpEmpty treats nil and empty lists alike.
-var cmpEmpty = cmp.Comparer(func(a, b []string) bool { return slices.Equal(a, b) })
+var cmpEmpty = gocmp.Comparer(func(a, b []string) bool { return slices.Equal(a, b) })
 
 // A filter on the record's own class narrows the classes read instead of
 // reading records: its total is exact however small the scan limit, and no
 // scan-limit warning is sent; another term ANDed to it reads only the
-// records of the classes it names.
+// records of the classes it names. Filters and orders on name, which the
+// rules index, read no records either, in the Table and the CMDB Instance
+// APIs alike.
 func TestClassFilterReadsNoRecords(t *testing.T) {
 	e, err := engine.Open("", engine.Options{InMemory: true, MaxScan: 5})
 	if err != nil {
@@ -215,27 +256,47 @@ func TestClassFilterReadsNoRecords(t *testing.T) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/now/table/{class}", (&handler{e: e}).tableList)
+	mux.HandleFunc("GET /api/now/cmdb/instance/{class}", (&handler{e: e}).instanceList)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	for _, c := range []struct {
 		table, query string
 		total        string
 		capped       bool
+		first        string // the first row's name, when set
 	}{
-		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server", "10", false},
-		{"cmdb_ci", "sys_class_nameINCMDB_CI_WIN_SERVER,cmdb_ci_netgear", "20", false},
-		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server^ORDERBYsys_id", "10", false},
-		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server^ORsys_class_name=cmdb_ci_netgear", "5", true}, // an OR group is matched on records
-		{"cmdb_ci", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "5", true},
-		{"cmdb_ci_server", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "0", false}, // not a server: no class is read
+		{"cmdb_ci", "name=H7", "1", false, "h7"},
+		{"cmdb_ci", "nameINh1,H2,h1", "2", false, ""},
+		{"cmdb_ci", "nameSTARTSWITHH2", "11", false, ""},
+		{"cmdb_ci", "ORDERBYname", "30", false, "h0"},
+		{"cmdb_ci", "ORDERBYDESCname", "30", false, "h9"},
+		{"cmdb_ci_win_server", "nameSTARTSWITHh2^ORDERBYDESCname", "3", false, "h28"},
+		{"cmdb_ci", "nameSTARTSWITHh2^nameLIKE2", "5", true, ""}, // LIKE is read on the index's 11 candidates, up to the limit
+		{"../cmdb/instance/cmdb_ci", "name=h7", "1", false, "h7"},
+		{"../cmdb/instance/cmdb_ci", "ORDERBYDESCname", "30", false, "h9"},
+		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server", "10", false, ""},
+		{"cmdb_ci", "sys_class_nameINCMDB_CI_WIN_SERVER,cmdb_ci_netgear", "20", false, ""},
+		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server^ORDERBYsys_id", "10", false, ""},
+		{"cmdb_ci", "sys_class_name=cmdb_ci_linux_server^ORsys_class_name=cmdb_ci_netgear", "5", true, ""}, // an OR group is matched on records
+		{"cmdb_ci", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "10", false, ""},                     // name's index answers it
+		{"cmdb_ci_server", "sys_class_name=cmdb_ci_netgear^nameSTARTSWITHh", "0", false, ""},               // not a server: no class is read
 	} {
-		resp, err := http.Get(srv.URL + "/api/now/table/" + c.table + "?sysparm_limit=3&sysparm_query=" + url.QueryEscape(c.query))
+		path := "/api/now/table/" + c.table
+		if table, ok := strings.CutPrefix(c.table, "../cmdb/instance/"); ok {
+			path = "/api/now/cmdb/instance/" + table
+		}
+		resp, err := http.Get(srv.URL + path + "?sysparm_limit=3&sysparm_query=" + url.QueryEscape(c.query))
 		if err != nil {
 			t.Fatal(err)
 		}
+		var body struct{ Result []map[string]string }
+		err = json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
-		if got, capped := resp.Header.Get("X-Total-Count"), resp.Header.Get(api.ScanCappedHeader) != ""; resp.StatusCode != 200 || got != c.total || capped != c.capped {
-			t.Errorf("%s %s: status %d, X-Total-Count %s, capped %v; want 200, %s, %v", c.table, c.query, resp.StatusCode, got, capped, c.total, c.capped)
+		if got, capped := resp.Header.Get("X-Total-Count"), resp.Header.Get(api.ScanCappedHeader) != ""; err != nil || resp.StatusCode != 200 || got != c.total || capped != c.capped {
+			t.Errorf("%s %s: status %d, X-Total-Count %s, capped %v (%v); want 200, %s, %v", path, c.query, resp.StatusCode, got, capped, err, c.total, c.capped)
+		}
+		if c.first != "" && (len(body.Result) == 0 || body.Result[0]["name"] != c.first) {
+			t.Errorf("%s %s: rows %v, want %s first", path, c.query, body.Result, c.first)
 		}
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/irego/irego/engine"
+	"github.com/irego/irego/store"
 )
 
 // query is a parsed sysparm_query, ServiceNow's encoded query: terms joined
@@ -120,10 +123,7 @@ func (q *query) ownClasses() (classes []string, rest *query) {
 		}
 		named := []string{c.value}
 		if c.op == "IN" {
-			named = strings.Split(c.value, ",")
-			for i := range named {
-				named[i] = strings.TrimSpace(named[i])
-			}
+			named = inValues(c.value)
 		}
 		if classes == nil {
 			classes = named
@@ -137,6 +137,49 @@ func (q *query) ownClasses() (classes []string, rest *query) {
 		rest.alternatives = [][]orGroup{and}
 	}
 	return classes, rest
+}
+
+// systemFields are the fields row renders from the record itself rather
+// than from its values: the engine's filters and orders on values do not
+// see them.
+var systemFields = map[string]bool{"sys_id": true, "sys_class_name": true, "sys_created_on": true, "sys_updated_on": true,
+	"first_discovered": true, "last_discovered": true, "discovery_source": true}
+
+// filters splits off the terms of a query without ^NQ that compare a
+// value (field=X, fieldINX,Y, fieldSTARTSWITHX, ANDed with the rest) as
+// engine filters, which the engine answers from an index when the field
+// is indexed, and returns the query that is left to match.
+func (q *query) filters() (filters []engine.Filter, rest *query) {
+	if len(q.alternatives) != 1 {
+		return nil, q
+	}
+	rest = &query{order: q.order}
+	var and []orGroup
+	for _, or := range q.alternatives[0] {
+		c := or[0]
+		if len(or) != 1 || systemFields[c.field] || (c.op != "=" && c.op != "IN" && c.op != "STARTSWITH") {
+			and = append(and, or)
+			continue
+		}
+		f := engine.Filter{Attribute: c.field, Values: []string{c.value}, Prefix: c.op == "STARTSWITH"}
+		if c.op == "IN" {
+			f.Values = inValues(c.value)
+		}
+		filters = append(filters, f)
+	}
+	if len(and) > 0 {
+		rest.alternatives = [][]orGroup{and}
+	}
+	return filters, rest
+}
+
+// inValues are the values of an IN term.
+func inValues(s string) []string {
+	vs := strings.Split(s, ",")
+	for i := range vs {
+		vs[i] = strings.TrimSpace(vs[i])
+	}
+	return vs
 }
 
 // match reports whether a row satisfies the query; an empty query matches
@@ -172,7 +215,7 @@ func (c cond) eval(row map[string]string) bool {
 	case "NOTLIKE":
 		return !strings.Contains(lv, lc)
 	case "IN", "NOT IN":
-		in := slices.ContainsFunc(strings.Split(c.value, ","), func(x string) bool { return strings.EqualFold(strings.TrimSpace(x), v) })
+		in := slices.ContainsFunc(inValues(c.value), func(x string) bool { return strings.ToLower(x) == lv })
 		return in == (c.op == "IN")
 	case "ISEMPTY":
 		return v == ""
@@ -250,25 +293,7 @@ func (q *query) compareKeys(a, b []string) int {
 // orderValues is the order ORDERBY sorts values in: empty values first,
 // then numbers by value, then text ignoring case. Unlike compareValues
 // (two values a filter compares) it is a total order over every mix of
-// numbers and text, which a sort and a bounded top-k both need to agree.
-func orderValues(a, b string) int {
-	switch {
-	case a == "" && b == "":
-		return 0
-	case a == "":
-		return -1
-	case b == "":
-		return 1
-	}
-	x, errA := strconv.ParseFloat(a, 64)
-	y, errB := strconv.ParseFloat(b, 64)
-	switch {
-	case errA == nil && errB == nil:
-		return cmp.Compare(x, y)
-	case errA == nil:
-		return -1
-	case errB == nil:
-		return 1
-	}
-	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
-}
+// numbers and text, which a sort and a bounded top-k both need to agree;
+// it is the order of the engine's secondary indexes, which serve ORDERBY
+// on an indexed field.
+func orderValues(a, b string) int { return store.CompareIndexed(a, b) }

@@ -109,13 +109,17 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, fields []string) 
 	}
 	class := r.PathValue("class")
 	own, rest := q.ownClasses()
-	sel := engine.Selection{Class: class, Classes: own, Offset: offset, Limit: limit}
+	filters, rest := rest.filters()
+	sel := engine.Selection{Class: class, Classes: own, Filters: filters, Offset: offset, Limit: limit}
 	if len(rest.alternatives) > 0 {
 		sel.Match = func(rec *store.Record) bool { return rest.match(row(rec)) }
 	}
 	if len(q.order) > 0 && q.order[0] != (orderTerm{field: "sys_id"}) { // sys_id order is the membership keys' own
 		sel.SortKey = func(rec *store.Record) []string { return q.sortKey(row(rec)) }
 		sel.Compare = q.compareKeys
+		if o := q.order[0]; len(q.order) == 1 && !systemFields[o.field] {
+			sel.OrderBy, sel.Desc = o.field, o.desc // from the index when the field is indexed
+		}
 	}
 	pg, err := h.e.Select(r.Context(), sel)
 	if errors.Is(err, engine.ErrUnknownClass) {

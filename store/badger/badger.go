@@ -261,6 +261,68 @@ func (r reader) IterateFrom(prefix, start []byte, fn func(key, value []byte) err
 	return nil
 }
 
+// IterateReverse walks the keys with prefix below before (every one when
+// before is nil) in descending order (store.ReverseReader).
+func (r reader) IterateReverse(prefix, before []byte, fn func(key, value []byte) error) (err error) {
+	inFn := false
+	defer func() {
+		if inFn {
+			return
+		}
+		recoverDamage(r.dir, &err)
+	}()
+	end := before
+	if end == nil || !bytes.HasPrefix(end, prefix) && bytes.Compare(end, prefix) > 0 {
+		end = successor(prefix)
+	}
+	if end == nil || bytes.Compare(end, prefix) <= 0 {
+		return nil
+	}
+	it := r.t.NewIterator(bdg.IteratorOptions{Prefix: prefix, PrefetchValues: false, Reverse: true})
+	defer it.Close()
+	// A reverse seek finds the last key at or below end, which may be end
+	// itself, past the prefix: Valid says no to it, Item still has it.
+	for it.Seek(end); it.Item() != nil && bytes.Compare(it.Item().Key(), end) >= 0; it.Next() {
+	}
+	for ; it.ValidForPrefix(prefix); it.Next() {
+		item := it.Item()
+		var err error
+		verr := item.Value(func(v []byte) error {
+			if len(v) == 0 && item.ValueSize() > 0 {
+				err = r.unreadable(item.KeyCopy(nil))
+				return nil
+			}
+			inFn = true
+			err = fn(item.Key(), v)
+			inFn = false
+			return nil
+		})
+		if verr != nil {
+			return damage(r.dir, verr)
+		}
+		if errors.Is(err, store.ErrStop) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// successor is the first key after every key with prefix; nil when there
+// is none.
+func successor(prefix []byte) []byte {
+	s := bytes.Clone(prefix)
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] != 0xff {
+			s[i]++
+			return s[:i+1]
+		}
+	}
+	return nil
+}
+
 type txn struct {
 	reader
 	durable *groupSync

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -239,5 +240,59 @@ func TestReadAheadSysIDsNameNoStoredCI(t *testing.T) {
 	problems, err := e.Check(ctx)
 	if err != nil || len(problems) > 0 {
 		t.Fatalf("check: %v %q", err, problems)
+	}
+}
+
+// On PostgreSQL too the index serves filters and orders on name, both
+// ways, without reading a record beyond the page's.
+func TestIndexedSelectionsOnPostgres(t *testing.T) {
+	st, err := postgres.Open(context.Background(), pgtest.DSN(t), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.Open("", engine.Options{Store: st, MaxScan: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	l := e.Loader()
+	for i := range 20 {
+		name := fmt.Sprintf("host-%02d", i)
+		if i%2 == 1 {
+			name = strings.ToUpper(name)
+		}
+		if err := l.PutCI(&store.Record{SysID: fmt.Sprintf("%032x", uint64(i+1)*0x9e3779b97f4a7c15), Class: "cmdb_ci_computer", Values: map[string]any{"name": name}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Index(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		s    engine.Selection
+		want string
+	}{
+		{engine.Selection{Class: "cmdb_ci", OrderBy: "name", Desc: true, Offset: 1, Limit: 3}, "host-18 HOST-17 host-16"},
+		{engine.Selection{Class: "cmdb_ci_computer", OrderBy: "name", Limit: 3}, "host-00 HOST-01 host-02"},
+		{engine.Selection{Class: "cmdb_ci", Filters: []engine.Filter{{Attribute: "name", Values: []string{"host-1"}, Prefix: true}}, OrderBy: "name", Desc: true, Limit: 2}, "HOST-19 host-18"},
+		{engine.Selection{Class: "cmdb_ci", Filters: []engine.Filter{{Attribute: "name", Values: []string{"HOST-04", "host-05"}}}, Limit: 5}, "HOST-05 host-04"},
+	} {
+		pg, err := e.Select(context.Background(), c.s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range pg.Records {
+			got = append(got, payload.Canonical(r.Values["name"]))
+		}
+		if c.s.OrderBy == "" {
+			slices.Sort(got) // in sys_id order
+		}
+		if strings.Join(got, " ") != c.want || pg.Scanned != 0 || pg.Capped {
+			t.Errorf("%+v: %q (scanned %d, capped %v), want %q", c.s, got, pg.Scanned, pg.Capped, c.want)
+		}
 	}
 }

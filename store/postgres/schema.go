@@ -85,6 +85,7 @@ type statements struct {
 	getMany     string // keys and values of the keys $1 (an array) that exist
 	scanBounded string // a page of a prefix: key >= $1 AND key < $2, at most $3 rows
 	scanOpen    string // a page of a prefix without an upper bound: key >= $1, at most $2 rows
+	scanBack    string // a page backwards: key >= $1 AND key < $2, descending, at most $3 rows
 	upsert      string // set keys $1 to values $2 (arrays of equal length)
 	delete      string // delete keys $1
 }
@@ -96,6 +97,7 @@ func statementsFor(table string) statements {
 		getMany:     `SELECT key, value FROM ` + t + ` WHERE key = ANY($1::bytea[])`,
 		scanBounded: `SELECT key, value FROM ` + t + ` WHERE key >= $1 AND key < $2 ORDER BY key LIMIT $3`,
 		scanOpen:    `SELECT key, value FROM ` + t + ` WHERE key >= $1 ORDER BY key LIMIT $2`,
+		scanBack:    `SELECT key, value FROM ` + t + ` WHERE key >= $1 AND key < $2 ORDER BY key DESC LIMIT $3`,
 		upsert: `INSERT INTO ` + t + ` (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) ` +
 			`ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
 		delete: `DELETE FROM ` + t + ` WHERE key = ANY($1::bytea[])`,

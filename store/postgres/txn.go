@@ -410,5 +410,49 @@ func (s snapshot) IterateFrom(prefix, start []byte, fn func(key, value []byte) e
 	return s.t.IterateFrom(prefix, start, fn)
 }
 
+// IterateReverse walks a View's keys backwards (store.ReverseReader); a
+// View has no writes of its own to merge.
+func (s snapshot) IterateReverse(prefix, before []byte, fn func(key, value []byte) error) error {
+	t := s.t
+	end := successor(prefix)
+	if before != nil && (end == nil || bytes.Compare(before, end) < 0) {
+		end = before
+	}
+	if end == nil {
+		end = bytes.Repeat([]byte{0xff}, store.MaxKeyLen+1) // above every key a store holds
+	}
+	limit := firstPage
+	for bytes.Compare(end, prefix) > 0 {
+		var keys, values [][]byte
+		err := t.query(t.db.sql.scanBack, []any{prefix, end, limit}, func(rows pgx.Rows) error {
+			for rows.Next() {
+				var k, v []byte
+				if err := rows.Scan(&k, &v); err != nil {
+					return err
+				}
+				keys, values = append(keys, k), append(values, v)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			if err := fn(k, values[i]); err != nil {
+				if errors.Is(err, store.ErrStop) {
+					return nil
+				}
+				return err
+			}
+		}
+		if len(keys) < limit {
+			return nil
+		}
+		end = keys[len(keys)-1] // the next page is below the last key read
+		limit = min(4*limit, maxPage)
+	}
+	return nil
+}
+
 var _ store.Txn = (*txn)(nil)
 var _ store.Reader = snapshot{}

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Open) {
 		{"NilPrefixIsEveryKey", testNilPrefix},
 		{"IterateManyWithReads", testIterateManyWithReads},
 		{"IterateFrom", testIterateFrom},
+		{"IterateReverse", testIterateReverse},
 		{"Stop", testStop},
 		{"ViewIsSnapshot", testViewIsSnapshot},
 		{"ConflictOnExistingKey", func(t *testing.T, s store.Store) { testConflict(t, s, true) }},
@@ -250,6 +251,73 @@ func testIterateManyWithReads(t *testing.T, s store.Store) {
 		}
 	}
 	check(tx, want)
+}
+
+// A View that walks keys backwards (store.ReverseReader) walks a prefix's
+// keys from the end or from below a given key, sees none outside the
+// prefix, also when keys right after it end in 0xff bytes, stops when
+// asked, and pages through more keys than one read holds.
+func testIterateReverse(t *testing.T, s store.Store) {
+	keys := []string{"a", "p", "p\x00", "p\x01", "pa", "pa\xff", "pb", "p\xff", "p\xff\xff", "q", "q\x00"}
+	for i := range 300 {
+		keys = append(keys, fmt.Sprintf("r/%04d", i))
+	}
+	mustCommit(t, s, func(tx store.Txn) {
+		for _, k := range keys {
+			must(t, tx.Set([]byte(k), []byte("v"+k)))
+		}
+	})
+	walk := func(r store.ReverseReader, prefix, before string, stopAfter int) []string {
+		var got []string
+		var b []byte
+		if before != "" {
+			b = []byte(before)
+		}
+		must(t, r.IterateReverse([]byte(prefix), b, func(k, v []byte) error {
+			if string(v) != "v"+string(k) {
+				t.Errorf("%q holds %q", k, v)
+			}
+			got = append(got, string(k))
+			if len(got) == stopAfter {
+				return store.ErrStop
+			}
+			return nil
+		}))
+		return got
+	}
+	var rs []string
+	for i := 299; i >= 0; i-- {
+		rs = append(rs, fmt.Sprintf("r/%04d", i))
+	}
+	all := []string{"p\xff\xff", "p\xff", "pb", "pa\xff", "pa", "p\x01", "p\x00", "p"}
+	must(t, s.View(func(r store.Reader) error {
+		rev, ok := r.(store.ReverseReader)
+		if !ok {
+			t.Skip("the store does not walk keys backwards")
+		}
+		for _, c := range []struct {
+			prefix, before string
+			stop           int
+			want           []string
+		}{
+			{"p", "", 0, all},
+			{"p", "pa\xff", 0, all[4:]},
+			{"p", "pa\x00", 0, all[4:]},
+			{"p", "p", 0, nil},
+			{"p", "z", 0, all},
+			{"p", "", 2, all[:2]},
+			{"pa", "", 0, []string{"pa\xff", "pa"}},
+			{"q", "", 0, []string{"q\x00", "q"}},
+			{"s", "", 0, nil},
+			{"r/", "", 0, rs},
+			{"r/", "r/0100", 0, rs[200:]},
+		} {
+			if got := walk(rev, c.prefix, c.before, c.stop); !slices.Equal(got, c.want) {
+				t.Errorf("IterateReverse(%q, %q): %q, want %q", c.prefix, c.before, got, c.want)
+			}
+		}
+		return nil
+	}))
 }
 
 // IterateFrom starts at the first key ≥ start and stays within the
