@@ -362,6 +362,10 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 // that decided the plans are checked for conflicts when it commits.
 // It also reports whether the transaction changed a CI (see serializer).
 func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions, commit bool) ([]*Result, bool, error) {
+	if commit && e.seen != nil {
+		e.seen.writing.RLock() // a batch of last_discovered moves waits (lastseen.go)
+		defer e.seen.writing.RUnlock()
+	}
 	cur := e.cur.Load()
 	txn := e.newTxn(io.Source)
 	defer txn.Discard()

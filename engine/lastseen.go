@@ -35,6 +35,12 @@ type lastSeen struct {
 	mu      sync.Mutex
 	pending map[string]time.Time // sys_id → the latest last_discovered reported
 	flushMu sync.Mutex           // one flush at a time
+	// writing is held shared by every payload transaction of this engine
+	// and exclusively by a flush while it writes: a flush that committed
+	// during a payload's transaction would make it conflict and start
+	// again whole (100 payloads, with ApplyBatch), so the flush waits for
+	// the transactions under way and holds new ones back for its own.
+	writing sync.RWMutex
 	stop    chan struct{}
 	stopped chan struct{}
 }
@@ -112,7 +118,10 @@ func (e *Engine) flushLastSeen() error {
 		batch := ids[:n]
 		var err error
 		for attempt := 1; ; attempt++ {
-			if err = writeLastSeen(e.st, batch, moves); !errors.Is(err, store.ErrConflict) || attempt >= e.opts.MaxAttempts {
+			l.writing.Lock()
+			err = writeLastSeen(e.st, batch, moves)
+			l.writing.Unlock()
+			if !errors.Is(err, store.ErrConflict) || attempt >= e.opts.MaxAttempts {
 				break
 			}
 			backoff(attempt)
@@ -135,6 +144,16 @@ func (e *Engine) flushLastSeen() error {
 func writeLastSeen(st store.Store, ids []string, moves map[string]time.Time) error {
 	txn := st.NewTxn()
 	defer txn.Discard()
+	if pf, ok := txn.(store.Prefetcher); ok {
+		// One round trip for the batch on a store whose reads are each one.
+		keys := make([][]byte, len(ids))
+		for i, id := range ids {
+			keys[i] = store.CIKey(id)
+		}
+		if err := pf.Prefetch(keys); err != nil {
+			return err
+		}
+	}
 	wrote := false
 	for _, id := range ids {
 		b, err := txn.Get(store.CIKey(id))
