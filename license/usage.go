@@ -55,6 +55,10 @@ type snapshot struct {
 	dims   *dims
 	cat    catalogue
 	groups *groups
+	// lazy reads computer systems one at a time (system) rather than from
+	// dims; last is the last one read.
+	lazy bool
+	last *ComputerSystem
 }
 
 func (m *Manager) read(fn func(*snapshot) error) error {
@@ -100,19 +104,32 @@ func (s *snapshot) metric(code string) Metric {
 // system, title and metric, with the state they come from.
 func (m *Manager) Peaks(ctx context.Context) ([]PeakUsage, *State, error) {
 	var out []PeakUsage
-	var st *State
-	err := m.read(func(s *snapshot) error {
-		st = m.public(s.rec)
-		if s.rec.Current == 0 {
-			return nil
-		}
-		return s.peaks(ctx, func(p PeakUsage) { out = append(out, p) })
+	st, err := m.EachPeak(ctx, func(_ *State, p PeakUsage) error {
+		out = append(out, p)
+		return nil
 	})
 	return out, st, err
 }
 
+// EachPeak calls fn with each peak Peaks returns, in its order, and the
+// state they come from, reading them (and their computer systems) one at
+// a time; an error from fn ends the read and is returned. It returns the
+// state.
+func (m *Manager) EachPeak(ctx context.Context, fn func(*State, PeakUsage) error) (*State, error) {
+	var st *State
+	err := m.readTitles(func(s *snapshot) error {
+		st = m.public(s.rec)
+		if s.rec.Current == 0 {
+			return nil
+		}
+		s.lazy = true
+		return s.peaks(ctx, func(p PeakUsage) error { return fn(st, p) })
+	})
+	return st, err
+}
+
 // peaks calls fn for every peak of the served import, in key order.
-func (s *snapshot) peaks(ctx context.Context, fn func(PeakUsage)) error {
+func (s *snapshot) peaks(ctx context.Context, fn func(PeakUsage) error) error {
 	return s.r.Iterate(store.PeakPrefix(s.rec.Current), func(_, v []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -121,12 +138,15 @@ func (s *snapshot) peaks(ctx context.Context, fn func(PeakUsage)) error {
 		if err := json.Unmarshal(v, &p); err != nil {
 			return fmt.Errorf("license: corrupt peak: %w", err)
 		}
-		cs, t := s.dims.systems[p.System], s.dims.titles[p.Title]
+		cs, err := s.system(p.System)
+		if err != nil {
+			return err
+		}
+		t := s.dims.titles[p.Title]
 		if cs == nil || t == nil {
 			return fmt.Errorf("license: peak of unknown computer system %d or title %d", p.System, p.Title)
 		}
-		fn(PeakUsage{System: cs, Title: t, Metric: s.metric(p.Metric), Value: p.Value, Day: p.Day, At: p.At})
-		return nil
+		return fn(PeakUsage{System: cs, Title: t, Metric: s.metric(p.Metric), Value: p.Value, Day: p.Day, At: p.At})
 	})
 }
 
@@ -164,13 +184,42 @@ func (s *snapshot) productUsage(ctx context.Context, group int, from, to string)
 // group on day d, by title, metric and server.
 func (m *Manager) ServerUsage(ctx context.Context, group int, d string) ([]ServerUsage, error) {
 	var out []ServerUsage
-	err := m.read(func(s *snapshot) error {
-		return s.serverUsage(ctx, group, d, func(su *ServerUsage, _ *serverTotal) { out = append(out, *su) })
-	})
-	slices.SortFunc(out, func(a, b ServerUsage) int {
-		return cmp.Or(cmp.Compare(a.Title.ID, b.Title.ID), cmp.Compare(a.Metric.CodeName, b.Metric.CodeName), cmp.Compare(a.Server.ID, b.Server.ID))
+	err := m.EachServerUsage(ctx, group, d, func(u ServerUsage) error {
+		out = append(out, u)
+		return nil
 	})
 	return out, err
+}
+
+// EachServerUsage calls fn with each row ServerUsage returns, in its
+// order, without loading the computer systems: it reads the day's usage a
+// row at a time and keeps only each server's totals (numbers and ids, see
+// serverTotal) until the day is added up. An error from fn ends the read
+// and is returned.
+func (m *Manager) EachServerUsage(ctx context.Context, group int, d string, fn func(ServerUsage) error) error {
+	return m.readTitles(func(s *snapshot) error {
+		s.lazy = true
+		var totals []*serverTotal
+		if err := s.serverUsage(ctx, group, d, func(_ *ServerUsage, t *serverTotal) { totals = append(totals, t) }); err != nil {
+			return err
+		}
+		slices.SortFunc(totals, func(a, b *serverTotal) int {
+			return cmp.Or(cmp.Compare(a.title, b.title), cmp.Compare(a.metric, b.metric), cmp.Compare(a.id, b.id))
+		})
+		for _, t := range totals {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			server, err := s.system(t.id)
+			if err != nil {
+				return err
+			}
+			if err := fn(ServerUsage{Title: s.dims.titles[t.title], Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // days returns the stored days between from and to, in order.
@@ -186,33 +235,69 @@ func (s *snapshot) days(from, to string) []string {
 }
 
 // serverUsage aggregates day d's rows of group per title, metric and
-// server, as they are counted (see count), and calls fn for each.
+// server, as they are counted (see count), and calls fn for each, with the
+// server's id in serverTotal.id. It reads the rows one at a time.
 func (s *snapshot) serverUsage(ctx context.Context, group int, d string, fn func(*ServerUsage, *serverTotal)) error {
 	imp, ok := s.rec.Days[d]
 	if !ok {
 		return nil
 	}
-	var rows []usage
-	err := eachUsage(s.r, d, imp, func(u usage) {
-		if cs := s.dims.systems[u.System]; cs != nil && s.groups.member(group, cs) {
-			rows = append(rows, u)
+	t := newTotaler(true)
+	c := newCounter(true, t.add)
+	var member *ComputerSystem // the last system found in group
+	err := eachUsageErr(s.r, d, imp, func(u usage) error {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
+		if member == nil || member.ID != u.System {
+			cs, err := s.system(u.System)
+			if err != nil {
+				return err
+			}
+			if cs == nil || !s.groups.member(group, cs) {
+				return nil
+			}
+			member = cs
+		}
+		c.add(u)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	for _, t := range serverTotals(count(rows)) {
-		server := s.dims.systems[t.server]
-		if server == nil {
-			server = s.dims.systems[t.system]
+	c.done()
+	for _, st := range t.out {
+		server, err := s.system(st.server)
+		if err != nil {
+			return err
 		}
-		title := s.dims.titles[t.title]
+		if server == nil {
+			if server, err = s.system(st.system); err != nil {
+				return err
+			}
+		}
+		title := s.dims.titles[st.title]
 		if title != nil && server != nil {
-			fn(&ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}, t)
+			st.id = server.ID
+			fn(&ServerUsage{Title: title, Metric: s.metric(st.metric), Server: server, Quantity: st.qty, Systems: st.systems}, st)
 		}
 	}
 	return nil
+}
+
+// system is a computer system by id, nil when there is none: from the
+// dimensions read whole, or when the snapshot is lazy read from the store
+// (the last one read is kept, as rows come by computer system).
+func (s *snapshot) system(id uint64) (*ComputerSystem, error) {
+	if !s.lazy {
+		return s.dims.systems[id], nil
+	}
+	if s.last != nil && s.last.ID == id {
+		return s.last, nil
+	}
+	cs, err := lookupSystem(s.r, id)
+	if cs != nil {
+		s.last = cs
+	}
+	return cs, err
 }

@@ -122,23 +122,24 @@ func (h *handler) licenseUsages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, queryError(http.StatusInternalServerError, pe))
 		return
 	}
-	peaks, st, err := h.m.Peaks(r.Context())
+	q.countSwitch = 0 // not this API's: it answers the rows
+	p := q.pager(v1Table)
+	st, err := h.m.EachPeak(r.Context(), func(st *license.State, pk license.PeakUsage) error {
+		p.add(row{
+			"software_title_id": pk.Title.ID, "metric_name": pk.Metric.CodeName, "computer_system_id": pk.System.ID,
+			"peak_value": pk.Value, "peak_date": pk.Day, "peak_time": pk.At.UTC().Format(time.RFC3339),
+			"reporting_period_start_date": st.PeriodStart(), "reporting_period_end_date": st.Day,
+			"software_title_dimension.name": pk.Title.Name(), "software_title_dimension.guid": pk.Title.GUID,
+			"software_title_dimension.publisher_name": pk.Title.Publisher, "software_title_dimension.publisher_guid": pk.Title.PublisherGUID,
+			"computer_system_dimension.name": pk.System.Name, "computer_system_dimension.sys_id": pk.System.SysID,
+		})
+		return nil
+	})
 	if err != nil {
 		writeError(w, r, internal(err))
 		return
 	}
-	rows := make([]row, 0, len(peaks))
-	for _, p := range peaks {
-		rows = append(rows, row{
-			"software_title_id": p.Title.ID, "metric_name": p.Metric.CodeName, "computer_system_id": p.System.ID,
-			"peak_value": p.Value, "peak_date": p.Day, "peak_time": p.At.UTC().Format(time.RFC3339),
-			"reporting_period_start_date": st.PeriodStart(), "reporting_period_end_date": st.Day,
-			"software_title_dimension.name": p.Title.Name(), "software_title_dimension.guid": p.Title.GUID,
-			"software_title_dimension.publisher_name": p.Title.Publisher, "software_title_dimension.publisher_guid": p.Title.PublisherGUID,
-			"computer_system_dimension.name": p.System.Name, "computer_system_dimension.sys_id": p.System.SysID,
-		})
-	}
-	_, page := q.run(rows)
+	page := p.page()
 	out := make([]object, 0, len(page))
 	for _, r := range page {
 		out = append(out, q.render(r))
@@ -168,20 +169,27 @@ func (h *handler) period(r *http.Request, st *license.State) (from, to string, e
 }
 
 // serveRows answers a v2 list: the common query parameters, then the rows
-// fetch builds (setting what headers it has to) or the error it meets.
-func (h *handler) serveRows(w http.ResponseWriter, r *http.Request, t *table, fetch func() ([]row, *api.Error)) {
+// fetch passes to emit one at a time (setting what headers it has to), or
+// the error it meets. Only the rows that may be on the page are kept.
+func (h *handler) serveRows(w http.ResponseWriter, r *http.Request, t *table, fetch func(emit func(row)) *api.Error) {
 	q, pe := t.parseQuery(r, h.now())
 	if pe != nil {
 		writeError(w, r, queryError(http.StatusBadRequest, pe))
 		return
 	}
-	rows, e := fetch()
-	if e != nil {
+	p := q.pager(t)
+	if e := fetch(p.add); e != nil {
 		writeError(w, r, e)
 		return
 	}
-	q.addDynamic(t, rows)
-	writeJSON(w, http.StatusOK, q.list(rows))
+	writeJSON(w, http.StatusOK, p.reply())
+}
+
+// emitAll passes rows held in memory to emit.
+func emitAll(emit func(row), rows []row) {
+	for _, r := range rows {
+		emit(r)
+	}
 }
 
 // scope reads the import state and the computer group a usage request
@@ -203,24 +211,24 @@ func (h *handler) scope(w http.ResponseWriter, r *http.Request) (*license.State,
 // GET /api/sam/v2/license_usage: per title and metric, the high-water mark
 // in a computer group over a period.
 func (h *handler) licenseUsage(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, usageTable, func() ([]row, *api.Error) {
+	h.serveRows(w, r, usageTable, func(emit func(row)) *api.Error {
 		st, g, e := h.scope(w, r)
 		if e != nil {
-			return nil, e
+			return e
 		}
 		from, to, e := h.period(r, st)
 		if e != nil {
-			return nil, e
+			return e
 		}
+		// One row per product and metric: few, whatever the estate.
 		usage, err := h.m.ProductUsage(r.Context(), g.ID, from, to)
 		if err != nil {
-			return nil, internal(err)
+			return internal(err)
 		}
 		set, err := h.m.UsageSettings(g.ID)
 		if err != nil {
-			return nil, internal(err)
+			return internal(err)
 		}
-		rows := make([]row, 0, len(usage))
 		for _, u := range usage {
 			rw := productRow(u.Title, u.Metric).unbundled()
 			rw["hwm_quantity"], rw["hwm_date"], rw["threshold"] = u.Quantity, u.Day, nil
@@ -231,35 +239,30 @@ func (h *handler) licenseUsage(w http.ResponseWriter, r *http.Request) {
 			for id, v := range s.Custom {
 				rw[fmt.Sprintf("custom_field_%d", id)] = v
 			}
-			rows = append(rows, rw)
+			emit(rw)
 		}
 		echo(w, "startdate", from)
 		echo(w, "enddate", to)
-		return rows, nil
+		return nil
 	})
 }
 
 // GET /api/sam/v2/license_usage_per_server?date=: per title, metric and
 // server, what the server used that day.
 func (h *handler) perServer(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, perServerTable, func() ([]row, *api.Error) {
+	h.serveRows(w, r, perServerTable, func(emit func(row)) *api.Error {
 		if r.URL.Query().Get("date") == "" {
-			return nil, api.Errorf(http.StatusBadRequest, "Bad Request", "date: missing; give the day as date=YYYY-MM-DD")
+			return api.Errorf(http.StatusBadRequest, "Bad Request", "date: missing; give the day as date=YYYY-MM-DD")
 		}
 		d, e := dateParam(r, "date", "", http.StatusBadRequest)
 		if e != nil {
-			return nil, e
+			return e
 		}
 		_, g, e := h.scope(w, r)
 		if e != nil {
-			return nil, e
+			return e
 		}
-		usage, err := h.m.ServerUsage(r.Context(), g.ID, d)
-		if err != nil {
-			return nil, internal(err)
-		}
-		rows := make([]row, 0, len(usage))
-		for _, u := range usage {
+		err := h.m.EachServerUsage(r.Context(), g.ID, d, func(u license.ServerUsage) error {
 			rw := productRow(u.Title, u.Metric).unbundled()
 			ids := make([]string, len(u.Systems))
 			for i, id := range u.Systems {
@@ -267,26 +270,30 @@ func (h *handler) perServer(w http.ResponseWriter, r *http.Request) {
 			}
 			rw["server_id"], rw["server_name"] = u.Server.ID, u.Server.Name
 			rw["hwm_quantity"], rw["hwm_cores"], rw["computer_system_ids"] = u.Quantity, u.Server.Cores(), strings.Join(ids, ",")
-			rows = append(rows, rw)
+			emit(rw)
+			return nil
+		})
+		if err != nil {
+			return internal(err)
 		}
 		echo(w, "date", d)
-		return rows, nil
+		return nil
 	})
 }
 
 // GET /api/sam/v2/compliance: per title and metric, what the computer
 // group's contracts entitle beside the peak use.
 func (h *handler) compliance(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, complianceTable, func() ([]row, *api.Error) {
+	h.serveRows(w, r, complianceTable, func(emit func(row)) *api.Error {
 		_, g, e := h.scope(w, r)
 		if e != nil {
-			return nil, e
+			return e
 		}
+		// One row per product and metric: few, whatever the estate.
 		cs, _, err := h.m.Compliance(r.Context(), g.ID)
 		if err != nil {
-			return nil, internal(err)
+			return internal(err)
 		}
-		rows := make([]row, 0, len(cs))
 		for _, c := range cs {
 			rw := productRow(c.Title, c.Metric)
 			rw["entitled_quantity"], rw["peak_quantity"], rw["peak_date"] = c.Entitled, c.Peak, c.PeakDay
@@ -297,9 +304,9 @@ func (h *handler) compliance(w http.ResponseWriter, r *http.Request) {
 					rw["status"] = "not_compliant"
 				}
 			}
-			rows = append(rows, rw)
+			emit(rw)
 		}
-		return rows, nil
+		return nil
 	})
 }
 
