@@ -44,7 +44,6 @@ type serverTotal struct {
 	metric                string
 	qty                   float64
 	systems               []uint64
-	id                    uint64 // the server's id, once it is found
 }
 
 // serverTotals sums one day's counted quantities per title, server and

@@ -188,33 +188,39 @@ func (m *Manager) ServerUsage(ctx context.Context, group int, d string) ([]Serve
 		out = append(out, u)
 		return nil
 	})
+	slices.SortFunc(out, func(a, b ServerUsage) int {
+		return cmp.Or(cmp.Compare(a.Title.ID, b.Title.ID), cmp.Compare(a.Metric.CodeName, b.Metric.CodeName), cmp.Compare(a.Server.ID, b.Server.ID))
+	})
 	return out, err
 }
 
-// EachServerUsage calls fn with each row ServerUsage returns, in its
-// order, without loading the computer systems: it reads the day's usage a
-// row at a time and keeps only each server's totals (numbers and ids, see
-// serverTotal) until the day is added up. An error from fn ends the read
-// and is returned.
+// EachServerUsage calls fn with each row ServerUsage returns, by server,
+// title and metric, without loading the computer systems: it reads the
+// day's usage a row at a time, keeps only each server's totals (numbers
+// and ids, see serverTotal) until the day is added up, then reads each
+// server once. An error from fn ends the read and is returned.
 func (m *Manager) EachServerUsage(ctx context.Context, group int, d string, fn func(ServerUsage) error) error {
 	return m.readTitles(func(s *snapshot) error {
 		s.lazy = true
-		var totals []*serverTotal
-		if err := s.serverUsage(ctx, group, d, func(_ *ServerUsage, t *serverTotal) { totals = append(totals, t) }); err != nil {
+		totals, err := s.dayTotals(ctx, group, d)
+		if err != nil {
 			return err
 		}
 		slices.SortFunc(totals, func(a, b *serverTotal) int {
-			return cmp.Or(cmp.Compare(a.title, b.title), cmp.Compare(a.metric, b.metric), cmp.Compare(a.id, b.id))
+			return cmp.Or(cmp.Compare(a.server, b.server), cmp.Compare(a.title, b.title), cmp.Compare(a.metric, b.metric))
 		})
 		for _, t := range totals {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			server, err := s.system(t.id)
+			server, title, err := s.resolve(t)
 			if err != nil {
 				return err
 			}
-			if err := fn(ServerUsage{Title: s.dims.titles[t.title], Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}); err != nil {
+			if server == nil || title == nil {
+				continue
+			}
+			if err := fn(ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}); err != nil {
 				return err
 			}
 		}
@@ -235,12 +241,30 @@ func (s *snapshot) days(from, to string) []string {
 }
 
 // serverUsage aggregates day d's rows of group per title, metric and
-// server, as they are counted (see count), and calls fn for each, with the
-// server's id in serverTotal.id. It reads the rows one at a time.
+// server, as they are counted (see count), and calls fn for each.
 func (s *snapshot) serverUsage(ctx context.Context, group int, d string, fn func(*ServerUsage, *serverTotal)) error {
+	totals, err := s.dayTotals(ctx, group, d)
+	if err != nil {
+		return err
+	}
+	for _, t := range totals {
+		server, title, err := s.resolve(t)
+		if err != nil {
+			return err
+		}
+		if title != nil && server != nil {
+			fn(&ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}, t)
+		}
+	}
+	return nil
+}
+
+// dayTotals adds up day d's rows of group per title, metric and server, as
+// they are counted (see count), reading the rows one at a time.
+func (s *snapshot) dayTotals(ctx context.Context, group int, d string) ([]*serverTotal, error) {
 	imp, ok := s.rec.Days[d]
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	t := newTotaler(true)
 	c := newCounter(true, t.add)
@@ -263,26 +287,20 @@ func (s *snapshot) serverUsage(ctx context.Context, group int, d string, fn func
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c.done()
-	for _, st := range t.out {
-		server, err := s.system(st.server)
-		if err != nil {
-			return err
-		}
-		if server == nil {
-			if server, err = s.system(st.system); err != nil {
-				return err
-			}
-		}
-		title := s.dims.titles[st.title]
-		if title != nil && server != nil {
-			st.id = server.ID
-			fn(&ServerUsage{Title: title, Metric: s.metric(st.metric), Server: server, Quantity: st.qty, Systems: st.systems}, st)
-		}
+	return t.out, nil
+}
+
+// resolve finds the server (else the computer system) and the title of a
+// total, nil when unknown.
+func (s *snapshot) resolve(t *serverTotal) (*ComputerSystem, *Title, error) {
+	server, err := s.system(t.server)
+	if err == nil && server == nil {
+		server, err = s.system(t.system)
 	}
-	return nil
+	return server, s.dims.titles[t.title], err
 }
 
 // system is a computer system by id, nil when there is none: from the

@@ -28,7 +28,7 @@ type pager struct {
 
 // pager starts a list; countSwitch=2 keeps no rows.
 func (q *query) pager(t *table) *pager {
-	p := &pager{q: q, t: t, keep: q.offset + q.limit, top: ranked{order: q.order}}
+	p := &pager{q: q, t: t, keep: q.offset + q.limit, top: ranked{order: q.order, listed: t.listed}}
 	if p.keep < q.offset || q.countSwitch == 2 { // overflow: an offset past any list
 		p.keep = 0
 	}
@@ -102,11 +102,13 @@ type seqRow struct {
 
 // ranked is a heap of rows by the query's order, the last on top.
 type ranked struct {
-	order []orderBy
-	rows  []seqRow
+	order  []orderBy
+	listed func(a, b row) int // see table.listed
+	rows   []seqRow
 }
 
-// compare orders rows by the query's order, then as they came.
+// compare orders rows by the query's order, then as they are listed (see
+// table.listed), then as they came.
 func (h *ranked) compare(a, b seqRow) int {
 	for _, o := range h.order {
 		n := compareValues(a.r[o.col.name], b.r[o.col.name])
@@ -114,6 +116,11 @@ func (h *ranked) compare(a, b seqRow) int {
 			n = -n
 		}
 		if n != 0 {
+			return n
+		}
+	}
+	if h.listed != nil {
+		if n := h.listed(a.r, b.r); n != 0 {
 			return n
 		}
 	}

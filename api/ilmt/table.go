@@ -51,6 +51,11 @@ type table struct {
 	dynamic func(name string) (column, bool)
 	// aliases name columns by other names in criteria and order[].
 	aliases map[string]string
+	// listed, when set, orders the rows of a list that compare equal by
+	// order[]: as they were listed, when the rows came all at once (rows
+	// read a row at a time may come in another order). Without it they
+	// keep the order they come in.
+	listed func(a, b row) int
 }
 
 // row is one row, its fields by column name (dotted for object fields).

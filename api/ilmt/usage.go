@@ -1,6 +1,7 @@
 package ilmt
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -59,6 +60,11 @@ var (
 			{name: "server_id", kind: number}, {name: "server_name"}, {name: "hwm_quantity", kind: number}, {name: "hwm_cores", kind: number},
 			{name: "computer_system_ids", hidden: true}}),
 		order: []string{"server_id", "product_name", "metric_code_name"},
+		// license.ServerUsage's order; EachServerUsage reads by server.
+		listed: func(a, b row) int {
+			return cmp.Or(cmp.Compare(rowID(a, "product_id"), rowID(b, "product_id")),
+				cmp.Compare(rowText(a, "metric_code_name"), rowText(b, "metric_code_name")), cmp.Compare(rowID(a, "server_id"), rowID(b, "server_id")))
+		},
 	}
 	// complianceTable is GET /api/sam/v2/compliance.
 	complianceTable = &table{
@@ -78,6 +84,17 @@ func usageCustomField(name string) (column, bool) {
 		return column{}, false
 	}
 	return column{name: name, null: true}, true
+}
+
+// rowID and rowText read a row's id and text columns as they were set.
+func rowID(r row, col string) uint64 {
+	n, _ := r[col].(uint64)
+	return n
+}
+
+func rowText(r row, col string) string {
+	s, _ := r[col].(string)
+	return s
 }
 
 func concat(parts ...[]column) []column {
