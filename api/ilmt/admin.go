@@ -172,13 +172,13 @@ var metricsTable = &table{
 
 // GET /api/sam/v2/metrics: the metric catalogue.
 func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, metricsTable, func(emit func(row)) *api.Error {
+	h.serveRows(w, r, metricsTable, func(p *pager) *api.Error {
 		ms, err := h.m.Metrics()
 		if err != nil {
 			return internal(err)
 		}
 		for _, m := range ms {
-			emit(row{"id": m.ID, "code_name": m.CodeName, "display_name": m.DisplayName, "source_type": m.SourceType})
+			p.add(row{"id": m.ID, "code_name": m.CodeName, "display_name": m.DisplayName, "source_type": m.SourceType})
 		}
 		return nil
 	})
@@ -192,12 +192,12 @@ var groupsTable = &table{
 
 // GET /api/sam/v2/computer_groups: the groups the caller may see.
 func (h *handler) groups(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, groupsTable, func(emit func(row)) *api.Error {
+	h.serveRows(w, r, groupsTable, func(p *pager) *api.Error {
 		gs, err := h.m.Groups(viewer(r))
 		if err != nil {
 			return internal(err)
 		}
-		emitAll(emit, groupRows(gs))
+		p.addAll(groupRows(gs))
 		return nil
 	})
 }

@@ -2,7 +2,6 @@ package ilmt_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,9 +32,10 @@ import (
 // ordered by quantity, over real HTTP, on an estate of
 // $IREGO_BENCH_LICENSE_COMPUTERS computers (default 200; the estate of
 // license's BenchmarkImport). It reports the allocations per request and
-// the heap in use at most during one (peak-heap-MB) beside the heap before
-// it, after a collection (base-heap-MB); it logs a digest of each reply,
-// to compare the replies of two builds.
+// the heap in use at most during one (peak-heap-MB, live or not yet
+// collected) and the largest live heap a collection found during one
+// (peak-live-MB: what the request holds), beside the heap before it, after
+// a collection (base-heap-MB).
 //
 //	IREGO_BENCH_LICENSE_COMPUTERS=40000 go test ./api/ilmt -run '^$' -bench UsageLists -benchtime 5x
 func BenchmarkUsageLists(b *testing.B) {
@@ -102,50 +102,53 @@ func BenchmarkUsageLists(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
-			var base, peak uint64
-			for i := 0; b.Loop(); i++ {
+			var base, peak, live uint64
+			for b.Loop() {
 				b.StopTimer()
 				stop := benchHeap()
 				b.StartTimer()
-				body := get(b, c.path)
+				get(b, c.path)
 				b.StopTimer()
-				before, most := stop()
-				base, peak = max(base, before), max(peak, most)
-				if i == 0 {
-					b.Logf("%s: %d bytes, sha256 %x", c.path, len(body), sha256.Sum256(body))
-				}
+				before, most, mostLive := stop()
+				base, peak, live = max(base, before), max(peak, most), max(live, mostLive)
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(base)/(1<<20), "base-heap-MB")
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+			b.ReportMetric(float64(live)/(1<<20), "peak-live-MB")
 		})
 	}
 }
 
-// benchHeap samples the heap in use every millisecond until the returned
+// benchHeap samples the heap every millisecond until the returned
 // function is called, which returns the heap in use at the start (after a
-// collection) and the largest seen.
-func benchHeap() func() (base, peak uint64) {
+// collection), the largest seen, and the largest live heap a collection
+// found meanwhile.
+func benchHeap() func() (base, peak, live uint64) {
 	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
-	read := func() uint64 { metrics.Read(s); return s[0].Value.Uint64() + s[1].Value.Uint64() }
-	base := read()
-	stop, done := make(chan struct{}), make(chan uint64)
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	read := func() (uint64, uint64) {
+		metrics.Read(s)
+		return s[0].Value.Uint64() + s[1].Value.Uint64(), s[2].Value.Uint64()
+	}
+	base, _ := read()
+	stop, done := make(chan struct{}), make(chan [2]uint64)
 	go func() {
-		peak := base
+		peak, live := base, uint64(0)
 		tick := time.NewTicker(time.Millisecond)
 		defer tick.Stop()
 		for {
-			peak = max(peak, read())
+			v, l := read()
+			peak, live = max(peak, v), max(live, l)
 			select {
 			case <-stop:
-				done <- max(peak, read())
+				done <- [2]uint64{peak, live}
 				return
 			case <-tick.C:
 			}
 		}
 	}()
-	return func() (uint64, uint64) { close(stop); return base, <-done }
+	return func() (uint64, uint64, uint64) { close(stop); r := <-done; return base, r[0], r[1] }
 }
 
 // benchEstate is n computers from number first on, as license's

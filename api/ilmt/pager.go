@@ -24,6 +24,7 @@ type pager struct {
 	seq   int    // rows seen
 	top   ranked // the kept matches, a heap: the last in order on top
 	names []string
+	spare row // the last row added when it was not kept, for next
 }
 
 // pager starts a list; countSwitch=2 keeps no rows.
@@ -35,26 +36,48 @@ func (q *query) pager(t *table) *pager {
 	return p
 }
 
+// next returns an empty row to fill and add: the last row added when the
+// pager did not keep it, so a list of many rows reuses one map for the
+// rows that are not on the page.
+func (p *pager) next() row {
+	if r := p.spare; r != nil {
+		p.spare = nil
+		clear(r)
+		return r
+	}
+	return make(row, 24)
+}
+
 // add takes the next row.
 func (p *pager) add(r row) {
 	p.seq++
 	p.noteDynamic(r)
+	if !p.keepRow(r) {
+		p.spare = r
+	}
+}
+
+// keepRow counts r if it matches, and reports whether it is kept.
+func (p *pager) keepRow(r row) bool {
 	if !p.q.criteria.match(r) {
-		return
+		return false
 	}
 	p.total++
 	if p.keep == 0 {
-		return
+		return false
 	}
 	x := seqRow{r, p.seq}
 	if len(p.top.rows) < p.keep {
 		heap.Push(&p.top, x)
-		return
+		return true
 	}
-	if p.top.before(x, p.top.rows[0]) {
-		p.top.rows[0] = x
-		heap.Fix(&p.top, 0)
+	if !p.top.before(x, p.top.rows[0]) {
+		return false
 	}
+	p.spare = p.top.rows[0].r // dropped from the page
+	p.top.rows[0] = x
+	heap.Fix(&p.top, 0)
+	return true
 }
 
 // page returns the matches from offset on, at most limit of them.

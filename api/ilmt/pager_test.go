@@ -2,6 +2,7 @@ package ilmt
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -150,7 +151,9 @@ func TestPagerMatchesModel(t *testing.T) {
 		}
 		p := q.pager(tb)
 		for _, r := range come {
-			p.add(r)
+			rw := p.next() // a map the pager let go of, as the lists fill them
+			maps.Copy(rw, r)
+			p.add(rw)
 		}
 		reply, err := marshal(p.reply())
 		if err != nil {

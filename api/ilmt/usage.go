@@ -106,10 +106,11 @@ func concat(parts ...[]column) []column {
 }
 
 // productRow fills the product and metric columns of a row.
-func productRow(t *license.Title, m license.Metric) row {
-	return row{"product_id": t.ID, "product_name": t.Name(), "product_publisher_name": t.Publisher,
-		"product_guid": t.GUID, "product_family_guid": t.GUID, "product_publisher_guid": t.PublisherGUID,
-		"metric_id": strconv.Itoa(m.ID), "metric_code_name": m.CodeName, "metric_name": m.DisplayName}
+func (r row) productRow(t *license.Title, m license.Metric) row {
+	r["product_id"], r["product_name"], r["product_publisher_name"] = t.ID, t.Name(), t.Publisher
+	r["product_guid"], r["product_family_guid"], r["product_publisher_guid"] = t.GUID, t.GUID, t.PublisherGUID
+	r["metric_id"], r["metric_code_name"], r["metric_name"] = strconv.Itoa(m.ID), m.CodeName, m.DisplayName
+	return r
 }
 
 // unbundled fills the bundle columns of a product that is not in a bundle:
@@ -142,14 +143,14 @@ func (h *handler) licenseUsages(w http.ResponseWriter, r *http.Request) {
 	q.countSwitch = 0 // not this API's: it answers the rows
 	p := q.pager(v1Table)
 	st, err := h.m.EachPeak(r.Context(), func(st *license.State, pk license.PeakUsage) error {
-		p.add(row{
-			"software_title_id": pk.Title.ID, "metric_name": pk.Metric.CodeName, "computer_system_id": pk.System.ID,
-			"peak_value": pk.Value, "peak_date": pk.Day, "peak_time": pk.At.UTC().Format(time.RFC3339),
-			"reporting_period_start_date": st.PeriodStart(), "reporting_period_end_date": st.Day,
-			"software_title_dimension.name": pk.Title.Name(), "software_title_dimension.guid": pk.Title.GUID,
-			"software_title_dimension.publisher_name": pk.Title.Publisher, "software_title_dimension.publisher_guid": pk.Title.PublisherGUID,
-			"computer_system_dimension.name": pk.System.Name, "computer_system_dimension.sys_id": pk.System.SysID,
-		})
+		rw := p.next()
+		rw["software_title_id"], rw["metric_name"], rw["computer_system_id"] = pk.Title.ID, pk.Metric.CodeName, pk.System.ID
+		rw["peak_value"], rw["peak_date"], rw["peak_time"] = pk.Value, pk.Day, pk.At.UTC().Format(time.RFC3339)
+		rw["reporting_period_start_date"], rw["reporting_period_end_date"] = st.PeriodStart(), st.Day
+		rw["software_title_dimension.name"], rw["software_title_dimension.guid"] = pk.Title.Name(), pk.Title.GUID
+		rw["software_title_dimension.publisher_name"], rw["software_title_dimension.publisher_guid"] = pk.Title.Publisher, pk.Title.PublisherGUID
+		rw["computer_system_dimension.name"], rw["computer_system_dimension.sys_id"] = pk.System.Name, pk.System.SysID
+		p.add(rw)
 		return nil
 	})
 	if err != nil {
@@ -186,26 +187,26 @@ func (h *handler) period(r *http.Request, st *license.State) (from, to string, e
 }
 
 // serveRows answers a v2 list: the common query parameters, then the rows
-// fetch passes to emit one at a time (setting what headers it has to), or
-// the error it meets. Only the rows that may be on the page are kept.
-func (h *handler) serveRows(w http.ResponseWriter, r *http.Request, t *table, fetch func(emit func(row)) *api.Error) {
+// fetch adds to the pager one at a time (setting what headers it has to),
+// or the error it meets. Only the rows that may be on the page are kept.
+func (h *handler) serveRows(w http.ResponseWriter, r *http.Request, t *table, fetch func(p *pager) *api.Error) {
 	q, pe := t.parseQuery(r, h.now())
 	if pe != nil {
 		writeError(w, r, queryError(http.StatusBadRequest, pe))
 		return
 	}
 	p := q.pager(t)
-	if e := fetch(p.add); e != nil {
+	if e := fetch(p); e != nil {
 		writeError(w, r, e)
 		return
 	}
 	writeJSON(w, http.StatusOK, p.reply())
 }
 
-// emitAll passes rows held in memory to emit.
-func emitAll(emit func(row), rows []row) {
+// addAll adds rows held in memory.
+func (p *pager) addAll(rows []row) {
 	for _, r := range rows {
-		emit(r)
+		p.add(r)
 	}
 }
 
@@ -228,7 +229,7 @@ func (h *handler) scope(w http.ResponseWriter, r *http.Request) (*license.State,
 // GET /api/sam/v2/license_usage: per title and metric, the high-water mark
 // in a computer group over a period.
 func (h *handler) licenseUsage(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, usageTable, func(emit func(row)) *api.Error {
+	h.serveRows(w, r, usageTable, func(p *pager) *api.Error {
 		st, g, e := h.scope(w, r)
 		if e != nil {
 			return e
@@ -247,7 +248,7 @@ func (h *handler) licenseUsage(w http.ResponseWriter, r *http.Request) {
 			return internal(err)
 		}
 		for _, u := range usage {
-			rw := productRow(u.Title, u.Metric).unbundled()
+			rw := p.next().productRow(u.Title, u.Metric).unbundled()
 			rw["hwm_quantity"], rw["hwm_date"], rw["threshold"] = u.Quantity, u.Day, nil
 			s := set[license.UsageKey{Group: g.ID, Title: u.Title.ID, Metric: u.Metric.ID}]
 			if s.Threshold != nil {
@@ -256,7 +257,7 @@ func (h *handler) licenseUsage(w http.ResponseWriter, r *http.Request) {
 			for id, v := range s.Custom {
 				rw[fmt.Sprintf("custom_field_%d", id)] = v
 			}
-			emit(rw)
+			p.add(rw)
 		}
 		echo(w, "startdate", from)
 		echo(w, "enddate", to)
@@ -267,7 +268,7 @@ func (h *handler) licenseUsage(w http.ResponseWriter, r *http.Request) {
 // GET /api/sam/v2/license_usage_per_server?date=: per title, metric and
 // server, what the server used that day.
 func (h *handler) perServer(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, perServerTable, func(emit func(row)) *api.Error {
+	h.serveRows(w, r, perServerTable, func(p *pager) *api.Error {
 		if r.URL.Query().Get("date") == "" {
 			return api.Errorf(http.StatusBadRequest, "Bad Request", "date: missing; give the day as date=YYYY-MM-DD")
 		}
@@ -280,14 +281,14 @@ func (h *handler) perServer(w http.ResponseWriter, r *http.Request) {
 			return e
 		}
 		err := h.m.EachServerUsage(r.Context(), g.ID, d, func(u license.ServerUsage) error {
-			rw := productRow(u.Title, u.Metric).unbundled()
+			rw := p.next().productRow(u.Title, u.Metric).unbundled()
 			ids := make([]string, len(u.Systems))
 			for i, id := range u.Systems {
 				ids[i] = strconv.FormatUint(id, 10)
 			}
 			rw["server_id"], rw["server_name"] = u.Server.ID, u.Server.Name
 			rw["hwm_quantity"], rw["hwm_cores"], rw["computer_system_ids"] = u.Quantity, u.Server.Cores(), strings.Join(ids, ",")
-			emit(rw)
+			p.add(rw)
 			return nil
 		})
 		if err != nil {
@@ -301,7 +302,7 @@ func (h *handler) perServer(w http.ResponseWriter, r *http.Request) {
 // GET /api/sam/v2/compliance: per title and metric, what the computer
 // group's contracts entitle beside the peak use.
 func (h *handler) compliance(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, complianceTable, func(emit func(row)) *api.Error {
+	h.serveRows(w, r, complianceTable, func(p *pager) *api.Error {
 		_, g, e := h.scope(w, r)
 		if e != nil {
 			return e
@@ -312,7 +313,7 @@ func (h *handler) compliance(w http.ResponseWriter, r *http.Request) {
 			return internal(err)
 		}
 		for _, c := range cs {
-			rw := productRow(c.Title, c.Metric)
+			rw := row{}.productRow(c.Title, c.Metric)
 			rw["entitled_quantity"], rw["peak_quantity"], rw["peak_date"] = c.Entitled, c.Peak, c.PeakDay
 			rw["status"], rw["contract_ids"] = "compliant", strings.Join(c.Contracts, ",")
 			if diff, ok := c.Difference(); ok {
@@ -321,7 +322,7 @@ func (h *handler) compliance(w http.ResponseWriter, r *http.Request) {
 					rw["status"] = "not_compliant"
 				}
 			}
-			emit(rw)
+			p.add(rw)
 		}
 		return nil
 	})
