@@ -142,11 +142,15 @@ func (h *handler) licenseUsages(w http.ResponseWriter, r *http.Request) {
 	}
 	q.countSwitch = 0 // not this API's: it answers the rows
 	p := q.pager(v1Table)
+	var start string // the period's first day, the same on every row
 	st, err := h.m.EachPeak(r.Context(), func(st *license.State, pk license.PeakUsage) error {
+		if start == "" {
+			start = st.PeriodStart()
+		}
 		rw := p.next()
 		rw["software_title_id"], rw["metric_name"], rw["computer_system_id"] = pk.Title.ID, pk.Metric.CodeName, pk.System.ID
 		rw["peak_value"], rw["peak_date"], rw["peak_time"] = pk.Value, pk.Day, pk.At.UTC().Format(time.RFC3339)
-		rw["reporting_period_start_date"], rw["reporting_period_end_date"] = st.PeriodStart(), st.Day
+		rw["reporting_period_start_date"], rw["reporting_period_end_date"] = start, st.Day
 		rw["software_title_dimension.name"], rw["software_title_dimension.guid"] = pk.Title.Name(), pk.Title.GUID
 		rw["software_title_dimension.publisher_name"], rw["software_title_dimension.publisher_guid"] = pk.Title.Publisher, pk.Title.PublisherGUID
 		rw["computer_system_dimension.name"], rw["computer_system_dimension.sys_id"] = pk.System.Name, pk.System.SysID
