@@ -194,37 +194,99 @@ func (m *Manager) ServerUsage(ctx context.Context, group int, d string) ([]Serve
 	return out, err
 }
 
-// EachServerUsage calls fn with each row ServerUsage returns, by server,
-// title and metric, without loading the computer systems: it reads the
-// day's usage a row at a time, keeps only each server's totals (numbers
-// and ids, see serverTotal) until the day is added up, then reads each
-// server once. An error from fn ends the read and is returned.
+// EachServerUsage calls fn with each row ServerUsage returns, in no set
+// order, without loading the computer systems or the day's totals whole.
+// It reads the day's usage twice, a row at a time: first to find the
+// servers that count other computer systems (cloud hosts), then to add up
+// the rest one computer system at a time, passing its totals on when the
+// next system starts; only the hosts' totals are kept until the day is
+// read. An error from fn ends the read and is returned.
 func (m *Manager) EachServerUsage(ctx context.Context, group int, d string, fn func(ServerUsage) error) error {
 	return m.readTitles(func(s *snapshot) error {
 		s.lazy = true
-		totals, err := s.dayTotals(ctx, group, d)
+		imp, ok := s.rec.Days[d]
+		if !ok {
+			return nil
+		}
+		hosts := map[uint64]bool{}
+		err := eachUsageErr(s.r, d, imp, func(u usage) error {
+			if u.Server != u.System {
+				hosts[u.Server] = true
+			}
+			return ctx.Err()
+		})
 		if err != nil {
 			return err
 		}
-		slices.SortFunc(totals, func(a, b *serverTotal) int {
-			return cmp.Or(cmp.Compare(a.server, b.server), cmp.Compare(a.title, b.title), cmp.Compare(a.metric, b.metric))
-		})
-		for _, t := range totals {
+		emit := func(totals []*serverTotal) error {
+			for _, t := range totals {
+				server, title, err := s.resolve(t)
+				if err != nil {
+					return err
+				}
+				if server == nil || title == nil {
+					continue
+				}
+				if err := fn(ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		shared := newTotaler(true)
+		sharedCount := newCounter(true, shared.add)
+		var own *totaler // the current system's, counted on itself
+		var ownCount *counter
+		var ownSystem uint64
+		flush := func() error {
+			if own == nil {
+				return nil
+			}
+			ownCount.done()
+			err := emit(own.out)
+			own, ownCount = nil, nil
+			return err
+		}
+		var member *ComputerSystem // the last system found in group
+		err = eachUsageErr(s.r, d, imp, func(u usage) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			server, title, err := s.resolve(t)
-			if err != nil {
-				return err
+			if own != nil && u.System != ownSystem {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
-			if server == nil || title == nil {
-				continue
+			if member == nil || member.ID != u.System {
+				cs, err := s.system(u.System)
+				if err != nil {
+					return err
+				}
+				if cs == nil || !s.groups.member(group, cs) {
+					return nil
+				}
+				member = cs
 			}
-			if err := fn(ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}); err != nil {
-				return err
+			if hosts[u.Server] || u.Server != u.System {
+				sharedCount.add(u)
+				return nil
 			}
+			if own == nil {
+				own = newTotaler(true)
+				ownCount, ownSystem = newCounter(true, own.add), u.System
+			}
+			ownCount.add(u)
+			return nil
+		})
+		if err == nil {
+			err = flush()
 		}
-		return nil
+		if err != nil {
+			return err
+		}
+		sharedCount.done()
+		slices.SortFunc(shared.out, func(a, b *serverTotal) int { return cmp.Compare(a.server, b.server) })
+		return emit(shared.out)
 	})
 }
 
