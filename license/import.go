@@ -638,13 +638,20 @@ func (imp *importRun) commitRaw() error {
 
 // eachUsage calls fn for every snapshot row of one day stored by one import.
 func eachUsage(r store.Reader, d string, imp uint64, fn func(usage)) error {
+	return eachUsageErr(r, d, imp, func(u usage) error {
+		fn(u)
+		return nil
+	})
+}
+
+// eachUsageErr is eachUsage with a fn that may end the read.
+func eachUsageErr(r store.Reader, d string, imp uint64, fn func(usage) error) error {
 	return r.Iterate(store.SnapshotPrefix(d, imp), func(_, v []byte) error {
 		var u usage
 		if err := json.Unmarshal(v, &u); err != nil {
 			return fmt.Errorf("license: corrupt usage snapshot of %s: %w", d, err)
 		}
-		fn(u)
-		return nil
+		return fn(u)
 	})
 }
 

@@ -181,10 +181,11 @@ func (m *Manager) PeaksOf(ctx context.Context, title uint64, metric string, limi
 			if s.dims, err = readDims(s.r); err != nil {
 				return err
 			}
-			err = s.peaks(ctx, func(p PeakUsage) {
+			err = s.peaks(ctx, func(p PeakUsage) error {
 				if p.Title.ID == title && p.Metric.CodeName == metric {
 					out = append(out, p)
 				}
+				return nil
 			})
 			slices.SortStableFunc(out, func(a, b PeakUsage) int { return cmp.Compare(b.Value, a.Value) })
 			if total = len(out); limit > 0 && total > limit {
@@ -245,9 +246,18 @@ func rank(v float64) uint64 {
 
 // readSystem reads one computer system by id.
 func readSystem(r store.Reader, id uint64) (*ComputerSystem, error) {
+	c, err := lookupSystem(r, id)
+	if err == nil && c == nil {
+		return nil, fmt.Errorf("license: peak of unknown computer system %d", id)
+	}
+	return c, err
+}
+
+// lookupSystem reads one computer system by id, nil when there is none.
+func lookupSystem(r store.Reader, id uint64) (*ComputerSystem, error) {
 	b, err := r.Get(store.LicenseDimKey(kindSystem, id))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("license: peak of unknown computer system %d", id)
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err

@@ -55,6 +55,10 @@ type snapshot struct {
 	dims   *dims
 	cat    catalogue
 	groups *groups
+	// lazy reads computer systems one at a time (system) rather than from
+	// dims; last is the last one read.
+	lazy bool
+	last *ComputerSystem
 }
 
 func (m *Manager) read(fn func(*snapshot) error) error {
@@ -100,19 +104,32 @@ func (s *snapshot) metric(code string) Metric {
 // system, title and metric, with the state they come from.
 func (m *Manager) Peaks(ctx context.Context) ([]PeakUsage, *State, error) {
 	var out []PeakUsage
-	var st *State
-	err := m.read(func(s *snapshot) error {
-		st = m.public(s.rec)
-		if s.rec.Current == 0 {
-			return nil
-		}
-		return s.peaks(ctx, func(p PeakUsage) { out = append(out, p) })
+	st, err := m.EachPeak(ctx, func(_ *State, p PeakUsage) error {
+		out = append(out, p)
+		return nil
 	})
 	return out, st, err
 }
 
+// EachPeak calls fn with each peak Peaks returns, in its order, and the
+// state they come from, reading them (and their computer systems) one at
+// a time; an error from fn ends the read and is returned. It returns the
+// state.
+func (m *Manager) EachPeak(ctx context.Context, fn func(*State, PeakUsage) error) (*State, error) {
+	var st *State
+	err := m.readTitles(func(s *snapshot) error {
+		st = m.public(s.rec)
+		if s.rec.Current == 0 {
+			return nil
+		}
+		s.lazy = true
+		return s.peaks(ctx, func(p PeakUsage) error { return fn(st, p) })
+	})
+	return st, err
+}
+
 // peaks calls fn for every peak of the served import, in key order.
-func (s *snapshot) peaks(ctx context.Context, fn func(PeakUsage)) error {
+func (s *snapshot) peaks(ctx context.Context, fn func(PeakUsage) error) error {
 	return s.r.Iterate(store.PeakPrefix(s.rec.Current), func(_, v []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -121,12 +138,15 @@ func (s *snapshot) peaks(ctx context.Context, fn func(PeakUsage)) error {
 		if err := json.Unmarshal(v, &p); err != nil {
 			return fmt.Errorf("license: corrupt peak: %w", err)
 		}
-		cs, t := s.dims.systems[p.System], s.dims.titles[p.Title]
+		cs, err := s.system(p.System)
+		if err != nil {
+			return err
+		}
+		t := s.dims.titles[p.Title]
 		if cs == nil || t == nil {
 			return fmt.Errorf("license: peak of unknown computer system %d or title %d", p.System, p.Title)
 		}
-		fn(PeakUsage{System: cs, Title: t, Metric: s.metric(p.Metric), Value: p.Value, Day: p.Day, At: p.At})
-		return nil
+		return fn(PeakUsage{System: cs, Title: t, Metric: s.metric(p.Metric), Value: p.Value, Day: p.Day, At: p.At})
 	})
 }
 
@@ -164,13 +184,110 @@ func (s *snapshot) productUsage(ctx context.Context, group int, from, to string)
 // group on day d, by title, metric and server.
 func (m *Manager) ServerUsage(ctx context.Context, group int, d string) ([]ServerUsage, error) {
 	var out []ServerUsage
-	err := m.read(func(s *snapshot) error {
-		return s.serverUsage(ctx, group, d, func(su *ServerUsage, _ *serverTotal) { out = append(out, *su) })
+	err := m.EachServerUsage(ctx, group, d, func(u ServerUsage) error {
+		out = append(out, u)
+		return nil
 	})
 	slices.SortFunc(out, func(a, b ServerUsage) int {
 		return cmp.Or(cmp.Compare(a.Title.ID, b.Title.ID), cmp.Compare(a.Metric.CodeName, b.Metric.CodeName), cmp.Compare(a.Server.ID, b.Server.ID))
 	})
 	return out, err
+}
+
+// EachServerUsage calls fn with each row ServerUsage returns, in no set
+// order, without loading the computer systems or the day's totals whole.
+// It reads the day's usage twice, a row at a time: first to find the
+// servers that count other computer systems (cloud hosts), then to add up
+// the rest one computer system at a time, passing its totals on when the
+// next system starts; only the hosts' totals are kept until the day is
+// read. An error from fn ends the read and is returned.
+func (m *Manager) EachServerUsage(ctx context.Context, group int, d string, fn func(ServerUsage) error) error {
+	return m.readTitles(func(s *snapshot) error {
+		s.lazy = true
+		imp, ok := s.rec.Days[d]
+		if !ok {
+			return nil
+		}
+		hosts := map[uint64]bool{}
+		err := eachUsageErr(s.r, d, imp, func(u usage) error {
+			if u.Server != u.System {
+				hosts[u.Server] = true
+			}
+			return ctx.Err()
+		})
+		if err != nil {
+			return err
+		}
+		emit := func(totals []*serverTotal) error {
+			for _, t := range totals {
+				server, title, err := s.resolve(t)
+				if err != nil {
+					return err
+				}
+				if server == nil || title == nil {
+					continue
+				}
+				if err := fn(ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		shared := newTotaler(true)
+		sharedCount := newCounter(true, shared.add)
+		var own *totaler // the current system's, counted on itself
+		var ownCount *counter
+		var ownSystem uint64
+		flush := func() error {
+			if own == nil {
+				return nil
+			}
+			ownCount.done()
+			err := emit(own.out)
+			own, ownCount = nil, nil
+			return err
+		}
+		var member *ComputerSystem // the last system found in group
+		err = eachUsageErr(s.r, d, imp, func(u usage) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if own != nil && u.System != ownSystem {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			if member == nil || member.ID != u.System {
+				cs, err := s.system(u.System)
+				if err != nil {
+					return err
+				}
+				if cs == nil || !s.groups.member(group, cs) {
+					return nil
+				}
+				member = cs
+			}
+			if hosts[u.Server] || u.Server != u.System {
+				sharedCount.add(u)
+				return nil
+			}
+			if own == nil {
+				own = newTotaler(true)
+				ownCount, ownSystem = newCounter(true, own.add), u.System
+			}
+			ownCount.add(u)
+			return nil
+		})
+		if err == nil {
+			err = flush()
+		}
+		if err != nil {
+			return err
+		}
+		sharedCount.done()
+		slices.SortFunc(shared.out, func(a, b *serverTotal) int { return cmp.Compare(a.server, b.server) })
+		return emit(shared.out)
+	})
 }
 
 // days returns the stored days between from and to, in order.
@@ -188,31 +305,79 @@ func (s *snapshot) days(from, to string) []string {
 // serverUsage aggregates day d's rows of group per title, metric and
 // server, as they are counted (see count), and calls fn for each.
 func (s *snapshot) serverUsage(ctx context.Context, group int, d string, fn func(*ServerUsage, *serverTotal)) error {
-	imp, ok := s.rec.Days[d]
-	if !ok {
-		return nil
-	}
-	var rows []usage
-	err := eachUsage(s.r, d, imp, func(u usage) {
-		if cs := s.dims.systems[u.System]; cs != nil && s.groups.member(group, cs) {
-			rows = append(rows, u)
-		}
-	})
+	totals, err := s.dayTotals(ctx, group, d)
 	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	for _, t := range serverTotals(count(rows)) {
-		server := s.dims.systems[t.server]
-		if server == nil {
-			server = s.dims.systems[t.system]
+	for _, t := range totals {
+		server, title, err := s.resolve(t)
+		if err != nil {
+			return err
 		}
-		title := s.dims.titles[t.title]
 		if title != nil && server != nil {
 			fn(&ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}, t)
 		}
 	}
 	return nil
+}
+
+// dayTotals adds up day d's rows of group per title, metric and server, as
+// they are counted (see count), reading the rows one at a time.
+func (s *snapshot) dayTotals(ctx context.Context, group int, d string) ([]*serverTotal, error) {
+	imp, ok := s.rec.Days[d]
+	if !ok {
+		return nil, nil
+	}
+	t := newTotaler(true)
+	c := newCounter(true, t.add)
+	var member *ComputerSystem // the last system found in group
+	err := eachUsageErr(s.r, d, imp, func(u usage) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if member == nil || member.ID != u.System {
+			cs, err := s.system(u.System)
+			if err != nil {
+				return err
+			}
+			if cs == nil || !s.groups.member(group, cs) {
+				return nil
+			}
+			member = cs
+		}
+		c.add(u)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.done()
+	return t.out, nil
+}
+
+// resolve finds the server (else the computer system) and the title of a
+// total, nil when unknown.
+func (s *snapshot) resolve(t *serverTotal) (*ComputerSystem, *Title, error) {
+	server, err := s.system(t.server)
+	if err == nil && server == nil {
+		server, err = s.system(t.system)
+	}
+	return server, s.dims.titles[t.title], err
+}
+
+// system is a computer system by id, nil when there is none: from the
+// dimensions read whole, or when the snapshot is lazy read from the store
+// (the last one read is kept, as rows come by computer system).
+func (s *snapshot) system(id uint64) (*ComputerSystem, error) {
+	if !s.lazy {
+		return s.dims.systems[id], nil
+	}
+	if s.last != nil && s.last.ID == id {
+		return s.last, nil
+	}
+	cs, err := lookupSystem(s.r, id)
+	if cs != nil {
+		s.last = cs
+	}
+	return cs, err
 }

@@ -172,16 +172,15 @@ var metricsTable = &table{
 
 // GET /api/sam/v2/metrics: the metric catalogue.
 func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, metricsTable, func() ([]row, *api.Error) {
+	h.serveRows(w, r, metricsTable, func(p *pager) *api.Error {
 		ms, err := h.m.Metrics()
 		if err != nil {
-			return nil, internal(err)
+			return internal(err)
 		}
-		rows := make([]row, 0, len(ms))
 		for _, m := range ms {
-			rows = append(rows, row{"id": m.ID, "code_name": m.CodeName, "display_name": m.DisplayName, "source_type": m.SourceType})
+			p.add(row{"id": m.ID, "code_name": m.CodeName, "display_name": m.DisplayName, "source_type": m.SourceType})
 		}
-		return rows, nil
+		return nil
 	})
 }
 
@@ -193,12 +192,13 @@ var groupsTable = &table{
 
 // GET /api/sam/v2/computer_groups: the groups the caller may see.
 func (h *handler) groups(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, groupsTable, func() ([]row, *api.Error) {
+	h.serveRows(w, r, groupsTable, func(p *pager) *api.Error {
 		gs, err := h.m.Groups(viewer(r))
 		if err != nil {
-			return nil, internal(err)
+			return internal(err)
 		}
-		return groupRows(gs), nil
+		p.addAll(groupRows(gs))
+		return nil
 	})
 }
 
@@ -236,7 +236,7 @@ func (h *handler) putGroups(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, internal(err))
 	default:
 		q, _ := groupsTable.parseQuery(&http.Request{URL: &url.URL{}}, h.now()) // every column, every group
-		writeJSON(w, http.StatusOK, q.list(groupRows(gs)))
+		writeJSON(w, http.StatusOK, q.list(groupsTable, groupRows(gs)))
 	}
 }
 

@@ -36,12 +36,13 @@ var contractsTable = &table{
 
 // GET /api/sam/v2/contracts(.json): the contracts of the caller's groups.
 func (h *handler) contracts(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, contractsTable, func() ([]row, *api.Error) {
+	h.serveRows(w, r, contractsTable, func(p *pager) *api.Error {
 		cs, err := h.m.Contracts(viewer(r))
 		if err != nil {
-			return nil, internal(err)
+			return internal(err)
 		}
-		return contractRows(cs), nil
+		p.addAll(contractRows(cs))
+		return nil
 	})
 }
 

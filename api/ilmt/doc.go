@@ -19,8 +19,11 @@
 // criteria (criteria.go: one parser for every endpoint, faults named with
 // the parameter and the character they are at; repeated, all apply), and
 // answers {"total": N, "rows": [...]} (countSwitch=1: rows only, 2: the
-// total and no rows). Columns have the JSON types License Metric Tool
-// documents: numbers as numbers, null where there is no value.
+// total and no rows). limit is 10000 when absent, and at most 10000. A
+// list is built as its rows are read (pager.go): each row is filtered and
+// counted as it comes, and only the best offset + limit are kept, so a
+// page does not hold the estate. Columns have the JSON types License
+// Metric Tool documents: numbers as numbers, null where there is no value.
 // The license usage replies carry the Import-Mode, Import-Progress,
 // Import-Last-Status and Import-Last-Success-Time headers.
 //

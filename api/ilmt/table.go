@@ -51,6 +51,11 @@ type table struct {
 	dynamic func(name string) (column, bool)
 	// aliases name columns by other names in criteria and order[].
 	aliases map[string]string
+	// listed, when set, orders the rows of a list that compare equal by
+	// order[]: as they were listed, when the rows came all at once (rows
+	// read a row at a time may come in another order). Without it they
+	// keep the order they come in.
+	listed func(a, b row) int
 }
 
 // row is one row, its fields by column name (dotted for object fields).
@@ -104,7 +109,7 @@ func (t *table) names() string {
 type query struct {
 	columns     []column
 	order       []orderBy
-	limit       int // -1: all
+	limit       int // at most maxLimit
 	offset      int
 	criteria    *criteria
 	countSwitch int
@@ -133,7 +138,7 @@ func badParam(param, format string, args ...any) *paramError {
 // countSwitch. The names without brackets are accepted as well.
 func (t *table) parseQuery(r *http.Request, now time.Time) (*query, *paramError) {
 	params := r.URL.Query()
-	q := &query{limit: -1}
+	q := &query{}
 	for i, name := range values(params, "columns") {
 		sel := t.selects(strings.TrimSpace(name))
 		if len(sel) == 0 {
@@ -169,9 +174,10 @@ func (t *table) parseQuery(r *http.Request, now time.Time) (*query, *paramError)
 		q.order = append(q.order, orderBy{c, len(f) == 2 && strings.EqualFold(f[1], "desc")})
 	}
 	var e *paramError
-	if q.limit, e = intParam(params, "limit", -1); e != nil {
+	if q.limit, e = intParam(params, "limit", maxLimit); e != nil {
 		return nil, e
 	}
+	q.limit = min(q.limit, maxLimit)
 	if q.offset, e = intParam(params, "offset", 0); e != nil {
 		return nil, e
 	}
@@ -221,57 +227,6 @@ func intParam(params url.Values, name string, def int) (int, *paramError) {
 		return 0, badParam(name, "%q is not a whole number >= 0", s)
 	}
 	return n, nil
-}
-
-// addDynamic adds to the default columns the dynamic ones (custom fields)
-// that some row has, by name.
-func (q *query) addDynamic(t *table, rows []row) {
-	if q.explicit || t.dynamic == nil {
-		return
-	}
-	var names []string
-	for _, r := range rows {
-		for k := range r {
-			if _, static := t.column(k); static && !slices.ContainsFunc(t.columns, func(c column) bool { return c.name == k }) && !slices.Contains(names, k) {
-				names = append(names, k)
-			}
-		}
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		c, _ := t.dynamic(n)
-		q.columns = append(q.columns, c)
-	}
-}
-
-// run filters, sorts and pages rows; it returns the number that matched
-// and the page.
-func (q *query) run(rows []row) (int, []row) {
-	matched := rows[:0:0]
-	for _, r := range rows {
-		if q.criteria.match(r) {
-			matched = append(matched, r)
-		}
-	}
-	slices.SortStableFunc(matched, func(a, b row) int {
-		for _, o := range q.order {
-			n := compareValues(a[o.col.name], b[o.col.name])
-			if o.desc {
-				n = -n
-			}
-			if n != 0 {
-				return n
-			}
-		}
-		return 0
-	})
-	total := len(matched)
-	start := min(q.offset, total)
-	end := total
-	if q.limit >= 0 && q.limit < end-start {
-		end = start + q.limit
-	}
-	return total, matched[start:end]
 }
 
 // compareValues orders values of one column: numbers by value, the rest as
@@ -360,12 +315,23 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
-// list answers a v2 list: {"total": N, "rows": [...]} as countSwitch asks.
-// 1 asks for the rows only: no total. 2 asks for the number of rows only:
-// the total, with an empty rows list, so a client decoding both fields
-// still finds both.
-func (q *query) list(rows []row) object {
-	total, page := q.run(rows)
+// list answers a v2 list of rows held in memory (see reply).
+func (q *query) list(t *table, rows []row) object {
+	p := q.pager(t)
+	for _, r := range rows {
+		p.add(r)
+	}
+	return p.reply()
+}
+
+// reply answers a v2 list: {"total": N, "rows": [...]} as countSwitch
+// asks. 1 asks for the rows only: no total. 2 asks for the number of rows
+// only: the total, with an empty rows list, so a client decoding both
+// fields still finds both.
+func (p *pager) reply() object {
+	q := p.q
+	p.addDynamic()
+	total, page := p.total, p.page()
 	var out object
 	if q.countSwitch != 1 {
 		out = append(out, field{"total", total})

@@ -1,6 +1,7 @@
 package ilmt
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -59,6 +60,11 @@ var (
 			{name: "server_id", kind: number}, {name: "server_name"}, {name: "hwm_quantity", kind: number}, {name: "hwm_cores", kind: number},
 			{name: "computer_system_ids", hidden: true}}),
 		order: []string{"server_id", "product_name", "metric_code_name"},
+		// license.ServerUsage's order; EachServerUsage reads by server.
+		listed: func(a, b row) int {
+			return cmp.Or(cmp.Compare(rowID(a, "product_id"), rowID(b, "product_id")),
+				cmp.Compare(rowText(a, "metric_code_name"), rowText(b, "metric_code_name")), cmp.Compare(rowID(a, "server_id"), rowID(b, "server_id")))
+		},
 	}
 	// complianceTable is GET /api/sam/v2/compliance.
 	complianceTable = &table{
@@ -80,6 +86,17 @@ func usageCustomField(name string) (column, bool) {
 	return column{name: name, null: true}, true
 }
 
+// rowID and rowText read a row's id and text columns as they were set.
+func rowID(r row, col string) uint64 {
+	n, _ := r[col].(uint64)
+	return n
+}
+
+func rowText(r row, col string) string {
+	s, _ := r[col].(string)
+	return s
+}
+
 func concat(parts ...[]column) []column {
 	var out []column
 	for _, p := range parts {
@@ -89,10 +106,11 @@ func concat(parts ...[]column) []column {
 }
 
 // productRow fills the product and metric columns of a row.
-func productRow(t *license.Title, m license.Metric) row {
-	return row{"product_id": t.ID, "product_name": t.Name(), "product_publisher_name": t.Publisher,
-		"product_guid": t.GUID, "product_family_guid": t.GUID, "product_publisher_guid": t.PublisherGUID,
-		"metric_id": strconv.Itoa(m.ID), "metric_code_name": m.CodeName, "metric_name": m.DisplayName}
+func (r row) productRow(t *license.Title, m license.Metric) row {
+	r["product_id"], r["product_name"], r["product_publisher_name"] = t.ID, t.Name(), t.Publisher
+	r["product_guid"], r["product_family_guid"], r["product_publisher_guid"] = t.GUID, t.GUID, t.PublisherGUID
+	r["metric_id"], r["metric_code_name"], r["metric_name"] = strconv.Itoa(m.ID), m.CodeName, m.DisplayName
+	return r
 }
 
 // unbundled fills the bundle columns of a product that is not in a bundle:
@@ -122,23 +140,28 @@ func (h *handler) licenseUsages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, queryError(http.StatusInternalServerError, pe))
 		return
 	}
-	peaks, st, err := h.m.Peaks(r.Context())
+	q.countSwitch = 0 // not this API's: it answers the rows
+	p := q.pager(v1Table)
+	var start string // the period's first day, the same on every row
+	st, err := h.m.EachPeak(r.Context(), func(st *license.State, pk license.PeakUsage) error {
+		if start == "" {
+			start = st.PeriodStart()
+		}
+		rw := p.next()
+		rw["software_title_id"], rw["metric_name"], rw["computer_system_id"] = pk.Title.ID, pk.Metric.CodeName, pk.System.ID
+		rw["peak_value"], rw["peak_date"], rw["peak_time"] = pk.Value, pk.Day, pk.At.UTC().Format(time.RFC3339)
+		rw["reporting_period_start_date"], rw["reporting_period_end_date"] = start, st.Day
+		rw["software_title_dimension.name"], rw["software_title_dimension.guid"] = pk.Title.Name(), pk.Title.GUID
+		rw["software_title_dimension.publisher_name"], rw["software_title_dimension.publisher_guid"] = pk.Title.Publisher, pk.Title.PublisherGUID
+		rw["computer_system_dimension.name"], rw["computer_system_dimension.sys_id"] = pk.System.Name, pk.System.SysID
+		p.add(rw)
+		return nil
+	})
 	if err != nil {
 		writeError(w, r, internal(err))
 		return
 	}
-	rows := make([]row, 0, len(peaks))
-	for _, p := range peaks {
-		rows = append(rows, row{
-			"software_title_id": p.Title.ID, "metric_name": p.Metric.CodeName, "computer_system_id": p.System.ID,
-			"peak_value": p.Value, "peak_date": p.Day, "peak_time": p.At.UTC().Format(time.RFC3339),
-			"reporting_period_start_date": st.PeriodStart(), "reporting_period_end_date": st.Day,
-			"software_title_dimension.name": p.Title.Name(), "software_title_dimension.guid": p.Title.GUID,
-			"software_title_dimension.publisher_name": p.Title.Publisher, "software_title_dimension.publisher_guid": p.Title.PublisherGUID,
-			"computer_system_dimension.name": p.System.Name, "computer_system_dimension.sys_id": p.System.SysID,
-		})
-	}
-	_, page := q.run(rows)
+	page := p.page()
 	out := make([]object, 0, len(page))
 	for _, r := range page {
 		out = append(out, q.render(r))
@@ -168,20 +191,27 @@ func (h *handler) period(r *http.Request, st *license.State) (from, to string, e
 }
 
 // serveRows answers a v2 list: the common query parameters, then the rows
-// fetch builds (setting what headers it has to) or the error it meets.
-func (h *handler) serveRows(w http.ResponseWriter, r *http.Request, t *table, fetch func() ([]row, *api.Error)) {
+// fetch adds to the pager one at a time (setting what headers it has to),
+// or the error it meets. Only the rows that may be on the page are kept.
+func (h *handler) serveRows(w http.ResponseWriter, r *http.Request, t *table, fetch func(p *pager) *api.Error) {
 	q, pe := t.parseQuery(r, h.now())
 	if pe != nil {
 		writeError(w, r, queryError(http.StatusBadRequest, pe))
 		return
 	}
-	rows, e := fetch()
-	if e != nil {
+	p := q.pager(t)
+	if e := fetch(p); e != nil {
 		writeError(w, r, e)
 		return
 	}
-	q.addDynamic(t, rows)
-	writeJSON(w, http.StatusOK, q.list(rows))
+	writeJSON(w, http.StatusOK, p.reply())
+}
+
+// addAll adds rows held in memory.
+func (p *pager) addAll(rows []row) {
+	for _, r := range rows {
+		p.add(r)
+	}
 }
 
 // scope reads the import state and the computer group a usage request
@@ -203,26 +233,26 @@ func (h *handler) scope(w http.ResponseWriter, r *http.Request) (*license.State,
 // GET /api/sam/v2/license_usage: per title and metric, the high-water mark
 // in a computer group over a period.
 func (h *handler) licenseUsage(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, usageTable, func() ([]row, *api.Error) {
+	h.serveRows(w, r, usageTable, func(p *pager) *api.Error {
 		st, g, e := h.scope(w, r)
 		if e != nil {
-			return nil, e
+			return e
 		}
 		from, to, e := h.period(r, st)
 		if e != nil {
-			return nil, e
+			return e
 		}
+		// One row per product and metric: few, whatever the estate.
 		usage, err := h.m.ProductUsage(r.Context(), g.ID, from, to)
 		if err != nil {
-			return nil, internal(err)
+			return internal(err)
 		}
 		set, err := h.m.UsageSettings(g.ID)
 		if err != nil {
-			return nil, internal(err)
+			return internal(err)
 		}
-		rows := make([]row, 0, len(usage))
 		for _, u := range usage {
-			rw := productRow(u.Title, u.Metric).unbundled()
+			rw := p.next().productRow(u.Title, u.Metric).unbundled()
 			rw["hwm_quantity"], rw["hwm_date"], rw["threshold"] = u.Quantity, u.Day, nil
 			s := set[license.UsageKey{Group: g.ID, Title: u.Title.ID, Metric: u.Metric.ID}]
 			if s.Threshold != nil {
@@ -231,64 +261,63 @@ func (h *handler) licenseUsage(w http.ResponseWriter, r *http.Request) {
 			for id, v := range s.Custom {
 				rw[fmt.Sprintf("custom_field_%d", id)] = v
 			}
-			rows = append(rows, rw)
+			p.add(rw)
 		}
 		echo(w, "startdate", from)
 		echo(w, "enddate", to)
-		return rows, nil
+		return nil
 	})
 }
 
 // GET /api/sam/v2/license_usage_per_server?date=: per title, metric and
 // server, what the server used that day.
 func (h *handler) perServer(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, perServerTable, func() ([]row, *api.Error) {
+	h.serveRows(w, r, perServerTable, func(p *pager) *api.Error {
 		if r.URL.Query().Get("date") == "" {
-			return nil, api.Errorf(http.StatusBadRequest, "Bad Request", "date: missing; give the day as date=YYYY-MM-DD")
+			return api.Errorf(http.StatusBadRequest, "Bad Request", "date: missing; give the day as date=YYYY-MM-DD")
 		}
 		d, e := dateParam(r, "date", "", http.StatusBadRequest)
 		if e != nil {
-			return nil, e
+			return e
 		}
 		_, g, e := h.scope(w, r)
 		if e != nil {
-			return nil, e
+			return e
 		}
-		usage, err := h.m.ServerUsage(r.Context(), g.ID, d)
-		if err != nil {
-			return nil, internal(err)
-		}
-		rows := make([]row, 0, len(usage))
-		for _, u := range usage {
-			rw := productRow(u.Title, u.Metric).unbundled()
+		err := h.m.EachServerUsage(r.Context(), g.ID, d, func(u license.ServerUsage) error {
+			rw := p.next().productRow(u.Title, u.Metric).unbundled()
 			ids := make([]string, len(u.Systems))
 			for i, id := range u.Systems {
 				ids[i] = strconv.FormatUint(id, 10)
 			}
 			rw["server_id"], rw["server_name"] = u.Server.ID, u.Server.Name
 			rw["hwm_quantity"], rw["hwm_cores"], rw["computer_system_ids"] = u.Quantity, u.Server.Cores(), strings.Join(ids, ",")
-			rows = append(rows, rw)
+			p.add(rw)
+			return nil
+		})
+		if err != nil {
+			return internal(err)
 		}
 		echo(w, "date", d)
-		return rows, nil
+		return nil
 	})
 }
 
 // GET /api/sam/v2/compliance: per title and metric, what the computer
 // group's contracts entitle beside the peak use.
 func (h *handler) compliance(w http.ResponseWriter, r *http.Request) {
-	h.serveRows(w, r, complianceTable, func() ([]row, *api.Error) {
+	h.serveRows(w, r, complianceTable, func(p *pager) *api.Error {
 		_, g, e := h.scope(w, r)
 		if e != nil {
-			return nil, e
+			return e
 		}
+		// One row per product and metric: few, whatever the estate.
 		cs, _, err := h.m.Compliance(r.Context(), g.ID)
 		if err != nil {
-			return nil, internal(err)
+			return internal(err)
 		}
-		rows := make([]row, 0, len(cs))
 		for _, c := range cs {
-			rw := productRow(c.Title, c.Metric)
+			rw := row{}.productRow(c.Title, c.Metric)
 			rw["entitled_quantity"], rw["peak_quantity"], rw["peak_date"] = c.Entitled, c.Peak, c.PeakDay
 			rw["status"], rw["contract_ids"] = "compliant", strings.Join(c.Contracts, ",")
 			if diff, ok := c.Difference(); ok {
@@ -297,9 +326,9 @@ func (h *handler) compliance(w http.ResponseWriter, r *http.Request) {
 					rw["status"] = "not_compliant"
 				}
 			}
-			rows = append(rows, rw)
+			p.add(rw)
 		}
-		return rows, nil
+		return nil
 	})
 }
 
