@@ -30,26 +30,13 @@ type counted struct {
 	Systems []uint64
 }
 
-// count turns one day's usage rows into the quantities counted (see
-// Capacity). The rows of a capacity metric become one per server, title
-// and metric, with System set to the server; the others stay as they are.
-// Both the deprecated per-system peaks and the v2 totals are built from
-// this, so they agree.
-func count(rows []usage) []counted {
-	var out []counted
-	c := newCounter(true, func(x *counted) { out = append(out, *x) })
-	for _, u := range rows {
-		c.add(u)
-	}
-	c.done()
-	return out
-}
-
-// counter is count one row at a time, for a day too large to hold: the
-// rows of metrics counted per computer system are passed on as they come,
-// those of capacity metrics are added up per server and passed on, in
-// server, title and metric order, when the day is done. Given the same
-// rows in the same order it passes on what count returns, in its order.
+// counter turns one day's usage rows into the quantities counted (see
+// Capacity), one row at a time, for a day too large to hold: the rows of
+// metrics counted per computer system are passed on as they come, those of
+// capacity metrics (one per server, title and metric, with System set to
+// the server) are added up per server and passed on, in server, title and
+// metric order, when the day is done. Both the deprecated per-system peaks
+// and the v2 totals are built from this, so they agree.
 type counter struct {
 	byServer map[serverKey]*counted
 	systems  bool // fill counted.Systems

@@ -46,18 +46,9 @@ type serverTotal struct {
 	systems               []uint64
 }
 
-// serverTotals sums one day's counted quantities per title, server and
-// metric, in the order count gives them. ServerUsage and the summaries
-// both add up from this, so they agree to the last bit.
-func serverTotals(cs []counted) []*serverTotal {
-	t := newTotaler(true)
-	for i := range cs {
-		t.add(&cs[i])
-	}
-	return t.out
-}
-
-// totaler is serverTotals one quantity at a time.
+// totaler sums one day's counted quantities per title, server and metric,
+// one at a time, in the order counter gives them. ServerUsage and the
+// summaries both add up from this, so they agree to the last bit.
 type totaler struct {
 	agg     map[serverKey]*serverTotal
 	out     []*serverTotal
