@@ -235,30 +235,8 @@ func (r reader) IterateFrom(prefix, start []byte, fn func(key, value []byte) err
 	if bytes.Compare(start, prefix) < 0 {
 		start = prefix
 	}
-	for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
-		item := it.Item()
-		var err error
-		verr := item.Value(func(v []byte) error {
-			if len(v) == 0 && item.ValueSize() > 0 {
-				err = r.unreadable(item.KeyCopy(nil))
-				return nil
-			}
-			inFn = true
-			err = fn(item.Key(), v)
-			inFn = false
-			return nil
-		})
-		if verr != nil {
-			return damage(r.dir, verr)
-		}
-		if errors.Is(err, store.ErrStop) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	it.Seek(start)
+	return r.walk(it, prefix, &inFn, fn)
 }
 
 // IterateReverse walks the keys with prefix below before (every one when
@@ -284,6 +262,13 @@ func (r reader) IterateReverse(prefix, before []byte, fn func(key, value []byte)
 	// itself, past the prefix: Valid says no to it, Item still has it.
 	for it.Seek(end); it.Item() != nil && bytes.Compare(it.Item().Key(), end) >= 0; it.Next() {
 	}
+	return r.walk(it, prefix, &inFn, fn)
+}
+
+// walk calls fn with each item of it, from where it stands, while it is
+// within prefix; inFn is set while fn runs, so that a panic there stays
+// the caller's rather than being taken for damage.
+func (r reader) walk(it *bdg.Iterator, prefix []byte, inFn *bool, fn func(key, value []byte) error) error {
 	for ; it.ValidForPrefix(prefix); it.Next() {
 		item := it.Item()
 		var err error
@@ -292,9 +277,9 @@ func (r reader) IterateReverse(prefix, before []byte, fn func(key, value []byte)
 				err = r.unreadable(item.KeyCopy(nil))
 				return nil
 			}
-			inFn = true
+			*inFn = true
 			err = fn(item.Key(), v)
-			inFn = false
+			*inFn = false
 			return nil
 		})
 		if verr != nil {
