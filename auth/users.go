@@ -269,14 +269,15 @@ func (u *Users) Verify(name, password string) (*User, error) {
 	key := name + "\x00" + rec.Hash + "\x00" + string(mac)
 	u.mu.Lock()
 	p, ok := u.passed[name]
+	passed := ok && p.hash == rec.Hash && hmac.Equal(p.mac, mac)
 	c, waiting := u.checking[key]
-	if !waiting && !(ok && p.hash == rec.Hash && hmac.Equal(p.mac, mac)) {
+	if !waiting && !passed {
 		c = &check{done: make(chan struct{})}
 		u.checking[key] = c
 	}
 	u.mu.Unlock()
 	switch {
-	case ok && p.hash == rec.Hash && hmac.Equal(p.mac, mac):
+	case passed:
 		return rec.copyUser(), nil
 	case waiting:
 		<-c.done

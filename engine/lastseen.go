@@ -75,7 +75,7 @@ func (l *lastSeen) take() map[string]time.Time {
 	return out
 }
 
-// run writes the pending moves every interval until stop is closed, then
+// runLastSeen writes the pending moves every interval until stop is closed, then
 // once more.
 func (e *Engine) runLastSeen(every time.Duration) {
 	l := e.seen
@@ -116,16 +116,11 @@ func (e *Engine) flushLastSeen() error {
 	for len(ids) > 0 {
 		n := min(len(ids), lastSeenBatchSize)
 		batch := ids[:n]
-		var err error
-		for attempt := 1; ; attempt++ {
+		err := retryConflicts(func() error {
 			l.writing.Lock()
-			err = writeLastSeen(e.st, batch, moves)
-			l.writing.Unlock()
-			if !errors.Is(err, store.ErrConflict) || attempt >= e.opts.MaxAttempts {
-				break
-			}
-			backoff(attempt)
-		}
+			defer l.writing.Unlock()
+			return writeLastSeen(e.st, batch, moves)
+		})
 		if err != nil {
 			rest := map[string]time.Time{}
 			for _, id := range ids {
