@@ -142,23 +142,12 @@ func TestSelectIndexedReadsOnlyThePage(t *testing.T) {
 // opened: no entry of the old layout is left, check finds nothing wrong,
 // and the index answers filters.
 func TestOldIndexLayoutIsRebuiltOnOpen(t *testing.T) {
-	dir := t.TempDir()
-	e, err := engine.Open(dir, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := loadNamed(t, e, 30, "cmdb_ci_linux_server", "cmdb_ci_netgear")
-	rs := e.Rules()
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	db := toOldIndexLayout(t, dir, recs, rs)
+	dir, db := oldLayoutStore(t)
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
 
-	e, err = engine.Open(dir, engine.Options{})
+	e, err := engine.Open(dir, engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,6 +223,23 @@ func TestFindIgnoresCaseAndKeepsNumbersApart(t *testing.T) {
 // dir as the release before wrote them (values length-prefixed, empty
 // values not indexed, a fingerprint without the layout) and returns the
 // store, open.
+// oldLayoutStore is a store of named CIs whose indexes are in an older
+// release's layout, open as a bare Badger database, and its directory.
+func oldLayoutStore(t *testing.T) (string, *badger.DB) {
+	t.Helper()
+	dir := t.TempDir()
+	e, err := engine.Open(dir, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := loadNamed(t, e, 30, "cmdb_ci_linux_server", "cmdb_ci_netgear")
+	rs := e.Rules()
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir, toOldIndexLayout(t, dir, recs, rs)
+}
+
 func toOldIndexLayout(t *testing.T, dir string, recs []*store.Record, rs *rules.RuleSet) *badger.DB {
 	t.Helper()
 	db, err := badger.Open(badger.Options{Dir: dir})
@@ -320,17 +326,7 @@ func toOldIndexLayout(t *testing.T, dir string, recs []*store.Record, rs *rules.
 // Restoring a backup of a store whose indexes an older release wrote
 // rebuilds them, as opening it does.
 func TestRestoreOfOldIndexLayoutRebuildsIt(t *testing.T) {
-	dir := t.TempDir()
-	e, err := engine.Open(dir, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := loadNamed(t, e, 30, "cmdb_ci_linux_server", "cmdb_ci_netgear")
-	rs := e.Rules()
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db := toOldIndexLayout(t, dir, recs, rs)
+	_, db := oldLayoutStore(t)
 	var backup bytes.Buffer
 	if err := db.Backup(&backup); err != nil {
 		t.Fatal(err)
@@ -338,7 +334,7 @@ func TestRestoreOfOldIndexLayoutRebuildsIt(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	e = openDisk(t)
+	e := openDisk(t)
 	if err := e.Restore(&backup); err != nil {
 		t.Fatal(err)
 	}
