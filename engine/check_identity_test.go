@@ -119,6 +119,11 @@ func TestCheckNamesDamageToTheSecondaryIndexes(t *testing.T) {
 	stray := strings.Repeat("f", 32)
 	nameA := store.IndexKey("cmdb_ci", "name", "a", a, "cmdb_ci_computer")
 	classB := store.IndexKey("cmdb_ci", "sys_class_name", "cmdb_ci_computer", b, "cmdb_ci_computer")
+	// Counts are per chunk of sys_ids: when a and b fall in one chunk, it stores both.
+	entriesInBsChunk := 1
+	if classA := store.IndexKey("cmdb_ci", "sys_class_name", "cmdb_ci_computer", a, "cmdb_ci_computer"); string(store.IndexCountKeyOf(classA, a)) == string(store.IndexCountKeyOf(classB, b)) {
+		entriesInBsChunk = 2
+	}
 	txn := e.Store().NewTxn()
 	defer txn.Discard()
 	damageAndCheck(t, e, txn, []func() error{
@@ -131,7 +136,7 @@ func TestCheckNamesDamageToTheSecondaryIndexes(t *testing.T) {
 	}, []string{
 		"CI " + a + ": secondary index entry " + quote(nameA) + " is missing",
 		"index count " + quote(store.IndexCountKeyOf(store.IndexKey("cmdb_ci", "name", "z", stray, "cmdb_ci_computer"), stray)) + " is 0 where 1 entries are stored",
-		"index count " + quote(store.IndexCountKeyOf(classB, b)) + " is 7 where 1 entries are stored",
+		"index count " + quote(store.IndexCountKeyOf(classB, b)) + " is 7 where " + fmt.Sprint(entriesInBsChunk) + " entries are stored",
 		"the secondary indexes hold 4 entries where the records list 3",
 		"chunk counts where their entries fill",
 	})
