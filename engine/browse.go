@@ -223,13 +223,16 @@ func (e *Engine) FindByIdentity(ctx context.Context, class, attribute, value str
 		seen := map[string]bool{}
 		for id := range entries {
 			key := store.IdentityKey(id, store.NoScope, []string{payload.Canonical(value)}, []bool{false})
-			err := r.Iterate(store.IdentityMemberPrefix(key), func(k, _ []byte) error {
+			holders, err := store.IdentityHolders(r, key)
+			if err != nil {
+				return err
+			}
+			for _, sysID := range holders {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				_, sysID := store.IdentityOfMemberKey(k)
 				if seen[sysID] {
-					return nil
+					continue
 				}
 				seen[sysID] = true
 				rec, err := getRecord(r, sysID)
@@ -237,16 +240,12 @@ func (e *Engine) FindByIdentity(ctx context.Context, class, attribute, value str
 					return err
 				}
 				if !in[rec.Class] {
-					return nil
+					continue
 				}
 				if page.Total >= offset && len(page.Records) < limit {
 					page.Records = append(page.Records, rec)
 				}
 				page.Total++
-				return nil
-			})
-			if err != nil {
-				return err
 			}
 		}
 		ok = true

@@ -99,7 +99,8 @@ func TestFindByIdentity(t *testing.T) {
 	for i := range 30 {
 		p.Items = append(p.Items, payload.Item{ClassName: "cmdb_ci_computer", Values: map[string]any{"name": fmt.Sprintf("host-%d", i%10), "serial_number": fmt.Sprintf("SN-%02d", i)}})
 	}
-	p.Items = append(p.Items, payload.Item{ClassName: "cmdb_ci_linux_server", Values: map[string]any{"name": "host-3", "serial_number": "SN-L"}})
+	p.Items = append(p.Items, payload.Item{ClassName: "cmdb_ci_linux_server", Values: map[string]any{"name": "host-3", "serial_number": "SN-L"}},
+		payload.Item{ClassName: "cmdb_ci_computer", Values: map[string]any{"name": "solo", "serial_number": "SN-S"}})
 	if res, err := e.Apply(ctx, "ServiceNow", p, engine.StrictApplyOptions()); err != nil || res.HasError {
 		t.Fatalf("apply: %v %+v", err, res)
 	}
@@ -109,6 +110,10 @@ func TestFindByIdentity(t *testing.T) {
 	}
 	if pg.Total != 4 || len(pg.Records) != 4 {
 		t.Errorf("host-3: total %d, %d records; want 4 (three computers and a Linux server)", pg.Total, len(pg.Records))
+	}
+	pg, _, _ = e.FindByIdentity(ctx, "cmdb_ci_computer", "name", "solo", 0, 100)
+	if pg.Total != 1 || len(pg.Records) != 1 || pg.Records[0].Values["name"] != "solo" {
+		t.Errorf("solo, the name of one CI: total %d, %d records; want 1", pg.Total, len(pg.Records))
 	}
 	pg, _, _ = e.FindByIdentity(ctx, "cmdb_ci_linux_server", "name", "host-3", 0, 100)
 	if pg.Total != 1 || pg.Records[0].Class != "cmdb_ci_linux_server" {

@@ -72,7 +72,9 @@ func (e *Engine) Check(ctx context.Context) ([]string, error) {
 			for i, key := range rec.IdentityKeys {
 				if containsKey(rec.IdentityKeys[:i], key) {
 					bad("CI %s: lists identity key %q twice", rec.SysID, key)
-				} else if _, err := r.Get(store.IdentityMemberKey(key, rec.SysID)); err != nil {
+				} else if ok, err := holdsIdentity(r, key, rec.SysID); err != nil {
+					return err
+				} else if !ok {
 					bad("CI %s: identity key %q is not indexed to it", rec.SysID, key)
 				} else {
 					held++
@@ -206,20 +208,46 @@ func checkSecondaryIndex(r store.Reader, entries int, bad func(string, ...any)) 
 	return nil
 }
 
+// holdsIdentity says whether the identity index lists sysID as a holder
+// of key: its guard names it, or, when there are several, it has a member key.
+func holdsIdentity(r store.Reader, key []byte, sysID string) (bool, error) {
+	v, err := r.Get(key)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	n, only, err := store.DecodeIdentityGuard(v)
+	if err != nil || n == 1 {
+		return err == nil && only == sysID, nil
+	}
+	if _, err := r.Get(store.IdentityMemberKey(key, sysID)); errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // checkIdentityIndex checks the identity index against the records, which
 // listed held identity keys, each indexed to its record. Memory stays flat
 // however big the store: every guard is read with its own members, and
-// the members are counted; only when the count differs from held are
-// they walked again to name the ones no record lists.
+// the holders and members are counted; only when a count differs are the
+// members walked again to name the ones no record lists.
 func checkIdentityIndex(r store.Reader, rs *rules.RuleSet, held int, bad func(string, ...any)) error {
-	listed := 0 // members found under a guard
+	holders, listed := 0, 0 // holders the guards count, members found under them
 	err := r.Iterate(store.IdentityPrefix(), func(k, v []byte) error {
-		n, only, err := store.DecodeIdentityGuard(v)
+		n, _, err := store.DecodeIdentityGuard(v)
 		if err != nil {
 			bad("identity key %q: %v", k, err)
 			return nil
 		}
-		ids, err := guardMembers(r, k, n, only)
+		holders += n
+		if n == 1 {
+			return nil // no member keys: a stray one is found by the count below
+		}
+		ids, err := guardMembers(r, k)
 		if err != nil {
 			return err
 		}
@@ -227,9 +255,7 @@ func checkIdentityIndex(r store.Reader, rs *rules.RuleSet, held int, bad func(st
 		switch {
 		case n != len(ids):
 			bad("identity key %q counts %d holders, %d are listed", k, n, len(ids))
-		case n == 1 && only != ids[0]:
-			bad("identity key %q names %s as its holder, but %s is listed", k, only, ids[0])
-		case n > 1 && identify.UniqueIdentity(rs, k):
+		case identify.UniqueIdentity(rs, k):
 			bad("CIs %s share the values of a unique identifier entry (identity key %q): duplicates", strings.Join(ids, ", "), k)
 		}
 		return nil
@@ -237,14 +263,20 @@ func checkIdentityIndex(r store.Reader, rs *rules.RuleSet, held int, bad func(st
 	if err != nil {
 		return err
 	}
+	if holders != held {
+		bad("the identity guards count %d holders where the records hold %d identity keys", holders, held)
+		if err := checkSingleHolders(r, bad); err != nil {
+			return err
+		}
+	}
 	members := 0
 	if err := r.Iterate(store.IdentityMembersPrefix(), func(_, _ []byte) error { members++; return nil }); err != nil {
 		return err
 	}
-	if members == held && members == listed {
+	if members == listed {
 		return nil
 	}
-	// Some member is listed by no record or under no guard: name it.
+	// Some member is listed under no guard of several holders: name it.
 	return r.Iterate(store.IdentityMembersPrefix(), func(k, _ []byte) error {
 		key, id := store.IdentityOfMemberKey(k)
 		v, err := r.Get(key)
@@ -252,8 +284,9 @@ func checkIdentityIndex(r store.Reader, rs *rules.RuleSet, held int, bad func(st
 			bad("identity key %q has holders listed but no guard", key)
 		} else if err != nil {
 			return err
-		} else if n, only, err := store.DecodeIdentityGuard(v); err == nil && n == 1 && only != id {
-			bad("identity key %q names %s as its holder, but %s is listed", key, only, id)
+		} else if n, only, err := store.DecodeIdentityGuard(v); err == nil && n == 1 {
+			bad("identity key %q names %s as its single holder, but lists %s", key, only, id)
+			return nil
 		}
 		rec, err := getRecord(r, id)
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -266,17 +299,27 @@ func checkIdentityIndex(r store.Reader, rs *rules.RuleSet, held int, bad func(st
 	})
 }
 
-// guardMembers lists the holders of the identity key k whose guard counts
-// n holders (only, when one): a single read when the guard's one holder
-// is listed, else every member under k.
-func guardMembers(r store.Reader, k []byte, n int, only string) ([]string, error) {
-	if n == 1 {
-		if _, err := r.Get(store.IdentityMemberKey(k, only)); err == nil {
-			return []string{only}, nil
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, err
+// checkSingleHolders names each guard of a single holder whose record
+// does not hold the identity.
+func checkSingleHolders(r store.Reader, bad func(string, ...any)) error {
+	return r.Iterate(store.IdentityPrefix(), func(k, v []byte) error {
+		n, only, err := store.DecodeIdentityGuard(v)
+		if err != nil || n != 1 {
+			return nil
 		}
-	}
+		rec, err := getRecord(r, only)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if rec == nil || !containsKey(rec.IdentityKeys, k) {
+			bad("identity key %q names %s as its holder, which does not hold it", k, only)
+		}
+		return nil
+	})
+}
+
+// guardMembers lists the member keys' holders of the identity key k.
+func guardMembers(r store.Reader, k []byte) ([]string, error) {
 	var ids []string
 	prefix := store.IdentityMemberPrefix(k)
 	err := r.Iterate(prefix, func(mk, _ []byte) error {

@@ -13,9 +13,9 @@ import (
 )
 
 // Check names every kind of damage to the identity index: a record's key
-// not indexed to it, a guard counting holders that are not listed, a
-// member under no guard, a member no record lists, and two CIs sharing a
-// unique identity.
+// not indexed to it, a guard naming a CI that does not hold it, a member
+// beside a single holder, a member under no guard, a member no record
+// lists, and two CIs sharing a unique identity.
 func TestCheckNamesDamageToTheIdentityIndex(t *testing.T) {
 	ctx := context.Background()
 	e, err := engine.Open(t.TempDir(), engine.Options{})
@@ -64,19 +64,20 @@ func TestCheckNamesDamageToTheIdentityIndex(t *testing.T) {
 	txn := st.NewTxn()
 	defer txn.Discard()
 	damageAndCheck(t, e, txn, []func() error{
-		func() error { return txn.Delete(store.IdentityMemberKey(keys[a], a)) },       // a's key not indexed to it
-		func() error { return txn.Set(store.IdentityMemberKey(keys[b], stray), nil) }, // a second, unknown member
+		func() error { return store.ReleaseIdentity(txn, keys[a], a) },                // a's key not indexed to it,
+		func() error { return store.HoldIdentity(txn, keys[a], stray) },               // but to a CI that does not exist
+		func() error { return txn.Set(store.IdentityMemberKey(keys[b], stray), nil) }, // a member beside a single holder
 		func() error { return txn.Set(store.IdentityMemberKey(noGuard, c), nil) },     // a member with no guard
 		func() error { return store.HoldIdentity(txn, keys[c], b) },                   // b shares c's identity
 	}, []string{
 		"CI " + a + ": identity key " + quote(keys[a]) + " is not indexed to it",
-		"identity key " + quote(keys[a]) + " counts 1 holders, 0 are listed",
-		"identity key " + quote(keys[b]) + " names " + b + " as its holder, but " + stray + " is listed",
-		"identity key " + quote(keys[b]) + " lists " + stray + " as a holder, which does not hold it",
+		"identity key " + quote(keys[a]) + " names " + stray + " as its holder, which does not hold it",
+		"identity key " + quote(keys[b]) + " names " + b + " as its single holder, but lists " + stray,
 		"identity key " + quote(noGuard) + " has holders listed but no guard",
 		"identity key " + quote(noGuard) + " lists " + c + " as a holder, which does not hold it",
 		"identity key " + quote(keys[c]) + " lists " + b + " as a holder, which does not hold it",
 		"share the values of a unique identifier entry (identity key " + quote(keys[c]) + ")",
+		"the identity guards count ",
 	})
 }
 

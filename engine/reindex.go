@@ -127,7 +127,13 @@ func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, int, er
 	if err != nil {
 		return nil, 0, err
 	}
-	fresh := format != store.IdentityFormat
+	upgrade := format == store.IdentityFormatSingleMembers
+	if upgrade {
+		if err := dropSingleMembers(st); err != nil {
+			return nil, 0, fmt.Errorf("engine: upgrading the identity index: %w", err)
+		}
+	}
+	fresh := format != store.IdentityFormat && !upgrade
 	if fresh {
 		// An index in an older layout is rebuilt from scratch.
 		for _, p := range [][]byte{store.IdentityPrefix(), store.IdentityMembersPrefix()} {
@@ -150,15 +156,54 @@ func reindexIfRulesChanged(st store.Store, rs *rules.RuleSet) ([]string, int, er
 		if err := setKey(st, store.RulesHashKey(), b); err != nil {
 			return nil, 0, err
 		}
-		if fresh {
+		if fresh || upgrade {
 			return notices, len(changed), setKey(st, store.IdentityFormatKey(), []byte(store.IdentityFormat))
 		}
 		return notices, len(changed), nil
 	}
-	if fresh {
+	if fresh || upgrade {
 		return nil, 0, setKey(st, store.IdentityFormatKey(), []byte(store.IdentityFormat))
 	}
 	return nil, 0, nil
+}
+
+// dropSingleMembers deletes the member keys of identities with a single
+// holder, which a store of the previous identity format also wrote: its
+// guard names that holder. It reads the guards a batch at a time, so
+// memory stays flat; cut short, it runs again on the next open.
+func dropSingleMembers(st store.Store) error {
+	from := store.IdentityPrefix()
+	for {
+		var singles [][]byte
+		next := []byte(nil)
+		if err := st.View(func(r store.Reader) error {
+			return r.IterateFrom(store.IdentityPrefix(), from, func(k, v []byte) error {
+				if len(singles) == deleteBatch {
+					next = bytes.Clone(k)
+					return store.ErrStop
+				}
+				if n, only, err := store.DecodeIdentityGuard(v); err == nil && n == 1 {
+					singles = append(singles, store.IdentityMemberKey(k, only))
+				}
+				return nil
+			})
+		}); err != nil {
+			return err
+		}
+		b := newBatch(st)
+		for _, k := range singles {
+			if err := b.del(k); err != nil {
+				return err
+			}
+		}
+		if err := b.flush(); err != nil {
+			return err
+		}
+		if next == nil {
+			return nil
+		}
+		from = next
+	}
 }
 
 // reindex recomputes the identity keys of the CIs of the changed classes

@@ -8,9 +8,10 @@ import (
 )
 
 // An identity (one identifier entry's values within a scope) may be held by
-// several CIs: ServiceNow lets two computers share a name. Each holder has a
-// member key; the guard key counts them and, when there is exactly one,
-// names it, so the common lookup is one Get. Every change of the holders
+// several CIs: ServiceNow lets two computers share a name. The guard key
+// counts the holders and, when there is exactly one, names it, so the
+// common lookup is one Get and the common write one Set; only when there
+// are two or more has each holder a member key. Every change of the holders
 // writes the guard, and every lookup reads it: two transactions that race
 // to create the first holder of an identity conflict, so the engine's retry
 // sees the other's CI instead of creating a second one.
@@ -54,10 +55,17 @@ func HoldIdentity(txn Txn, identity []byte, sysID string) error {
 		return err
 	}
 	mk := IdentityMemberKey(identity, sysID)
-	if n == 1 && only == sysID {
+	switch {
+	case n == 0:
+		return txn.Set(identity, encodeGuard(1, sysID))
+	case n == 1 && only == sysID:
 		return nil
-	}
-	if n > 1 {
+	case n == 1:
+		// The single holder gets the member key it did without.
+		if err := txn.Set(IdentityMemberKey(identity, only), nil); err != nil {
+			return err
+		}
+	default:
 		if _, err := txn.Get(mk); err == nil {
 			return nil
 		} else if !errors.Is(err, ErrNotFound) {
@@ -77,16 +85,13 @@ func ReleaseIdentity(txn Txn, identity []byte, sysID string) error {
 	if err != nil || n == 0 {
 		return err
 	}
-	mk := IdentityMemberKey(identity, sysID)
 	if n == 1 {
 		if only != sysID {
 			return nil
 		}
-		if err := txn.Delete(mk); err != nil {
-			return err
-		}
 		return txn.Delete(identity)
 	}
+	mk := IdentityMemberKey(identity, sysID)
 	if _, err := txn.Get(mk); errors.Is(err, ErrNotFound) {
 		return nil
 	} else if err != nil {
@@ -97,6 +102,7 @@ func ReleaseIdentity(txn Txn, identity []byte, sysID string) error {
 	}
 	rest := ""
 	if n == 2 {
+		// The one left becomes a single holder, named by the guard alone.
 		ids, err := members(txn, identity)
 		if err != nil {
 			return err
@@ -106,6 +112,9 @@ func ReleaseIdentity(txn Txn, identity []byte, sysID string) error {
 			return fmt.Errorf("store: identity guard %q counts 2 holders, members list %d", identity, len(ids)+1)
 		}
 		rest = ids[0]
+		if err := txn.Delete(IdentityMemberKey(identity, rest)); err != nil {
+			return err
+		}
 	}
 	return txn.Set(identity, encodeGuard(n-1, rest))
 }

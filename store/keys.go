@@ -108,7 +108,13 @@ func IdentityFormatKey() []byte { return keyIDFormat }
 // IdentityFormat is the identity index layout this version writes. 3:
 // dependent CIs also hold the lookup identities of their host's rule (an
 // adapter's MAC address), so stores of format 2 are reindexed when opened.
-const IdentityFormat = "3"
+// 4: an identity with a single holder has no member key (its guard names
+// the holder); a store of format 3 drops those keys once when opened.
+const IdentityFormat = "4"
+
+// IdentityFormatSingleMembers is the format before IdentityFormat, whose
+// single holders also have member keys.
+const IdentityFormatSingleMembers = "3"
 
 // RecordFormatKey holds the format of the store's CI records: RecordFormat
 // once every record is in it; while the records written as JSON by older
