@@ -332,7 +332,7 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		res, eventful, err := e.once(ps, io, o, commit)
+		res, eventful, err := e.once(ps, io, o, commit, s.done)
 		if errors.Is(err, errRulesMoved) {
 			if err := e.syncRules(); err != nil {
 				return nil, err
@@ -361,14 +361,19 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 // once identifies and (when commit) writes in one transaction, so the reads
 // that decided the plans are checked for conflicts when it commits.
 // It also reports whether the transaction changed a CI (see serializer).
-func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions, commit bool) ([]*Result, bool, error) {
+// visible runs once the commit is visible, before the store syncs it
+// (store.OnVisible), so other writes go on during the sync.
+func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions, commit bool, visible func()) ([]*Result, bool, error) {
+	letGo := visible
 	if commit && e.seen != nil {
 		e.seen.writing.RLock() // a batch of last_discovered moves waits (lastseen.go)
-		defer e.seen.writing.RUnlock()
+		letGo = sync.OnceFunc(func() { e.seen.writing.RUnlock(); visible() })
+		defer letGo()
 	}
 	cur := e.cur.Load()
 	txn := e.newTxn(io.Source)
 	defer txn.Discard()
+	store.OnVisible(txn.Txn, letGo)
 	if err := e.checkRules(txn, cur); err != nil {
 		return nil, false, err
 	}

@@ -418,8 +418,10 @@ func (s *serializer) lost(e *Engine, eventful bool) {
 	}
 }
 
+// done lets the next retried write go; it may be called more than once.
 func (s *serializer) done() {
 	if s.e != nil {
 		s.e.retries.Unlock()
+		s.e = nil
 	}
 }

@@ -92,6 +92,27 @@ type NumberedTxn interface {
 	CommitNumbered(n uint64, fill func(first uint64) error) error
 }
 
+// VisibleTxn is a Txn of a store that syncs commits to stable storage
+// after they become visible (Badger with SyncWrites: commits share one
+// fsync). OnVisible registers fn to run in Commit once the commit is
+// visible to new transactions and before Commit waits for the sync, so a
+// caller can let go of what serializes its writes while the sync runs.
+// fn does not run when the commit fails.
+type VisibleTxn interface {
+	Txn
+	OnVisible(fn func())
+}
+
+// OnVisible registers fn with txn when it is a VisibleTxn and reports
+// whether it did; otherwise the commit is visible when Commit returns.
+func OnVisible(txn Txn, fn func()) bool {
+	if v, ok := txn.(VisibleTxn); ok {
+		v.OnVisible(fn)
+		return true
+	}
+	return false
+}
+
 // Store is a transactional, ordered key-value store.
 type Store interface {
 	// View runs fn in a read-only snapshot.

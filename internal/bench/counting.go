@@ -51,6 +51,9 @@ func (t *countingTxn) Delete(k []byte) error {
 
 func (t *countingTxn) Commit() error { return t.counted(t.Txn.Commit()) }
 
+// OnVisible passes fn on to the wrapped transaction, when it takes one.
+func (t *countingTxn) OnVisible(fn func()) { store.OnVisible(t.Txn, fn) }
+
 // counted adds the transaction's writes to the totals once it committed.
 func (t *countingTxn) counted(err error) error {
 	if err != nil {

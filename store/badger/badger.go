@@ -315,7 +315,24 @@ type txn struct {
 	writes  bool // a commit with no writes needs no space
 	seq     *sequencer
 	db      *bdg.DB
-	counter bool // the transaction itself wrote or deleted the event counter
+	counter bool   // the transaction itself wrote or deleted the event counter
+	visible func() // see OnVisible
+}
+
+// OnVisible makes Commit run fn once the commit is visible, before it
+// waits for the group sync (store.VisibleTxn).
+func (t *txn) OnVisible(fn func()) { t.visible = fn }
+
+// committed runs after a successful commit: it calls the OnVisible
+// function, then waits for the sync when the store is durable.
+func (t *txn) committed() error {
+	if t.visible != nil {
+		t.visible()
+	}
+	if t.durable != nil {
+		return t.durable.wait()
+	}
+	return nil
 }
 
 // Keys are checked before Badger sees them: its own error dumps the key.
@@ -354,10 +371,7 @@ func (t *txn) Commit() (err error) {
 	if t.counter {
 		t.seq.reset() // set or emptied from outside the sequencer: go on from what it holds
 	}
-	if t.durable != nil {
-		return t.durable.wait()
-	}
-	return nil
+	return t.committed()
 }
 
 // closedTxn is a transaction on a closed store: Badger's own would fail

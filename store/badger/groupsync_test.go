@@ -1,10 +1,13 @@
 package badger
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/irego/irego/store"
 )
 
 // Every waiter must be covered by a sync that began after it asked, and
@@ -78,5 +81,61 @@ func TestObserveSyncsCountsEveryCommit(t *testing.T) {
 	wg.Wait()
 	if commits.Load() != writers || syncs.Load() < 1 || syncs.Load() > writers {
 		t.Fatalf("observed %d syncs covering %d commits, want %d commits", syncs.Load(), commits.Load(), writers)
+	}
+}
+
+// On a durable store a commit is visible before its sync: the OnVisible
+// function runs then (a new transaction reads the write, no sync has run
+// yet), Commit returns after the sync, and a commit that fails runs none.
+func TestOnVisibleRunsBeforeTheSync(t *testing.T) {
+	db, err := Open(Options{Dir: t.TempDir(), SyncWrites: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var syncs atomic.Int64
+	db.ObserveSyncs(func(int, time.Duration) { syncs.Add(1) })
+	txn := db.NewTxn()
+	defer txn.Discard()
+	if err := txn.Set([]byte("k"), []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	ran := false
+	if !store.OnVisible(txn, func() {
+		ran = true
+		if n := syncs.Load(); n != 0 {
+			t.Errorf("%d syncs before the commit was visible", n)
+		}
+		if err := db.View(func(r store.Reader) error { _, err := r.Get([]byte("k")); return err }); err != nil {
+			t.Errorf("the write is not visible to a new transaction: %v", err)
+		}
+	}) {
+		t.Fatal("a Badger transaction does not take OnVisible")
+	}
+	if err := txn.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if !ran || syncs.Load() != 1 {
+		t.Fatalf("after Commit: visible ran %v, %d syncs; want true and 1", ran, syncs.Load())
+	}
+
+	// Two transactions read and write one key: the second to commit fails.
+	a, b := db.NewTxn(), db.NewTxn()
+	defer a.Discard()
+	defer b.Discard()
+	for _, x := range []store.Txn{a, b} {
+		if _, err := x.Get([]byte("k")); err != nil {
+			t.Fatal(err)
+		}
+		if err := x.Set([]byte("k"), []byte("w")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	store.OnVisible(b, func() { t.Error("OnVisible ran for a commit that failed") })
+	if err := b.Commit(); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second commit: %v, want a conflict", err)
 	}
 }

@@ -82,10 +82,7 @@ func (t *txn) CommitNumbered(n uint64, fill func(first uint64) error) (err error
 	if err := <-done; err != nil {
 		return mapErr(err)
 	}
-	if t.durable != nil {
-		return t.durable.wait()
-	}
-	return nil
+	return t.committed()
 }
 
 // handOver numbers the transaction and hands it to Badger, under the
