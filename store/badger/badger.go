@@ -52,6 +52,8 @@ type DB struct {
 	log *readErrors
 	// durable, when set, makes every commit wait until it is synced.
 	durable *groupSync
+	// logs syncs the logs for durable and for Sync.
+	logs *logSync
 	// space holds commits back while the disk is nearly full.
 	space *spaceGuard
 	// seq numbers change events in commit order (sequencer.go).
@@ -89,9 +91,10 @@ func Open(opts Options) (db *DB, err error) {
 	d := &DB{db: bdb, dir: opts.Dir, log: logger}
 	if !opts.InMemory && !opts.ReadOnly {
 		d.space = &spaceGuard{dir: opts.Dir, need: minFree(opts.memTableSize, opts.vlogFileSize), free: freeSpace}
+		d.logs = newLogSync(opts.Dir)
 	}
-	if opts.SyncWrites && !opts.InMemory {
-		d.durable = newGroupSync(bdb.Sync)
+	if opts.SyncWrites && d.logs != nil {
+		d.durable = newGroupSync(d.logs.sync)
 	}
 	if !opts.InMemory && !opts.ReadOnly {
 		if d.warnings, err = secureFiles(opts.Dir); err != nil {
@@ -181,7 +184,12 @@ func (d *DB) NewTxn() store.Txn {
 }
 
 // Sync makes every committed write durable.
-func (d *DB) Sync() error { return d.db.Sync() }
+func (d *DB) Sync() error {
+	if d.logs == nil || d.db.IsClosed() {
+		return d.db.Sync() // in memory, read-only or closed: Badger's answer
+	}
+	return d.logs.sync()
+}
 
 // Close closes the database; the DB must not be used after it.
 func (d *DB) Close() error { return d.db.Close() }
