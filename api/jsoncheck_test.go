@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/irego/irego/api"
+	"github.com/irego/irego/internal/bench"
 )
 
 func TestCheckJSON(t *testing.T) {
@@ -41,4 +42,20 @@ func FuzzCheckJSON(f *testing.F) {
 			t.Fatalf("passed invalid UTF-8: %q", b)
 		}
 	})
+}
+
+// BenchmarkCheckJSON checks a payload shaped like the load tool's: a chain
+// of five CIs with three installs and four relations.
+func BenchmarkCheckJSON(b *testing.B) {
+	body, err := json.Marshal(bench.Chain(7, 0, 3))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := api.CheckJSON(body); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
