@@ -47,8 +47,13 @@ func start() (*cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	removeLeftovers()
 	dir, err := os.MkdirTemp("", "irego-pg-")
 	if err != nil {
+		return nil, err
+	}
+	if err := markOwner(dir); err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
 	if err := as.own(dir); err != nil {
