@@ -21,45 +21,36 @@ const (
 	maxKeptText     = 512 // bytes of a value, reason or info
 )
 
-// writeLastReports keeps, for every CI an item of the payload identified,
-// how this report identified it (replacing the previous report's), and
-// for every written CI each value the source reported and could not set
-// (the last one per attribute and source).
-func writeLastReports(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string, now time.Time) (int, error) {
-	n := 0
-	done := map[string]bool{}
-	for _, ip := range plan.Items {
-		t := ip.Target
-		if ip.Failed() || done[t.SysID] {
+// lastReport is how this report identified the CI of item ip (its
+// target), bounded in size. It is kept with the source's entry of the CI
+// (writeSources), replacing the source's previous one: the newest among a
+// CI's sources is its last report.
+func lastReport(ip *identify.ItemPlan, in *payload.SourceInfo, source string, now time.Time) *store.LastReport {
+	t := ip.Target
+	lr := &store.LastReport{At: now, Source: source, Operation: t.Op, Attempts: []store.ReportAttempt{}}
+	if t.Entry != nil {
+		lr.Entry = t.Entry.ID
+	}
+	for _, a := range withSourceAttempt(ip.Attempts, in) {
+		if len(lr.Attempts) == maxKeptAttempts {
+			lr.Omitted++
 			continue
 		}
-		done[t.SysID] = true
-		lr := &store.LastReport{At: now, Source: source, Operation: t.Op, Attempts: []store.ReportAttempt{}}
-		if t.Entry != nil {
-			lr.Entry = t.Entry.ID
-		}
-		for _, a := range withSourceAttempt(ip.Attempts, p.Items[ip.Index].SourceInfo) {
-			if len(lr.Attempts) == maxKeptAttempts {
-				lr.Omitted++
-				continue
-			}
-			lr.Attempts = append(lr.Attempts, store.ReportAttempt{Entry: clip(a.IdentifierName), Attributes: clipAll(a.Attributes),
-				Result: a.AttemptResult, Info: clip(a.Info)})
-		}
-		lr.Masked = maskedValues(t, source, now)
-		if len(lr.Masked) > maxKeptMasked {
-			lr.Omitted += len(lr.Masked) - maxKeptMasked
-			lr.Masked = lr.Masked[:maxKeptMasked]
-		}
-		b, err := store.EncodeLastReport(lr)
-		if err != nil {
-			return n, err
-		}
-		if err := txn.Set(store.LastReportKey(t.SysID), b); err != nil {
-			return n, err
-		}
-		n++
+		lr.Attempts = append(lr.Attempts, store.ReportAttempt{Entry: clip(a.IdentifierName), Attributes: clipAll(a.Attributes),
+			Result: a.AttemptResult, Info: clip(a.Info)})
 	}
+	lr.Masked = maskedValues(t, source, now)
+	if len(lr.Masked) > maxKeptMasked {
+		lr.Omitted += len(lr.Masked) - maxKeptMasked
+		lr.Masked = lr.Masked[:maxKeptMasked]
+	}
+	return lr
+}
+
+// writeMasked keeps, for every written CI, each value the source reported
+// and could not set (the last one per attribute and source).
+func writeMasked(txn store.Txn, plan *identify.Plan, source string, now time.Time) (int, error) {
+	n := 0
 	for _, t := range plan.Targets {
 		if len(t.Errors) > 0 || len(t.Masks) == 0 || len(t.Inputs)+len(t.Related) == 0 {
 			continue
@@ -109,8 +100,8 @@ func keepMasked(txn store.Txn, sysID, source string, fresh []store.MaskedValue) 
 	return txn.Set(key, b)
 }
 
-// lastReportKeys lists a CI's last report and masked values, for deleting
-// or merging it.
+// lastReportKeys lists a CI's last report (as older versions kept it) and
+// masked values, for deleting or merging it.
 func lastReportKeys(r store.Reader, sysID string) ([][]byte, error) {
 	keys := [][]byte{store.LastReportKey(sysID)}
 	err := r.Iterate(store.MaskedPrefix(sysID), func(k, _ []byte) error {
@@ -122,10 +113,21 @@ func lastReportKeys(r store.Reader, sysID string) ([][]byte, error) {
 
 // LastReport returns how the last report that wrote the CI identified it,
 // or nil when none was kept (a CI written before reports were kept, or
-// only by a bulk load, or a related record).
+// only by a bulk load, or a related record): the newest report kept with
+// the CI's sources, or under the key older versions wrote.
 func (e *Engine) LastReport(_ context.Context, sysID string) (*store.LastReport, error) {
 	var lr *store.LastReport
 	err := e.st.View(func(r store.Reader) error {
+		err := r.Iterate(store.SourcePrefix(sysID), func(_, v []byte) error {
+			si, err := store.DecodeSourceInfo(v)
+			if err == nil && si.Report != nil && (lr == nil || si.Report.At.After(lr.At)) {
+				lr = si.Report
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
 		b, err := r.Get(store.LastReportKey(sysID))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -133,7 +135,10 @@ func (e *Engine) LastReport(_ context.Context, sysID string) (*store.LastReport,
 		if err != nil {
 			return err
 		}
-		lr, err = store.DecodeLastReport(b)
+		old, err := store.DecodeLastReport(b)
+		if err == nil && (lr == nil || old.At.After(lr.At)) {
+			lr = old
+		}
 		return err
 	})
 	return lr, err

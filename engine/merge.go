@@ -577,6 +577,9 @@ func moveSources(txn store.Txn, from, to string) error {
 				return err
 			}
 		}
+		// How reports identified the CI that goes stays with it: the one
+		// kept keeps its own last reports.
+		si.Report = nil
 		b, err := txn.Get(store.SourceKey(to, si.Source))
 		if err == nil {
 			have, err := store.DecodeSourceInfo(b)
@@ -586,6 +589,7 @@ func moveSources(txn store.Txn, from, to string) error {
 			if !si.LastScan.After(have.LastScan) {
 				continue
 			}
+			si.Report = have.Report
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}

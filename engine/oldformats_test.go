@@ -74,9 +74,9 @@ func jsonAgain(t *testing.T, txn store.Txn, prefix []byte, decode func([]byte) (
 }
 
 // TestOldFormatsReadTheSame: a store whose per-CI values older versions
-// wrote as JSON (edges whole under both ends, source info, last reports,
-// history, change events) reads exactly as the binary one, takes writes,
-// and checks clean: no conversion is needed.
+// wrote as JSON (edges whole under both ends, source info, last reports
+// under a key of their own, history, change events) reads exactly as the
+// binary one, takes writes, and checks clean: no conversion is needed.
 func TestOldFormatsReadTheSame(t *testing.T) {
 	e := openDisk(t)
 	res := apply(t, e, byol(t))
@@ -94,7 +94,14 @@ func TestOldFormatsReadTheSame(t *testing.T) {
 	decodeAny := func(f func([]byte) (any, error)) func([]byte) (any, error) { return f }
 	for id := range want {
 		n += jsonAgain(t, txn, store.SourcePrefix(id), decodeAny(func(b []byte) (any, error) { return store.DecodeSourceInfo(b) }))
-		n += jsonAgain(t, txn, store.LastReportKey(id), decodeAny(func(b []byte) (any, error) { return store.DecodeLastReport(b) }))
+		// Older versions kept the last report under a key of its own.
+		if lr := want[id].LastReport; lr != nil {
+			j, _ := json.Marshal(lr)
+			if err := txn.Set(store.LastReportKey(id), j); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
 		n += jsonAgain(t, txn, store.HistoryPrefix(id), decodeAny(func(b []byte) (any, error) { return store.DecodeChange(b) }))
 		n += jsonAgain(t, txn, store.OutPrefix(id), decodeAny(func(b []byte) (any, error) { return store.DecodeEdge(b) }))
 		// Older versions stored the edge whole under its child too.

@@ -70,6 +70,7 @@ func (e *Engine) Get(ctx context.Context, sysID string) (*CI, error) {
 		if err := r.Iterate(store.SourcePrefix(sysID), func(_, v []byte) error {
 			si, err := store.DecodeSourceInfo(v)
 			if err == nil {
+				si.Report = nil // read on its own (LastReport)
 				ci.Sources = append(ci.Sources, *si)
 			}
 			return err

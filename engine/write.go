@@ -12,8 +12,9 @@ import (
 )
 
 // write stores every changed, error-free target and new edge of plan, the
-// history of each changed CI, when each source last reported each CI, and
-// a de-duplication task for each group of CIs identification found together.
+// history of each changed CI, when each source last reported each CI and
+// how, and a de-duplication task for each group of CIs identification
+// found together.
 // It returns how many keys it wrote.
 func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string, now time.Time, st *stamps) (int, error) {
 	n := 0
@@ -55,7 +56,7 @@ func (e *Engine) write(txn store.Txn, p *payload.Payload, plan *identify.Plan, s
 	if err != nil {
 		return n + m + r, err
 	}
-	l, err := writeLastReports(txn, p, plan, source, now)
+	l, err := writeMasked(txn, plan, source, now)
 	if err != nil {
 		return n + m + r + l, err
 	}
@@ -152,7 +153,8 @@ func putChange(txn store.Txn, sysID string, c store.Change, now time.Time) error
 
 // writeSources notes, for every CI an item of the payload identified, that
 // source reported it (sys_object_source), under the item's native key when
-// it has one. The source's own entry is read first only when the item
+// it has one, and how the report identified it (lastReport). The source's
+// own entry is read first only when the item
 // gives a source_recency_timestamp or the last scan may stay: otherwise
 // the write is blind, so concurrent payloads do not conflict over it.
 func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source string, now time.Time, st *stamps) (int, error) {
@@ -171,8 +173,9 @@ func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source
 				return n, err
 			}
 		}
-		si := store.SourceInfo{Source: source, LastScan: st.lastScan(ip.Index, before, now)}
-		if in := p.Items[ip.Index].SourceInfo; in != nil && !identify.Blank(in.SourceNativeKey) {
+		in := p.Items[ip.Index].SourceInfo
+		si := store.SourceInfo{Source: source, LastScan: st.lastScan(ip.Index, before, now), Report: lastReport(ip, in, source, now)}
+		if in != nil && !identify.Blank(in.SourceNativeKey) {
 			si.Name, si.NativeKey = identify.NativeSourceName(in, source), in.SourceNativeKey
 			si.Feed, si.Recency = in.SourceFeed, in.SourceRecencyTimestamp
 		}

@@ -204,10 +204,10 @@ var ciPrefix = strings.TrimSuffix(string(store.CIPrefix()), "/")
 var lastReportPrefix = strings.TrimSuffix(string(store.LastReportKey("")), "/")
 
 // storeChanges describes how after differs from before, "" when it does
-// not. With reported set, a source's last report of a CI (its LastScan,
-// and nothing else of it), the CI's last_discovered (and nothing else
-// of the record) and the CI's kept last report (replaced by a later one)
-// may move forward: a CI reported again is exactly what the engine
+// not. With reported set, a source's last report of a CI (its LastScan
+// and the report kept with it, replaced by a later one, and nothing else
+// of it), the CI's last_discovered (and nothing else of the record) and
+// the CI's last report as older versions kept it may move forward: a CI reported again is exactly what the engine
 // records there, by design (irego stale; ServiceNow moves
 // last_discovered on every report; the console explains the last report).
 func storeChanges(before, after []kv, reported bool) string {
@@ -237,14 +237,20 @@ func storeChanges(before, after []kv, reported bool) string {
 }
 
 // sameButLater reports whether two SourceInfo encodings differ only in a
-// later LastScan.
+// later LastScan and a later report kept with it.
 func sameButLater(a, b string) bool {
 	x, err1 := store.DecodeSourceInfo([]byte(a))
 	y, err2 := store.DecodeSourceInfo([]byte(b))
 	if err1 != nil || err2 != nil || y.LastScan.Before(x.LastScan) {
 		return false
 	}
-	x.LastScan = y.LastScan
+	switch {
+	case y.Report == nil && x.Report != nil:
+		return false
+	case y.Report != nil && x.Report != nil && !y.Report.At.After(x.Report.At):
+		return false
+	}
+	x.LastScan, x.Report, y.Report = y.LastScan, nil, nil
 	return *x == *y
 }
 

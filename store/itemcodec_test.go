@@ -55,9 +55,13 @@ func genEdge(t *rapid.T) *store.Edge {
 }
 
 func genSourceInfo(t *rapid.T) *store.SourceInfo {
-	return &store.SourceInfo{Source: rapid.String().Draw(t, "source"), LastScan: genTime(t, "last_scan"),
+	si := &store.SourceInfo{Source: rapid.String().Draw(t, "source"), LastScan: genTime(t, "last_scan"),
 		Name: rapid.String().Draw(t, "name"), NativeKey: rapid.String().Draw(t, "native_key"),
 		Feed: rapid.String().Draw(t, "feed"), Recency: rapid.String().Draw(t, "recency")}
+	if rapid.Bool().Draw(t, "with_report") {
+		si.Report = genLastReport(t)
+	}
+	return si
 }
 
 func genMasked(t *rapid.T) []store.MaskedValue {
@@ -132,7 +136,10 @@ var (
 	edgeCodec = codec[*store.Edge]{name: "edge", gen: genEdge, encode: store.EncodeEdge, decode: store.DecodeEdge,
 		jsonSafe: func(e *store.Edge) *store.Edge { return e }}
 	sourceInfoCodec = codec[*store.SourceInfo]{name: "source info", gen: genSourceInfo, encode: store.EncodeSourceInfo, decode: store.DecodeSourceInfo,
-		jsonSafe: func(s *store.SourceInfo) *store.SourceInfo { return s }}
+		jsonSafe: func(s *store.SourceInfo) *store.SourceInfo {
+			s.Report = nil // older versions kept it under a key of its own
+			return s
+		}}
 	lastReportCodec = codec[*store.LastReport]{name: "last report", gen: genLastReport, encode: store.EncodeLastReport, decode: store.DecodeLastReport,
 		jsonSafe: func(r *store.LastReport) *store.LastReport {
 			if len(r.Masked) == 0 {
@@ -288,6 +295,32 @@ func TestSourceInfoCodec(t *testing.T) {
 	sourceInfoCodec.roundTrip(t)
 	sourceInfoCodec.readsJSON(t)
 	sourceInfoCodec.corrupt(t, seedSourceInfo)
+	withReport := *seedSourceInfo
+	withReport.Report = seedLastReport
+	sourceInfoCodec.corrupt(t, &withReport)
+}
+
+// A source info in the binary form of the previous version (format 1, no
+// report) still reads.
+func TestSourceInfoOfThePreviousVersionReads(t *testing.T) {
+	b, err := store.EncodeSourceInfo(&store.SourceInfo{Source: "SCCM", LastScan: seedTime, Name: "SCCM", NativeKey: "k-1", Feed: "f", Recency: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[0] != 2 || b[len(b)-1] != 0 {
+		t.Fatalf("format %d, last byte %d: want format 2 ending in 0 (no report)", b[0], b[len(b)-1])
+	}
+	old := append([]byte{1}, b[1:len(b)-1]...)
+	si, err := store.DecodeSourceInfo(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if si.Source != "SCCM" || si.Recency != "r" || !si.LastScan.Equal(seedTime) || si.Report != nil {
+		t.Errorf("read %+v", si)
+	}
+	if _, err := store.DecodeSourceInfo(append(old, 0)); err == nil {
+		t.Error("a format-1 source info with a trailing byte decoded")
+	}
 }
 
 func TestLastReportCodec(t *testing.T) {

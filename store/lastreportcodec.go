@@ -45,8 +45,10 @@ func (d *decoder) word(field string) string {
 
 // EncodeLastReport is the stored form of a LastReport.
 func EncodeLastReport(r *LastReport) ([]byte, error) {
-	b := make([]byte, 0, 128+64*len(r.Attempts))
-	b = append(b, formatBinary)
+	return appendLastReport(append(make([]byte, 0, 128+64*len(r.Attempts)), formatBinary), r), nil
+}
+
+func appendLastReport(b []byte, r *LastReport) []byte {
 	b = appendTime(b, r.At)
 	b = appendString(b, r.Source)
 	b = appendWord(b, r.Operation)
@@ -63,7 +65,7 @@ func EncodeLastReport(r *LastReport) ([]byte, error) {
 		}
 	}
 	b = appendMasked(b, r.Masked)
-	return binary.AppendVarint(b, int64(r.Omitted)), nil
+	return binary.AppendVarint(b, int64(r.Omitted))
 }
 
 // DecodeLastReport reads what EncodeLastReport wrote, or the JSON older
@@ -77,6 +79,14 @@ func DecodeLastReport(b []byte) (*LastReport, error) {
 		return &r, nil
 	}
 	d := decoder{b: b, s: string(b), off: 1}
+	d.lastReport(&r)
+	if err := d.end(); err != nil {
+		return nil, fmt.Errorf("store: corrupt last report: %w", err)
+	}
+	return &r, nil
+}
+
+func (d *decoder) lastReport(r *LastReport) {
 	r.At = d.time("at")
 	r.Source = d.str("source")
 	r.Operation = d.word("operation")
@@ -96,10 +106,6 @@ func DecodeLastReport(b []byte) (*LastReport, error) {
 	}
 	r.Masked = d.masked("masked")
 	r.Omitted = int(d.varint("omitted"))
-	if err := d.end(); err != nil {
-		return nil, fmt.Errorf("store: corrupt last report: %w", err)
-	}
-	return &r, nil
 }
 
 // EncodeMasked is the stored form of one source's masked values of a CI.

@@ -63,6 +63,10 @@ type SourceInfo struct {
 	NativeKey string    `json:"source_native_key,omitempty"`
 	Feed      string    `json:"source_feed,omitempty"`
 	Recency   string    `json:"source_recency_timestamp,omitempty"`
+	// Report is how this source's last report identified the CI, kept
+	// here rather than under a key of its own (LastReportKey, which older
+	// versions wrote): the newest among a CI's sources is its last report.
+	Report *LastReport `json:"-"`
 }
 
 // Change is one write of a CI, for its history.
