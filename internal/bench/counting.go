@@ -7,8 +7,8 @@ import (
 )
 
 // Counting wraps a store and counts the keys its committed transactions
-// wrote (sets and deletes) and their bytes (keys and values), for the
-// report's keys_per_item and bytes_per_item.
+// wrote (set or deleted, each key once per transaction) and their bytes
+// (keys and values), for the report's keys_per_item and bytes_per_item.
 type Counting struct {
 	store.Store
 	keys, bytes atomic.Int64
@@ -33,37 +33,50 @@ func (c *Counting) Shared() bool { return store.IsShared(c.Store) }
 
 type countingTxn struct {
 	store.Txn
-	c           *Counting
-	keys, bytes int64
+	c *Counting
+	// written holds each key the transaction set or deleted, with the
+	// bytes of its last write: a key written twice (the engine writes a
+	// changed CI's record again with its version at commit) is stored
+	// once.
+	written map[string]int
+}
+
+func (t *countingTxn) note(k []byte, n int) {
+	if t.written == nil {
+		t.written = map[string]int{}
+	}
+	t.written[string(k)] = n
 }
 
 func (t *countingTxn) Set(k, v []byte) error {
-	t.keys++
-	t.bytes += int64(len(k) + len(v))
+	t.note(k, len(k)+len(v))
 	return t.Txn.Set(k, v)
 }
 
 func (t *countingTxn) Delete(k []byte) error {
-	t.keys++
-	t.bytes += int64(len(k))
+	t.note(k, len(k))
 	return t.Txn.Delete(k)
 }
 
 func (t *countingTxn) Commit() error { return t.counted(t.Txn.Commit()) }
-
-// OnVisible passes fn on to the wrapped transaction, when it takes one.
-func (t *countingTxn) OnVisible(fn func()) { store.OnVisible(t.Txn, fn) }
 
 // counted adds the transaction's writes to the totals once it committed.
 func (t *countingTxn) counted(err error) error {
 	if err != nil {
 		return err
 	}
-	t.c.keys.Add(t.keys)
-	t.c.bytes.Add(t.bytes)
-	t.keys, t.bytes = 0, 0
+	bytes := 0
+	for _, n := range t.written {
+		bytes += n
+	}
+	t.c.keys.Add(int64(len(t.written)))
+	t.c.bytes.Add(int64(bytes))
+	t.written = nil
 	return nil
 }
+
+// OnVisible passes fn on to the wrapped transaction, when it takes one.
+func (t *countingTxn) OnVisible(fn func()) { store.OnVisible(t.Txn, fn) }
 
 // countingNumberedTxn is a countingTxn over a store.NumberedTxn.
 type countingNumberedTxn struct{ *countingTxn }
