@@ -190,13 +190,7 @@ func dropSingleMembers(st store.Store) error {
 		}); err != nil {
 			return err
 		}
-		b := newBatch(st)
-		for _, k := range singles {
-			if err := b.del(k); err != nil {
-				return err
-			}
-		}
-		if err := b.flush(); err != nil {
+		if err := deleteKeys(st, singles); err != nil {
 			return err
 		}
 		if next == nil {
@@ -379,17 +373,22 @@ func deletePrefix(st store.Store, prefix []byte) error {
 		if len(keys) == 0 {
 			return nil
 		}
-		b := newBatch(st)
-		for _, k := range keys {
-			if err := b.del(k); err != nil {
-				return err
-			}
-		}
-		if err := b.flush(); err != nil {
+		if err := deleteKeys(st, keys); err != nil {
 			return err
 		}
 		from = append(keys[len(keys)-1], 0) // the next key after the last deleted
 	}
+}
+
+// deleteKeys deletes keys, in as many transactions as they need.
+func deleteKeys(st store.Store, keys [][]byte) error {
+	b := newBatch(st)
+	for _, k := range keys {
+		if err := b.del(k); err != nil {
+			return err
+		}
+	}
+	return b.flush()
 }
 
 // deleteBatch is how many keys deletePrefix reads at a time.
