@@ -61,17 +61,8 @@ type snapshot struct {
 	last *ComputerSystem
 }
 
-func (m *Manager) read(fn func(*snapshot) error) error {
-	return m.readTitles(func(s *snapshot) (err error) {
-		if s.dims, err = readDims(s.r); err != nil {
-			return err
-		}
-		return fn(s)
-	})
-}
-
-// readTitles is read with the titles only in s.dims: the computer systems
-// can be many, and reads that show one title's need not load them all.
+// readTitles reads a snapshot with the titles only in s.dims: the computer
+// systems can be many, and reads are lazy (see system) or read one title's.
 func (m *Manager) readTitles(fn func(*snapshot) error) error {
 	return m.st.View(func(r store.Reader) error {
 		s := &snapshot{r: r}
@@ -152,9 +143,14 @@ func (s *snapshot) peaks(ctx context.Context, fn func(PeakUsage) error) error {
 
 // ProductUsage returns, for each title and metric used in group between
 // the days from and to (YYYY-MM-DD, both included), the high-water mark.
+// It reads each day as EachServerUsage does, adding the servers' totals
+// up per title and metric as they come: what it holds is the hosts'
+// totals of one day and a total per title and metric, whatever the
+// estate.
 func (m *Manager) ProductUsage(ctx context.Context, group int, from, to string) ([]ProductUsage, error) {
 	var out []ProductUsage
-	err := m.read(func(s *snapshot) (err error) {
+	err := m.readTitles(func(s *snapshot) (err error) {
+		s.lazy = true
 		out, err = s.productUsage(ctx, group, from, to)
 		return err
 	})
@@ -164,12 +160,15 @@ func (m *Manager) ProductUsage(ctx context.Context, group int, from, to string) 
 func (s *snapshot) productUsage(ctx context.Context, group int, from, to string) ([]ProductUsage, error) {
 	hw := highWater{}
 	for _, d := range s.days(from, to) {
-		var totals []*serverTotal
-		err := s.serverUsage(ctx, group, d, func(su *ServerUsage, t *serverTotal) { totals = append(totals, t) })
+		daily := map[productKey]float64{}
+		err := s.eachTotal(ctx, group, d, false, func(_ *ComputerSystem, _ *Title, t *serverTotal) error {
+			daily[productKey{t.title, t.metric}] += t.qty
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		hw.note(d, totals)
+		hw.noteDaily(d, daily)
 	}
 	out := make([]ProductUsage, 0, len(hw))
 	for _, k := range slices.SortedFunc(maps.Keys(hw), func(a, b productKey) int {
@@ -195,98 +194,14 @@ func (m *Manager) ServerUsage(ctx context.Context, group int, d string) ([]Serve
 }
 
 // EachServerUsage calls fn with each row ServerUsage returns, in no set
-// order, without loading the computer systems or the day's totals whole.
-// It reads the day's usage twice, a row at a time: first to find the
-// servers that count other computer systems (cloud hosts), then to add up
-// the rest one computer system at a time, passing its totals on when the
-// next system starts; only the hosts' totals are kept until the day is
-// read. An error from fn ends the read and is returned.
+// order, without loading the computer systems or the day's totals whole
+// (see eachTotal). An error from fn ends the read and is returned.
 func (m *Manager) EachServerUsage(ctx context.Context, group int, d string, fn func(ServerUsage) error) error {
 	return m.readTitles(func(s *snapshot) error {
 		s.lazy = true
-		imp, ok := s.rec.Days[d]
-		if !ok {
-			return nil
-		}
-		hosts := map[uint64]bool{}
-		err := eachUsageErr(s.r, d, imp, func(u usage) error {
-			if u.Server != u.System {
-				hosts[u.Server] = true
-			}
-			return ctx.Err()
+		return s.eachTotal(ctx, group, d, true, func(server *ComputerSystem, title *Title, t *serverTotal) error {
+			return fn(ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems})
 		})
-		if err != nil {
-			return err
-		}
-		emit := func(totals []*serverTotal) error {
-			for _, t := range totals {
-				server, title, err := s.resolve(t)
-				if err != nil {
-					return err
-				}
-				if server == nil || title == nil {
-					continue
-				}
-				if err := fn(ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		shared := newTotaler(true)
-		sharedCount := newCounter(true, shared.add)
-		var own *totaler // the current system's, counted on itself
-		var ownCount *counter
-		var ownSystem uint64
-		flush := func() error {
-			if own == nil {
-				return nil
-			}
-			ownCount.done()
-			err := emit(own.out)
-			own, ownCount = nil, nil
-			return err
-		}
-		var member *ComputerSystem // the last system found in group
-		err = eachUsageErr(s.r, d, imp, func(u usage) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if own != nil && u.System != ownSystem {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-			if member == nil || member.ID != u.System {
-				cs, err := s.system(u.System)
-				if err != nil {
-					return err
-				}
-				if cs == nil || !s.groups.member(group, cs) {
-					return nil
-				}
-				member = cs
-			}
-			if hosts[u.Server] || u.Server != u.System {
-				sharedCount.add(u)
-				return nil
-			}
-			if own == nil {
-				own = newTotaler(true)
-				ownCount, ownSystem = newCounter(true, own.add), u.System
-			}
-			ownCount.add(u)
-			return nil
-		})
-		if err == nil {
-			err = flush()
-		}
-		if err != nil {
-			return err
-		}
-		sharedCount.done()
-		slices.SortFunc(shared.out, func(a, b *serverTotal) int { return cmp.Compare(a.server, b.server) })
-		return emit(shared.out)
 	})
 }
 
@@ -302,57 +217,145 @@ func (s *snapshot) days(from, to string) []string {
 	return out
 }
 
-// serverUsage aggregates day d's rows of group per title, metric and
-// server, as they are counted (see count), and calls fn for each.
-func (s *snapshot) serverUsage(ctx context.Context, group int, d string, fn func(*ServerUsage, *serverTotal)) error {
-	totals, err := s.dayTotals(ctx, group, d)
+// eachTotal adds up day d's rows of group per title, metric and server, as
+// they are counted (see count), and calls fn with each total whose server
+// and title are known; with systems, a total lists the computer systems
+// counted. It reads the day's usage a row at a time, up to three times:
+// first to find the servers that count other computer systems (cloud
+// hosts), then, when there are any, to add up the hosts' rows, then to
+// add up every other computer system on its own as its rows come, passing
+// its totals on when the next system starts. Only the hosts' totals are
+// kept for the whole day.
+//
+// Totals come in the order of their first computer system (for a
+// capacity metric, their server): for one title and metric that is the
+// order in which one totaler over the whole day lists them, so a sum
+// over them in the order they come is the same to the last bit.
+func (s *snapshot) eachTotal(ctx context.Context, group int, d string, systems bool, fn func(*ComputerSystem, *Title, *serverTotal) error) error {
+	imp, ok := s.rec.Days[d]
+	if !ok {
+		return nil
+	}
+	hosts := map[uint64]bool{}
+	err := eachUsageErr(s.r, d, imp, func(u usage) error {
+		if u.Server != u.System {
+			hosts[u.Server] = true
+		}
+		return ctx.Err()
+	})
 	if err != nil {
 		return err
 	}
-	for _, t := range totals {
-		server, title, err := s.resolve(t)
-		if err != nil {
-			return err
-		}
-		if title != nil && server != nil {
-			fn(&ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}, t)
-		}
-	}
-	return nil
-}
-
-// dayTotals adds up day d's rows of group per title, metric and server, as
-// they are counted (see count), reading the rows one at a time.
-func (s *snapshot) dayTotals(ctx context.Context, group int, d string) ([]*serverTotal, error) {
-	imp, ok := s.rec.Days[d]
-	if !ok {
-		return nil, nil
-	}
-	t := newTotaler(true)
-	c := newCounter(true, t.add)
+	// A row counts on a host, with other systems' rows, when its server
+	// is one; otherwise on its own system alone.
+	onHost := func(u usage) bool { return hosts[u.Server] || u.Server != u.System }
 	var member *ComputerSystem // the last system found in group
-	err := eachUsageErr(s.r, d, imp, func(u usage) error {
-		if err := ctx.Err(); err != nil {
-			return err
+	inGroup := func(id uint64) (bool, error) {
+		if member != nil && member.ID == id {
+			return true, nil
 		}
-		if member == nil || member.ID != u.System {
-			cs, err := s.system(u.System)
+		cs, err := s.system(id)
+		if err != nil || cs == nil || !s.groups.member(group, cs) {
+			return false, err
+		}
+		member = cs
+		return true, nil
+	}
+	emit := func(totals []*serverTotal) error {
+		for _, t := range totals {
+			server, title, err := s.resolve(t)
 			if err != nil {
 				return err
 			}
-			if cs == nil || !s.groups.member(group, cs) {
+			if server == nil || title == nil {
+				continue
+			}
+			if err := fn(server, title, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var shared []*serverTotal // the hosts' totals, by first system
+	if len(hosts) > 0 {
+		t := newTotaler(systems)
+		c := newCounter(systems, t.add)
+		err := eachUsageErr(s.r, d, imp, func(u usage) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if !onHost(u) {
 				return nil
 			}
-			member = cs
+			if in, err := inGroup(u.System); err != nil || !in {
+				return err
+			}
+			c.add(u)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		c.add(u)
+		c.done()
+		shared = t.out
+		slices.SortStableFunc(shared, func(a, b *serverTotal) int { return cmp.Compare(a.system, b.system) })
+	}
+	// sharedBefore passes on the hosts' totals whose first system comes
+	// before system id.
+	sharedBefore := func(id uint64) error {
+		n := 0
+		for n < len(shared) && shared[n].system < id {
+			n++
+		}
+		err := emit(shared[:n])
+		shared = shared[n:]
+		return err
+	}
+	var own *totaler // the current system's, counted on itself
+	var ownCount *counter
+	var current uint64 // the system whose rows are being read
+	flush := func() error {
+		if own == nil {
+			return nil
+		}
+		ownCount.done()
+		err := emit(own.out)
+		own, ownCount = nil, nil
+		return err
+	}
+	err = eachUsageErr(s.r, d, imp, func(u usage) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if u.System != current {
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := sharedBefore(u.System); err != nil {
+				return err
+			}
+			current = u.System
+		}
+		if onHost(u) {
+			return nil
+		}
+		if in, err := inGroup(u.System); err != nil || !in {
+			return err
+		}
+		if own == nil {
+			own = newTotaler(systems)
+			ownCount = newCounter(systems, own.add)
+		}
+		ownCount.add(u)
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = flush()
 	}
-	c.done()
-	return t.out, nil
+	if err != nil {
+		return err
+	}
+	return emit(shared)
 }
 
 // resolve finds the server (else the computer system) and the title of a
