@@ -237,18 +237,20 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, systems b
 		return nil
 	}
 	hosts := map[uint64]bool{}
-	err := eachUsageErr(s.r, d, imp, func(u usage) error {
-		if u.Server != u.System {
-			hosts[u.Server] = true
+	var first serverOf
+	err := eachRow(s.r, d, imp, func(system uint64, v []byte) error {
+		server, err := first.get(d, system, v)
+		if err == nil && server != system {
+			hosts[server] = true
 		}
-		return ctx.Err()
+		return cmp.Or(err, ctx.Err())
 	})
 	if err != nil {
 		return err
 	}
-	// A row counts on a host, with other systems' rows, when its server
-	// is one; otherwise on its own system alone.
-	onHost := func(u usage) bool { return hosts[u.Server] || u.Server != u.System }
+	// A system's rows count on a host, with other systems' rows, when its
+	// server is one; otherwise on the system alone.
+	onHost := func(system, server uint64) bool { return hosts[server] || server != system }
 	var member *ComputerSystem // the last system found in group
 	inGroup := func(id uint64) (bool, error) {
 		if member != nil && member.ID == id {
@@ -280,14 +282,20 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, systems b
 	if len(hosts) > 0 {
 		t := newTotaler(systems)
 		c := newCounter(systems, t.add)
-		err := eachUsageErr(s.r, d, imp, func(u usage) error {
+		var second serverOf
+		err := eachRow(s.r, d, imp, func(system uint64, v []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if !onHost(u) {
-				return nil
+			server, err := second.get(d, system, v)
+			if err != nil || !onHost(system, server) {
+				return err
 			}
-			if in, err := inGroup(u.System); err != nil || !in {
+			if in, err := inGroup(system); err != nil || !in {
+				return err
+			}
+			u, err := decodeUsage(d, v)
+			if err != nil {
 				return err
 			}
 			c.add(u)
@@ -323,23 +331,29 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, systems b
 		own, ownCount = nil, nil
 		return err
 	}
-	err = eachUsageErr(s.r, d, imp, func(u usage) error {
+	var third serverOf
+	err = eachRow(s.r, d, imp, func(system uint64, v []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if u.System != current {
+		if system != current {
 			if err := flush(); err != nil {
 				return err
 			}
-			if err := sharedBefore(u.System); err != nil {
+			if err := sharedBefore(system); err != nil {
 				return err
 			}
-			current = u.System
+			current = system
 		}
-		if onHost(u) {
-			return nil
+		server, err := third.get(d, system, v)
+		if err != nil || onHost(system, server) {
+			return err
 		}
-		if in, err := inGroup(u.System); err != nil || !in {
+		if in, err := inGroup(system); err != nil || !in {
+			return err
+		}
+		u, err := decodeUsage(d, v)
+		if err != nil {
 			return err
 		}
 		if own == nil {
@@ -356,6 +370,52 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, systems b
 		return err
 	}
 	return emit(shared)
+}
+
+// eachRow calls fn with each of day d's usage rows of import imp, in key
+// order (by computer system, title and metric): the row's computer
+// system, read from its key, and the stored row (see decodeUsage), so that
+// passes over the day decode only the rows they count. An error from fn
+// ends the read.
+func eachRow(r store.Reader, d string, imp uint64, fn func(system uint64, v []byte) error) error {
+	prefix := store.SnapshotPrefix(d, imp)
+	return r.Iterate(prefix, func(k, v []byte) error {
+		system := store.SnapshotSystem(prefix, k)
+		if system == 0 {
+			return fmt.Errorf("license: corrupt usage snapshot key of %s: %q", d, k)
+		}
+		return fn(system, v)
+	})
+}
+
+// serverOf is the server of the computer system whose rows a pass over a
+// day reads: an import counts all of a system's rows on one server, so
+// its first row says, and only that one is decoded for it.
+type serverOf struct {
+	system, server uint64
+}
+
+func (s *serverOf) get(d string, system uint64, v []byte) (uint64, error) {
+	if s.system == system {
+		return s.server, nil
+	}
+	var w struct {
+		Server uint64 `json:"server"`
+	}
+	if err := json.Unmarshal(v, &w); err != nil {
+		return 0, fmt.Errorf("license: corrupt usage snapshot of %s: %w", d, err)
+	}
+	s.system, s.server = system, w.Server
+	return w.Server, nil
+}
+
+// decodeUsage decodes a stored usage row of day d.
+func decodeUsage(d string, v []byte) (usage, error) {
+	var u usage
+	if err := json.Unmarshal(v, &u); err != nil {
+		return u, fmt.Errorf("license: corrupt usage snapshot of %s: %w", d, err)
+	}
+	return u, nil
 }
 
 // resolve finds the server (else the computer system) and the title of a

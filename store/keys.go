@@ -440,6 +440,15 @@ func SnapshotPrefix(day string, imp uint64) []byte {
 	return binary.BigEndian.AppendUint64(SnapshotDayPrefix(day), imp)
 }
 
+// SnapshotSystem is the computer system of k, a SnapshotKey under prefix,
+// a SnapshotPrefix; 0 when k is too short to hold one.
+func SnapshotSystem(prefix, k []byte) uint64 {
+	if len(k) < len(prefix)+8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(k[len(prefix):])
+}
+
 // SnapshotDayPrefix holds every import's snapshot of one day.
 func SnapshotDayPrefix(day string) []byte { return cat(prefixLicSnap, day, "/") }
 
