@@ -161,7 +161,7 @@ func (s *snapshot) productUsage(ctx context.Context, group int, from, to string)
 	hw := highWater{}
 	for _, d := range s.days(from, to) {
 		daily := map[productKey]float64{}
-		err := s.eachTotal(ctx, group, d, false, func(_ *ComputerSystem, _ *Title, t *serverTotal) error {
+		err := s.eachTotal(ctx, group, d, forProducts, func(t *serverTotal) error {
 			daily[productKey{t.title, t.metric}] += t.qty
 			return nil
 		})
@@ -199,7 +199,11 @@ func (m *Manager) ServerUsage(ctx context.Context, group int, d string) ([]Serve
 func (m *Manager) EachServerUsage(ctx context.Context, group int, d string, fn func(ServerUsage) error) error {
 	return m.readTitles(func(s *snapshot) error {
 		s.lazy = true
-		return s.eachTotal(ctx, group, d, true, func(server *ComputerSystem, title *Title, t *serverTotal) error {
+		return s.eachTotal(ctx, group, d, forServers, func(t *serverTotal) error {
+			server, title, err := s.resolve(t) // known: eachTotal resolved it last
+			if err != nil {
+				return err
+			}
 			return fn(ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems})
 		})
 	})
@@ -217,21 +221,33 @@ func (s *snapshot) days(from, to string) []string {
 	return out
 }
 
+// totalsFor says what eachTotal's totals are for, and so how they come.
+type totalsFor int
+
+const (
+	// forServers: each with the computer systems counted; the hosts'
+	// totals last, by server.
+	forServers totalsFor = iota
+	// forProducts: to be added up per title and metric, in the order of
+	// their first computer system (see eachTotal).
+	forProducts
+)
+
 // eachTotal adds up day d's rows of group per title, metric and server, as
 // they are counted (see count), and calls fn with each total whose server
-// and title are known; with systems, a total lists the computer systems
-// counted. It reads the day's usage a row at a time, up to three times:
-// first to find the servers that count other computer systems (cloud
-// hosts), then, when there are any, to add up the hosts' rows, then to
-// add up every other computer system on its own as its rows come, passing
-// its totals on when the next system starts. Only the hosts' totals are
-// kept for the whole day.
+// and title are known, having just looked them up (see resolve). It reads
+// the day's usage a row at a time, up to three times: first to find the
+// servers that count other computer systems (cloud hosts), then, when
+// there are any, to add up the hosts' rows, then to add up every other
+// computer system on its own as its rows come, passing its totals on when
+// the next system starts. Only the hosts' totals are kept for the whole
+// day.
 //
-// Totals come in the order of their first computer system (for a
-// capacity metric, their server): for one title and metric that is the
-// order in which one totaler over the whole day lists them, so a sum
+// For products, totals come in the order of their first computer system
+// (for a capacity metric, their server): for one title and metric that is
+// the order in which one totaler over the whole day lists them, so a sum
 // over them in the order they come is the same to the last bit.
-func (s *snapshot) eachTotal(ctx context.Context, group int, d string, systems bool, fn func(*ComputerSystem, *Title, *serverTotal) error) error {
+func (s *snapshot) eachTotal(ctx context.Context, group int, d string, use totalsFor, fn func(*serverTotal) error) error {
 	imp, ok := s.rec.Days[d]
 	if !ok {
 		return nil
@@ -263,22 +279,30 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, systems b
 		member = cs
 		return true, nil
 	}
-	emit := func(totals []*serverTotal) error {
+	// known keeps the totals whose server and title are known.
+	known := func(totals []*serverTotal) ([]*serverTotal, error) {
+		out := totals[:0]
 		for _, t := range totals {
 			server, title, err := s.resolve(t)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if server == nil || title == nil {
-				continue
+			if server != nil && title != nil {
+				out = append(out, t)
 			}
-			if err := fn(server, title, t); err != nil {
+		}
+		return out, nil
+	}
+	emit := func(totals []*serverTotal) error {
+		for _, t := range totals {
+			if err := fn(t); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	var shared []*serverTotal // the hosts' totals, by first system
+	systems := use == forServers
+	var shared []*serverTotal // the hosts' totals
 	if len(hosts) > 0 {
 		t := newTotaler(systems)
 		c := newCounter(systems, t.add)
@@ -305,12 +329,22 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, systems b
 			return err
 		}
 		c.done()
+		// By server, each host is read once to resolve its totals.
 		shared = t.out
-		slices.SortStableFunc(shared, func(a, b *serverTotal) int { return cmp.Compare(a.system, b.system) })
+		slices.SortStableFunc(shared, func(a, b *serverTotal) int { return cmp.Compare(a.server, b.server) })
+		if shared, err = known(shared); err != nil {
+			return err
+		}
+		if use == forProducts {
+			slices.SortStableFunc(shared, func(a, b *serverTotal) int { return cmp.Compare(a.system, b.system) })
+		}
 	}
-	// sharedBefore passes on the hosts' totals whose first system comes
-	// before system id.
+	// sharedBefore passes on, for products, the hosts' totals whose first
+	// system comes before system id.
 	sharedBefore := func(id uint64) error {
+		if use != forProducts {
+			return nil
+		}
 		n := 0
 		for n < len(shared) && shared[n].system < id {
 			n++
@@ -327,7 +361,10 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, systems b
 			return nil
 		}
 		ownCount.done()
-		err := emit(own.out)
+		totals, err := known(own.out)
+		if err == nil {
+			err = emit(totals)
+		}
 		own, ownCount = nil, nil
 		return err
 	}
