@@ -1,0 +1,248 @@
+package license
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/irego/irego/store"
+)
+
+// A day's usage is added up per title, metric and server a computer system
+// at a time (eachTotal), for the per-server rows and the products' sums.
+
+// totalsFor says what eachTotal's totals are for, and so how they come.
+type totalsFor int
+
+const (
+	// forServers: each with the computer systems counted; the hosts'
+	// totals last, by server.
+	forServers totalsFor = iota
+	// forProducts: to be added up per title and metric, in the order of
+	// their first computer system (see eachTotal).
+	forProducts
+)
+
+// eachTotal adds up day d's rows of group per title, metric and server, as
+// they are counted (see count), and calls fn with each total whose server
+// and title are known, having just looked them up (see resolve). It reads
+// the day's usage a row at a time, up to three times: first to find the
+// servers that count other computer systems (cloud hosts), then, when
+// there are any, to add up the hosts' rows, then to add up every other
+// computer system on its own as its rows come, passing its totals on when
+// the next system starts. Only the hosts' totals are kept for the whole
+// day.
+//
+// For products, totals come in the order of their first computer system
+// (for a capacity metric, their server): for one title and metric that is
+// the order in which one totaler over the whole day lists them, so a sum
+// over them in the order they come is the same to the last bit.
+func (s *snapshot) eachTotal(ctx context.Context, group int, d string, use totalsFor, fn func(*serverTotal) error) error {
+	imp, ok := s.rec.Days[d]
+	if !ok {
+		return nil
+	}
+	hosts := map[uint64]bool{}
+	var first serverOf
+	err := eachRow(s.r, d, imp, func(system uint64, v []byte) error {
+		server, err := first.get(d, system, v)
+		if err == nil && server != system {
+			hosts[server] = true
+		}
+		return cmp.Or(err, ctx.Err())
+	})
+	if err != nil {
+		return err
+	}
+	// A system's rows count on a host, with other systems' rows, when its
+	// server is one; otherwise on the system alone.
+	onHost := func(system, server uint64) bool { return hosts[server] || server != system }
+	var member *ComputerSystem // the last system found in group
+	inGroup := func(id uint64) (bool, error) {
+		if member != nil && member.ID == id {
+			return true, nil
+		}
+		cs, err := s.system(id)
+		if err != nil || cs == nil || !s.groups.member(group, cs) {
+			return false, err
+		}
+		member = cs
+		return true, nil
+	}
+	// known keeps the totals whose server and title are known.
+	known := func(totals []*serverTotal) ([]*serverTotal, error) {
+		out := totals[:0]
+		for _, t := range totals {
+			server, title, err := s.resolve(t)
+			if err != nil {
+				return nil, err
+			}
+			if server != nil && title != nil {
+				out = append(out, t)
+			}
+		}
+		return out, nil
+	}
+	emit := func(totals []*serverTotal) error {
+		for _, t := range totals {
+			if err := fn(t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	systems := use == forServers
+	var shared []*serverTotal // the hosts' totals
+	if len(hosts) > 0 {
+		t := newTotaler(systems)
+		c := newCounter(systems, t.add)
+		var second serverOf
+		err := eachRow(s.r, d, imp, func(system uint64, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			server, err := second.get(d, system, v)
+			if err != nil || !onHost(system, server) {
+				return err
+			}
+			if in, err := inGroup(system); err != nil || !in {
+				return err
+			}
+			u, err := decodeUsage(d, v)
+			if err != nil {
+				return err
+			}
+			c.add(u)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		c.done()
+		// By server, each host is read once to resolve its totals.
+		shared = t.out
+		slices.SortStableFunc(shared, func(a, b *serverTotal) int { return cmp.Compare(a.server, b.server) })
+		if shared, err = known(shared); err != nil {
+			return err
+		}
+		if use == forProducts {
+			slices.SortStableFunc(shared, func(a, b *serverTotal) int { return cmp.Compare(a.system, b.system) })
+		}
+	}
+	// sharedBefore passes on, for products, the hosts' totals whose first
+	// system comes before system id.
+	sharedBefore := func(id uint64) error {
+		if use != forProducts {
+			return nil
+		}
+		n := 0
+		for n < len(shared) && shared[n].system < id {
+			n++
+		}
+		err := emit(shared[:n])
+		shared = shared[n:]
+		return err
+	}
+	var own *totaler // the current system's, counted on itself
+	var ownCount *counter
+	var current uint64 // the system whose rows are being read
+	flush := func() error {
+		if own == nil {
+			return nil
+		}
+		ownCount.done()
+		totals, err := known(own.out)
+		if err == nil {
+			err = emit(totals)
+		}
+		own, ownCount = nil, nil
+		return err
+	}
+	var third serverOf
+	err = eachRow(s.r, d, imp, func(system uint64, v []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if system != current {
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := sharedBefore(system); err != nil {
+				return err
+			}
+			current = system
+		}
+		server, err := third.get(d, system, v)
+		if err != nil || onHost(system, server) {
+			return err
+		}
+		if in, err := inGroup(system); err != nil || !in {
+			return err
+		}
+		u, err := decodeUsage(d, v)
+		if err != nil {
+			return err
+		}
+		if own == nil {
+			own = newTotaler(systems)
+			ownCount = newCounter(systems, own.add)
+		}
+		ownCount.add(u)
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	return emit(shared)
+}
+
+// eachRow calls fn with each of day d's usage rows of import imp, in key
+// order (by computer system, title and metric): the row's computer
+// system, read from its key, and the stored row (see decodeUsage), so that
+// passes over the day decode only the rows they count. An error from fn
+// ends the read.
+func eachRow(r store.Reader, d string, imp uint64, fn func(system uint64, v []byte) error) error {
+	prefix := store.SnapshotPrefix(d, imp)
+	return r.Iterate(prefix, func(k, v []byte) error {
+		system := store.SnapshotSystem(prefix, k)
+		if system == 0 {
+			return fmt.Errorf("license: corrupt usage snapshot key of %s: %q", d, k)
+		}
+		return fn(system, v)
+	})
+}
+
+// serverOf is the server of the computer system whose rows a pass over a
+// day reads: an import counts all of a system's rows on one server, so
+// its first row says, and only that one is decoded for it.
+type serverOf struct {
+	system, server uint64
+}
+
+func (s *serverOf) get(d string, system uint64, v []byte) (uint64, error) {
+	if s.system == system {
+		return s.server, nil
+	}
+	var w struct {
+		Server uint64 `json:"server"`
+	}
+	if err := json.Unmarshal(v, &w); err != nil {
+		return 0, fmt.Errorf("license: corrupt usage snapshot of %s: %w", d, err)
+	}
+	s.system, s.server = system, w.Server
+	return w.Server, nil
+}
+
+// decodeUsage decodes a stored usage row of day d.
+func decodeUsage(d string, v []byte) (usage, error) {
+	var u usage
+	if err := json.Unmarshal(v, &u); err != nil {
+		return u, fmt.Errorf("license: corrupt usage snapshot of %s: %w", d, err)
+	}
+	return u, nil
+}
