@@ -1,6 +1,7 @@
 package license
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -145,19 +146,23 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, use total
 		shared = shared[n:]
 		return err
 	}
-	var own *totaler // the current system's, counted on itself
-	var ownCount *counter
+	// The current system's totals, counted on itself; reused from system
+	// to system.
+	own := newTotaler(systems)
+	ownCount := newCounter(systems, own.add)
+	counting := false
 	var current uint64 // the system whose rows are being read
 	flush := func() error {
-		if own == nil {
+		if !counting {
 			return nil
 		}
+		counting = false
 		ownCount.done()
 		totals, err := known(own.out)
 		if err == nil {
 			err = emit(totals)
 		}
-		own, ownCount = nil, nil
+		own.reset()
 		return err
 	}
 	var third serverOf
@@ -185,10 +190,7 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, use total
 		if err != nil {
 			return err
 		}
-		if own == nil {
-			own = newTotaler(systems)
-			ownCount = newCounter(systems, own.add)
-		}
+		counting = true
 		ownCount.add(u)
 		return nil
 	})
@@ -209,7 +211,7 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, use total
 func eachRow(r store.Reader, d string, imp uint64, fn func(system uint64, v []byte) error) error {
 	prefix := store.SnapshotPrefix(d, imp)
 	return r.Iterate(prefix, func(k, v []byte) error {
-		system := store.SnapshotSystem(prefix, k)
+		system := store.IDAfter(prefix, k)
 		if system == 0 {
 			return fmt.Errorf("license: corrupt usage snapshot key of %s: %q", d, k)
 		}
@@ -228,14 +230,42 @@ func (s *serverOf) get(d string, system uint64, v []byte) (uint64, error) {
 	if s.system == system {
 		return s.server, nil
 	}
-	var w struct {
-		Server uint64 `json:"server"`
+	server, ok := serverIn(v)
+	if !ok {
+		var w struct {
+			Server uint64 `json:"server"`
+		}
+		if err := json.Unmarshal(v, &w); err != nil {
+			return 0, fmt.Errorf("license: corrupt usage snapshot of %s: %w", d, err)
+		}
+		server = w.Server
 	}
-	if err := json.Unmarshal(v, &w); err != nil {
-		return 0, fmt.Errorf("license: corrupt usage snapshot of %s: %w", d, err)
+	s.system, s.server = system, server
+	return server, nil
+}
+
+var serverField = []byte(`"server":`)
+
+// serverIn reads the server of a stored usage row without decoding it,
+// as json.Marshal wrote it: the digits after its "server" key. Inside a
+// JSON string every quote is escaped, so a quote followed by server and
+// an unescaped quote and a colon is that key; a row holds no nested
+// objects. It reports false when the row is not written so.
+func serverIn(v []byte) (uint64, bool) {
+	i := bytes.Index(v, serverField)
+	if i < 0 {
+		return 0, false
 	}
-	s.system, s.server = system, w.Server
-	return w.Server, nil
+	digits := v[i+len(serverField):]
+	var n uint64
+	k := 0
+	for ; k < len(digits) && k < 19 && '0' <= digits[k] && digits[k] <= '9'; k++ {
+		n = n*10 + uint64(digits[k]-'0')
+	}
+	if k == 0 || k == 19 || (k < len(digits) && digits[k] != ',' && digits[k] != '}') {
+		return 0, false
+	}
+	return n, true
 }
 
 // decodeUsage decodes a stored usage row of day d.

@@ -59,6 +59,13 @@ func newTotaler(systems bool) *totaler {
 	return &totaler{agg: map[serverKey]*serverTotal{}, systems: systems}
 }
 
+// reset empties t for the next day or system.
+func (t *totaler) reset() {
+	clear(t.agg)
+	clear(t.out)
+	t.out = t.out[:0]
+}
+
 func (t *totaler) add(c *counted) {
 	k := serverKey{c.Server, c.Title, c.Metric}
 	st := t.agg[k]

@@ -440,9 +440,10 @@ func SnapshotPrefix(day string, imp uint64) []byte {
 	return binary.BigEndian.AppendUint64(SnapshotDayPrefix(day), imp)
 }
 
-// SnapshotSystem is the computer system of k, a SnapshotKey under prefix,
-// a SnapshotPrefix; 0 when k is too short to hold one.
-func SnapshotSystem(prefix, k []byte) uint64 {
+// IDAfter is the id k holds right after prefix: the computer system of a
+// SnapshotKey under its SnapshotPrefix, or the id of a LicenseDimKey under
+// its LicenseDimPrefix; 0 when k is too short to hold one.
+func IDAfter(prefix, k []byte) uint64 {
 	if len(k) < len(prefix)+8 {
 		return 0
 	}
