@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -57,8 +58,9 @@ type snapshot struct {
 	groups *groups
 	// lazy reads computer systems one at a time (system) rather than from
 	// dims; last is the last one read.
-	lazy bool
-	last *ComputerSystem
+	lazy  bool
+	last  *ComputerSystem
+	ahead readAhead
 }
 
 // readTitles reads a snapshot with the titles only in s.dims: the computer
@@ -232,8 +234,8 @@ func (s *snapshot) resolve(t *serverTotal) (*ComputerSystem, *Title, error) {
 }
 
 // system is a computer system by id, nil when there is none: from the
-// dimensions read whole, or when the snapshot is lazy read from the store
-// (the last one read is kept, as rows come by computer system).
+// dimensions read whole, or when the snapshot is lazy from the store (the
+// last one read is kept, as rows come by computer system; see ahead).
 func (s *snapshot) system(id uint64) (*ComputerSystem, error) {
 	if !s.lazy {
 		return s.dims.systems[id], nil
@@ -241,9 +243,60 @@ func (s *snapshot) system(id uint64) (*ComputerSystem, error) {
 	if s.last != nil && s.last.ID == id {
 		return s.last, nil
 	}
-	cs, err := lookupSystem(s.r, id)
-	if cs != nil {
-		s.last = cs
+	v, err := s.ahead.get(s.r, id)
+	if err != nil || v == nil {
+		return nil, err
 	}
-	return cs, err
+	var c ComputerSystem
+	if err := json.Unmarshal(v, &c); err != nil {
+		return nil, fmt.Errorf("license: corrupt computer system %d: %w", id, err)
+	}
+	s.last = &c
+	return &c, nil
+}
+
+// systemsAhead is how many computer systems one read of the store brings.
+const systemsAhead = 64
+
+// readAhead holds the stored computer systems of a range of ids, read in
+// one pass: lazy reads look systems up in id order (usage rows and peaks
+// come by computer system, the hosts' totals by server), so one walk of
+// the next systemsAhead records costs less than a read of each.
+type readAhead struct {
+	from, to uint64 // the ids covered, both included; none when to < from
+	ids      []uint64
+	vals     [][]byte
+}
+
+// get returns the stored computer system id, nil when there is none.
+func (a *readAhead) get(r store.Reader, id uint64) ([]byte, error) {
+	if id < a.from || id > a.to {
+		if err := a.read(r, id); err != nil {
+			return nil, err
+		}
+	}
+	if i, ok := slices.BinarySearch(a.ids, id); ok {
+		return a.vals[i], nil
+	}
+	return nil, nil
+}
+
+// read reads the systems from id on, at most systemsAhead of them.
+func (a *readAhead) read(r store.Reader, id uint64) error {
+	a.from, a.to = id, math.MaxUint64
+	a.ids, a.vals = a.ids[:0], a.vals[:0]
+	prefix := store.LicenseDimPrefix(kindSystem)
+	err := r.IterateFrom(prefix, store.LicenseDimKey(kindSystem, id), func(k, v []byte) error {
+		if len(a.ids) == systemsAhead {
+			a.to = a.ids[len(a.ids)-1]
+			return store.ErrStop
+		}
+		a.ids = append(a.ids, store.IDAfter(prefix, k))
+		a.vals = append(a.vals, slices.Clone(v))
+		return nil
+	})
+	if err != nil {
+		a.from, a.to = 1, 0
+	}
+	return err
 }
