@@ -60,27 +60,24 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, use total
 	// A system's rows count on a host, with other systems' rows, when its
 	// server is one; otherwise on the system alone.
 	onHost := func(system, server uint64) bool { return hosts[server] || server != system }
-	var member *ComputerSystem // the last system found in group
+	seen := s.seen(group)
 	inGroup := func(id uint64) (bool, error) {
-		if member != nil && member.ID == id {
-			return true, nil
-		}
-		cs, err := s.system(id)
-		if err != nil || cs == nil || !s.groups.member(group, cs) {
-			return false, err
-		}
-		member = cs
-		return true, nil
+		_, in, err := seen.system(s, id)
+		return in, err
 	}
-	// known keeps the totals whose server and title are known.
+	// known keeps the totals whose server (else first system) and title
+	// are known, as resolve finds them.
 	known := func(totals []*serverTotal) ([]*serverTotal, error) {
 		out := totals[:0]
 		for _, t := range totals {
-			server, title, err := s.resolve(t)
+			stored, _, err := seen.system(s, t.server)
+			if err == nil && !stored {
+				stored, _, err = seen.system(s, t.system)
+			}
 			if err != nil {
 				return nil, err
 			}
-			if server != nil && title != nil {
+			if stored && s.dims.titles[t.title] != nil {
 				out = append(out, t)
 			}
 		}
@@ -276,3 +273,60 @@ func decodeUsage(d string, v []byte) (usage, error) {
 	}
 	return u, nil
 }
+
+// seenSystems remembers, by id, what one read found of the computer
+// systems it looked up: whether each is stored and in the group. A read
+// over many days then looks each system up once, not once a day, and
+// holds a few bits per id rather than the systems: ids are numbered from
+// 1 (stateRecord.DimSeq is the last given); one past the bits is looked
+// up every time.
+type seenSystems struct {
+	group                  int
+	looked, stored, member bitset
+}
+
+// maxSeen bounds the ids seenSystems keeps bits for (8 MiB a set): a
+// damaged state cannot make a read allocate more.
+const maxSeen = 1 << 26
+
+// seen returns the snapshot's record of the systems of group.
+func (s *snapshot) seen(group int) *seenSystems {
+	if s.seenOf == nil || s.seenOf.group != group {
+		n := min(s.rec.DimSeq+1, maxSeen)
+		s.seenOf = &seenSystems{group: group, looked: newBitset(n), stored: newBitset(n), member: newBitset(n)}
+	}
+	return s.seenOf
+}
+
+// system reports whether computer system id is stored and in the group.
+func (g *seenSystems) system(s *snapshot, id uint64) (stored, member bool, err error) {
+	if g.looked.has(id) {
+		return g.stored.has(id), g.member.has(id), nil
+	}
+	cs, err := s.system(id)
+	if err != nil {
+		return false, false, err
+	}
+	stored, member = cs != nil, cs != nil && s.groups.member(g.group, cs)
+	if id < g.looked.len() {
+		g.looked.set(id)
+		if stored {
+			g.stored.set(id)
+		}
+		if member {
+			g.member.set(id)
+		}
+	}
+	return stored, member, nil
+}
+
+// bitset is a set of small numbers.
+type bitset []uint64
+
+func newBitset(n uint64) bitset { return make(bitset, (n+63)/64) }
+
+func (b bitset) len() uint64 { return uint64(len(b)) * 64 }
+
+func (b bitset) has(i uint64) bool { return i < b.len() && b[i/64]&(1<<(i%64)) != 0 }
+
+func (b bitset) set(i uint64) { b[i/64] |= 1 << (i % 64) }

@@ -61,6 +61,9 @@ type snapshot struct {
 	lazy  bool
 	last  *ComputerSystem
 	ahead readAhead
+	// seenOf is what lazy reads of a day's usage found of the systems of
+	// one group (see seen).
+	seenOf *seenSystems
 }
 
 // readTitles reads a snapshot with the titles only in s.dims: the computer
