@@ -28,7 +28,7 @@ const (
 
 // eachTotal adds up day d's rows of group per title, metric and server, as
 // they are counted (see count), and calls fn with each total whose server
-// and title are known, having just looked them up (see resolve). It reads
+// (else first system) and title are known, as resolve finds them. It reads
 // the day's usage a row at a time, up to three times: first to find the
 // servers that count other computer systems (cloud hosts), then, when
 // there are any, to add up the hosts' rows, then to add up every other

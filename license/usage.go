@@ -205,7 +205,7 @@ func (m *Manager) EachServerUsage(ctx context.Context, group int, d string, fn f
 	return m.readTitles(func(s *snapshot) error {
 		s.lazy = true
 		return s.eachTotal(ctx, group, d, forServers, func(t *serverTotal) error {
-			server, title, err := s.resolve(t) // known: eachTotal resolved it last
+			server, title, err := s.resolve(t) // known to eachTotal, and read just before (see ahead)
 			if err != nil {
 				return err
 			}
