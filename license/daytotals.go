@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/irego/irego/store"
@@ -256,10 +257,15 @@ func serverIn(v []byte) (uint64, bool) {
 	digits := v[i+len(serverField):]
 	var n uint64
 	k := 0
-	for ; k < len(digits) && k < 19 && '0' <= digits[k] && digits[k] <= '9'; k++ {
-		n = n*10 + uint64(digits[k]-'0')
+	for ; k < len(digits) && '0' <= digits[k] && digits[k] <= '9'; k++ {
+		hi, lo := bits.Mul64(n, 10)
+		sum, carry := bits.Add64(lo, uint64(digits[k]-'0'), 0)
+		if hi != 0 || carry != 0 {
+			return 0, false // past the largest uint64
+		}
+		n = sum
 	}
-	if k == 0 || k == 19 || (k < len(digits) && digits[k] != ',' && digits[k] != '}') {
+	if k == 0 || (k < len(digits) && digits[k] != ',' && digits[k] != '}') {
 		return 0, false
 	}
 	return n, true
