@@ -50,7 +50,8 @@ func (m *Manager) Compliance(ctx context.Context, group int) ([]Compliance, *Sta
 		var err error
 		if s.summarized(group) {
 			used, err = s.summaries(ctx)
-		} else if s.dims, err = readDims(s.r); err == nil {
+		} else {
+			s.lazy = true
 			used, err = s.productUsage(ctx, group, addDays(d, 1-Window), d)
 		}
 		if err != nil {

@@ -178,7 +178,7 @@ type ContractView struct {
 // their group and metric resolved.
 func (m *Manager) Contracts(v Viewer) ([]ContractView, error) {
 	var out []ContractView
-	err := m.read(func(s *snapshot) error {
+	err := m.readTitles(func(s *snapshot) error {
 		all, err := readContracts(s.r)
 		if err != nil {
 			return err

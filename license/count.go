@@ -28,6 +28,11 @@ func Capacity(code string) bool {
 type counted struct {
 	usage
 	Systems []uint64
+	// What a capacity quantity is made of (see counter.add): the sum of
+	// the rows that add up, and the largest of those counted once per
+	// host, with whether there were any of each.
+	sum, most       float64
+	added, someHost bool
 }
 
 // counter turns one day's usage rows into the quantities counted (see
@@ -70,10 +75,21 @@ func (c *counter) add(u usage) {
 		x.System, x.Value = u.Server, 0
 		c.byServer[k] = x
 	}
+	// A per-host value stands for the whole host, as the host's own
+	// software does: the server counts the larger of the two, whichever
+	// row comes first (the order of computer system ids is arbitrary).
 	if u.PerHost {
-		x.Value = max(x.Value, u.Value)
+		x.most, x.someHost = max(x.most, u.Value), true
 	} else {
-		x.Value += u.Value
+		x.sum, x.added = x.sum+u.Value, true
+	}
+	switch {
+	case x.someHost && x.added:
+		x.Value = max(x.sum, x.most)
+	case x.someHost:
+		x.Value = x.most
+	default:
+		x.Value = x.sum
 	}
 	if u.At.Before(x.At) {
 		x.At = u.At

@@ -16,11 +16,13 @@ import (
 	"github.com/irego/irego/payload"
 )
 
-// graph is a generated estate: cloud hosts, and computers each on a VM
-// that runs on one of the hosts, on a shared VM, or on no VM at all.
+// graph is a generated estate: cloud hosts, some with software of their
+// own, and computers each on a VM that runs on one of the hosts, on a
+// shared VM, or on no VM at all.
 type graph struct {
-	hostCores []int
-	computers []computer
+	hostCores  []int
+	hostTitles [][]string
+	computers  []computer
 }
 
 type computer struct {
@@ -33,6 +35,9 @@ var titles = []string{"Db2", "MQ"}
 
 func genGraph(t *rapid.T) graph {
 	g := graph{hostCores: rapid.SliceOfN(rapid.IntRange(1, 16), 0, 3).Draw(t, "hosts")}
+	for i := range g.hostCores {
+		g.hostTitles = append(g.hostTitles, rapid.SliceOfNDistinct(rapid.SampledFrom(titles), 0, 2, rapid.ID).Draw(t, fmt.Sprintf("hostTitles%d", i)))
+	}
 	n := rapid.IntRange(1, 6).Draw(t, "computers")
 	for i := range n {
 		c := computer{cores: rapid.IntRange(1, 12).Draw(t, fmt.Sprintf("cores%d", i)), host: rapid.IntRange(-2, len(g.hostCores)-1).Draw(t, fmt.Sprintf("host%d", i))}
@@ -60,6 +65,10 @@ func (g graph) payload() *payload.Payload {
 	for i, cores := range g.hostCores {
 		hosts[i] = add("cmdb_ci_cloud_host", m{"object_id": fmt.Sprintf("h-%d", i), "name": fmt.Sprintf("host-%d", i), "cpu_core_count": cores})
 		rel("Hosted on::Hosts", hosts[i], dc)
+		for _, title := range g.hostTitles[i] {
+			p.Items[hosts[i]].Related = append(p.Items[hosts[i]].Related, payload.Related{ClassName: license.InstallClass,
+				Values: m{"publisher": "IBM", "display_name": title, "version": "11", "cloud_license_type": "BYOL", "cloud_license_type_source": "third_party_integration"}})
+		}
 	}
 	for i, c := range g.computers {
 		ci := add("cmdb_ci_computer", m{"name": fmt.Sprintf("comp-%d", i), "cpu_count": 1, "cpu_core_count": c.cores, "cpu_core_thread": 2, "virtual": true})
@@ -84,7 +93,9 @@ func (g graph) payload() *payload.Payload {
 // want is what License Metric Tool counts, per "title metric": full
 // capacity once per host (or the computer's own cores without one),
 // sub-capacity the computers' cores capped at their host's, and virtual
-// processor cores per computer.
+// processor cores per computer. Software on a host itself uses all its
+// cores: the host's full capacity, once, and its cores in sub-capacity
+// and virtual processor cores.
 func (g graph) want() map[string]float64 {
 	const pvu = 70
 	out := map[string]float64{}
@@ -105,6 +116,11 @@ func (g graph) want() map[string]float64 {
 			sub[c.host] += float64(c.cores * pvu)
 		}
 		for h, cores := range g.hostCores {
+			if contains(g.hostTitles[h], title) {
+				used[h] = true
+				sub[h] += float64(cores * pvu)
+				out[title+" 11 VIRTUAL_PROCESSOR_CORE"] += float64(cores)
+			}
 			if used[h] {
 				out[title+" 11 PVU_FULL_CAP"] += float64(cores * pvu)
 				out[title+" 11 PVU_SUB_CAP"] += min(sub[h], float64(cores*pvu))
@@ -127,6 +143,7 @@ func contains(xs []string, x string) bool {
 // peaks add up to the v2 totals, both equal what the estate should count,
 // and no server's sub-capacity exceeds its full capacity.
 func TestV1AndV2Agree(t *testing.T) {
+	rs := hostInstallRules(t, false)
 	rapid.Check(t, func(rt *rapid.T) {
 		g := genGraph(rt)
 		dir, err := os.MkdirTemp("", "irego-license-")
@@ -134,7 +151,7 @@ func TestV1AndV2Agree(t *testing.T) {
 			rt.Fatal(err)
 		}
 		defer os.RemoveAll(dir)
-		e, err := engine.Open(dir, engine.Options{})
+		e, err := engine.Open(dir, engine.Options{Rules: rs})
 		if err != nil {
 			rt.Fatal(err)
 		}

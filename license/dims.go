@@ -89,23 +89,8 @@ type dims struct {
 	titles  map[uint64]*Title
 }
 
-func readDims(r store.Reader) (*dims, error) {
-	d, err := readTitles(r)
-	if err != nil {
-		return nil, err
-	}
-	err = r.Iterate(store.LicenseDimPrefix(kindSystem), func(_, v []byte) error {
-		var c ComputerSystem
-		if err := json.Unmarshal(v, &c); err != nil {
-			return fmt.Errorf("license: corrupt computer system: %w", err)
-		}
-		d.systems[c.ID] = &c
-		return nil
-	})
-	return d, err
-}
-
-// readTitles reads the titles only; d.systems is empty.
+// readTitles reads the titles; d.systems is empty: reads look computer
+// systems up one at a time (see snapshot.system).
 func readTitles(r store.Reader) (*dims, error) {
 	d := &dims{systems: map[uint64]*ComputerSystem{}, titles: map[uint64]*Title{}}
 	err := r.Iterate(store.LicenseDimPrefix(kindTitle), func(_, v []byte) error {

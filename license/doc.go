@@ -23,6 +23,11 @@
 // of the window as it counts it, so its memory grows with the computers
 // and their usage, not with the rest of the graph (README: Imports).
 //
+// The reads of usage (Peaks, ServerUsage, ProductUsage, Compliance) read
+// the stored rows one at a time and look computer systems up one at a
+// time; a day's totals are added up a computer system at a time, keeping
+// only the cloud hosts' totals to the end of the day.
+//
 // An import reads from store snapshots and writes only its own keys, so it
 // never blocks ingestion. It writes under a number of its own and makes its
 // results current in one last transaction: until then, and for ever if it

@@ -20,7 +20,7 @@ type software struct {
 const softwareDoc = "software"
 
 func readSoftware(r store.Reader) (*software, error) {
-	d, err := readDims(r)
+	d, err := readTitles(r)
 	if err != nil {
 		return nil, err
 	}

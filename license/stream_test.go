@@ -1,12 +1,17 @@
 package license_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
+	"slices"
 	"testing"
+	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
 
+	"github.com/irego/irego/engine"
 	"github.com/irego/irego/license"
 )
 
@@ -76,4 +81,78 @@ func serverUsage(t *testing.T, m *license.Manager, d string) []license.ServerUsa
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestServerUsageOfHostWithOwnUsage: a cloud host whose own installs
+// count, with VMs on it that run the same title, is one server: its own
+// rows and its VMs' add up on it, full capacity once, whether the host's
+// id comes before its VMs' or after; and EachServerUsage gives what the
+// model over every computer system loaded gives.
+func TestServerUsageOfHostWithOwnUsage(t *testing.T) {
+	hostFirst := map[int]bool{}         // by step: whether the host's id is lower than its VMs'
+	for _, step := range []int{1, -1} { // sys_ids, and so ids, in the order CIs are created, or the reverse
+		t.Run(fmt.Sprint("step", step), func(t *testing.T) {
+			n := 1000
+			newID := func() string { n += step; return fmt.Sprintf("%032x", n) }
+			e, err := engine.Open(t.TempDir(), engine.Options{Rules: hostInstallRules(t, false), NewSysID: newID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			est := hostEstate{
+				hostTitles: [][]string{{"Db2", "MQ"}},
+				computers:  []computer{{host: 0, titles: []string{"Db2"}}, {host: 0, titles: []string{"Db2"}}, {host: -1, titles: []string{"Db2"}}},
+				cores:      [][]int{{16, 4, 2, 8}},
+			}
+			applyPayload(t, e, est.payload(0))
+			m := license.New(e, license.Options{Now: func() time.Time { return day1 }, Logger: slog.New(slog.DiscardHandler)})
+			ctx := context.Background()
+			st := importNow(t, m)
+			var got []license.ServerUsage
+			err = m.EachServerUsage(ctx, license.AllComputers, st.Day, func(u license.ServerUsage) error {
+				got = append(got, u)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.SortFunc(got, func(a, b license.ServerUsage) int {
+				return cmp.Or(cmp.Compare(a.Title.ID, b.Title.ID), cmp.Compare(a.Metric.CodeName, b.Metric.CodeName), cmp.Compare(a.Server.ID, b.Server.ID))
+			})
+			want, err := license.ServerUsageFromDims(m, ctx, license.AllComputers, st.Day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := gocmp.Diff(want, got); diff != "" {
+				t.Errorf("server usage (-all systems loaded +streamed):\n%s", diff)
+			}
+			var lines []string
+			for _, u := range got {
+				lines = append(lines, fmt.Sprintf("%s %s %s=%g on %d systems", u.Server.Name, u.Title.Product, u.Metric.CodeName, u.Quantity, len(u.Systems)))
+			}
+			slices.Sort(lines)
+			wantLines := []string{
+				"comp-2 Db2 PVU_FULL_CAP=560 on 1 systems",
+				"comp-2 Db2 PVU_SUB_CAP=560 on 1 systems",
+				"comp-2 Db2 VIRTUAL_PROCESSOR_CORE=8 on 1 systems",
+				"host-0 Db2 PVU_FULL_CAP=1120 on 3 systems",
+				"host-0 Db2 PVU_SUB_CAP=1120 on 3 systems", // 1120 + 280 + 140, at most full capacity
+				"host-0 Db2 VIRTUAL_PROCESSOR_CORE=22 on 3 systems",
+				"host-0 MQ PVU_FULL_CAP=1120 on 1 systems",
+				"host-0 MQ PVU_SUB_CAP=1120 on 1 systems",
+				"host-0 MQ VIRTUAL_PROCESSOR_CORE=16 on 1 systems",
+			}
+			if diff := gocmp.Diff(wantLines, lines); diff != "" {
+				t.Errorf("server usage (-want +got):\n%s", diff)
+			}
+			for _, u := range got {
+				if u.Server.Name == "host-0" && u.Title.Product == "Db2" && u.Metric.CodeName == "PVU_FULL_CAP" {
+					hostFirst[step] = u.Server.ID == slices.Min(u.Systems)
+				}
+			}
+		})
+	}
+	if hostFirst[1] == hostFirst[-1] {
+		t.Errorf("the host's id came before its VMs' in both runs or in neither: %v", hostFirst)
+	}
 }

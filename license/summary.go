@@ -59,6 +59,13 @@ func newTotaler(systems bool) *totaler {
 	return &totaler{agg: map[serverKey]*serverTotal{}, systems: systems}
 }
 
+// reset empties t for the next day or system.
+func (t *totaler) reset() {
+	clear(t.agg)
+	clear(t.out)
+	t.out = t.out[:0]
+}
+
 func (t *totaler) add(c *counted) {
 	k := serverKey{c.Server, c.Title, c.Metric}
 	st := t.agg[k]
@@ -82,6 +89,11 @@ func (h highWater) note(d string, totals []*serverTotal) {
 	for _, t := range totals {
 		daily[productKey{t.title, t.metric}] += t.qty
 	}
+	h.noteDaily(d, daily)
+}
+
+// noteDaily notes day d's totals per title and metric.
+func (h highWater) noteDaily(d string, daily map[productKey]float64) {
 	for k, q := range daily {
 		if p := h[k]; p == nil || q > p.Quantity {
 			h[k] = &summary{Title: k.title, Metric: k.metric, Quantity: q, Day: d}
@@ -168,11 +180,8 @@ func (m *Manager) PeaksOf(ctx context.Context, title uint64, metric string, limi
 			return nil
 		}
 		if !s.summarized(AllComputers) {
-			var err error
-			if s.dims, err = readDims(s.r); err != nil {
-				return err
-			}
-			err = s.peaks(ctx, func(p PeakUsage) error {
+			s.lazy = true
+			err := s.peaks(ctx, func(p PeakUsage) error {
 				if p.Title.ID == title && p.Metric.CodeName == metric {
 					out = append(out, p)
 				}

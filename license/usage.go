@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -57,21 +58,16 @@ type snapshot struct {
 	groups *groups
 	// lazy reads computer systems one at a time (system) rather than from
 	// dims; last is the last one read.
-	lazy bool
-	last *ComputerSystem
+	lazy  bool
+	last  *ComputerSystem
+	ahead readAhead
+	// seenOf is what lazy reads of a day's usage found of the systems of
+	// one group (see seen).
+	seenOf *seenSystems
 }
 
-func (m *Manager) read(fn func(*snapshot) error) error {
-	return m.readTitles(func(s *snapshot) (err error) {
-		if s.dims, err = readDims(s.r); err != nil {
-			return err
-		}
-		return fn(s)
-	})
-}
-
-// readTitles is read with the titles only in s.dims: the computer systems
-// can be many, and reads that show one title's need not load them all.
+// readTitles reads a snapshot with the titles only in s.dims: the computer
+// systems can be many, and reads are lazy (see system) or read one title's.
 func (m *Manager) readTitles(fn func(*snapshot) error) error {
 	return m.st.View(func(r store.Reader) error {
 		s := &snapshot{r: r}
@@ -152,9 +148,14 @@ func (s *snapshot) peaks(ctx context.Context, fn func(PeakUsage) error) error {
 
 // ProductUsage returns, for each title and metric used in group between
 // the days from and to (YYYY-MM-DD, both included), the high-water mark.
+// It reads each day as EachServerUsage does, adding the servers' totals
+// up per title and metric as they come: what it holds is the hosts'
+// totals of one day and a total per title and metric, whatever the
+// estate.
 func (m *Manager) ProductUsage(ctx context.Context, group int, from, to string) ([]ProductUsage, error) {
 	var out []ProductUsage
-	err := m.read(func(s *snapshot) (err error) {
+	err := m.readTitles(func(s *snapshot) (err error) {
+		s.lazy = true
 		out, err = s.productUsage(ctx, group, from, to)
 		return err
 	})
@@ -164,12 +165,15 @@ func (m *Manager) ProductUsage(ctx context.Context, group int, from, to string) 
 func (s *snapshot) productUsage(ctx context.Context, group int, from, to string) ([]ProductUsage, error) {
 	hw := highWater{}
 	for _, d := range s.days(from, to) {
-		var totals []*serverTotal
-		err := s.serverUsage(ctx, group, d, func(su *ServerUsage, t *serverTotal) { totals = append(totals, t) })
+		daily := map[productKey]float64{}
+		err := s.eachTotal(ctx, group, d, forProducts, func(t *serverTotal) error {
+			daily[productKey{t.title, t.metric}] += t.qty
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		hw.note(d, totals)
+		hw.noteDaily(d, daily)
 	}
 	out := make([]ProductUsage, 0, len(hw))
 	for _, k := range slices.SortedFunc(maps.Keys(hw), func(a, b productKey) int {
@@ -195,98 +199,18 @@ func (m *Manager) ServerUsage(ctx context.Context, group int, d string) ([]Serve
 }
 
 // EachServerUsage calls fn with each row ServerUsage returns, in no set
-// order, without loading the computer systems or the day's totals whole.
-// It reads the day's usage twice, a row at a time: first to find the
-// servers that count other computer systems (cloud hosts), then to add up
-// the rest one computer system at a time, passing its totals on when the
-// next system starts; only the hosts' totals are kept until the day is
-// read. An error from fn ends the read and is returned.
+// order, without loading the computer systems or the day's totals whole
+// (see eachTotal). An error from fn ends the read and is returned.
 func (m *Manager) EachServerUsage(ctx context.Context, group int, d string, fn func(ServerUsage) error) error {
 	return m.readTitles(func(s *snapshot) error {
 		s.lazy = true
-		imp, ok := s.rec.Days[d]
-		if !ok {
-			return nil
-		}
-		hosts := map[uint64]bool{}
-		err := eachUsageErr(s.r, d, imp, func(u usage) error {
-			if u.Server != u.System {
-				hosts[u.Server] = true
-			}
-			return ctx.Err()
-		})
-		if err != nil {
-			return err
-		}
-		emit := func(totals []*serverTotal) error {
-			for _, t := range totals {
-				server, title, err := s.resolve(t)
-				if err != nil {
-					return err
-				}
-				if server == nil || title == nil {
-					continue
-				}
-				if err := fn(ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		shared := newTotaler(true)
-		sharedCount := newCounter(true, shared.add)
-		var own *totaler // the current system's, counted on itself
-		var ownCount *counter
-		var ownSystem uint64
-		flush := func() error {
-			if own == nil {
-				return nil
-			}
-			ownCount.done()
-			err := emit(own.out)
-			own, ownCount = nil, nil
-			return err
-		}
-		var member *ComputerSystem // the last system found in group
-		err = eachUsageErr(s.r, d, imp, func(u usage) error {
-			if err := ctx.Err(); err != nil {
+		return s.eachTotal(ctx, group, d, forServers, func(t *serverTotal) error {
+			server, title, err := s.resolve(t) // known to eachTotal, and read just before (see ahead)
+			if err != nil {
 				return err
 			}
-			if own != nil && u.System != ownSystem {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-			if member == nil || member.ID != u.System {
-				cs, err := s.system(u.System)
-				if err != nil {
-					return err
-				}
-				if cs == nil || !s.groups.member(group, cs) {
-					return nil
-				}
-				member = cs
-			}
-			if hosts[u.Server] || u.Server != u.System {
-				sharedCount.add(u)
-				return nil
-			}
-			if own == nil {
-				own = newTotaler(true)
-				ownCount, ownSystem = newCounter(true, own.add), u.System
-			}
-			ownCount.add(u)
-			return nil
+			return fn(ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems})
 		})
-		if err == nil {
-			err = flush()
-		}
-		if err != nil {
-			return err
-		}
-		sharedCount.done()
-		slices.SortFunc(shared.out, func(a, b *serverTotal) int { return cmp.Compare(a.server, b.server) })
-		return emit(shared.out)
 	})
 }
 
@@ -302,59 +226,6 @@ func (s *snapshot) days(from, to string) []string {
 	return out
 }
 
-// serverUsage aggregates day d's rows of group per title, metric and
-// server, as they are counted (see count), and calls fn for each.
-func (s *snapshot) serverUsage(ctx context.Context, group int, d string, fn func(*ServerUsage, *serverTotal)) error {
-	totals, err := s.dayTotals(ctx, group, d)
-	if err != nil {
-		return err
-	}
-	for _, t := range totals {
-		server, title, err := s.resolve(t)
-		if err != nil {
-			return err
-		}
-		if title != nil && server != nil {
-			fn(&ServerUsage{Title: title, Metric: s.metric(t.metric), Server: server, Quantity: t.qty, Systems: t.systems}, t)
-		}
-	}
-	return nil
-}
-
-// dayTotals adds up day d's rows of group per title, metric and server, as
-// they are counted (see count), reading the rows one at a time.
-func (s *snapshot) dayTotals(ctx context.Context, group int, d string) ([]*serverTotal, error) {
-	imp, ok := s.rec.Days[d]
-	if !ok {
-		return nil, nil
-	}
-	t := newTotaler(true)
-	c := newCounter(true, t.add)
-	var member *ComputerSystem // the last system found in group
-	err := eachUsageErr(s.r, d, imp, func(u usage) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if member == nil || member.ID != u.System {
-			cs, err := s.system(u.System)
-			if err != nil {
-				return err
-			}
-			if cs == nil || !s.groups.member(group, cs) {
-				return nil
-			}
-			member = cs
-		}
-		c.add(u)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	c.done()
-	return t.out, nil
-}
-
 // resolve finds the server (else the computer system) and the title of a
 // total, nil when unknown.
 func (s *snapshot) resolve(t *serverTotal) (*ComputerSystem, *Title, error) {
@@ -366,8 +237,8 @@ func (s *snapshot) resolve(t *serverTotal) (*ComputerSystem, *Title, error) {
 }
 
 // system is a computer system by id, nil when there is none: from the
-// dimensions read whole, or when the snapshot is lazy read from the store
-// (the last one read is kept, as rows come by computer system).
+// dimensions read whole, or when the snapshot is lazy from the store (the
+// last one read is kept, as rows come by computer system; see ahead).
 func (s *snapshot) system(id uint64) (*ComputerSystem, error) {
 	if !s.lazy {
 		return s.dims.systems[id], nil
@@ -375,9 +246,60 @@ func (s *snapshot) system(id uint64) (*ComputerSystem, error) {
 	if s.last != nil && s.last.ID == id {
 		return s.last, nil
 	}
-	cs, err := lookupSystem(s.r, id)
-	if cs != nil {
-		s.last = cs
+	v, err := s.ahead.get(s.r, id)
+	if err != nil || v == nil {
+		return nil, err
 	}
-	return cs, err
+	var c ComputerSystem
+	if err := json.Unmarshal(v, &c); err != nil {
+		return nil, fmt.Errorf("license: corrupt computer system %d: %w", id, err)
+	}
+	s.last = &c
+	return &c, nil
+}
+
+// systemsAhead is how many computer systems one read of the store brings.
+const systemsAhead = 64
+
+// readAhead holds the stored computer systems of a range of ids, read in
+// one pass: lazy reads look systems up in id order (usage rows and peaks
+// come by computer system, the hosts' totals by server), so one walk of
+// the next systemsAhead records costs less than a read of each.
+type readAhead struct {
+	from, to uint64 // the ids covered, both included; none when to < from
+	ids      []uint64
+	vals     [][]byte
+}
+
+// get returns the stored computer system id, nil when there is none.
+func (a *readAhead) get(r store.Reader, id uint64) ([]byte, error) {
+	if id < a.from || id > a.to {
+		if err := a.read(r, id); err != nil {
+			return nil, err
+		}
+	}
+	if i, ok := slices.BinarySearch(a.ids, id); ok {
+		return a.vals[i], nil
+	}
+	return nil, nil
+}
+
+// read reads the systems from id on, at most systemsAhead of them.
+func (a *readAhead) read(r store.Reader, id uint64) error {
+	a.from, a.to = id, math.MaxUint64
+	a.ids, a.vals = a.ids[:0], a.vals[:0]
+	prefix := store.LicenseDimPrefix(kindSystem)
+	err := r.IterateFrom(prefix, store.LicenseDimKey(kindSystem, id), func(k, v []byte) error {
+		if len(a.ids) == systemsAhead {
+			a.to = a.ids[len(a.ids)-1]
+			return store.ErrStop
+		}
+		a.ids = append(a.ids, store.IDAfter(prefix, k))
+		a.vals = append(a.vals, slices.Clone(v))
+		return nil
+	})
+	if err != nil {
+		a.from, a.to = 1, 0
+	}
+	return err
 }

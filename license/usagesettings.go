@@ -74,7 +74,7 @@ func (m *Manager) SetUsage(changes []UsageChange) error {
 		return ErrImportRunning
 	}
 	return m.update(func(txn store.Txn) error {
-		d, err := readDims(txn)
+		d, err := readTitles(txn)
 		if err != nil {
 			return err
 		}

@@ -446,6 +446,16 @@ func SnapshotPrefix(day string, imp uint64) []byte {
 	return binary.BigEndian.AppendUint64(SnapshotDayPrefix(day), imp)
 }
 
+// IDAfter is the id k holds right after prefix: the computer system of a
+// SnapshotKey under its SnapshotPrefix, or the id of a LicenseDimKey under
+// its LicenseDimPrefix; 0 when k is too short to hold one.
+func IDAfter(prefix, k []byte) uint64 {
+	if len(k) < len(prefix)+8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(k[len(prefix):])
+}
+
 // SnapshotDayPrefix holds every import's snapshot of one day.
 func SnapshotDayPrefix(day string) []byte { return cat(prefixLicSnap, day, "/") }
 

@@ -29,13 +29,15 @@ import (
 // BenchmarkUsageLists asks for the first page of 10 of the usage lists
 // that have a row per computer system (the deprecated license_usages) or
 // per server (license_usage_per_server), in their default order and
-// ordered by quantity, over real HTTP, on an estate of
+// ordered by quantity, and for v2's license_usage (a row per product and
+// metric, read from every server's usage), over real HTTP, on an estate of
 // $IREGO_BENCH_LICENSE_COMPUTERS computers (default 200; the estate of
-// license's BenchmarkImport). It reports the allocations per request and
-// the heap in use at most during one (peak-heap-MB, live or not yet
-// collected) and the largest live heap a collection found during one
-// (peak-live-MB: what the request holds), beside the heap before it, after
-// a collection (base-heap-MB).
+// license's BenchmarkImport) imported on $IREGO_BENCH_LICENSE_DAYS days
+// (default 1). It reports the allocations per request and the heap in use
+// at most during one (peak-heap-MB, live or not yet collected) and the
+// largest live heap a collection found during one (peak-live-MB: what the
+// request holds), beside the heap before it, after a collection
+// (base-heap-MB).
 //
 //	IREGO_BENCH_LICENSE_COMPUTERS=40000 go test ./api/ilmt -run '^$' -bench UsageLists -benchtime 5x
 func BenchmarkUsageLists(b *testing.B) {
@@ -63,9 +65,23 @@ func BenchmarkUsageLists(b *testing.B) {
 		return []api.Group{ilmt.RoutesFor(m, auth.New(e.Store()))}
 	}
 	s := servertest.Start(b, routes, servertest.Options{Engine: e, Users: map[string][]string{"root": {auth.Admin}}})
-	st, err := m.Import(context.Background())
-	if err != nil {
-		b.Fatal(err)
+	// $IREGO_BENCH_LICENSE_DAYS imports (default 1), a day apart: the
+	// days license_usage adds up.
+	days := 1
+	if s := os.Getenv("IREGO_BENCH_LICENSE_DAYS"); s != "" {
+		var err error
+		if days, err = strconv.Atoi(s); err != nil || days < 1 {
+			b.Fatalf("IREGO_BENCH_LICENSE_DAYS=%q: want a positive number", s)
+		}
+	}
+	var st *license.State
+	for i := range days {
+		if i > 0 {
+			day = day.AddDate(0, 0, 1)
+		}
+		if st, err = m.Import(context.Background()); err != nil {
+			b.Fatal(err)
+		}
 	}
 	if err := m.Settings().Set(map[string]string{settings.ExposeDeprecatedAPI: "true"}); err != nil {
 		b.Fatal(err)
@@ -99,6 +115,7 @@ func BenchmarkUsageLists(b *testing.B) {
 		{"per-server/by-quantity", "/api/sam/v2/license_usage_per_server?limit=10&order[]=hwm_quantity%20desc&" + date},
 		{"license_usages", "/api/sam/license_usages?limit=10"},
 		{"license_usages/by-value", "/api/sam/license_usages?limit=10&order[]=peak_value%20desc"},
+		{"license_usage", "/api/sam/v2/license_usage"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
