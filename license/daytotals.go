@@ -66,6 +66,19 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, use total
 		_, in, err := seen.system(s, id)
 		return in, err
 	}
+	// counts decodes row v of system when the pass counts it: the system is
+	// in the group and its rows count on a host (hosted) or on itself.
+	counts := func(pass *serverOf, system uint64, v []byte, hosted bool) (u usage, ok bool, err error) {
+		server, err := pass.get(d, system, v)
+		if err != nil || onHost(system, server) != hosted {
+			return u, false, err
+		}
+		if in, err := inGroup(system); err != nil || !in {
+			return u, false, err
+		}
+		u, err = decodeUsage(d, v)
+		return u, err == nil, err
+	}
 	// known keeps the totals whose server (else first system) and title
 	// are known, as resolve finds them.
 	known := func(totals []*serverTotal) ([]*serverTotal, error) {
@@ -102,19 +115,11 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, use total
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			server, err := second.get(d, system, v)
-			if err != nil || !onHost(system, server) {
-				return err
+			u, ok, err := counts(&second, system, v, true)
+			if ok {
+				c.add(u)
 			}
-			if in, err := inGroup(system); err != nil || !in {
-				return err
-			}
-			u, err := decodeUsage(d, v)
-			if err != nil {
-				return err
-			}
-			c.add(u)
-			return nil
+			return err
 		})
 		if err != nil {
 			return err
@@ -177,20 +182,12 @@ func (s *snapshot) eachTotal(ctx context.Context, group int, d string, use total
 			}
 			current = system
 		}
-		server, err := third.get(d, system, v)
-		if err != nil || onHost(system, server) {
-			return err
+		u, ok, err := counts(&third, system, v, false)
+		if ok {
+			counting = true
+			ownCount.add(u)
 		}
-		if in, err := inGroup(system); err != nil || !in {
-			return err
-		}
-		u, err := decodeUsage(d, v)
-		if err != nil {
-			return err
-		}
-		counting = true
-		ownCount.add(u)
-		return nil
+		return err
 	})
 	if err == nil {
 		err = flush()
