@@ -89,49 +89,16 @@ func genHostEstate(t *rapid.T) hostEstate {
 	return e
 }
 
-// payload renders the estate as it is on day d.
+// payload renders the estate as it is on day d: the graph of that day's
+// cores.
 func (e hostEstate) payload(d int) *payload.Payload {
-	type m = map[string]any
-	p := &payload.Payload{}
-	add := func(class string, values m) int {
-		p.Items = append(p.Items, payload.Item{ClassName: class, Values: values})
-		return len(p.Items) - 1
-	}
-	rel := func(typ string, parent, child int) {
-		p.Relations = append(p.Relations, payload.Relation{Type: typ, Parent: parent, Child: child})
-	}
-	install := func(item int, title string) {
-		p.Items[item].Related = append(p.Items[item].Related, payload.Related{ClassName: license.InstallClass,
-			Values: m{"publisher": "IBM", "display_name": title, "version": "11", "cloud_license_type": "BYOL", "cloud_license_type_source": "third_party_integration"}})
-	}
-	account := add("cmdb_ci_cloud_service_account", m{"account_id": "111122223333"})
-	dc := add("cmdb_ci_aws_datacenter", m{"object_id": "eu-west-1"})
-	rel("Hosted on::Hosts", dc, account)
-	hosts := make([]int, len(e.hostTitles))
-	for i := range e.hostTitles {
-		hosts[i] = add("cmdb_ci_cloud_host", m{"object_id": fmt.Sprintf("h-%d", i), "name": fmt.Sprintf("host-%d", i), "cpu_core_count": e.cores[d][i]})
-		rel("Hosted on::Hosts", hosts[i], dc)
-		for _, title := range e.hostTitles[i] {
-			install(hosts[i], title)
-		}
-	}
+	nh := len(e.hostTitles)
+	g := graph{hostCores: e.cores[d][:nh], hostTitles: e.hostTitles}
 	for i, c := range e.computers {
-		ci := add("cmdb_ci_computer", m{"name": fmt.Sprintf("comp-%d", i), "cpu_count": 1, "cpu_core_count": e.cores[d][len(e.hostTitles)+i], "cpu_core_thread": 2, "virtual": true})
-		for _, title := range c.titles {
-			install(ci, title)
-		}
-		if c.host == -2 {
-			continue
-		}
-		vm := add("cmdb_ci_vm_instance", m{"object_id": fmt.Sprintf("i-%d", i)})
-		rel(license.VirtualizedBy, ci, vm)
-		if c.host >= 0 {
-			rel(license.RunsOn, vm, hosts[c.host])
-		} else {
-			rel("Hosted on::Hosts", vm, dc)
-		}
+		c.cores = e.cores[d][nh+i]
+		g.computers = append(g.computers, c)
 	}
-	return p
+	return g.payload()
 }
 
 // seededSysIDs makes sys_ids from a seed: the order of the ids a license
