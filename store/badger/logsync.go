@@ -2,9 +2,11 @@ package badger
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,63 +20,142 @@ import (
 // rotated out before the sync stayed in the page cache until the flush,
 // and it holds the DB's lock while it syncs, which stops every write (and
 // every read that waits behind a write) for the length of an fsync.
+//
+// The directory is read once; later syncs find new logs by their names
+// (Badger numbers memtable logs and value logs upwards), because reading
+// a directory of thousands of tables cost more than the fsync itself
+// (2.6 ms for 2,500 files). Should Badger name its logs otherwise than
+// expected, every sync reads the directory instead.
 type logSync struct {
 	mu  sync.Mutex
 	dir string
-	// vlogFrom is the newest value log file at the last sync: Badger
-	// appends to the newest only, so older ones hold nothing unsynced.
+	// listed says the directory was read and its logs' names are Badger's
+	// usual ones, so later syncs probe names instead of reading it.
+	listed bool
+	// mems are the memtable logs known on disk; nextMem is the first
+	// number not seen yet.
+	mems    []int
+	nextMem int
+	// vlogFrom is the newest value log at the last sync: Badger appends
+	// to the newest only, so older ones hold nothing unsynced.
 	vlogFrom int
 	datasync func(*os.File) error
 }
 
+// probeAhead is how many missing numbers a probe passes over before it
+// stops: a memtable rotated in and flushed between two syncs leaves a gap.
+const probeAhead = 8
+
 func newLogSync(dir string) *logSync { return &logSync{dir: dir, datasync: datasync} }
+
+func memName(fid int) string  { return fmt.Sprintf("%05d.mem", fid) }
+func vlogName(fid int) string { return fmt.Sprintf("%06d.vlog", fid) }
 
 // sync syncs the logs.
 func (l *logSync) sync() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if !l.listed {
+		return l.list()
+	}
+	kept := l.mems[:0]
+	for _, fid := range l.mems {
+		found, err := l.syncFile(memName(fid))
+		if err != nil {
+			return err
+		}
+		if found {
+			kept = append(kept, fid)
+		}
+	}
+	l.mems = kept
+	err := l.probe(&l.nextMem, memName, func(fid int) { l.mems = append(l.mems, fid) })
+	if err != nil {
+		return err
+	}
+	if _, err := l.syncFile(vlogName(l.vlogFrom)); err != nil {
+		return err
+	}
+	next := l.vlogFrom + 1
+	return l.probe(&next, vlogName, func(fid int) { l.vlogFrom = fid })
+}
+
+// probe syncs the logs named from *next on, passing over up to probeAhead
+// missing numbers, and moves *next past the last one found.
+func (l *logSync) probe(next *int, name func(int) string, found func(int)) error {
+	for fid, misses := *next, 0; misses < probeAhead; fid++ {
+		ok, err := l.syncFile(name(fid))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			misses++
+			continue
+		}
+		found(fid)
+		*next, misses = fid+1, 0
+	}
+	return nil
+}
+
+// list reads the directory and syncs every memtable log and the value
+// logs from vlogFrom on; it notes whether their names allow probing.
+func (l *logSync) list() error {
 	ents, err := os.ReadDir(l.dir)
 	if err != nil {
 		return err
 	}
-	var files []string
+	usual := true
+	var mems []int
 	newest := l.vlogFrom
 	for _, e := range ents {
 		name := e.Name()
+		var fid int
 		switch {
 		case strings.HasSuffix(name, ".mem"):
-			files = append(files, name)
+			fid, err = strconv.Atoi(strings.TrimSuffix(name, ".mem"))
+			usual = usual && err == nil && name == memName(fid)
 		case strings.HasSuffix(name, ".vlog"):
-			fid, err := strconv.Atoi(strings.TrimSuffix(name, ".vlog"))
+			fid, err = strconv.Atoi(strings.TrimSuffix(name, ".vlog"))
+			usual = usual && err == nil && name == vlogName(fid)
 			if err != nil || fid < l.vlogFrom {
 				continue
 			}
-			files = append(files, name)
 			newest = max(newest, fid)
+		default:
+			continue
 		}
-	}
-	for _, name := range files {
-		if err := l.syncFile(filepath.Join(l.dir, name)); err != nil {
+		found, err := l.syncFile(name)
+		if err != nil {
 			return err
 		}
+		if found && strings.HasSuffix(name, ".mem") {
+			mems = append(mems, fid)
+		}
 	}
-	l.vlogFrom = newest
+	slices.Sort(mems)
+	l.mems, l.vlogFrom, l.listed = mems, newest, usual
+	l.nextMem = 0
+	if len(mems) > 0 {
+		l.nextMem = mems[len(mems)-1] + 1
+	}
 	return nil
 }
 
-// syncFile syncs one log file's data. A memtable log deleted meanwhile
-// was flushed into a table, which Badger syncs itself.
-func (l *logSync) syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+// syncFile syncs one log file's data and says whether it was there. A
+// memtable log deleted meanwhile was flushed into a table, which Badger
+// syncs itself.
+func (l *logSync) syncFile(name string) (bool, error) {
+	f, err := os.OpenFile(filepath.Join(l.dir, name), os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	err = l.datasync(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	return true, err
 }

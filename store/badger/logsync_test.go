@@ -52,6 +52,45 @@ func TestLogSyncChoosesEveryMemtableAndTheValueLogsSinceLastSync(t *testing.T) {
 	if got, want := sync(), []string{"000003.vlog", "00002.mem", "00003.mem", "00004.mem"}; !slices.Equal(got, want) {
 		t.Errorf("third sync: %v, want %v", got, want)
 	}
+	// Memtables 5 and 6 came and were flushed between two syncs.
+	touch("00007.mem")
+	if got, want := sync(), []string{"000003.vlog", "00002.mem", "00003.mem", "00004.mem", "00007.mem"}; !slices.Equal(got, want) {
+		t.Errorf("sync after a gap: %v, want %v", got, want)
+	}
+	if !l.listed {
+		t.Error("logs with Badger's usual names: every sync reads the directory")
+	}
+}
+
+// Logs named otherwise than Badger's usual way are found by reading the
+// directory at every sync.
+func TestLogSyncReadsTheDirectoryForUnusualNames(t *testing.T) {
+	dir := t.TempDir()
+	touch := func(name string) {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	touch("1.mem")
+	l := newLogSync(dir)
+	var synced []string
+	l.datasync = func(f *os.File) error {
+		synced = append(synced, filepath.Base(f.Name()))
+		return nil
+	}
+	for i, want := range [][]string{{"1.mem"}, {"1.mem", "2.mem"}} {
+		if i == 1 {
+			touch("2.mem")
+		}
+		synced = nil
+		if err := l.sync(); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(synced)
+		if !slices.Equal(synced, want) {
+			t.Errorf("sync %d: %v, want %v", i, synced, want)
+		}
+	}
 }
 
 // On a real durable store whose memtables rotate, every group sync covers
