@@ -45,6 +45,8 @@ type eventTxn struct {
 	// lastSeen are the last_discovered moves of CIs the transaction
 	// found unchanged, for the batch once it commits (lastseen.go).
 	lastSeen map[string]time.Time
+	// reads are the keys the transaction read (readcache.go).
+	reads readCache
 }
 
 // pendingEvent is one CI's change within the transaction: before as the
@@ -64,15 +66,18 @@ type touch struct {
 // events of source.
 func (e *Engine) newTxn(source string) *eventTxn {
 	return &eventTxn{Txn: e.st.NewTxn(), e: e, source: source, now: e.opts.Now().UTC(),
-		pending: map[string]*pendingEvent{}, touched: map[string]*touch{}}
+		pending: map[string]*pendingEvent{}, touched: map[string]*touch{}, reads: readCache{}}
 }
+
+// Get reads k through the transaction's read cache.
+func (t *eventTxn) Get(k []byte) ([]byte, error) { return t.reads.get(t.Txn, k) }
 
 func (t *eventTxn) Set(k, v []byte) error {
 	switch {
 	case store.IsCIKey(k):
 		return t.setRecord(k, v)
 	case store.IsOutKey(k):
-		if _, err := t.Txn.Get(k); errors.Is(err, store.ErrNotFound) {
+		if _, err := t.Get(k); errors.Is(err, store.ErrNotFound) {
 			ed, err := store.DecodeEdge(v)
 			if err != nil {
 				return err
@@ -82,6 +87,7 @@ func (t *eventTxn) Set(k, v []byte) error {
 			return err
 		}
 	}
+	t.reads.forget(k)
 	return t.Txn.Set(k, v)
 }
 
@@ -105,7 +111,7 @@ func (t *eventTxn) Delete(k []byte) error {
 			}
 		}
 	case store.IsOutKey(k):
-		v, err := t.Txn.Get(k)
+		v, err := t.Get(k)
 		if err == nil {
 			ed, err := store.DecodeEdge(v)
 			if err != nil {
@@ -116,6 +122,7 @@ func (t *eventTxn) Delete(k []byte) error {
 			return err
 		}
 	}
+	t.reads.forget(k)
 	return t.Txn.Delete(k)
 }
 
@@ -186,7 +193,9 @@ func (t *eventTxn) setUnreported(sysID string, b []byte) (done bool, err error) 
 	if t.pending[sysID] != nil {
 		return false, nil
 	}
-	return true, t.Txn.Set(store.CIKey(sysID), b)
+	k := store.CIKey(sysID)
+	t.reads.forget(k)
+	return true, t.Txn.Set(k, b)
 }
 
 func (t *eventTxn) put(rec *store.Record) error {
@@ -194,7 +203,9 @@ func (t *eventTxn) put(rec *store.Record) error {
 	if err != nil {
 		return err
 	}
-	return t.Txn.Set(store.CIKey(rec.SysID), b)
+	k := store.CIKey(rec.SysID)
+	t.reads.forget(k)
+	return t.Txn.Set(k, b)
 }
 
 // current returns the record as the transaction has it now, and its
@@ -203,7 +214,7 @@ func (t *eventTxn) current(sysID string) (*store.Record, *pendingEvent, error) {
 	if pe := t.pending[sysID]; pe != nil {
 		return pe.after, pe, nil
 	}
-	b, err := t.Txn.Get(store.CIKey(sysID))
+	b, err := t.Get(store.CIKey(sysID))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, nil
 	}

@@ -70,7 +70,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 			spec = tmp
 		}
 		var err error
-		count := func(st store.Store) store.Store { counted = &bench.Counting{Store: st}; return counted }
+		count := func(st store.Store) store.Store { counted = bench.NewCounting(st); return counted }
 		if e, err = openEngineWrapped(spec, *rulesFile, engine.Options{SyncWrites: *sync}, count); err != nil {
 			fmt.Fprintf(stderr, "irego bench: %v\n", err)
 			return exitFail

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"hash/maphash"
 	"sync/atomic"
 
 	"github.com/irego/irego/store"
@@ -12,7 +13,14 @@ import (
 type Counting struct {
 	store.Store
 	keys, bytes atomic.Int64
+	// seed hashes the keys a transaction wrote; lastKeys sizes the next
+	// transaction's set, so counting costs the measured run little.
+	seed     maphash.Seed
+	lastKeys atomic.Int64
 }
+
+// NewCounting wraps st.
+func NewCounting(st store.Store) *Counting { return &Counting{Store: st, seed: maphash.MakeSeed()} }
 
 // Written returns the keys and bytes committed so far.
 func (c *Counting) Written() (keys, bytes int64) { return c.keys.Load(), c.bytes.Load() }
@@ -34,18 +42,18 @@ func (c *Counting) Shared() bool { return store.IsShared(c.Store) }
 type countingTxn struct {
 	store.Txn
 	c *Counting
-	// written holds each key the transaction set or deleted, with the
-	// bytes of its last write: a key written twice (the engine writes a
-	// changed CI's record again with its version at commit) is stored
-	// once.
-	written map[string]int
+	// written holds each key the transaction set or deleted, by its
+	// 64-bit hash (a collision, at odds of 2^-64 per pair, would count two
+	// keys as one), with the bytes of its last write: a key written twice
+	// is counted once.
+	written map[uint64]int
 }
 
 func (t *countingTxn) note(k []byte, n int) {
 	if t.written == nil {
-		t.written = map[string]int{}
+		t.written = make(map[uint64]int, t.c.lastKeys.Load())
 	}
-	t.written[string(k)] = n
+	t.written[maphash.Bytes(t.c.seed, k)] = n
 }
 
 func (t *countingTxn) Set(k, v []byte) error {
@@ -70,6 +78,7 @@ func (t *countingTxn) counted(err error) error {
 		bytes += n
 	}
 	t.c.keys.Add(int64(len(t.written)))
+	t.c.lastKeys.Store(int64(len(t.written)))
 	t.c.bytes.Add(int64(bytes))
 	t.written = nil
 	return nil
