@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -86,6 +87,13 @@ type Options struct {
 	// LastDiscoveredFlush is how often batched moves are written; 0 means
 	// DefaultLastDiscoveredFlush.
 	LastDiscoveredFlush time.Duration
+	// IndexCountFold is how long after a commit that changed secondary
+	// index entries the engine adds the transaction's count deltas to the
+	// counts, together with those of the commits meanwhile (counts.go);
+	// 0 means DefaultIndexCountFold. Negative: only when the engine opens
+	// and closes, so that nothing writes in the background (tests that
+	// compare stores key by key). Reads count the deltas either way.
+	IndexCountFold time.Duration
 }
 
 // Engine identifies and reconciles payloads into a store. It is safe for
@@ -109,8 +117,9 @@ type Engine struct {
 	events    *broadcast  // wakes followers of Events
 	retries   sync.Mutex  // taken by writes that changed CIs and lost a race (serializer)
 	live      sync.RWMutex
-	closed    bool      // set by Close under live, once every Hold is released
-	seen      *lastSeen // batched last_discovered moves; nil when immediate or read-only
+	closed    bool         // set by Close under live, once every Hold is released
+	seen      *lastSeen    // batched last_discovered moves; nil when immediate or read-only
+	counts    *countFolder // folds index count deltas; nil when read-only
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity
@@ -197,6 +206,10 @@ func Open(path string, opts Options) (*Engine, error) {
 	if e.shared {
 		e.startFollowing()
 	}
+	if opts.IndexCountFold >= 0 {
+		e.counts = newCountFolder()
+		go e.runCountFolder(e.counts, cmp.Or(opts.IndexCountFold, DefaultIndexCountFold))
+	}
 	if !opts.ImmediateLastDiscovered {
 		e.seen = newLastSeen()
 		go e.runLastSeen(opts.LastDiscoveredFlush)
@@ -217,7 +230,8 @@ func OpenStore(st store.Store, opts Options) (*Engine, error) {
 }
 
 // upkeep brings the store's indexes in line with the rules (unless indexed
-// says settleRules just did) and drops what has expired, again from the
+// says settleRules just did), drops what has expired and folds the index
+// count deltas a process left (counts.go), again from the
 // start when another engine opening the same store at the same moment
 // wrote the same keys.
 func (e *Engine) upkeep(indexed bool) error {
@@ -237,6 +251,9 @@ func (e *Engine) upkeep(indexed bool) error {
 		}
 		if err == nil {
 			_, err = e.ExpireEvents()
+		}
+		if err == nil {
+			err = foldCounts(e.st) // left by a process that stopped before folding them
 		}
 		if !errors.Is(err, store.ErrConflict) || attempt >= e.opts.MaxAttempts {
 			return err
@@ -269,6 +286,12 @@ func (e *Engine) Close() error {
 		if e.seen != nil {
 			close(e.seen.stop)
 			<-e.seen.stopped // writes what is pending
+		}
+		if e.counts != nil {
+			close(e.counts.stop)
+			<-e.counts.stopped // folds what is pending
+		} else if !e.opts.ReadOnly {
+			foldCounts(e.st) // its error is the store's: the deltas stay, and count
 		}
 		close(e.events.closed)
 		e.live.Lock() // waits for the holders (Hold)

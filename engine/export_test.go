@@ -26,3 +26,10 @@ func MigrateStep(st store.Store, batch, scan int) (int, bool, error) {
 
 // Clip bounds a text the engine keeps of a report.
 var Clip = clip
+
+// CountsUnder reads the index chunk counts under prefix as readers see
+// them: the stored ones plus the deltas not yet folded.
+var CountsUnder = countsUnder
+
+// FoldCounts adds the pending index count deltas to the counts now.
+func FoldCounts(e *Engine) error { return foldCounts(e.st) }

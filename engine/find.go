@@ -212,10 +212,9 @@ func (f *finder) buckets(cond Condition) ([]bucket, error) {
 	for _, p := range prefixes {
 		b := bucket{prefix: p}
 		cp := append(slices.Clip(store.IndexCountsPrefix()), p[len(store.IndexPrefix()):]...)
-		err := f.r.Iterate(cp, func(k, val []byte) error {
-			n, err := decodeCount(val)
+		err := countsUnder(f.r, cp, func(k []byte, n int64) error {
 			b.chunks = append(b.chunks, chunkCount{chunk: string(k[len(cp):]), n: int(n)})
-			return err
+			return nil
 		})
 		if err != nil {
 			return nil, err

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -109,8 +108,8 @@ func checkIndex(t *testing.T, e *engine.Engine) {
 		}); err != nil {
 			return err
 		}
-		return r.Iterate(store.IndexCountsPrefix(), func(k, v []byte) error {
-			counts[string(k)] = int64(binary.BigEndian.Uint64(v))
+		return engine.CountsUnder(r, store.IndexCountsPrefix(), func(k []byte, n int64) error {
+			counts[string(k)] = n
 			return nil
 		})
 	})

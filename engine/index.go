@@ -88,36 +88,6 @@ func unindex(txn store.Txn, k []byte, sysID string) error {
 	return addCount(txn, store.IndexCountKeyOf(k, sysID), -1)
 }
 
-// addCount adds delta to a chunk count; a count that reaches zero goes.
-func addCount(txn store.Txn, key []byte, delta int64) error {
-	n, err := readCount(txn, key)
-	if err != nil {
-		return err
-	}
-	if n += delta; n <= 0 {
-		return txn.Delete(key)
-	}
-	return txn.Set(key, binary.BigEndian.AppendUint64(nil, uint64(n)))
-}
-
-func readCount(r store.Reader, key []byte) (int64, error) {
-	b, err := r.Get(key)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return decodeCount(b)
-}
-
-func decodeCount(b []byte) (int64, error) {
-	if len(b) != 8 {
-		return 0, fmt.Errorf("engine: corrupt index count (%d bytes)", len(b))
-	}
-	return int64(binary.BigEndian.Uint64(b)), nil
-}
-
 // indexFingerprint identifies the indexes a rule set declares and their
 // key layout, so a store written with another layout is reindexed.
 func indexFingerprint(rs *rules.RuleSet) string {
@@ -159,7 +129,7 @@ func indexIfRulesChanged(st store.Store, rs *rules.RuleSet) error {
 // rewrites it, and the chunk counts are summed from the entries, which
 // the store lists in count order, once they are all written.
 func rebuildIndexes(st store.Store, rs *rules.RuleSet) error {
-	for _, p := range [][]byte{store.IndexPrefix(), store.IndexCountsPrefix()} {
+	for _, p := range [][]byte{store.IndexPrefix(), store.IndexCountsPrefix(), store.IndexDeltasPrefix()} {
 		if err := deletePrefix(st, p); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -21,7 +22,8 @@ import (
 //
 // Events are numbered when the transaction commits, not when it makes
 // them: records carry the number of their last event as their version, so
-// they are written with a provisional one and again once numbered. A store
+// a changed record is written once numbered, and reads of it before come
+// from its pending event (heldRecord). A store
 // that numbers commits itself (store.NumberedTxn: Badger) hands out the
 // numbers in commit order without any reader of the counter, so
 // concurrent writers do not conflict over it. On any other store
@@ -47,6 +49,9 @@ type eventTxn struct {
 	lastSeen map[string]time.Time
 	// reads are the keys the transaction read (readcache.go).
 	reads readCache
+	// countDeltas are the changes to index chunk counts, written as one
+	// delta key at commit (counts.go).
+	countDeltas map[string]int64
 }
 
 // pendingEvent is one CI's change within the transaction: before as the
@@ -69,8 +74,56 @@ func (e *Engine) newTxn(source string) *eventTxn {
 		pending: map[string]*pendingEvent{}, touched: map[string]*touch{}, reads: readCache{}}
 }
 
-// Get reads k through the transaction's read cache.
-func (t *eventTxn) Get(k []byte) ([]byte, error) { return t.reads.get(t.Txn, k) }
+// Get reads k through the transaction's read cache; a CI's record the
+// transaction changed comes from its pending event.
+func (t *eventTxn) Get(k []byte) ([]byte, error) {
+	if rec := t.heldRecord(k); rec != nil {
+		return store.EncodeRecord(rec)
+	}
+	return t.reads.get(t.Txn, k)
+}
+
+// heldRecord is the record under k when the transaction changed that CI
+// and holds the record back until it numbers it at commit; nil otherwise.
+func (t *eventTxn) heldRecord(k []byte) *store.Record {
+	if !store.IsCIKey(k) {
+		return nil
+	}
+	if pe := t.pending[string(k[len(store.CIPrefix()):])]; pe != nil {
+		return pe.after
+	}
+	return nil
+}
+
+// Iterate and IterateFrom first write the records held back when the walk
+// may meet them: a walk reads the store's transaction, not the events.
+func (t *eventTxn) Iterate(prefix []byte, fn func(k, v []byte) error) error {
+	if err := t.writeHeld(prefix); err != nil {
+		return err
+	}
+	return t.Txn.Iterate(prefix, fn)
+}
+
+func (t *eventTxn) IterateFrom(prefix, start []byte, fn func(k, v []byte) error) error {
+	if err := t.writeHeld(prefix); err != nil {
+		return err
+	}
+	return t.Txn.IterateFrom(prefix, start, fn)
+}
+
+func (t *eventTxn) writeHeld(prefix []byte) error {
+	if !bytes.HasPrefix(prefix, store.CIPrefix()) && !bytes.HasPrefix(store.CIPrefix(), prefix) {
+		return nil
+	}
+	for _, pe := range t.order {
+		if pe.after != nil {
+			if err := t.put(pe.after); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 func (t *eventTxn) Set(k, v []byte) error {
 	switch {
@@ -177,12 +230,15 @@ func (t *eventTxn) record(rec, old *store.Record, known bool) error {
 			return err
 		}
 	}
-	rec.Version = 0 // provisional: numbered at commit
+	rec.Version = 0 // numbered at commit
 	pe.after = rec
 	if rec.Related && rec.Scope != "" {
 		t.touchOf(rec.Scope).related = append(t.touchOf(rec.Scope).related, sysID)
 	}
-	return t.put(rec)
+	// Written once, numbered, at commit; until then Get reads it from
+	// pe.after (see heldRecord).
+	t.reads.forget(store.CIKey(sysID))
+	return nil
 }
 
 // setUnreported writes the stored form b of a CI whose change no event
@@ -249,12 +305,24 @@ func (t *eventTxn) touchOf(sysID string) *touch {
 // Commit numbers the transaction's events, writes them and the records
 // with their versions, then commits; when it did, the followers of the
 // outbox in this process wake.
-func (t *eventTxn) Commit() error {
+func (t *eventTxn) Commit() (err error) {
 	if err := t.finish(); err != nil {
 		return err
 	}
+	deltas, err := t.writeCountDeltas()
+	if err != nil {
+		return err
+	}
+	if deltas {
+		defer func() {
+			if err == nil {
+				t.e.counts.woken()
+			}
+		}()
+	}
 	if len(t.order) == 0 {
-		return t.Txn.Commit()
+		err = t.Txn.Commit()
+		return err
 	}
 	// Encoded before numbering: a store that numbers commits does so under
 	// a lock, which should cover as little as it can. The stored form
@@ -273,7 +341,6 @@ func (t *eventTxn) Commit() error {
 		evs[i] = b
 	}
 	n := uint64(len(t.order))
-	var err error
 	if nt, ok := t.Txn.(store.NumberedTxn); ok {
 		err = nt.CommitNumbered(n, func(first uint64) error { return t.number(first, evs) })
 	} else {

@@ -254,15 +254,11 @@ func indexCounts(r store.Reader, indexClass string, classes []string) (populated
 	}
 	perChunk = map[string]int{}
 	prefix := store.IndexAttributeCountsPrefix(indexClass, rules.IndexedClassAttribute)
-	err = r.Iterate(prefix, func(k, v []byte) error {
+	err = countsUnder(r, prefix, func(k []byte, n int64) error {
 		lower, chunk, ok := store.SplitIndexCountKey(prefix, k)
 		class, found := in[lower]
 		if !ok || !found {
 			return nil
-		}
-		n, err := decodeCount(v)
-		if err != nil || n <= 0 {
-			return err
 		}
 		if len(populated) == 0 || populated[len(populated)-1] != class { // a class's counts are adjacent keys
 			populated = append(populated, class)
@@ -281,11 +277,10 @@ func classCounts(r store.Reader, indexClass string, classes []string) (sel, all 
 		in[strings.ToLower(c)] = true
 	}
 	prefix := store.IndexAttributeCountsPrefix(indexClass, rules.IndexedClassAttribute)
-	err = r.Iterate(prefix, func(k, v []byte) error {
+	err = countsUnder(r, prefix, func(k []byte, n int64) error {
 		class, _, ok := store.SplitIndexCountKey(prefix, k)
-		n, err := decodeCount(v)
-		if !ok || err != nil {
-			return err
+		if !ok {
+			return nil
 		}
 		all += int(n)
 		if in[class] {

@@ -173,7 +173,7 @@ type feedEngine struct {
 func openShared(t testing.TB, st store.Store) *feedEngine {
 	f := &feedEngine{clock: new(clock), ids: new(counter)}
 	e, err := engine.Open("", engine.Options{Store: st, InMemory: st == nil, Rules: feedRules(), Now: f.clock.now, NewSysID: f.ids.next,
-		ImmediateLastDiscovered: true}) // see openDisk
+		ImmediateLastDiscovered: true, IndexCountFold: -1}) // see openDisk
 	if err != nil {
 		t.Fatalf("engine.Open: %v", err)
 	}

@@ -29,7 +29,8 @@ import (
 // Each bucket keeps a count per chunk, the first IndexChunkLen characters
 // of the sys_id, so a page at any offset is found by summing at most 256
 // counts (sys_ids are random hex) and skipping within one chunk. Writers
-// touching different chunks do not conflict over counts.
+// do not read counts: they write their changes as deltas, added to the
+// counts later (indexdeltas.go).
 
 // IndexLayout names the index key layout; the engine rebuilds the indexes
 // of a store written with another one.

@@ -42,6 +42,7 @@ import (
 //	meta/indexes                                  → fingerprint of the secondary indexes the rule set declares
 //	v1/ix/<class><attribute><value><sys_id>\x00<own class><text> → "" (secondary index of a class's `indexed` attributes, in value order: indexkeys.go)
 //	v1/ixn/<class><attribute><value><chunk>       → how many of those entries have a sys_id starting with <chunk> (8 bytes)
+//	v1/ixd/<time><random>                         → changes to chunk counts one transaction made, not yet added to them (indexdeltas.go)
 //	v1/hub/<id>                                   → a product event subscription (JSON, owned by api/tmf637)
 //	v1/seq/<name>                                 → the last number a sequence handed out (decimal)
 //	v1/dup/<task sys_id>                          → a de-duplication task (JSON, owned by the engine)
@@ -508,6 +509,7 @@ var (
 	keyIndexesHash   = []byte("meta/indexes")
 	prefixIndex      = []byte("v1/ix/")
 	prefixIndexCount = []byte("v1/ixn/")
+	prefixIndexDelta = []byte("v1/ixd/")
 	prefixHub        = []byte("v1/hub/")
 	prefixSeq        = []byte("v1/seq/")
 	prefixDupTask    = []byte("v1/dup/")
