@@ -22,9 +22,12 @@ import (
 
 // addCount adds delta to a chunk count: noted for the commit in an
 // engine transaction, read and written at once otherwise (rebuilding
-// indexes, imports, folding).
+// indexes, imports, folding), and on a store shared by processes
+// (PostgreSQL): its conflicts are coarser than a key, and a fold
+// committed in the middle of a large transaction made it start again
+// (--batch 100 on PostgreSQL: 2,700 → 1,900 items/s, a retry per batch).
 func addCount(txn store.Txn, key []byte, delta int64) error {
-	if t, ok := txn.(*eventTxn); ok {
+	if t, ok := txn.(*eventTxn); ok && !t.e.shared {
 		if t.countDeltas == nil {
 			t.countDeltas = map[string]int64{}
 		}

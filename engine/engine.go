@@ -119,7 +119,7 @@ type Engine struct {
 	live      sync.RWMutex
 	closed    bool         // set by Close under live, once every Hold is released
 	seen      *lastSeen    // batched last_discovered moves; nil when immediate or read-only
-	counts    *countFolder // folds index count deltas; nil when read-only
+	counts    *countFolder // folds index count deltas; nil when read-only, shared, or folding only at open and close
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity
@@ -206,7 +206,7 @@ func Open(path string, opts Options) (*Engine, error) {
 	if e.shared {
 		e.startFollowing()
 	}
-	if opts.IndexCountFold >= 0 {
+	if opts.IndexCountFold >= 0 && !e.shared { // see addCount
 		e.counts = newCountFolder()
 		go e.runCountFolder(e.counts, cmp.Or(opts.IndexCountFold, DefaultIndexCountFold))
 	}

@@ -122,7 +122,7 @@ func (p *probe) IterateFrom(_, _ []byte, _ func(key, value []byte) error) error 
 
 // prefetchWrites reads ahead, on a store that reads in batches, the keys
 // writing plan will read: the identity guards its CIs will hold, their
-// records and source entries, and the edges of its relations (one round
+// records, source entries and index counts, and the edges of its relations (one round
 // trip instead of one per key).
 func prefetchWrites(txn store.Txn, plan *identify.Plan, source string) error {
 	if et, ok := txn.(*eventTxn); ok {
@@ -136,6 +136,10 @@ func prefetchWrites(txn store.Txn, plan *identify.Plan, source string) error {
 	for _, t := range plan.Targets {
 		keys = append(keys, store.CIKey(t.SysID), store.SourceKey(t.SysID, source))
 		keys = append(keys, t.IdentityKeys...)
+		rec := &store.Record{SysID: t.SysID, Class: t.Class.Name, Values: t.Values}
+		for _, k := range indexEntries(t.Class, rec) {
+			keys = append(keys, store.IndexCountKeyOf(k, t.SysID))
+		}
 	}
 	for _, r := range plan.Relations {
 		if r.Parent != nil && r.Child != nil {
