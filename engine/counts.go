@@ -15,7 +15,8 @@ import (
 // Chunk counts of the secondary indexes (store.IndexBucket). A write
 // through the engine's transaction (eventTxn) does not read and rewrite the
 // counts of the entries it adds or removes: it notes the changes and
-// writes them as one delta key when it commits (store/indexdeltas.go). A
+// writes them as one delta key, numbered with its first change event, when
+// it commits (store/indexdeltas.go). A
 // background folder adds the deltas to the counts soon after, a batch of
 // transactions at a time; readers add the deltas not yet folded. Counts
 // so cost a writer no reads, and concurrent writers no conflicts.
@@ -34,6 +35,11 @@ func addCount(txn store.Txn, key []byte, delta int64) error {
 		t.countDeltas[string(key)] += delta
 		return nil
 	}
+	return addStoredCount(txn, key, delta)
+}
+
+// addStoredCount reads and rewrites a stored count.
+func addStoredCount(txn store.Txn, key []byte, delta int64) error {
 	n, err := readCount(txn, key)
 	if err != nil {
 		return err
@@ -44,14 +50,18 @@ func addCount(txn store.Txn, key []byte, delta int64) error {
 	return txn.Set(key, binary.BigEndian.AppendUint64(nil, uint64(n)))
 }
 
-// writeCountDeltas writes the count changes the transaction noted; it
-// reports whether there were any.
-func (t *eventTxn) writeCountDeltas() (bool, error) {
-	b := store.EncodeIndexDeltas(t.countDeltas)
-	if b == nil {
-		return false, nil
+// addCountsNow adds the count changes the transaction noted to the counts
+// themselves, reading them.
+func (t *eventTxn) addCountsNow() error {
+	for _, k := range slices.Sorted(maps.Keys(t.countDeltas)) {
+		if d := t.countDeltas[k]; d != 0 {
+			if err := addStoredCount(t.Txn, []byte(k), d); err != nil {
+				return err
+			}
+		}
 	}
-	return true, t.Txn.Set(store.NewIndexDeltaKey(t.now), b)
+	t.countDeltas = nil
+	return nil
 }
 
 // readCount reads a stored count, without the deltas not yet folded in.
@@ -107,10 +117,34 @@ func countsUnder(r store.Reader, prefix []byte, fn func(k []byte, n int64) error
 	return nil
 }
 
+// foldMark reads the first event number whose deltas are not folded.
+func foldMark(r store.Reader) (uint64, error) {
+	b, err := r.Get(store.IndexDeltaMarkKey())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case len(b) != 8:
+		return 0, fmt.Errorf("engine: corrupt index count fold mark (%d bytes)", len(b))
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// eachDelta calls fn with the stored deltas from the fold mark on, in
+// commit order, walking none of those folded before.
+func eachDelta(r store.Reader, fn func(k, v []byte) error) error {
+	mark, err := foldMark(r)
+	if err != nil {
+		return err
+	}
+	return r.IterateFrom(store.IndexDeltasPrefix(), store.IndexDeltaKey(mark), fn)
+}
+
 // pendingDeltas sums the stored deltas of the counts under prefix.
 func pendingDeltas(r store.Reader, prefix []byte) (map[string]int64, error) {
 	var sums map[string]int64
-	err := r.Iterate(store.IndexDeltasPrefix(), func(k, v []byte) error {
+	err := eachDelta(r, func(k, v []byte) error {
 		err := store.DecodeIndexDeltas(v, func(ck []byte, d int64) error {
 			if bytes.HasPrefix(ck, prefix) {
 				if sums == nil {
@@ -152,7 +186,7 @@ func foldOnce(st store.Store) (int, error) {
 	defer txn.Discard()
 	sums := map[string]int64{}
 	var keys [][]byte
-	err := txn.Iterate(store.IndexDeltasPrefix(), func(k, v []byte) error {
+	err := eachDelta(txn, func(k, v []byte) error {
 		if len(keys) == maxFoldKeys {
 			return store.ErrStop
 		}
@@ -176,10 +210,17 @@ func foldOnce(st store.Store) (int, error) {
 	}
 	for _, ck := range slices.Sorted(maps.Keys(sums)) {
 		if d := sums[ck]; d != 0 {
-			if err := addCount(txn, []byte(ck), d); err != nil {
+			if err := addStoredCount(txn, []byte(ck), d); err != nil {
 				return 0, err
 			}
 		}
+	}
+	last, ok := store.IndexDeltaSeq(keys[len(keys)-1])
+	if !ok {
+		return 0, fmt.Errorf("engine: %q is not an index count delta key", keys[len(keys)-1])
+	}
+	if err := txn.Set(store.IndexDeltaMarkKey(), binary.BigEndian.AppendUint64(nil, last+1)); err != nil {
+		return 0, err
 	}
 	return len(keys), txn.Commit()
 }

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"testing"
@@ -63,6 +64,25 @@ func TestIndexCountDeltasCountBeforeTheyAreFolded(t *testing.T) {
 	}
 	if n := keysUnder(t, db, store.IndexCountsPrefix()); n == 0 {
 		t.Fatal("no counts after close")
+	}
+	// The fold mark is past the last commit's delta: readers walk none of
+	// the folded ones.
+	err = db.View(func(r store.Reader) error {
+		mark, err := r.Get(store.IndexDeltaMarkKey())
+		if err != nil {
+			return err
+		}
+		last, err := r.Get(store.EventSeqKey())
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(mark, binary.BigEndian.AppendUint64(nil, binary.BigEndian.Uint64(last)+1)) {
+			t.Errorf("fold mark %x after the last event %x", mark, last)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	e, err = engine.OpenStore(db, engine.Options{})
 	if err != nil {

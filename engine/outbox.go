@@ -50,8 +50,9 @@ type eventTxn struct {
 	// reads are the keys the transaction read (readcache.go).
 	reads readCache
 	// countDeltas are the changes to index chunk counts, written as one
-	// delta key at commit (counts.go).
+	// delta key at commit (counts.go); deltas is their stored form.
 	countDeltas map[string]int64
+	deltas      []byte
 }
 
 // pendingEvent is one CI's change within the transaction: before as the
@@ -309,20 +310,21 @@ func (t *eventTxn) Commit() (err error) {
 	if err := t.finish(); err != nil {
 		return err
 	}
-	deltas, err := t.writeCountDeltas()
-	if err != nil {
-		return err
+	if len(t.order) == 0 {
+		// No change event to number the count deltas by (index entries
+		// change with records, which make events): add them at once.
+		if err := t.addCountsNow(); err != nil {
+			return err
+		}
+		return t.Txn.Commit()
 	}
-	if deltas {
+	t.deltas = store.EncodeIndexDeltas(t.countDeltas)
+	if t.deltas != nil {
 		defer func() {
 			if err == nil {
 				t.e.counts.woken()
 			}
 		}()
-	}
-	if len(t.order) == 0 {
-		err = t.Txn.Commit()
-		return err
 	}
 	// Encoded before numbering: a store that numbers commits does so under
 	// a lock, which should cover as little as it can. The stored form
@@ -380,6 +382,11 @@ func (t *eventTxn) commitCounted(n uint64, evs [][]byte) error {
 // number gives the events the numbers from first on, in the order they
 // were opened, and writes each record at its event's number and each event.
 func (t *eventTxn) number(first uint64, evs [][]byte) error {
+	if t.deltas != nil {
+		if err := t.Txn.Set(store.IndexDeltaKey(first), t.deltas); err != nil {
+			return err
+		}
+	}
 	for i, pe := range t.order {
 		pe.seq = first + uint64(i)
 		if pe.after != nil {

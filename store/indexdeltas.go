@@ -1,35 +1,48 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
-	"time"
 )
 
 // Index count deltas. A transaction that adds or removes index entries
 // does not read and rewrite their chunk counts: it writes what it changed
-// in one key of its own,
+// in one key of its own, numbered with the first change event of its
+// commit (which follows commit order),
 //
-//	v1/ixd/<8 bytes of time><8 random bytes> → the count keys and the change to each
+//	v1/ixd/<event number, 8 bytes> → the count keys and the change to each
+//	v1/ixdw                        → the first event number not yet folded (8 bytes)
 //
 // and the engine adds such deltas to the counts later, in transactions of
-// their own, deleting them as it does. Two writers never read the same
-// key for it, so counts cost writers neither reads nor conflicts. A count
-// is its stored value plus every delta of it still stored.
+// their own, deleting them and moving the mark past them. Readers start
+// at the mark, so the deleted deltas before it cost them nothing. Two
+// writers never read the same key for it, so counts cost writers neither
+// reads nor conflicts. A count is its stored value plus every delta of it
+// from the mark on.
 
 // IndexDeltasPrefix is the prefix of every index count delta.
 func IndexDeltasPrefix() []byte { return prefixIndexDelta }
 
-// NewIndexDeltaKey returns a key for the deltas of one transaction, unique
-// across the processes sharing a store.
-func NewIndexDeltaKey(now time.Time) []byte {
-	k := append([]byte(nil), prefixIndexDelta...)
-	k = binary.BigEndian.AppendUint64(k, uint64(now.UnixNano()))
-	return binary.BigEndian.AppendUint64(k, rand.Uint64())
+// IndexDeltaKey is the key of the deltas of the commit whose first change
+// event is seq.
+func IndexDeltaKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefixIndexDelta...), seq)
 }
+
+// IndexDeltaSeq is the event number of a delta key; false for another key.
+func IndexDeltaSeq(k []byte) (uint64, bool) {
+	if len(k) != len(prefixIndexDelta)+8 || !bytes.HasPrefix(k, prefixIndexDelta) {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(k[len(prefixIndexDelta):]), true
+}
+
+// IndexDeltaMarkKey holds the first event number whose deltas are not yet
+// folded; absent, every delta stored is.
+func IndexDeltaMarkKey() []byte { return keyIndexDeltaMark }
 
 // indexDeltasFormat leads the stored form, so that another one can follow.
 const indexDeltasFormat = 1

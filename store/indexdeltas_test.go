@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"testing"
-	"time"
 
 	"pgregory.net/rapid"
 )
@@ -56,10 +55,15 @@ func TestPropIndexDeltasRoundTrip(t *testing.T) {
 	})
 }
 
-func TestIndexDeltaKeysDiffer(t *testing.T) {
-	now := time.Now()
-	a, b := NewIndexDeltaKey(now), NewIndexDeltaKey(now)
-	if bytes.Equal(a, b) || !bytes.HasPrefix(a, IndexDeltasPrefix()) {
+func TestIndexDeltaKeysSortByNumber(t *testing.T) {
+	a, b := IndexDeltaKey(255), IndexDeltaKey(256)
+	if bytes.Compare(a, b) >= 0 || !bytes.HasPrefix(a, IndexDeltasPrefix()) {
 		t.Fatalf("keys %x and %x", a, b)
+	}
+	if n, ok := IndexDeltaSeq(b); !ok || n != 256 {
+		t.Fatalf("IndexDeltaSeq(%x) = %d, %v", b, n, ok)
+	}
+	if _, ok := IndexDeltaSeq(IndexDeltaMarkKey()); ok {
+		t.Fatal("the mark reads as a delta key")
 	}
 }

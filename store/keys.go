@@ -42,7 +42,8 @@ import (
 //	meta/indexes                                  → fingerprint of the secondary indexes the rule set declares
 //	v1/ix/<class><attribute><value><sys_id>\x00<own class><text> → "" (secondary index of a class's `indexed` attributes, in value order: indexkeys.go)
 //	v1/ixn/<class><attribute><value><chunk>       → how many of those entries have a sys_id starting with <chunk> (8 bytes)
-//	v1/ixd/<time><random>                         → changes to chunk counts one transaction made, not yet added to them (indexdeltas.go)
+//	v1/ixd/<event number>                         → changes to chunk counts one commit made, not yet added to them (indexdeltas.go)
+//	v1/ixdw                                       → the first event number whose count changes are not yet added (8 bytes)
 //	v1/hub/<id>                                   → a product event subscription (JSON, owned by api/tmf637)
 //	v1/seq/<name>                                 → the last number a sequence handed out (decimal)
 //	v1/dup/<task sys_id>                          → a de-duplication task (JSON, owned by the engine)
@@ -506,15 +507,16 @@ func UsageSummaryPrefix(imp uint64) []byte {
 
 // Secondary indexes (engine.Find, engine.Select): see indexkeys.go.
 var (
-	keyIndexesHash   = []byte("meta/indexes")
-	prefixIndex      = []byte("v1/ix/")
-	prefixIndexCount = []byte("v1/ixn/")
-	prefixIndexDelta = []byte("v1/ixd/")
-	prefixHub        = []byte("v1/hub/")
-	prefixSeq        = []byte("v1/seq/")
-	prefixDupTask    = []byte("v1/dup/")
-	prefixDupOpen    = []byte("v1/dupo/")
-	prefixDupOf      = []byte("v1/dupof/")
+	keyIndexesHash    = []byte("meta/indexes")
+	prefixIndex       = []byte("v1/ix/")
+	prefixIndexCount  = []byte("v1/ixn/")
+	prefixIndexDelta  = []byte("v1/ixd/")
+	keyIndexDeltaMark = []byte("v1/ixdw")
+	prefixHub         = []byte("v1/hub/")
+	prefixSeq         = []byte("v1/seq/")
+	prefixDupTask     = []byte("v1/dup/")
+	prefixDupOpen     = []byte("v1/dupo/")
+	prefixDupOf       = []byte("v1/dupof/")
 )
 
 // SourcesPrefix is the prefix of every SourceKey, of all CIs.
