@@ -131,25 +131,22 @@ func foldMark(r store.Reader) (uint64, error) {
 	return binary.BigEndian.Uint64(b), nil
 }
 
-// eachDelta calls fn with the stored deltas from the fold mark on, in
-// commit order, walking none of those folded before.
-func eachDelta(r store.Reader, fn func(k, v []byte) error) error {
+// sumDeltas adds the stored deltas of the counts under prefix into sums,
+// from the fold mark on, in commit order (walking none of those folded
+// before). With limit above zero it stops after that many delta keys and
+// returns the keys it read.
+func sumDeltas(r store.Reader, prefix []byte, sums map[string]int64, limit int) ([][]byte, error) {
 	mark, err := foldMark(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return r.IterateFrom(store.IndexDeltasPrefix(), store.IndexDeltaKey(mark), fn)
-}
-
-// pendingDeltas sums the stored deltas of the counts under prefix.
-func pendingDeltas(r store.Reader, prefix []byte) (map[string]int64, error) {
-	var sums map[string]int64
-	err := eachDelta(r, func(k, v []byte) error {
+	var keys [][]byte
+	err = r.IterateFrom(store.IndexDeltasPrefix(), store.IndexDeltaKey(mark), func(k, v []byte) error {
+		if limit > 0 && len(keys) == limit {
+			return store.ErrStop
+		}
 		err := store.DecodeIndexDeltas(v, func(ck []byte, d int64) error {
 			if bytes.HasPrefix(ck, prefix) {
-				if sums == nil {
-					sums = map[string]int64{}
-				}
 				sums[string(ck)] += d
 			}
 			return nil
@@ -157,8 +154,18 @@ func pendingDeltas(r store.Reader, prefix []byte) (map[string]int64, error) {
 		if err != nil {
 			return fmt.Errorf("engine: index count deltas %q: %w", k, err)
 		}
+		if limit > 0 {
+			keys = append(keys, bytes.Clone(k))
+		}
 		return nil
 	})
+	return keys, err
+}
+
+// pendingDeltas sums the stored deltas of the counts under prefix.
+func pendingDeltas(r store.Reader, prefix []byte) (map[string]int64, error) {
+	sums := map[string]int64{}
+	_, err := sumDeltas(r, prefix, sums, 0)
 	return sums, err
 }
 
@@ -185,21 +192,7 @@ func foldOnce(st store.Store) (int, error) {
 	txn := st.NewTxn()
 	defer txn.Discard()
 	sums := map[string]int64{}
-	var keys [][]byte
-	err := eachDelta(txn, func(k, v []byte) error {
-		if len(keys) == maxFoldKeys {
-			return store.ErrStop
-		}
-		err := store.DecodeIndexDeltas(v, func(ck []byte, d int64) error {
-			sums[string(ck)] += d
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("engine: index count deltas %q: %w", k, err)
-		}
-		keys = append(keys, bytes.Clone(k))
-		return nil
-	})
+	keys, err := sumDeltas(txn, nil, sums, maxFoldKeys)
 	if err != nil || len(keys) == 0 {
 		return 0, err
 	}
