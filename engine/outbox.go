@@ -50,9 +50,8 @@ type eventTxn struct {
 	// reads are the keys the transaction read (readcache.go).
 	reads readCache
 	// countDeltas are the changes to index chunk counts, written as one
-	// delta key at commit (counts.go); deltas is their stored form.
+	// delta key at commit (counts.go).
 	countDeltas map[string]int64
-	deltas      []byte
 }
 
 // pendingEvent is one CI's change within the transaction: before as the
@@ -318,8 +317,8 @@ func (t *eventTxn) Commit() (err error) {
 		}
 		return t.Txn.Commit()
 	}
-	t.deltas = store.EncodeIndexDeltas(t.countDeltas)
-	if t.deltas != nil {
+	deltas := store.EncodeIndexDeltas(t.countDeltas)
+	if deltas != nil {
 		defer func() {
 			if err == nil {
 				t.e.counts.woken()
@@ -344,9 +343,9 @@ func (t *eventTxn) Commit() (err error) {
 	}
 	n := uint64(len(t.order))
 	if nt, ok := t.Txn.(store.NumberedTxn); ok {
-		err = nt.CommitNumbered(n, func(first uint64) error { return t.number(first, evs) })
+		err = nt.CommitNumbered(n, func(first uint64) error { return t.number(first, evs, deltas) })
 	} else {
-		err = t.commitCounted(n, evs)
+		err = t.commitCounted(n, evs, deltas)
 	}
 	if err != nil {
 		return err
@@ -357,7 +356,7 @@ func (t *eventTxn) Commit() (err error) {
 
 // commitCounted numbers the events from the counter key, read and written
 // in the transaction, and commits.
-func (t *eventTxn) commitCounted(n uint64, evs [][]byte) error {
+func (t *eventTxn) commitCounted(n uint64, evs [][]byte, deltas []byte) error {
 	var last uint64
 	t.counted = true
 	b, err := t.Txn.Get(store.EventSeqKey())
@@ -370,7 +369,7 @@ func (t *eventTxn) commitCounted(n uint64, evs [][]byte) error {
 	default:
 		last = binary.BigEndian.Uint64(b)
 	}
-	if err := t.number(last+1, evs); err != nil {
+	if err := t.number(last+1, evs, deltas); err != nil {
 		return err
 	}
 	if err := t.Txn.Set(store.EventSeqKey(), binary.BigEndian.AppendUint64(nil, last+n)); err != nil {
@@ -380,10 +379,11 @@ func (t *eventTxn) commitCounted(n uint64, evs [][]byte) error {
 }
 
 // number gives the events the numbers from first on, in the order they
-// were opened, and writes each record at its event's number and each event.
-func (t *eventTxn) number(first uint64, evs [][]byte) error {
-	if t.deltas != nil {
-		if err := t.Txn.Set(store.IndexDeltaKey(first), t.deltas); err != nil {
+// were opened, and writes each record at its event's number, each event,
+// and the index count deltas (stored form, nil for none) under the first.
+func (t *eventTxn) number(first uint64, evs [][]byte, deltas []byte) error {
+	if deltas != nil {
+		if err := t.Txn.Set(store.IndexDeltaKey(first), deltas); err != nil {
 			return err
 		}
 	}
