@@ -120,6 +120,7 @@ type Engine struct {
 	closed    bool         // set by Close under live, once every Hold is released
 	seen      *lastSeen    // batched last_discovered moves; nil when immediate or read-only
 	counts    *countFolder // folds index count deltas; nil when read-only, shared, or folding only at open and close
+	intents   *intents     // identity guards being changed (intents.go)
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity
@@ -171,7 +172,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		}
 		st = db
 	}
-	e := &Engine{st: st, opts: opts, shared: store.IsShared(st), holder: newHolder(), events: newBroadcast()}
+	e := &Engine{st: st, opts: opts, shared: store.IsShared(st), holder: newHolder(), events: newBroadcast(), intents: newIntents()}
 	e.cur.Store(e.newActive(opts.Rules))
 	if opts.ReadOnly {
 		if err := store.ReadSchema(st); err != nil {
@@ -362,6 +363,16 @@ func (e *Engine) retry(ctx context.Context, ps []*payload.Payload, source string
 			}
 			continue
 		}
+		var busy errIdentityBusy
+		if errors.As(err, &busy) && attempt < e.opts.MaxAttempts {
+			// Another write is changing an identity this one needs: wait
+			// for it and start again, no serializer needed (intents.go).
+			e.observed().Retried()
+			if err := busy.waitFor(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if errors.Is(err, store.ErrConflict) {
 			if attempt >= e.opts.MaxAttempts {
 				return nil, ErrTooManyConflicts
@@ -396,7 +407,8 @@ func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions
 	cur := e.cur.Load()
 	txn := e.newTxn(io.Source)
 	defer txn.Discard()
-	store.OnVisible(txn.Txn, letGo)
+	txn.dry = !commit
+	txn.whenVisible(letGo)
 	if err := e.checkRules(txn, cur); err != nil {
 		return nil, false, err
 	}

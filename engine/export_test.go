@@ -3,6 +3,8 @@ package engine
 import (
 	"time"
 
+	"github.com/irego/irego/identify"
+	"github.com/irego/irego/payload"
 	"github.com/irego/irego/rules"
 	"github.com/irego/irego/store"
 )
@@ -33,3 +35,17 @@ var CountsUnder = countsUnder
 
 // FoldCounts adds the pending index count deltas to the counts now.
 func FoldCounts(e *Engine) error { return foldCounts(e.st) }
+
+// StageOpen identifies and writes p in a write transaction it leaves
+// open, as an Apply is just before it commits; commit commits it and
+// discard drops it.
+func StageOpen(e *Engine, source string, p *payload.Payload, o ApplyOptions) (res *Result, commit func() error, discard func(), err error) {
+	o = o.effective()
+	io := identify.Options{Source: source, Deduplicate: o.DeduplicatePayloads, PartialCommits: o.PartialCommits, NewSysID: e.opts.NewSysID, Now: e.opts.Now}
+	txn := e.newTxn(source)
+	if res, _, err = e.stage(txn, p, io, o, true); err != nil {
+		txn.Discard()
+		return nil, nil, nil, err
+	}
+	return res, txn.Commit, txn.Discard, nil
+}

@@ -52,6 +52,13 @@ type eventTxn struct {
 	// countDeltas are the changes to index chunk counts, written as one
 	// delta key at commit (counts.go).
 	countDeltas map[string]int64
+	// since and intents are the transaction's start and the identity
+	// guards it holds (intents.go); committed is set once it commits.
+	// A dry run, which never commits, cannot conflict and ignores them.
+	since     uint64
+	intents   []string
+	committed bool
+	dry       bool
 }
 
 // pendingEvent is one CI's change within the transaction: before as the
@@ -70,8 +77,28 @@ type touch struct {
 // newTxn starts a write transaction whose CI changes are recorded as
 // events of source.
 func (e *Engine) newTxn(source string) *eventTxn {
-	return &eventTxn{Txn: e.st.NewTxn(), e: e, source: source, now: e.opts.Now().UTC(),
+	since := e.intents.begin()
+	t := &eventTxn{Txn: e.st.NewTxn(), e: e, source: source, now: e.opts.Now().UTC(), since: since,
 		pending: map[string]*pendingEvent{}, touched: map[string]*touch{}, reads: readCache{}}
+	t.whenVisible(nil)
+	return t
+}
+
+// whenVisible makes fn (when not nil) run once the commit is visible,
+// after the transaction lets go of its identity guards (store.OnVisible).
+func (t *eventTxn) whenVisible(fn func()) {
+	store.OnVisible(t.Txn, func() {
+		t.e.intents.release(t, true)
+		if fn != nil {
+			fn()
+		}
+	})
+}
+
+// Discard lets go of the identity guards the transaction holds.
+func (t *eventTxn) Discard() {
+	t.e.intents.release(t, t.committed)
+	t.Txn.Discard()
 }
 
 // Get reads k through the transaction's read cache; a CI's record the
@@ -79,6 +106,11 @@ func (e *Engine) newTxn(source string) *eventTxn {
 func (t *eventTxn) Get(k []byte) ([]byte, error) {
 	if rec := t.heldRecord(k); rec != nil {
 		return store.EncodeRecord(rec)
+	}
+	if !t.dry && store.IsIdentityKey(k) {
+		if err := t.e.intents.check(t, k, false); err != nil {
+			return nil, err
+		}
 	}
 	return t.reads.get(t.Txn, k)
 }
@@ -129,6 +161,10 @@ func (t *eventTxn) Set(k, v []byte) error {
 	switch {
 	case store.IsCIKey(k):
 		return t.setRecord(k, v)
+	case store.IsIdentityKey(k):
+		if err := t.e.intents.check(t, k, true); err != nil {
+			return err
+		}
 	case store.IsOutKey(k):
 		if _, err := t.Get(k); errors.Is(err, store.ErrNotFound) {
 			ed, err := store.DecodeEdge(v)
@@ -146,6 +182,10 @@ func (t *eventTxn) Set(k, v []byte) error {
 
 func (t *eventTxn) Delete(k []byte) error {
 	switch {
+	case store.IsIdentityKey(k):
+		if err := t.e.intents.check(t, k, true); err != nil {
+			return err
+		}
 	case store.IsCIKey(k):
 		sysID := store.SysIDFromCIKey(k)
 		cur, pe, err := t.current(sysID)
@@ -306,6 +346,7 @@ func (t *eventTxn) touchOf(sysID string) *touch {
 // with their versions, then commits; when it did, the followers of the
 // outbox in this process wake.
 func (t *eventTxn) Commit() (err error) {
+	defer func() { t.committed = err == nil }()
 	if err := t.finish(); err != nil {
 		return err
 	}
@@ -492,7 +533,9 @@ func valueChanges(before, after map[string]any) map[string]store.ValueChange {
 // So a write that changed a CI and lost a race takes Engine.retries for
 // its further attempts: the retried writes of a process run one at a
 // time, while first attempts, and writes that change no CI, still run
-// side by side.
+// side by side. Races over an identity another write of this process is
+// creating are mostly caught before commit, and wait for that write
+// instead (intents.go).
 type serializer struct{ e *Engine }
 
 // lost notes a conflict; eventful says the transaction changed a CI.

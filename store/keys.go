@@ -622,6 +622,9 @@ func HubCursorKey(id string) []byte { return cat(prefixHubCursor, id) }
 // IsCIKey reports whether k was built by CIKey.
 func IsCIKey(k []byte) bool { return bytes.HasPrefix(k, prefixCI) }
 
+// IsIdentityKey reports whether k is an identity guard key (IdentityKey).
+func IsIdentityKey(k []byte) bool { return bytes.HasPrefix(k, prefixID) }
+
 // IsOutKey reports whether k was built by OutKey.
 func IsOutKey(k []byte) bool { return bytes.HasPrefix(k, prefixOut) }
 
