@@ -35,7 +35,7 @@ type intents struct {
 
 type intent struct {
 	owner *eventTxn
-	done  chan struct{}
+	done  chan struct{} // made for the first write that waits
 }
 
 // releasesKept is how many released guards a map holds before it turns.
@@ -81,9 +81,15 @@ func (in *intents) begin() uint64 {
 func (in *intents) check(t *eventTxn, k []byte, claim bool) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	if !claim && in.n == t.since && len(in.held) == len(t.intents) {
+		return nil // nothing released since t began, nothing held but by t
+	}
 	if h := in.held[string(k)]; h != nil {
 		if h.owner == t {
 			return nil
+		}
+		if h.done == nil {
+			h.done = make(chan struct{})
 		}
 		return errIdentityBusy{h.done}
 	}
@@ -97,7 +103,7 @@ func (in *intents) check(t *eventTxn, k []byte, claim bool) error {
 		}
 	}
 	if claim {
-		in.held[string(k)] = &intent{owner: t, done: make(chan struct{})}
+		in.held[string(k)] = &intent{owner: t}
 		t.intents = append(t.intents, string(k))
 	}
 	return nil
@@ -124,7 +130,9 @@ func (in *intents) release(t *eventTxn, committed bool) {
 		if committed {
 			in.released[k] = in.n
 		}
-		close(in.held[k].done)
+		if h := in.held[k]; h.done != nil {
+			close(h.done)
+		}
 		delete(in.held, k)
 	}
 	t.intents = nil
