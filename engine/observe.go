@@ -15,7 +15,8 @@ type Observer interface {
 	// carried and how many keys it wrote.
 	Committed(payloads, keys int)
 	// Retried reports a transaction that conflicted with a concurrent
-	// write and starts again.
+	// write, or stopped because it would have (intents.go), and starts
+	// again.
 	Retried()
 }
 

@@ -61,7 +61,7 @@ func New() *Metrics {
 		}, []string{"mode"}),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "irego_txn_conflict_retries_total",
-			Help: "Transactions that conflicted with a concurrent write and were run again.",
+			Help: "Transactions that conflicted with a concurrent write, or stopped early because they would have, and were run again.",
 		}),
 		txnPayloads: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "irego_txn_payloads",
