@@ -103,8 +103,9 @@ func (in *intents) check(t *eventTxn, k []byte, claim bool) error {
 		}
 	}
 	if claim {
-		in.held[string(k)] = &intent{owner: t}
-		t.intents = append(t.intents, string(k))
+		key := string(k) // one copy for the map and the list
+		in.held[key] = &intent{owner: t}
+		t.intents = append(t.intents, key)
 	}
 	return nil
 }
