@@ -29,6 +29,17 @@ func guard(name string) []byte {
 	return store.IdentityKey("entry", "", []string{name}, nil)
 }
 
+// hold starts a write that holds the guard k for sysID.
+func hold(t *testing.T, e *Engine, k []byte, sysID string) *eventTxn {
+	t.Helper()
+	txn := e.newTxn("S")
+	if err := store.HoldIdentity(txn, k, sysID); err != nil {
+		txn.Discard()
+		t.Fatal(err)
+	}
+	return txn
+}
+
 // busyOn reads the guard k in txn and returns the intent error, failing
 // when the read gives another error.
 func busyOn(t *testing.T, txn *eventTxn, k []byte) *errIdentityBusy {
@@ -56,11 +67,8 @@ func TestIdentityIntentStopsWritesBoundToConflict(t *testing.T) {
 	x := guard("x")
 	early := e.newTxn("S")
 	defer early.Discard()
-	holder := e.newTxn("S")
+	holder := hold(t, e, x, ci1)
 	defer holder.Discard()
-	if err := store.HoldIdentity(holder, x, ci1); err != nil {
-		t.Fatal(err)
-	}
 	other := e.newTxn("S")
 	defer other.Discard()
 	busy := busyOn(t, other, x)
@@ -105,10 +113,7 @@ func TestIdentityIntentOfADiscardedWriteIsGone(t *testing.T) {
 	y := guard("y")
 	before := e.newTxn("S")
 	defer before.Discard()
-	holder := e.newTxn("S")
-	if err := store.HoldIdentity(holder, y, ci2); err != nil {
-		t.Fatal(err)
-	}
+	holder := hold(t, e, y, ci2)
 	busy := busyOn(t, before, y)
 	if busy == nil {
 		t.Fatal("not stopped by a held guard")
@@ -133,11 +138,8 @@ func TestIdentityIntentsForgetOldReleases(t *testing.T) {
 	z := guard("z")
 	commitGuard := func(k []byte) {
 		t.Helper()
-		txn := e.newTxn("S")
+		txn := hold(t, e, k, ci3)
 		defer txn.Discard()
-		if err := store.HoldIdentity(txn, k, ci3); err != nil {
-			t.Fatal(err)
-		}
 		if err := txn.Commit(); err != nil {
 			t.Fatal(err)
 		}
