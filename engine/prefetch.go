@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"fmt"
 	"time"
 
@@ -61,7 +60,7 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 		// first item it finds (an index naming a missing CI is an error).
 		var cis [][]byte
 		for _, k := range pr.want {
-			if !bytes.HasPrefix(k, store.IdentityPrefix()) {
+			if !store.IsIdentityKey(k) {
 				continue
 			}
 			if b, err := txn.Get(k); err == nil {
