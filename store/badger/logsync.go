@@ -1,6 +1,7 @@
 package badger
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -51,12 +52,22 @@ func newLogSync(dir string) *logSync { return &logSync{dir: dir, datasync: datas
 func memName(fid int) string  { return fmt.Sprintf("%05d.mem", fid) }
 func vlogName(fid int) string { return fmt.Sprintf("%06d.vlog", fid) }
 
-// sync syncs the logs.
+// sync syncs the logs: the value logs first, then the memtable logs. A
+// memtable log entry of a large value points into a value log, so a crash
+// between the two syncs must not leave a durable pointer to an unsynced
+// value; Badger writes them in that order too.
 func (l *logSync) sync() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.listed {
 		return l.list()
+	}
+	if _, err := l.syncFile(vlogName(l.vlogFrom)); err != nil {
+		return err
+	}
+	next := l.vlogFrom + 1
+	if err := l.probe(&next, vlogName, func(fid int) { l.vlogFrom = fid }); err != nil {
+		return err
 	}
 	kept := l.mems[:0]
 	for _, fid := range l.mems {
@@ -69,15 +80,7 @@ func (l *logSync) sync() error {
 		}
 	}
 	l.mems = kept
-	err := l.probe(&l.nextMem, memName, func(fid int) { l.mems = append(l.mems, fid) })
-	if err != nil {
-		return err
-	}
-	if _, err := l.syncFile(vlogName(l.vlogFrom)); err != nil {
-		return err
-	}
-	next := l.vlogFrom + 1
-	return l.probe(&next, vlogName, func(fid int) { l.vlogFrom = fid })
+	return l.probe(&l.nextMem, memName, func(fid int) { l.mems = append(l.mems, fid) })
 }
 
 // probe syncs the logs named from *next on, passing over up to probeAhead
@@ -98,49 +101,63 @@ func (l *logSync) probe(next *int, name func(int) string, found func(int)) error
 	return nil
 }
 
-// list reads the directory and syncs every memtable log and the value
-// logs from vlogFrom on; it notes whether their names allow probing.
+// list reads the directory and syncs the value logs from vlogFrom on,
+// then every memtable log; it notes whether their names allow probing.
 func (l *logSync) list() error {
 	ents, err := os.ReadDir(l.dir)
 	if err != nil {
 		return err
 	}
 	usual := true
-	var mems []int
-	newest := l.vlogFrom
+	var mems, vlogs []logFile
 	for _, e := range ents {
 		name := e.Name()
-		var fid int
 		switch {
 		case strings.HasSuffix(name, ".mem"):
-			fid, err = strconv.Atoi(strings.TrimSuffix(name, ".mem"))
+			fid, err := strconv.Atoi(strings.TrimSuffix(name, ".mem"))
 			usual = usual && err == nil && name == memName(fid)
+			mems = append(mems, logFile{fid, name})
 		case strings.HasSuffix(name, ".vlog"):
-			fid, err = strconv.Atoi(strings.TrimSuffix(name, ".vlog"))
+			fid, err := strconv.Atoi(strings.TrimSuffix(name, ".vlog"))
 			usual = usual && err == nil && name == vlogName(fid)
-			if err != nil || fid < l.vlogFrom {
-				continue
+			if err == nil && fid >= l.vlogFrom {
+				vlogs = append(vlogs, logFile{fid, name})
 			}
-			newest = max(newest, fid)
-		default:
-			continue
 		}
-		found, err := l.syncFile(name)
+	}
+	slices.SortFunc(vlogs, byFid)
+	for _, f := range vlogs {
+		if _, err := l.syncFile(f.name); err != nil {
+			return err
+		}
+		l.vlogFrom = f.fid
+	}
+	slices.SortFunc(mems, byFid)
+	l.mems = l.mems[:0]
+	for _, f := range mems {
+		found, err := l.syncFile(f.name)
 		if err != nil {
 			return err
 		}
-		if found && strings.HasSuffix(name, ".mem") {
-			mems = append(mems, fid)
+		if found {
+			l.mems = append(l.mems, f.fid)
 		}
 	}
-	slices.Sort(mems)
-	l.mems, l.vlogFrom, l.listed = mems, newest, usual
+	l.listed = usual
 	l.nextMem = 0
-	if len(mems) > 0 {
-		l.nextMem = mems[len(mems)-1] + 1
+	if len(l.mems) > 0 {
+		l.nextMem = l.mems[len(l.mems)-1] + 1
 	}
 	return nil
 }
+
+// logFile is a log the directory holds, by number and name.
+type logFile struct {
+	fid  int
+	name string
+}
+
+func byFid(a, b logFile) int { return cmp.Compare(a.fid, b.fid) }
 
 // syncFile syncs one log file's data and says whether it was there. A
 // memtable log deleted meanwhile was flushed into a table, which Badger
