@@ -132,7 +132,7 @@ func TestScrapeAfterBYOLApply(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", "irego_badger_lsm_level_tables", "irego_badger_vlog_bytes"} {
+	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", "irego_badger_lsm_level_tables", "irego_badger_vlog_bytes", "irego_badger_vlog_gc_files_total", "irego_badger_vlog_gc_failed_rounds_total"} {
 		if fams[name] == nil {
 			t.Errorf("no %s in /metrics", name)
 		}

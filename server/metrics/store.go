@@ -16,6 +16,10 @@ var (
 		"Tables in each level of Badger's LSM tree.", []string{"level"}, nil)
 	vlogBytesDesc = prometheus.NewDesc("irego_badger_vlog_bytes",
 		"Size of Badger's value log, as Badger last measured it (about once a minute).", nil, nil)
+	vlogGCFilesDesc = prometheus.NewDesc("irego_badger_vlog_gc_files_total",
+		"Value log files the background collection rewrote (their live values moved to the newest file) and deleted.", nil, nil)
+	vlogGCFailedDesc = prometheus.NewDesc("irego_badger_vlog_gc_failed_rounds_total",
+		"Rounds of the value log collection that ended in an error; the next round, a minute later, tries again.", nil, nil)
 	partialsDesc = prometheus.NewDesc("irego_partial_payloads",
 		"Partial payloads waiting for a later payload to complete them.", nil, nil)
 	scrapeErrorsDesc = prometheus.NewDesc("irego_metrics_read_errors",
@@ -29,6 +33,8 @@ func (c badgerCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- lsmBytesDesc
 	ch <- lsmTablesDesc
 	ch <- vlogBytesDesc
+	ch <- vlogGCFilesDesc
+	ch <- vlogGCFailedDesc
 }
 
 func (c badgerCollector) Collect(ch chan<- prometheus.Metric) {
@@ -43,6 +49,9 @@ func (c badgerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	_, vlog := bdb.Size()
 	ch <- prometheus.MustNewConstMetric(vlogBytesDesc, prometheus.GaugeValue, float64(vlog))
+	files, failed := c.db.ValueLogGC()
+	ch <- prometheus.MustNewConstMetric(vlogGCFilesDesc, prometheus.CounterValue, float64(files))
+	ch <- prometheus.MustNewConstMetric(vlogGCFailedDesc, prometheus.CounterValue, float64(failed))
 }
 
 // partialsCollector counts the partial payloads waiting at each scrape.

@@ -60,6 +60,9 @@ type DB struct {
 	seq sequencer
 	// warnings are what Open found worth telling (Warnings).
 	warnings []string
+	// gc collects the value log's garbage (valuelog.go); nil in memory
+	// and read-only.
+	gc *valueLogGC
 }
 
 // Open opens (creating if needed) the store at opts.Dir. It refuses, and
@@ -101,6 +104,7 @@ func Open(opts Options) (db *DB, err error) {
 			bdb.Close()
 			return nil, err
 		}
+		d.startValueLogGC()
 	}
 	return d, nil
 }
@@ -112,9 +116,8 @@ func badgerOptions(opts Options, logger bdg.Logger) bdg.Options {
 		// Durability comes from group syncs after commit (see groupSync),
 		// not from Badger syncing every transaction on its own.
 		WithSyncWrites(false).
-		// Small values live in the LSM tree: identity keys and CI records
-		// are read far more often than they are large.
-		WithValueThreshold(1 << 10).
+		// Larger values live in the value log (valuelog.go).
+		WithValueThreshold(valueThreshold).
 		WithNumVersionsToKeep(1).
 		// Fewer, smaller memtables and a modest block cache keep memory
 		// down. No index cache: Badger reads the index and bloom filter of
@@ -192,7 +195,10 @@ func (d *DB) Sync() error {
 }
 
 // Close closes the database; the DB must not be used after it.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	d.stopValueLogGC()
+	return d.db.Close()
+}
 
 type reader struct {
 	t   *bdg.Txn

@@ -114,10 +114,11 @@ func TestGroupSyncCoversTheMemtableLogs(t *testing.T) {
 		logs[filepath.Base(f.Name())] = true
 		return datasync(f)
 	}
-	value := []byte(strings.Repeat("v", 512))
+	// Values held in the memtables (under valueThreshold), so they rotate.
+	value := []byte(strings.Repeat("v", valueThreshold-1))
 	for i := range 40 {
 		txn := db.NewTxn()
-		for j := range 200 {
+		for j := range 600 {
 			if err := txn.Set([]byte(strings.Repeat("k", 8)+string(rune('a'+i%26))+string(rune(i))+string(rune(j))), value); err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +148,7 @@ func TestGroupSyncCoversTheMemtableLogs(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if n != 40*200 {
-		t.Fatalf("%d keys after the reopen, want %d", n, 40*200)
+	if n != 40*600 {
+		t.Fatalf("%d keys after the reopen, want %d", n, 40*600)
 	}
 }

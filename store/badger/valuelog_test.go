@@ -1,0 +1,115 @@
+package badger
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/irego/irego/store"
+)
+
+// Overwritten values leave garbage in the value log; a round of the
+// collection rewrites the files that are mostly garbage and deletes them,
+// every key still reads its last value, and no file is deleted before the
+// values moved out of it are synced.
+func TestValueLogGCReclaimsOverwrittenValues(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{Dir: dir, memTableSize: 1 << 20, vlogFileSize: 1 << 20}
+	db, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const keys, passes = 1000, 12
+	key := func(i int) []byte { return fmt.Appendf(nil, "v1/ci/%032d", i) }
+	value := func(i, pass int) []byte {
+		return append(fmt.Appendf(nil, "%d/%d/", i, pass), bytes.Repeat([]byte("x"), 2*valueThreshold)...)
+	}
+	// Each close flushes the memtable into a level-0 table; with more of
+	// them than Badger keeps in level 0, compactions drop the overwritten
+	// versions and note what they left in the value log.
+	for pass := range passes {
+		txn := db.NewTxn()
+		for i := range keys {
+			if err := txn.Set(key(i), value(i, pass)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := txn.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if pass%2 == 1 {
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if db, err = Open(opts); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	defer db.Close()
+	if err := db.db.Flatten(1); err != nil {
+		t.Fatal(err)
+	}
+	before := vlogFiles(t, dir)
+	var atSync [][]string
+	db.logs.datasync = func(f *os.File) error {
+		atSync = append(atSync, vlogFiles(t, dir))
+		return datasync(f)
+	}
+	n, err := db.collectValueLog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := vlogFiles(t, dir)
+	gone := slices.DeleteFunc(slices.Clone(before), func(f string) bool { return slices.Contains(after, f) })
+	if n == 0 || len(gone) == 0 {
+		t.Fatalf("rewrote %d files, deleted %v: the value log files %v held %d overwritten copies of each value", n, gone, before, passes-1)
+	}
+	if len(atSync) == 0 {
+		t.Fatal("the round synced nothing before it deleted the files")
+	}
+	for _, f := range gone {
+		if !slices.Contains(atSync[0], f) {
+			t.Errorf("%s was deleted before the values moved out of it were synced (files then: %v)", f, atSync[0])
+		}
+	}
+	if len(after) >= len(before) {
+		t.Errorf("the value log did not shrink: %v → %v", before, after)
+	}
+	if got, _ := db.ValueLogGC(); got != int64(n) {
+		t.Errorf("ValueLogGC says %d files rewritten, the round %d", got, n)
+	}
+	err = db.View(func(r store.Reader) error {
+		for i := range keys {
+			v, err := r.Get(key(i))
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(v, value(i, passes-1)) {
+				return fmt.Errorf("key %d reads %.20q, want its last value", i, v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func vlogFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".vlog") {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
