@@ -66,6 +66,11 @@ func (d *DB) stopValueLogGC() {
 	}
 }
 
+// Badger's rewrite of a file reads the newest version in the active
+// memtable without the lock its writer holds. A stale, lower version only
+// keeps more tombstones through the rewrite, so the race is harmless; the
+// race detector reports it (TestValueLogGCBesideWriters).
+
 // collectValueLog runs one round of the value log's collection and says
 // how many files it rewrote. Badger deletes a rewritten file at once
 // unless an iterator is open, then when the last one closes; the round
