@@ -20,9 +20,11 @@ const valueThreshold = 128
 // A value overwritten or deleted leaves its old copy in the value log.
 // Every gcEvery the store rewrites the live values of the value log files
 // that are at least gcDiscardRatio garbage into the newest one and deletes
-// them, at most gcFilesPerRound files a round.
+// them, at most gcFilesPerRound files a round; after a round that found
+// such files the next comes after gcAgain, since more are likely.
 const (
 	gcEvery         = time.Minute
+	gcAgain         = 10 * time.Second
 	gcDiscardRatio  = 0.5
 	gcFilesPerRound = 16
 )
@@ -42,16 +44,22 @@ type valueLogGC struct {
 func (d *DB) startValueLogGC() {
 	d.gc = &valueLogGC{stop: make(chan struct{})}
 	d.gc.done.Go(func() {
-		tick := time.NewTicker(gcEvery)
-		defer tick.Stop()
+		next := time.NewTimer(gcEvery)
+		defer next.Stop()
 		for {
 			select {
 			case <-d.gc.stop:
 				return
-			case <-tick.C:
-				if _, err := d.collectValueLog(); err != nil {
+			case <-next.C:
+				n, err := d.collectValueLog()
+				if err != nil {
 					d.gc.failed.Add(1)
 				}
+				wait := gcEvery
+				if n > 0 {
+					wait = gcAgain
+				}
+				next.Reset(wait)
 			}
 		}
 	})
