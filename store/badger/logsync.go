@@ -53,9 +53,11 @@ func memName(fid int) string  { return fmt.Sprintf("%05d.mem", fid) }
 func vlogName(fid int) string { return fmt.Sprintf("%06d.vlog", fid) }
 
 // sync syncs the logs: the value logs first, then the memtable logs. A
-// memtable log entry of a large value points into a value log, so a crash
-// between the two syncs must not leave a durable pointer to an unsynced
-// value; Badger writes them in that order too.
+// memtable log entry of a large value points into a value log (Badger
+// writes the value first). Synced the other way, a crash between the two
+// syncs left every commit since the last sync with a durable pointer to a
+// lost value; now only a commit written during the sync itself can, and
+// no commit is acknowledged before both syncs after it.
 func (l *logSync) sync() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
