@@ -27,6 +27,7 @@ import (
 	"github.com/irego/irego/server/metrics"
 	"github.com/irego/irego/server/ui"
 	"github.com/irego/irego/store/backend"
+	"github.com/irego/irego/store/badger"
 	"github.com/irego/irego/version"
 )
 
@@ -219,6 +220,15 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(ad
 	defer func() { stopExpiring(); waitExpiring() }() // before the store closes
 	for _, n := range append(storeWarnings(e), e.Notices()...) {
 		log.Warn(n)
+	}
+	if db, ok := e.Store().(*badger.DB); ok {
+		db.ObserveValueLogGC(func(files int, err error) {
+			if err != nil {
+				log.Warn("value log collection failed; the next round tries again", "err", err, "files", files)
+				return
+			}
+			log.Info("value log collected", "files", files)
+		})
 	}
 	if err := applySettings(e, cfg.settings); err != nil {
 		return fail(err)

@@ -37,6 +37,8 @@ type valueLogGC struct {
 	// rewritten counts the files rewritten and deleted; failed the rounds
 	// that ended in an error (the next round tries again).
 	rewritten, failed atomic.Int64
+	// observe, when set, learns every round that rewrote files or failed.
+	observe atomic.Pointer[func(files int, err error)]
 }
 
 // startValueLogGC starts the background collection of a writable store
@@ -51,10 +53,7 @@ func (d *DB) startValueLogGC() {
 			case <-d.gc.stop:
 				return
 			case <-next.C:
-				n, err := d.collectValueLog()
-				if err != nil {
-					d.gc.failed.Add(1)
-				}
+				n, _ := d.collectValueLog()
 				wait := gcEvery
 				if n > 0 {
 					wait = gcAgain
@@ -79,17 +78,32 @@ func (d *DB) stopValueLogGC() {
 // keeps more tombstones through the rewrite, so the race is harmless; the
 // race detector reports it (TestValueLogGCBesideWriters).
 
-// collectValueLog runs one round of the value log's collection and says
-// how many files it rewrote. Badger deletes a rewritten file at once
-// unless an iterator is open, then when the last one closes; the round
-// holds one open until the moved values are synced, so a power loss never
-// finds a file deleted whose values were only in the page cache.
+// collectValueLog runs one round of the value log's collection, notes it
+// for ValueLogGC and the observer, and says how many files it rewrote.
 func (d *DB) collectValueLog() (int, error) {
+	n, err := d.rewriteValueLog()
+	d.gc.rewritten.Add(int64(n))
+	if err != nil {
+		d.gc.failed.Add(1)
+	}
+	if fn := d.gc.observe.Load(); fn != nil && (n > 0 || err != nil) {
+		(*fn)(n, err)
+	}
+	return n, err
+}
+
+// rewriteValueLog rewrites the files of one round. Badger deletes a
+// rewritten file at once unless an iterator is open, then when the last
+// one closes; the round holds one open until the moved values are synced,
+// so a power loss never finds a file deleted whose values were only in the
+// page cache. Should the sync fail, the iterator stays open and no file
+// is deleted while the process runs (they are plain value log files to the
+// next open).
+func (d *DB) rewriteValueLog() (int, error) {
 	txn := d.db.NewTransaction(false)
-	defer txn.Discard()
 	it := txn.NewIterator(bdg.IteratorOptions{})
-	defer it.Close()
 	n := 0
+	var failed error
 	for n < gcFilesPerRound {
 		// A rewrite writes the value log through its memory map: on a
 		// full disk it would crash the process (space.go).
@@ -101,18 +115,28 @@ func (d *DB) collectValueLog() (int, error) {
 			break
 		}
 		if err != nil {
-			return n, err
+			failed = err
+			break
 		}
 		n++
 	}
-	if n == 0 {
-		return 0, nil
+	if n > 0 {
+		if err := d.logs.sync(); err != nil {
+			return n, err
+		}
 	}
-	if err := d.logs.sync(); err != nil {
-		return n, err
+	it.Close()
+	txn.Discard()
+	return n, failed
+}
+
+// ObserveValueLogGC makes fn learn every round of the value log's
+// collection that rewrote files (how many) or failed (why). It does nothing
+// on a store in memory or opened read-only, which collect nothing.
+func (d *DB) ObserveValueLogGC(fn func(files int, err error)) {
+	if d.gc != nil {
+		d.gc.observe.Store(&fn)
 	}
-	d.gc.rewritten.Add(int64(n))
-	return n, nil
 }
 
 // ValueLogGC reports the value log files the background collection

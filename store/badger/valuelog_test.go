@@ -24,34 +24,31 @@ func TestValueLogGCReclaimsOverwrittenValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const keys, passes = 1000, 12
+	const keys, passes = 4000, 30
 	key := func(i int) []byte { return fmt.Appendf(nil, "v1/ci/%032d", i) }
 	value := func(i, pass int) []byte {
 		return append(fmt.Appendf(nil, "%d/%d/", i, pass), bytes.Repeat([]byte("x"), 2*valueThreshold)...)
 	}
-	// Each close flushes the memtable into a level-0 table; with more of
-	// them than Badger keeps in level 0, compactions drop the overwritten
-	// versions and note what they left in the value log.
+	// The memtables fill with pointers and flush into level-0 tables;
+	// compactions (Badger's, then Flatten's) drop the overwritten versions
+	// and note what they left in the value log. All in one open: Badger
+	// starts compacting at open before it knows which versions no reader
+	// needs, and such a compaction keeps them all.
+	defer db.Close()
+	const perTxn = 500 // within what a 1 MiB memtable takes
 	for pass := range passes {
-		txn := db.NewTxn()
-		for i := range keys {
-			if err := txn.Set(key(i), value(i, pass)); err != nil {
-				t.Fatal(err)
+		for from := 0; from < keys; from += perTxn {
+			txn := db.NewTxn()
+			for i := from; i < from+perTxn; i++ {
+				if err := txn.Set(key(i), value(i, pass)); err != nil {
+					t.Fatal(err)
+				}
 			}
-		}
-		if err := txn.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		if pass%2 == 1 {
-			if err := db.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if db, err = Open(opts); err != nil {
+			if err := txn.Commit(); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	defer db.Close()
 	if err := db.db.Flatten(1); err != nil {
 		t.Fatal(err)
 	}
@@ -61,13 +58,26 @@ func TestValueLogGCReclaimsOverwrittenValues(t *testing.T) {
 		atSync = append(atSync, vlogFiles(t, dir))
 		return datasync(f)
 	}
+	var observed []int
+	db.ObserveValueLogGC(func(files int, err error) {
+		if err != nil {
+			t.Error(err)
+		}
+		observed = append(observed, files)
+	})
 	n, err := db.collectValueLog()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !slices.Equal(observed, []int{n}) {
+		t.Errorf("the observer learnt %v of a round that rewrote %d files", observed, n)
+	}
 	after := vlogFiles(t, dir)
 	gone := slices.DeleteFunc(slices.Clone(before), func(f string) bool { return slices.Contains(after, f) })
 	if n == 0 || len(gone) == 0 {
+		for _, l := range db.db.Levels() {
+			t.Logf("level %d: %d tables, %d bytes", l.Level, l.NumTables, l.Size)
+		}
 		t.Fatalf("rewrote %d files, deleted %v: the value log files %v held %d overwritten copies of each value", n, gone, before, passes-1)
 	}
 	if len(atSync) == 0 {
