@@ -12,9 +12,10 @@ import (
 // Values of valueThreshold bytes or more (CI records, change events, last
 // reports) live in the value log and the LSM tree holds pointers to them,
 // so compactions, which rewrite the tree again and again as it grows, move
-// keys and pointers instead of whole values. Loading 1M CIs took 77 s with
-// the threshold at 1 KiB and 54 s at 128 bytes; ingesting into that store
-// went from 0.65 to 0.82 of the rate into a store of 10k.
+// keys and pointers instead of whole values. Loading 1M CIs took 76 s with
+// the threshold at 1 KiB and 50 s at 128 bytes; ingesting into that store
+// went from 0.58 to 0.72 of the rate into a store of 10k (README,
+// Performance).
 const valueThreshold = 128
 
 // A value overwritten or deleted leaves its old copy in the value log.
