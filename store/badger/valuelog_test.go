@@ -26,9 +26,7 @@ func TestValueLogGCReclaimsOverwrittenValues(t *testing.T) {
 	}
 	const keys, passes = 4000, 30
 	key := func(i int) []byte { return fmt.Appendf(nil, "v1/ci/%032d", i) }
-	value := func(i, pass int) []byte {
-		return append(fmt.Appendf(nil, "%d/%d/", i, pass), bytes.Repeat([]byte("x"), 2*valueThreshold)...)
-	}
+	value := func(i, pass int) []byte { return logged("%d/%d/", i, pass) }
 	// The memtables fill with pointers and flush into level-0 tables;
 	// compactions (Badger's, then Flatten's) drop the overwritten versions
 	// and note what they left in the value log. All in one open: Badger
@@ -111,6 +109,12 @@ func TestValueLogGCReclaimsOverwrittenValues(t *testing.T) {
 	}
 }
 
+// logged is a value that names what it is and goes to the value log (it is
+// longer than valueThreshold).
+func logged(format string, args ...any) []byte {
+	return append(fmt.Appendf(nil, format, args...), bytes.Repeat([]byte("x"), 2*valueThreshold)...)
+}
+
 func vlogFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
@@ -142,9 +146,7 @@ func TestValueLogGCBesideWriters(t *testing.T) {
 	defer db.Close()
 	const writers, keysEach = 4, 200
 	key := func(w, i int) []byte { return fmt.Appendf(nil, "v1/ci/%02d%030d", w, i) }
-	value := func(w, i, round int) []byte {
-		return append(fmt.Appendf(nil, "%d/%d/%d/", w, i, round), bytes.Repeat([]byte("x"), 2*valueThreshold)...)
-	}
+	value := func(w, i, round int) []byte { return logged("%d/%d/%d/", w, i, round) }
 	stop := make(chan struct{})
 	last := make([]int, writers)
 	errs := make(chan error, writers)
