@@ -19,7 +19,7 @@ var (
 	vlogGCFilesDesc = prometheus.NewDesc("irego_badger_vlog_gc_files_total",
 		"Value log files the background collection rewrote (their live values moved to the newest file) and deleted.", nil, nil)
 	vlogGCFailedDesc = prometheus.NewDesc("irego_badger_vlog_gc_failed_rounds_total",
-		"Rounds of the value log collection that ended in an error; the next round, a minute later, tries again.", nil, nil)
+		"Rounds of the value log collection that ended in an error; the next round tries again.", nil, nil)
 	partialsDesc = prometheus.NewDesc("irego_partial_payloads",
 		"Partial payloads waiting for a later payload to complete them.", nil, nil)
 	scrapeErrorsDesc = prometheus.NewDesc("irego_metrics_read_errors",

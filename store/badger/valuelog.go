@@ -74,11 +74,6 @@ func (d *DB) stopValueLogGC() {
 	}
 }
 
-// Badger's rewrite of a file reads the newest version in the active
-// memtable without the lock its writer holds. A stale, lower version only
-// keeps more tombstones through the rewrite, so the race is harmless; the
-// race detector reports it (TestValueLogGCBesideWriters).
-
 // collectValueLog runs one round of the value log's collection, notes it
 // for ValueLogGC and the observer, and says how many files it rewrote.
 func (d *DB) collectValueLog() (int, error) {
@@ -100,6 +95,11 @@ func (d *DB) collectValueLog() (int, error) {
 // page cache. Should the sync fail, the iterator stays open and no file
 // is deleted while the process runs (they are plain value log files to the
 // next open).
+//
+// Badger's rewrite of a file reads the newest version in the active
+// memtable without the lock its writer holds. A stale, lower version only
+// keeps more tombstones through the rewrite, so the race is harmless; the
+// race detector reports it (TestValueLogGCBesideWriters).
 func (d *DB) rewriteValueLog() (int, error) {
 	txn := d.db.NewTransaction(false)
 	it := txn.NewIterator(bdg.IteratorOptions{})
