@@ -2,9 +2,11 @@ package engine
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/irego/irego/payload"
+	"github.com/irego/irego/rules"
 	"github.com/irego/irego/store"
 )
 
@@ -15,12 +17,13 @@ import (
 // item answering INVALID_INPUT_DATA and the offending ones naming the
 // attribute and the limit.
 
-// keyAttributes returns the attributes whose values go into keys under the
-// engine's rules: identifier entries' and related entries' criteria, and
-// indexed attributes.
-func (e *Engine) keyAttributes() map[string]bool {
+// keyAttributes returns the attributes whose values go into keys under
+// rs: identifier entries' and related entries' criteria, and indexed
+// attributes. It walks every class, so the engine computes it once per rule
+// set (activeRules), not per payload.
+func keyAttributes(rs *rules.RuleSet) map[string]bool {
 	out := map[string]bool{}
-	for _, r := range e.ruleSet().Rules() {
+	for _, r := range rs.Rules() {
 		for _, en := range r.Entries {
 			for _, a := range en.Attributes {
 				out[a] = true
@@ -34,8 +37,8 @@ func (e *Engine) keyAttributes() map[string]bool {
 			}
 		}
 	}
-	for _, name := range e.ruleSet().Classes() {
-		if c, ok := e.ruleSet().Class(name); ok {
+	for _, name := range rs.Classes() {
+		if c, ok := rs.Class(name); ok {
 			for _, a := range c.Indexed {
 				out[a] = true
 			}
@@ -47,53 +50,61 @@ func (e *Engine) keyAttributes() map[string]bool {
 // tooLong returns, per item index, why the item's key texts are over the
 // limit; nil when none is.
 func (e *Engine) tooLong(source string, p *payload.Payload) map[int]string {
-	out := map[int]string{}
 	if len(source) > store.MaxKeyText {
+		out := map[int]string{}
 		for i := range p.Items {
 			out[i] = fmt.Sprintf("the data source name is %d bytes long, over the limit of %d bytes", len(source), store.MaxKeyText)
 		}
 		return out
 	}
-	attrs := e.keyAttributes()
-	check := func(values map[string]any, si *payload.SourceInfo, where string) string {
-		keys := make([]string, 0, len(values))
-		for k := range values {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if !attrs[k] || values[k] == nil {
-				continue
-			}
-			if n := len(payload.Canonical(values[k])); n > store.MaxKeyText {
-				return fmt.Sprintf("%sattribute %s is %d bytes long, over the limit of %d bytes for an identifying or indexed value", where, k, n, store.MaxKeyText)
-			}
-		}
-		if si != nil {
-			for _, f := range []struct{ name, v string }{{"source_name", si.SourceName}, {"source_native_key", si.SourceNativeKey}} {
-				if len(f.v) > store.MaxKeyText {
-					return fmt.Sprintf("%ssys_object_source_info.%s is %d bytes long, over the limit of %d bytes", where, f.name, len(f.v), store.MaxKeyText)
-				}
-			}
-		}
-		return ""
-	}
+	attrs := e.cur.Load().keyAttrs
+	var out map[int]string
 	for i, it := range p.Items {
-		if why := check(it.Values, it.SourceInfo, ""); why != "" {
+		if why := overLimit(attrs, it.Values, it.SourceInfo); why != "" {
+			if out == nil {
+				out = map[int]string{}
+			}
 			out[i] = why
 			continue
 		}
 		for j, r := range it.Related {
-			if why := check(r.Values, r.SourceInfo, fmt.Sprintf("related[%d] (%s): ", j, r.ClassName)); why != "" {
-				out[i] = why
+			if why := overLimit(attrs, r.Values, r.SourceInfo); why != "" {
+				if out == nil {
+					out = map[int]string{}
+				}
+				out[i] = fmt.Sprintf("related[%d] (%s): %s", j, r.ClassName, why)
 				break
 			}
 		}
 	}
-	if len(out) == 0 {
-		return nil
-	}
 	return out
+}
+
+// overLimit says why values or si hold a key text over the limit, naming the
+// first such attribute in name order; "" when none does. Most payloads have
+// none, so it sorts only when it found one.
+func overLimit(attrs map[string]bool, values map[string]any, si *payload.SourceInfo) string {
+	tooLong := func(k string) bool {
+		return attrs[k] && values[k] != nil && len(payload.Canonical(values[k])) > store.MaxKeyText
+	}
+	for k := range values {
+		if !tooLong(k) {
+			continue
+		}
+		for _, k := range slices.Sorted(maps.Keys(values)) {
+			if tooLong(k) {
+				return fmt.Sprintf("attribute %s is %d bytes long, over the limit of %d bytes for an identifying or indexed value", k, len(payload.Canonical(values[k])), store.MaxKeyText)
+			}
+		}
+	}
+	if si != nil {
+		for _, f := range []struct{ name, v string }{{"source_name", si.SourceName}, {"source_native_key", si.SourceNativeKey}} {
+			if len(f.v) > store.MaxKeyText {
+				return fmt.Sprintf("sys_object_source_info.%s is %d bytes long, over the limit of %d bytes", f.name, len(f.v), store.MaxKeyText)
+			}
+		}
+	}
+	return ""
 }
 
 // refuseTooLong is the result of a payload tooLong refused: nothing is

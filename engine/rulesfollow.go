@@ -22,13 +22,14 @@ const DefaultRulesPoll = 5 * time.Second
 // the store's rules change. A payload attempt that saw another one than is
 // current when it would commit runs again (see fresh).
 type activeRules struct {
-	rs      *rules.RuleSet
-	fp      string
-	sources sourceList
+	rs       *rules.RuleSet
+	fp       string
+	sources  sourceList
+	keyAttrs map[string]bool // keyAttributes(rs)
 }
 
 func (e *Engine) newActive(rs *rules.RuleSet) *activeRules {
-	return &activeRules{rs: rs, fp: Fingerprint(rs), sources: newSourceList(e.opts.Sources, rs.Sources())}
+	return &activeRules{rs: rs, fp: Fingerprint(rs), sources: newSourceList(e.opts.Sources, rs.Sources()), keyAttrs: keyAttributes(rs)}
 }
 
 // ruleSet is the rule set in force now.
