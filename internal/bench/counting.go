@@ -25,13 +25,19 @@ func NewCounting(st store.Store) *Counting { return &Counting{Store: st, seed: m
 // Written returns the keys and bytes committed so far.
 func (c *Counting) Written() (keys, bytes int64) { return c.keys.Load(), c.bytes.Load() }
 
-// NewTxn starts a transaction whose writes count once it commits.
-// It keeps the wrapped store's commit-time event numbering, which the
-// engine uses only when the transaction offers it.
+// NewTxn starts a transaction whose writes count once it commits. It keeps
+// what the engine looks for in the wrapped store's transactions: the
+// commit-time event numbering of Badger (store.NumberedTxn) and the
+// read-ahead of PostgreSQL (store.Prefetcher; without it every read there
+// was a round trip of its own, and the bench measured a slower store than
+// the engine's users get). No store offers both.
 func (c *Counting) NewTxn() store.Txn {
 	t := &countingTxn{Txn: c.Store.NewTxn(), c: c}
-	if _, ok := t.Txn.(store.NumberedTxn); ok {
+	switch t.Txn.(type) {
+	case store.NumberedTxn:
 		return countingNumberedTxn{t}
+	case store.Prefetcher:
+		return countingPrefetchTxn{t}
 	}
 	return t
 }
@@ -92,4 +98,11 @@ type countingNumberedTxn struct{ *countingTxn }
 
 func (t countingNumberedTxn) CommitNumbered(n uint64, fill func(first uint64) error) error {
 	return t.counted(t.Txn.(store.NumberedTxn).CommitNumbered(n, fill))
+}
+
+// countingPrefetchTxn is a countingTxn over a store.Prefetcher.
+type countingPrefetchTxn struct{ *countingTxn }
+
+func (t countingPrefetchTxn) Prefetch(keys [][]byte) error {
+	return t.Txn.(store.Prefetcher).Prefetch(keys)
 }
