@@ -408,6 +408,7 @@ func (e *Engine) once(ps []*payload.Payload, io identify.Options, o ApplyOptions
 	txn := e.newTxn(io.Source)
 	defer txn.Discard()
 	txn.dry = !commit
+	io.NewSysID = txn.noteFresh(io.NewSysID)
 	txn.whenVisible(letGo)
 	if err := e.checkRules(txn, cur); err != nil {
 		return nil, false, err

@@ -59,6 +59,9 @@ type eventTxn struct {
 	intents   []string
 	committed bool
 	dry       bool
+	// fresh are the sys_ids the transaction made, on a store that can take
+	// keys under them as absent without reading them (noteFresh).
+	fresh map[string]bool
 }
 
 // pendingEvent is one CI's change within the transaction: before as the
@@ -112,7 +115,28 @@ func (t *eventTxn) Get(k []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
+	if t.fresh != nil && store.IsIdentityKey(k) && t.fresh[store.ScopeOfIdentity(k)] {
+		t.Txn.(store.AbsenceNoter).NoteAbsent(k)
+	}
 	return t.reads.get(t.Txn, k)
+}
+
+// noteFresh returns newID noting the sys_ids it makes in the transaction,
+// when its store is a store.AbsenceNoter (PostgreSQL, where every read is a
+// round trip); otherwise newID. No committed transaction holds a key under
+// a sys_id the transaction made, so such keys need not be read: the
+// identities of items that depend on a CI new in the payload, the new CI's
+// record and source entry, its relations.
+func (t *eventTxn) noteFresh(newID func() string) func() string {
+	if _, ok := t.Txn.(store.AbsenceNoter); !ok {
+		return newID
+	}
+	t.fresh = map[string]bool{}
+	return func() string {
+		id := newID()
+		t.fresh[id] = true
+		return id
+	}
 }
 
 // heldRecord is the record under k when the transaction changed that CI

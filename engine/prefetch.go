@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/irego/irego/identify"
@@ -13,6 +14,9 @@ import (
 // before revealed (an identity key, then the CI it names, then the keys
 // scoped under that CI, their CIs, their edges…).
 const prefetchRounds = 8
+
+// readAheadID begins the sys_ids the read-ahead makes up for new CIs.
+const readAheadID = "readahead"
 
 // prefetch reads ahead, on a store that reads in batches (store.Prefetcher,
 // a server store where every Get is a round trip), the keys identifying ps
@@ -31,7 +35,7 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 	// read-ahead leaves no trace (a test clock advances on every reading).
 	// Its sys_ids are not hex, so none is a stored CI's: identification
 	// would take a new CI for the stored one.
-	io.NewSysID = func() string { n++; return fmt.Sprintf("readahead%023d", n) }
+	io.NewSysID = func() string { n++; return fmt.Sprintf("%s%023d", readAheadID, n) }
 	io.Now = func() time.Time { return time.Time{} }
 	pr := &probe{txn: txn, fetched: map[string]bool{}}
 	// open are the payloads whose last run asked for keys not yet fetched;
@@ -104,6 +108,11 @@ func (p *probe) Get(key []byte) ([]byte, error) {
 	if p.fetched[string(key)] {
 		return p.txn.Get(key)
 	}
+	if store.IsIdentityKey(key) && strings.HasPrefix(store.ScopeOfIdentity(key), readAheadID) {
+		// Scoped under a CI the read-ahead made up: the real run scopes it
+		// under a sys_id of its own, which no stored key holds either.
+		return nil, store.ErrNotFound
+	}
 	p.misses++
 	if !p.asked[string(key)] {
 		p.asked[string(key)] = true
@@ -124,17 +133,32 @@ func (p *probe) IterateFrom(_, _ []byte, _ func(key, value []byte) error) error 
 // records, source entries and index counts, and the edges of its relations (one round
 // trip instead of one per key).
 func prefetchWrites(txn store.Txn, plan *identify.Plan, source string) error {
+	var fresh map[string]bool
 	if et, ok := txn.(*eventTxn); ok {
-		txn = et.Txn
+		txn, fresh = et.Txn, et.fresh
 	}
 	pf, ok := txn.(store.Prefetcher)
 	if !ok {
 		return nil
 	}
 	var keys [][]byte
+	// ask reads k ahead, or notes it absent when it lies under a sys_id
+	// the transaction made (fresh is set only on a store.AbsenceNoter).
+	ask := func(k []byte, under ...string) {
+		for _, id := range under {
+			if fresh[id] {
+				txn.(store.AbsenceNoter).NoteAbsent(k)
+				return
+			}
+		}
+		keys = append(keys, k)
+	}
 	for _, t := range plan.Targets {
-		keys = append(keys, store.CIKey(t.SysID), store.SourceKey(t.SysID, source))
-		keys = append(keys, t.IdentityKeys...)
+		ask(store.CIKey(t.SysID), t.SysID)
+		ask(store.SourceKey(t.SysID, source), t.SysID)
+		for _, k := range t.IdentityKeys {
+			ask(k, store.ScopeOfIdentity(k))
+		}
 		rec := &store.Record{SysID: t.SysID, Class: t.Class.Name, Values: t.Values}
 		for _, k := range indexEntries(t.Class, rec) {
 			keys = append(keys, store.IndexCountKeyOf(k, t.SysID))
@@ -142,8 +166,11 @@ func prefetchWrites(txn store.Txn, plan *identify.Plan, source string) error {
 	}
 	for _, r := range plan.Relations {
 		if r.Parent != nil && r.Child != nil {
-			keys = append(keys, store.OutKey(r.Parent.SysID, r.Type, r.Child.SysID))
+			ask(store.OutKey(r.Parent.SysID, r.Type, r.Child.SysID), r.Parent.SysID, r.Child.SysID)
 		}
+	}
+	if len(keys) == 0 {
+		return nil
 	}
 	return pf.Prefetch(keys)
 }

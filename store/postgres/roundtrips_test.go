@@ -97,9 +97,10 @@ func TestPrefetchReadsInOneRoundTrip(t *testing.T) {
 }
 
 // A batch of new BYOL chains reads what identifying and writing them needs
-// in a few round trips per payload, not one per key (378 and 631 round
-// trips for these 40 payloads before the read-ahead, 85 and 51 after).
-// The load tool's counting wrapper keeps the read-ahead, or `irego bench
+// in about one round trip per payload, not one per key (378 and 631 round
+// trips for these 40 payloads before the read-ahead, 85 and 51 after it,
+// 46 and 51 once keys under the batch's new CIs were no longer read). The
+// load tool's counting wrapper keeps the read-ahead, or `irego bench
 // --store postgres://…` measures a round trip per read.
 func TestBatchRoundTrips(t *testing.T) {
 	for _, c := range []struct {
@@ -141,8 +142,8 @@ func testBatchRoundTrips(t *testing.T, wrap func(store.Store) store.Store) {
 			}
 		}
 	}
-	if trips > 3*n {
-		t.Errorf("%d round trips for %d payloads, want at most %d", trips, n, 3*n)
+	if trips > 3*n/2 {
+		t.Errorf("%d round trips for %d payloads, want at most %d", trips, n, 3*n/2)
 	}
 	if problems, err := e.Check(context.Background()); err != nil || len(problems) > 0 {
 		t.Errorf("check: %v %v", problems, err)
@@ -162,7 +163,46 @@ func testBatchRoundTrips(t *testing.T, wrap func(store.Store) store.Store) {
 	}
 	trips = rt.n.Load() - before
 	t.Logf("the same again: %d round trips", trips)
-	if trips > 3*n {
-		t.Errorf("repeating them: %d round trips for %d payloads, want at most %d", trips, n, 3*n)
+	if trips > 3*n/2 {
+		t.Errorf("repeating them: %d round trips for %d payloads, want at most %d", trips, n, 3*n/2)
+	}
+}
+
+// A key noted absent reads as absent without a round trip, unless the
+// transaction wrote it or read it before.
+func TestNoteAbsent(t *testing.T) {
+	st, rt := counted(t)
+	defer st.Close()
+	w := st.NewTxn()
+	w.Set([]byte("read"), []byte("1"))
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	tx := st.NewTxn()
+	defer tx.Discard()
+	if _, err := tx.Get([]byte("read")); err != nil {
+		t.Fatal(err)
+	}
+	tx.Set([]byte("written"), []byte("mine"))
+	before := rt.n.Load()
+	an := tx.(store.AbsenceNoter)
+	for _, k := range []string{"fresh", "read", "written"} {
+		an.NoteAbsent([]byte(k))
+	}
+	for k, want := range map[string]string{"fresh": "", "read": "1", "written": "mine"} {
+		v, err := tx.Get([]byte(k))
+		switch {
+		case want == "" && !errors.Is(err, store.ErrNotFound):
+			t.Errorf("Get(%s) = %q, %v: want ErrNotFound", k, v, err)
+		case want != "" && (err != nil || string(v) != want):
+			t.Errorf("Get(%s) = %q, %v: want %q", k, v, err, want)
+		}
+	}
+	if n := rt.n.Load() - before; n != 0 {
+		t.Errorf("noting and reading took %d round trips, want 0", n)
+	}
+	tx.Set([]byte("fresh"), []byte("new"))
+	if v, err := tx.Get([]byte("fresh")); err != nil || string(v) != "new" {
+		t.Errorf("Get(fresh) after writing it = %q, %v", v, err)
 	}
 }

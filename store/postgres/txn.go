@@ -188,6 +188,23 @@ func (t *txn) Prefetch(keys [][]byte) error {
 	return nil
 }
 
+// NoteAbsent (store.AbsenceNoter) remembers key as absent on the server
+// unless the transaction read or wrote it already. Not reading it takes no
+// predicate lock on it, which is safe: no other transaction can write a
+// key under a sys_id only this one knows.
+func (t *txn) NoteAbsent(key []byte) {
+	if _, ok := t.writes[string(key)]; ok {
+		return
+	}
+	if _, ok := t.reads[string(key)]; ok || len(t.reads) >= maxReads {
+		return
+	}
+	if t.reads == nil {
+		t.reads = map[string][]byte{}
+	}
+	t.reads[string(key)] = nil
+}
+
 func (t *txn) Iterate(prefix []byte, fn func(key, value []byte) error) error {
 	return t.IterateFrom(prefix, prefix, fn)
 }
@@ -455,4 +472,6 @@ func (s snapshot) IterateReverse(prefix, before []byte, fn func(key, value []byt
 }
 
 var _ store.Txn = (*txn)(nil)
+var _ store.Prefetcher = (*txn)(nil)
+var _ store.AbsenceNoter = (*txn)(nil)
 var _ store.Reader = snapshot{}
