@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/irego/irego/auth"
@@ -118,6 +119,27 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v) // the client went away; nothing left to tell it
+}
+
+// replyBuffers are the buffers WriteAppendedJSON reuses: an
+// identify/reconcile answer is several kB, written thousands of times a
+// second.
+var replyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// WriteAppendedJSON writes the JSON reply appendJSON appends to a buffer,
+// with the newline WriteJSON's encoder ends it with. For hot replies that
+// encode themselves (engine.Result.AppendJSON).
+func WriteAppendedJSON(w http.ResponseWriter, status int, appendJSON func([]byte) []byte) {
+	bp := replyBuffers.Get().(*[]byte)
+	b := append(appendJSON((*bp)[:0]), '\n')
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b) // the client went away; nothing left to tell it
+	// An outsized reply's buffer is not kept.
+	if cap(b) <= 1<<20 {
+		*bp = b
+		replyBuffers.Put(bp)
+	}
 }
 
 // ErrBusy is what a request body reads when the server holds as many

@@ -41,6 +41,9 @@ func (h *handler) identify(commit, enhanced bool) http.HandlerFunc {
 			writeError(w, r, engineError(err))
 			return
 		}
-		api.WriteJSON(w, http.StatusOK, map[string]any{"result": res})
+		api.WriteAppendedJSON(w, http.StatusOK, func(b []byte) []byte {
+			b = append(b, `{"result":`...)
+			return append(res.AppendJSON(b), '}')
+		})
 	}
 }
