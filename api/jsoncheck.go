@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/irego/irego/internal/jsontree"
 )
 
 // CheckJSON refuses what encoding/json would resolve silently in a valid
@@ -18,6 +20,15 @@ import (
 // by its path (items[0].values.name). Text that is not JSON at all passes:
 // the decoder reports it with its position.
 func CheckJSON(b []byte) error {
+	if jsontree.Clean(b) {
+		return nil // the usual text, in one pass
+	}
+	return checkJSON(b)
+}
+
+// checkJSON is CheckJSON for a text jsontree does not vouch for: it finds
+// what to refuse and names it.
+func checkJSON(b []byte) error {
 	if !json.Valid(b) {
 		return nil
 	}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/irego/irego/internal/jsontree"
 )
 
 // MaxItems is the largest number of top-level items Decode accepts.
@@ -78,6 +80,9 @@ func DecodeBytes(b []byte) (*Payload, error) {
 func parse(b []byte) (any, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, errAt("", "empty input (expected a JSON object)")
+	}
+	if tree, ok := jsontree.Parse(b); ok {
+		return tree, nil // the tree the decoder below builds, in one pass
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
