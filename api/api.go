@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -133,6 +134,8 @@ func WriteAppendedJSON(w http.ResponseWriter, status int, appendJSON func([]byte
 	bp := replyBuffers.Get().(*[]byte)
 	b := append(appendJSON((*bp)[:0]), '\n')
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	// With its length known, the reply goes out in one piece, not chunked.
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b) // the client went away; nothing left to tell it
 	// An outsized reply's buffer is not kept.
