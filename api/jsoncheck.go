@@ -208,27 +208,12 @@ func keyText(raw []byte) []byte {
 	return append([]byte{}, unquote(raw)...)
 }
 
-// folded is key in lower case as strings.ToLower gives it: key itself
-// when it has no upper-case letter, else a copy in c.folds.
+// folded is key in lower case as strings.ToLower gives it (in c.folds
+// when it is ASCII with an upper-case letter).
 func (c *jsonChecker) folded(key []byte) []byte {
-	upper := false
-	for _, ch := range key {
-		if ch >= utf8.RuneSelf {
-			return []byte(strings.ToLower(string(key)))
-		}
-		upper = upper || 'A' <= ch && ch <= 'Z'
-	}
-	if !upper {
-		return key
-	}
-	start := len(c.folds)
-	for _, ch := range key {
-		if 'A' <= ch && ch <= 'Z' {
-			ch += 'a' - 'A'
-		}
-		c.folds = append(c.folds, ch)
-	}
-	return c.folds[start:len(c.folds):len(c.folds)]
+	var fold []byte
+	c.folds, fold = jsontree.AppendLower(c.folds, key)
+	return fold
 }
 
 // str reads the string at c.i, quotes included, and checks that it is

@@ -14,13 +14,13 @@ import (
 // TestResultAppendJSONIsEncodingJSON holds the two to the same bytes.
 func (r *Result) AppendJSON(b []byte) []byte {
 	b = append(b, `{"items":`...)
-	b = appendItems(b, r.Items)
+	b = appendList(b, r.Items, appendItem)
 	b = append(b, `,"relations":`...)
-	b = appendRelations(b, r.Relations)
+	b = appendList(b, r.Relations, appendRelation)
 	b = append(b, `,"additionalCommittedItems":`...)
-	b = appendItems(b, r.AdditionalCommittedItems)
+	b = appendList(b, r.AdditionalCommittedItems, appendItem)
 	b = append(b, `,"additionalCommittedRelations":`...)
-	b = appendRelations(b, r.AdditionalCommittedRelations)
+	b = appendList(b, r.AdditionalCommittedRelations, appendRelation)
 	b = append(b, `,"hasError":`...)
 	b = strconv.AppendBool(b, r.HasError)
 	b = append(b, `,"hasWarning":`...)
@@ -32,281 +32,173 @@ func (r *Result) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-func appendItems(b []byte, items []ItemResult) []byte {
-	if items == nil {
+// appendList appends xs as a JSON array, each element by appendOne; nil is
+// null, as encoding/json has it.
+func appendList[T any](b []byte, xs []T, appendOne func([]byte, *T) []byte) []byte {
+	if xs == nil {
 		return append(b, "null"...)
 	}
 	b = append(b, '[')
-	for i := range items {
+	for i := range xs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		it := &items[i]
-		b = append(b, `{"className":`...)
-		b = appendString(b, it.ClassName)
-		b = append(b, `,"operation":`...)
-		b = appendString(b, it.Operation)
-		b = append(b, `,"sysId":`...)
-		b = appendString(b, it.SysID)
-		b = append(b, `,"identifierEntrySysId":`...)
-		b = appendString(b, it.IdentifierEntrySysID)
-		b = append(b, `,"identificationAttempts":`...)
-		b = appendAttempts(b, it.IdentificationAttempts)
-		b = append(b, `,"errors":`...)
-		b = appendIssues(b, it.Errors)
-		b = append(b, `,"errorCount":`...)
-		b = strconv.AppendInt(b, int64(it.ErrorCount), 10)
-		b = append(b, `,"warnings":`...)
-		b = appendIssues(b, it.Warnings)
-		b = append(b, `,"warningCount":`...)
-		b = strconv.AppendInt(b, int64(it.WarningCount), 10)
+		b = appendOne(b, &xs[i])
+	}
+	return append(b, ']')
+}
+
+func appendItem(b []byte, it *ItemResult) []byte {
+	b = appendHead(b, it.ClassName, it.Operation, it.SysID)
+	b = append(b, `,"identifierEntrySysId":`...)
+	b = appendString(b, it.IdentifierEntrySysID)
+	b = append(b, `,"identificationAttempts":`...)
+	b = appendList(b, it.IdentificationAttempts, appendAttempt)
+	b = appendIssueLists(b, it.Errors, it.ErrorCount, it.Warnings, it.WarningCount)
+	b = append(b, `,"info":`...)
+	b = appendList(b, it.Info, appendInfo)
+	b = append(b, `,"inputIndices":`...)
+	b = appendList(b, it.InputIndices, appendInt)
+	b = append(b, `,"duplicateIndices":`...)
+	b = appendList(b, it.DuplicateIndices, appendInt)
+	b = append(b, `,"maskedAttributes":`...)
+	b = appendList(b, it.MaskedAttributes, appendStringAt)
+	b = append(b, `,"relatedItems":`...)
+	b = appendList(b, it.RelatedItems, appendRelated)
+	b = append(b, `,"relatedSysIds":`...)
+	b = appendList(b, it.RelatedSysIDs, appendStringPtr)
+	b = appendTail(b, it.MergedPayloadIDs, it.PartialSysIDs, it.IncompleteSysIDs, it.Markers)
+	if it.Explanation != "" {
+		b = append(b, `,"explanation":`...)
+		b = appendString(b, it.Explanation)
+	}
+	return append(b, '}')
+}
+
+func appendRelated(b []byte, r *RelatedResult) []byte {
+	b = appendHead(b, r.ClassName, r.Operation, r.SysID)
+	b = append(b, `,"identificationAttempts":`...)
+	b = appendList(b, r.IdentificationAttempts, appendAttempt)
+	b = appendIssueLists(b, r.Errors, r.ErrorCount, r.Warnings, r.WarningCount)
+	b = append(b, `,"inputIndices":`...)
+	b = appendList(b, r.InputIndices, appendRelatedIndex)
+	b = append(b, `,"duplicateIndices":`...)
+	b = appendList(b, r.DuplicateIndices, appendRelatedIndex)
+	b = appendTail(b, r.MergedPayloadIDs, r.PartialSysIDs, r.IncompleteSysIDs, r.Markers)
+	return append(b, '}')
+}
+
+func appendRelation(b []byte, r *RelationResult) []byte {
+	b = appendHead(b, r.ClassName, r.Operation, r.SysID)
+	b = append(b, `,"type":`...)
+	b = appendString(b, r.Type)
+	b = append(b, `,"parentSysId":`...)
+	b = appendString(b, r.Parent)
+	b = append(b, `,"childSysId":`...)
+	b = appendString(b, r.Child)
+	b = append(b, `,"errors":`...)
+	b = appendList(b, r.Errors, appendIssue)
+	b = append(b, `,"errorCount":`...)
+	b = strconv.AppendInt(b, int64(r.ErrorCount), 10)
+	b = append(b, `,"inputIndices":`...)
+	b = appendList(b, r.InputIndices, appendInt)
+	b = append(b, `,"identifierEntrySysId":`...)
+	b = appendString(b, r.IdentifierEntrySysID)
+	b = appendTail(b, r.MergedPayloadIDs, r.PartialSysIDs, r.IncompleteSysIDs, r.Markers)
+	return append(b, '}')
+}
+
+// appendHead opens a result's object with the fields every result begins
+// with.
+func appendHead(b []byte, class, op, sysID string) []byte {
+	b = append(b, `{"className":`...)
+	b = appendString(b, class)
+	b = append(b, `,"operation":`...)
+	b = appendString(b, op)
+	b = append(b, `,"sysId":`...)
+	return appendString(b, sysID)
+}
+
+// appendIssueLists appends an item's errors and warnings with their counts.
+func appendIssueLists(b []byte, errs []Issue, nErrs int, warns []Issue, nWarns int) []byte {
+	b = append(b, `,"errors":`...)
+	b = appendList(b, errs, appendIssue)
+	b = append(b, `,"errorCount":`...)
+	b = strconv.AppendInt(b, int64(nErrs), 10)
+	b = append(b, `,"warnings":`...)
+	b = appendList(b, warns, appendIssue)
+	b = append(b, `,"warningCount":`...)
+	return strconv.AppendInt(b, int64(nWarns), 10)
+}
+
+// appendTail appends the lists every result ends with.
+func appendTail(b []byte, merged, partial, incomplete, markers []string) []byte {
+	b = append(b, `,"mergedPayloadIds":`...)
+	b = appendList(b, merged, appendStringAt)
+	b = append(b, `,"partialSysIds":`...)
+	b = appendList(b, partial, appendStringAt)
+	b = append(b, `,"incompleteSysIds":`...)
+	b = appendList(b, incomplete, appendStringAt)
+	b = append(b, `,"markers":`...)
+	return appendList(b, markers, appendStringAt)
+}
+
+func appendAttempt(b []byte, a *Attempt) []byte {
+	b = append(b, `{"attemptResult":`...)
+	b = appendString(b, a.AttemptResult)
+	b = append(b, `,"attributes":`...)
+	b = appendList(b, a.Attributes, appendStringAt)
+	b = append(b, `,"hybridEntryCiAttributes":`...)
+	b = appendList(b, a.HybridEntryCiAttributes, appendStringAt)
+	b = append(b, `,"identifierName":`...)
+	b = appendString(b, a.IdentifierName)
+	b = append(b, `,"searchOnTable":`...)
+	b = appendString(b, a.SearchOnTable)
+	if a.Info != "" {
 		b = append(b, `,"info":`...)
-		b = appendInfos(b, it.Info)
-		b = append(b, `,"inputIndices":`...)
-		b = appendInts(b, it.InputIndices)
-		b = append(b, `,"duplicateIndices":`...)
-		b = appendInts(b, it.DuplicateIndices)
-		b = append(b, `,"maskedAttributes":`...)
-		b = appendStrings(b, it.MaskedAttributes)
-		b = append(b, `,"relatedItems":`...)
-		b = appendRelated(b, it.RelatedItems)
-		b = append(b, `,"relatedSysIds":`...)
-		b = appendStringPtrs(b, it.RelatedSysIDs)
-		b = append(b, `,"mergedPayloadIds":`...)
-		b = appendStrings(b, it.MergedPayloadIDs)
-		b = append(b, `,"partialSysIds":`...)
-		b = appendStrings(b, it.PartialSysIDs)
-		b = append(b, `,"incompleteSysIds":`...)
-		b = appendStrings(b, it.IncompleteSysIDs)
-		b = append(b, `,"markers":`...)
-		b = appendStrings(b, it.Markers)
-		if it.Explanation != "" {
-			b = append(b, `,"explanation":`...)
-			b = appendString(b, it.Explanation)
-		}
-		b = append(b, '}')
+		b = appendString(b, a.Info)
 	}
-	return append(b, ']')
+	return append(b, '}')
 }
 
-func appendRelated(b []byte, rs []RelatedResult) []byte {
-	if rs == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i := range rs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		r := &rs[i]
-		b = append(b, `{"className":`...)
-		b = appendString(b, r.ClassName)
-		b = append(b, `,"operation":`...)
-		b = appendString(b, r.Operation)
-		b = append(b, `,"sysId":`...)
-		b = appendString(b, r.SysID)
-		b = append(b, `,"identificationAttempts":`...)
-		b = appendAttempts(b, r.IdentificationAttempts)
-		b = append(b, `,"errors":`...)
-		b = appendIssues(b, r.Errors)
-		b = append(b, `,"errorCount":`...)
-		b = strconv.AppendInt(b, int64(r.ErrorCount), 10)
-		b = append(b, `,"warnings":`...)
-		b = appendIssues(b, r.Warnings)
-		b = append(b, `,"warningCount":`...)
-		b = strconv.AppendInt(b, int64(r.WarningCount), 10)
-		b = append(b, `,"inputIndices":`...)
-		b = appendRelatedIndices(b, r.InputIndices)
-		b = append(b, `,"duplicateIndices":`...)
-		b = appendRelatedIndices(b, r.DuplicateIndices)
-		b = append(b, `,"mergedPayloadIds":`...)
-		b = appendStrings(b, r.MergedPayloadIDs)
-		b = append(b, `,"partialSysIds":`...)
-		b = appendStrings(b, r.PartialSysIDs)
-		b = append(b, `,"incompleteSysIds":`...)
-		b = appendStrings(b, r.IncompleteSysIDs)
-		b = append(b, `,"markers":`...)
-		b = appendStrings(b, r.Markers)
-		b = append(b, '}')
-	}
-	return append(b, ']')
+func appendIssue(b []byte, is *Issue) []byte {
+	b = append(b, `{"error":`...)
+	b = appendString(b, is.Code)
+	b = append(b, `,"message":`...)
+	b = appendString(b, is.Message)
+	return append(b, '}')
 }
 
-func appendRelations(b []byte, rs []RelationResult) []byte {
-	if rs == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i := range rs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		r := &rs[i]
-		b = append(b, `{"className":`...)
-		b = appendString(b, r.ClassName)
-		b = append(b, `,"operation":`...)
-		b = appendString(b, r.Operation)
-		b = append(b, `,"sysId":`...)
-		b = appendString(b, r.SysID)
-		b = append(b, `,"type":`...)
-		b = appendString(b, r.Type)
-		b = append(b, `,"parentSysId":`...)
-		b = appendString(b, r.Parent)
-		b = append(b, `,"childSysId":`...)
-		b = appendString(b, r.Child)
-		b = append(b, `,"errors":`...)
-		b = appendIssues(b, r.Errors)
-		b = append(b, `,"errorCount":`...)
-		b = strconv.AppendInt(b, int64(r.ErrorCount), 10)
-		b = append(b, `,"inputIndices":`...)
-		b = appendInts(b, r.InputIndices)
-		b = append(b, `,"identifierEntrySysId":`...)
-		b = appendString(b, r.IdentifierEntrySysID)
-		b = append(b, `,"mergedPayloadIds":`...)
-		b = appendStrings(b, r.MergedPayloadIDs)
-		b = append(b, `,"partialSysIds":`...)
-		b = appendStrings(b, r.PartialSysIDs)
-		b = append(b, `,"incompleteSysIds":`...)
-		b = appendStrings(b, r.IncompleteSysIDs)
-		b = append(b, `,"markers":`...)
-		b = appendStrings(b, r.Markers)
-		b = append(b, '}')
-	}
-	return append(b, ']')
+func appendInfo(b []byte, in *Info) []byte {
+	b = append(b, `{"code":`...)
+	b = appendString(b, in.Code)
+	b = append(b, `,"message":`...)
+	b = appendString(b, in.Message)
+	b = append(b, `,"ruleSysId":`...)
+	b = appendString(b, in.RuleSysID)
+	return append(b, '}')
 }
 
-func appendAttempts(b []byte, as []Attempt) []byte {
-	if as == nil {
-		return append(b, "null"...)
+func appendRelatedIndex(b []byte, x *RelatedIndex) []byte {
+	b = append(b, `{"mainIndex":`...)
+	b = strconv.AppendInt(b, int64(x.MainIndex), 10)
+	b = append(b, `,"subIndex":`...)
+	b = strconv.AppendInt(b, int64(x.SubIndex), 10)
+	if x.Lookup {
+		b = append(b, `,"lookup":true`...)
 	}
-	b = append(b, '[')
-	for i := range as {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		a := &as[i]
-		b = append(b, `{"attemptResult":`...)
-		b = appendString(b, a.AttemptResult)
-		b = append(b, `,"attributes":`...)
-		b = appendStrings(b, a.Attributes)
-		b = append(b, `,"hybridEntryCiAttributes":`...)
-		b = appendStrings(b, a.HybridEntryCiAttributes)
-		b = append(b, `,"identifierName":`...)
-		b = appendString(b, a.IdentifierName)
-		b = append(b, `,"searchOnTable":`...)
-		b = appendString(b, a.SearchOnTable)
-		if a.Info != "" {
-			b = append(b, `,"info":`...)
-			b = appendString(b, a.Info)
-		}
-		b = append(b, '}')
-	}
-	return append(b, ']')
+	return append(b, '}')
 }
 
-func appendIssues(b []byte, is []Issue) []byte {
-	if is == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i := range is {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"error":`...)
-		b = appendString(b, is[i].Code)
-		b = append(b, `,"message":`...)
-		b = appendString(b, is[i].Message)
-		b = append(b, '}')
-	}
-	return append(b, ']')
-}
+func appendInt(b []byte, x *int) []byte { return strconv.AppendInt(b, int64(*x), 10) }
 
-func appendInfos(b []byte, is []Info) []byte {
-	if is == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i := range is {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"code":`...)
-		b = appendString(b, is[i].Code)
-		b = append(b, `,"message":`...)
-		b = appendString(b, is[i].Message)
-		b = append(b, `,"ruleSysId":`...)
-		b = appendString(b, is[i].RuleSysID)
-		b = append(b, '}')
-	}
-	return append(b, ']')
-}
+func appendStringAt(b []byte, s *string) []byte { return appendString(b, *s) }
 
-func appendRelatedIndices(b []byte, xs []RelatedIndex) []byte {
-	if xs == nil {
+func appendStringPtr(b []byte, s **string) []byte {
+	if *s == nil {
 		return append(b, "null"...)
 	}
-	b = append(b, '[')
-	for i, x := range xs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"mainIndex":`...)
-		b = strconv.AppendInt(b, int64(x.MainIndex), 10)
-		b = append(b, `,"subIndex":`...)
-		b = strconv.AppendInt(b, int64(x.SubIndex), 10)
-		if x.Lookup {
-			b = append(b, `,"lookup":true`...)
-		}
-		b = append(b, '}')
-	}
-	return append(b, ']')
-}
-
-func appendInts(b []byte, xs []int) []byte {
-	if xs == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, x := range xs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, int64(x), 10)
-	}
-	return append(b, ']')
-}
-
-func appendStrings(b []byte, ss []string) []byte {
-	if ss == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, s)
-	}
-	return append(b, ']')
-}
-
-func appendStringPtrs(b []byte, ss []*string) []byte {
-	if ss == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if s == nil {
-			b = append(b, "null"...)
-		} else {
-			b = appendString(b, *s)
-		}
-	}
-	return append(b, ']')
+	return appendString(b, **s)
 }
 
 // appendString quotes s as encoding/json does without HTML escaping. The

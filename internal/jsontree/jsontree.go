@@ -164,20 +164,27 @@ func (p *parser) array() (any, bool) {
 		if p.build {
 			out = append(out, v)
 		}
-		p.ws()
-		if p.i >= len(p.b) {
-			return nil, false
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return out, true
-		default:
-			return nil, false
+		if done, ok := p.next(']'); !ok || done {
+			return out, ok
 		}
 	}
+}
+
+// next reads what follows a member or an element: a comma (then ok),
+// or the closing byte (then done and ok).
+func (p *parser) next(closing byte) (done, ok bool) {
+	p.ws()
+	switch {
+	case p.i >= len(p.b):
+		return false, false
+	case p.b[p.i] == ',':
+		p.i++
+		return false, true
+	case p.b[p.i] == closing:
+		p.i++
+		return true, true
+	}
+	return false, false
 }
 
 // smallObject is how many keys an object's keys are compared with one by
@@ -220,7 +227,8 @@ func (p *parser) object() (any, bool) {
 		}
 		// A key given twice, or two that differ only in case: CheckJSON
 		// names them.
-		fold := p.lower(key)
+		var fold []byte
+		p.folds, fold = AppendLower(p.folds, key)
 		switch {
 		case many != nil:
 			if many[string(fold)] {
@@ -253,43 +261,35 @@ func (p *parser) object() (any, bool) {
 		if p.build {
 			out[string(key)] = v
 		}
-		p.ws()
-		if p.i >= len(p.b) {
-			return nil, false
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return out, true
-		default:
-			return nil, false
+		if done, ok := p.next('}'); !ok || done {
+			return out, ok
 		}
 	}
 }
 
-// lower is key in lower case as strings.ToLower gives it: key itself when
-// it has no upper-case letter, an ASCII key lowered into p.folds.
-func (p *parser) lower(key []byte) []byte {
+// AppendLower returns key in lower case as strings.ToLower gives it, and
+// folds: key itself when it has no upper-case letter, an ASCII key lowered
+// at the end of folds (so that lowering many keys allocates little), any
+// other a copy. api.CheckJSON lowers keys the same way.
+func AppendLower(folds, key []byte) (newFolds, lower []byte) {
 	upper := false
 	for _, c := range key {
 		if c >= utf8.RuneSelf {
-			return []byte(strings.ToLower(string(key)))
+			return folds, []byte(strings.ToLower(string(key)))
 		}
 		upper = upper || 'A' <= c && c <= 'Z'
 	}
 	if !upper {
-		return key
+		return folds, key
 	}
-	start := len(p.folds)
+	start := len(folds)
 	for _, c := range key {
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		p.folds = append(p.folds, c)
+		folds = append(folds, c)
 	}
-	return p.folds[start:len(p.folds):len(p.folds)]
+	return folds, folds[start:len(folds):len(folds)]
 }
 
 // str reads the string at p.i: its bytes between the quotes, and whether
