@@ -3,6 +3,8 @@ package jsontree
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -14,15 +16,33 @@ const maxDepth = 10000
 // Parse returns the tree of b and true when b is a text it vouches for
 // (see the package comment); nil and false otherwise.
 func Parse(b []byte) (any, bool) {
-	p := parser{b: b, build: true}
+	p := newParser(b)
+	p.build = true
 	return p.text()
 }
 
-// Clean says whether Parse would take b, without building the tree.
-func Clean(b []byte) bool {
-	p := parser{b: b}
+// Fault is the first field of a text that breaks one of the rules: a
+// string that is not valid UTF-8 (or escapes a lone surrogate), a key given
+// twice in one object, two keys of one object that differ only in case.
+type Fault struct {
+	Path   string // e.g. items[0].values.name; "" for the whole text
+	Reason string
+}
+
+// Check says whether Parse would take b, without building the tree. When
+// it would not, the fault names the first field that breaks a rule, or is
+// nil when reading stopped at text that is not JSON (then any fault
+// further on is moot); a fault before such text is returned as well, and
+// only the caller can tell, with json.Valid, whether the text is JSON.
+func Check(b []byte) (*Fault, bool) {
+	p := newParser(b)
 	_, ok := p.text()
-	return ok
+	return p.fault, ok
+}
+
+// newParser reads b, with room for the paths and keys of usual texts.
+func newParser(b []byte) *parser {
+	return &parser{b: b, path: make([]segment, 0, 16), keys: make([]seenKey, 0, 32), folds: make([]byte, 0, 256)}
 }
 
 type parser struct {
@@ -30,12 +50,46 @@ type parser struct {
 	i     int
 	build bool
 	depth int
-	// keys holds the lower-cased keys of the objects being read, the
-	// innermost last.
-	keys [][]byte
+	// keys holds the keys of the objects being read, as given and lower
+	// cased, the innermost last.
+	keys []seenKey
 	// folds holds the keys lowered so far.
 	folds []byte
+	// path is where the parser is, written out only for a fault.
+	path  []segment
+	fault *Fault
 }
+
+// seenKey is an object key as given and in lower case.
+type seenKey struct{ key, fold []byte }
+
+// segment is an object key, or an array index.
+type segment struct {
+	key     []byte
+	index   int
+	isIndex bool
+}
+
+// fail notes why the field at the parser's path breaks a rule, and returns
+// false for the caller to stop.
+func (p *parser) fail(reason string) bool {
+	var sb strings.Builder
+	for _, seg := range p.path {
+		if seg.isIndex {
+			sb.WriteString("[" + strconv.Itoa(seg.index) + "]")
+			continue
+		}
+		if sb.Len() > 0 {
+			sb.WriteByte('.')
+		}
+		sb.Write(seg.key)
+	}
+	p.fault = &Fault{Path: sb.String(), Reason: reason}
+	return false
+}
+
+// badUTF8 is the reason a string fails with.
+const badUTF8 = "not valid UTF-8 text; send UTF-8"
 
 func (p *parser) text() (any, bool) {
 	v, ok := p.value()
@@ -74,7 +128,10 @@ func (p *parser) value() (any, bool) {
 			return nil, false
 		case escaped:
 			s, ok := unescape(raw) // also when not building: it checks the surrogates
-			return s, ok
+			if !ok {
+				return nil, p.fail(badUTF8)
+			}
+			return s, true
 		case p.build:
 			return string(raw), true
 		}
@@ -156,11 +213,13 @@ func (p *parser) array() (any, bool) {
 		p.i++
 		return out, true
 	}
-	for {
+	for n := 0; ; n++ {
+		p.path = append(p.path, segment{index: n, isIndex: true})
 		v, ok := p.value()
 		if !ok {
 			return nil, false
 		}
+		p.path = p.path[:len(p.path)-1]
 		if p.build {
 			out = append(out, v)
 		}
@@ -203,7 +262,7 @@ func (p *parser) object() (any, bool) {
 	}
 	base := len(p.keys)
 	defer func() { p.keys = p.keys[:base] }()
-	var many map[string]bool // the folded keys, past smallObject
+	var many map[string][]byte // folded key → key as given, past smallObject
 	p.ws()
 	if p.i < len(p.b) && p.b[p.i] == '}' {
 		p.i++
@@ -221,31 +280,37 @@ func (p *parser) object() (any, bool) {
 		if escaped {
 			s, ok := unescape(key)
 			if !ok {
-				return nil, false
+				return nil, p.fail(badUTF8)
 			}
 			key = []byte(s)
 		}
-		// A key given twice, or two that differ only in case: CheckJSON
-		// names them.
-		var fold []byte
-		p.folds, fold = AppendLower(p.folds, key)
-		switch {
-		case many != nil:
-			if many[string(fold)] {
-				return nil, false
-			}
-			many[string(fold)] = true
-		default:
+		p.path = append(p.path, segment{key: key})
+		// A key given twice, or two that differ only in case.
+		var fold, prev []byte
+		p.folds, fold = lower(p.folds, key)
+		if many != nil {
+			prev = many[string(fold)]
+		} else {
 			for _, k := range p.keys[base:] {
-				if bytes.Equal(k, fold) {
-					return nil, false
+				if bytes.Equal(k.fold, fold) {
+					prev = k.key
+					break
 				}
 			}
-			p.keys = append(p.keys, fold)
+		}
+		switch {
+		case prev != nil && bytes.Equal(prev, key):
+			return nil, p.fail("given twice in one object; give each key once")
+		case prev != nil:
+			return nil, p.fail(fmt.Sprintf("keys %q and %q differ only in case; give one", prev, key))
+		case many != nil:
+			many[string(fold)] = key
+		default:
+			p.keys = append(p.keys, seenKey{key: key, fold: fold})
 			if len(p.keys)-base > smallObject {
-				many = make(map[string]bool, 2*smallObject)
+				many = make(map[string][]byte, 2*smallObject)
 				for _, k := range p.keys[base:] {
-					many[string(k)] = true
+					many[string(k.fold)] = k.key
 				}
 			}
 		}
@@ -258,6 +323,7 @@ func (p *parser) object() (any, bool) {
 		if !ok {
 			return nil, false
 		}
+		p.path = p.path[:len(p.path)-1]
 		if p.build {
 			out[string(key)] = v
 		}
@@ -267,11 +333,11 @@ func (p *parser) object() (any, bool) {
 	}
 }
 
-// AppendLower returns key in lower case as strings.ToLower gives it, and
-// folds: key itself when it has no upper-case letter, an ASCII key lowered
-// at the end of folds (so that lowering many keys allocates little), any
-// other a copy. api.CheckJSON lowers keys the same way.
-func AppendLower(folds, key []byte) (newFolds, lower []byte) {
+// lower returns key in lower case as strings.ToLower gives it, and folds:
+// key itself when it has no upper-case letter, an ASCII key lowered at the
+// end of folds (so that lowering many keys allocates little), any other a
+// copy.
+func lower(folds, key []byte) (newFolds, lowered []byte) {
 	upper := false
 	for _, c := range key {
 		if c >= utf8.RuneSelf {
@@ -294,7 +360,7 @@ func AppendLower(folds, key []byte) (newFolds, lower []byte) {
 
 // str reads the string at p.i: its bytes between the quotes, and whether
 // it escapes anything (unescape then makes its text). It refuses raw
-// control characters, bad escapes and invalid UTF-8.
+// control characters and bad escapes, and fails invalid UTF-8.
 func (p *parser) str() (raw []byte, escaped, ok bool) {
 	p.i++ // '"'
 	start := p.i
@@ -309,7 +375,7 @@ func (p *parser) str() (raw []byte, escaped, ok bool) {
 			raw := p.b[start:p.i]
 			p.i++
 			if wide && !utf8.Valid(raw) {
-				return nil, false, false
+				return nil, false, p.fail(badUTF8)
 			}
 			return raw, escaped, true
 		case c < 0x20:
