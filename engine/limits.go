@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/irego/irego/payload"
@@ -59,20 +58,20 @@ func (e *Engine) tooLong(source string, p *payload.Payload) map[int]string {
 	}
 	attrs := e.cur.Load().keyAttrs
 	var out map[int]string
+	refuse := func(i int, why string) {
+		if out == nil {
+			out = map[int]string{}
+		}
+		out[i] = why
+	}
 	for i, it := range p.Items {
 		if why := overLimit(attrs, it.Values, it.SourceInfo); why != "" {
-			if out == nil {
-				out = map[int]string{}
-			}
-			out[i] = why
+			refuse(i, why)
 			continue
 		}
 		for j, r := range it.Related {
 			if why := overLimit(attrs, r.Values, r.SourceInfo); why != "" {
-				if out == nil {
-					out = map[int]string{}
-				}
-				out[i] = fmt.Sprintf("related[%d] (%s): %s", j, r.ClassName, why)
+				refuse(i, fmt.Sprintf("related[%d] (%s): %s", j, r.ClassName, why))
 				break
 			}
 		}
@@ -81,21 +80,17 @@ func (e *Engine) tooLong(source string, p *payload.Payload) map[int]string {
 }
 
 // overLimit says why values or si hold a key text over the limit, naming the
-// first such attribute in name order; "" when none does. Most payloads have
-// none, so it sorts only when it found one.
+// first such attribute in name order; "" when none does.
 func overLimit(attrs map[string]bool, values map[string]any, si *payload.SourceInfo) string {
-	tooLong := func(k string) bool {
-		return attrs[k] && values[k] != nil && len(payload.Canonical(values[k])) > store.MaxKeyText
+	var over []string
+	for k, v := range values {
+		if attrs[k] && v != nil && len(payload.Canonical(v)) > store.MaxKeyText {
+			over = append(over, k)
+		}
 	}
-	for k := range values {
-		if !tooLong(k) {
-			continue
-		}
-		for _, k := range slices.Sorted(maps.Keys(values)) {
-			if tooLong(k) {
-				return fmt.Sprintf("attribute %s is %d bytes long, over the limit of %d bytes for an identifying or indexed value", k, len(payload.Canonical(values[k])), store.MaxKeyText)
-			}
-		}
+	if len(over) > 0 {
+		k := slices.Min(over)
+		return fmt.Sprintf("attribute %s is %d bytes long, over the limit of %d bytes for an identifying or indexed value", k, len(payload.Canonical(values[k])), store.MaxKeyText)
 	}
 	if si != nil {
 		for _, f := range []struct{ name, v string }{{"source_name", si.SourceName}, {"source_native_key", si.SourceNativeKey}} {
