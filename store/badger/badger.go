@@ -331,6 +331,7 @@ type txn struct {
 	db      *bdg.DB
 	counter bool   // the transaction itself wrote or deleted the event counter
 	visible func() // see OnVisible
+	open    bool   // counted among the group sync's open writers
 }
 
 // OnVisible makes Commit run fn once the commit is visible, before it
@@ -354,7 +355,7 @@ func (t *txn) Set(key, value []byte) error {
 	if err := store.KeyTooLong(key); err != nil {
 		return err
 	}
-	t.writes = true
+	t.wrote()
 	t.counter = t.counter || bytes.Equal(key, store.EventSeqKey())
 	return mapErr(t.t.Set(key, value))
 }
@@ -363,12 +364,30 @@ func (t *txn) Delete(key []byte) error {
 	if err := store.KeyTooLong(key); err != nil {
 		return err
 	}
-	t.writes = true
+	t.wrote()
 	t.counter = t.counter || bytes.Equal(key, store.EventSeqKey())
 	return mapErr(t.t.Delete(key))
 }
 
-func (t *txn) Discard() { t.t.Discard() }
+// wrote notes a write; the first counts the transaction among the open
+// writers a group sync may wait for.
+func (t *txn) wrote() {
+	if !t.writes && t.durable != nil {
+		t.durable.opened()
+		t.open = true
+	}
+	t.writes = true
+}
+
+// done takes the transaction off the open writers.
+func (t *txn) done() {
+	if t.open {
+		t.open = false
+		t.durable.closed()
+	}
+}
+
+func (t *txn) Discard() { t.done(); t.t.Discard() }
 
 // Commit commits and, when the store is durable, returns only once the
 // transaction is on stable storage.
@@ -379,7 +398,9 @@ func (t *txn) Commit() (err error) {
 			return err
 		}
 	}
-	if err := t.t.Commit(); err != nil {
+	err = t.t.Commit()
+	t.done()
+	if err != nil {
 		return mapErr(err)
 	}
 	if t.counter {

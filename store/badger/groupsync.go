@@ -13,6 +13,13 @@ import (
 // committed before it began, so N concurrent commits cost about one fsync.
 type groupSync struct {
 	syncLog func() error
+	// pause waits before a sync while other writers are open (commitDelay);
+	// time.Sleep but in tests.
+	pause func(time.Duration)
+
+	// writers counts the write transactions open: written to, not yet
+	// committed or discarded.
+	writers atomic.Int64
 
 	mu        sync.Mutex
 	cond      *sync.Cond
@@ -26,8 +33,21 @@ type groupSync struct {
 	observe atomic.Pointer[func(commits int, took time.Duration)]
 }
 
+// A sync starts commitDelay late when at least commitSiblings write
+// transactions are open, so that their commits, due any moment, share it
+// (PostgreSQL's commit_delay and commit_siblings). An fsync of Badger's
+// memory-mapped logs costs the whole process more than its own time: at
+// 64 clients, syncing as soon as a commit asked made about 3 commits per
+// fsync and ran at 0.71–0.77 of the unsynced throughput; waiting 1 ms made
+// about 10 and 0.74–0.89, with a lower p99. With fewer writers open the
+// wait would only add latency: a single client would run at half speed.
+const (
+	commitDelay    = time.Millisecond
+	commitSiblings = 4
+)
+
 func newGroupSync(syncLog func() error) *groupSync {
-	g := &groupSync{syncLog: syncLog}
+	g := &groupSync{syncLog: syncLog, pause: time.Sleep}
 	g.cond = sync.NewCond(&g.mu)
 	return g
 }
@@ -45,7 +65,13 @@ func (g *groupSync) wait() error {
 			continue
 		}
 		g.running = true
-		covers, before := g.requested, g.synced
+		before := g.synced
+		if g.writers.Load() >= commitSiblings {
+			g.mu.Unlock()
+			g.pause(commitDelay)
+			g.mu.Lock()
+		}
+		covers := g.requested // every one of them committed before asking
 		g.mu.Unlock()
 		start := time.Now()
 		err := g.syncLog()
@@ -58,3 +84,8 @@ func (g *groupSync) wait() error {
 	}
 	return g.err
 }
+
+// opened counts a write transaction from its first write; closed, once it
+// committed or was discarded.
+func (g *groupSync) opened() { g.writers.Add(1) }
+func (g *groupSync) closed() { g.writers.Add(-1) }

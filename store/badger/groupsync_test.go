@@ -139,3 +139,110 @@ func TestOnVisibleRunsBeforeTheSync(t *testing.T) {
 		t.Fatalf("second commit: %v, want a conflict", err)
 	}
 }
+
+// A sync waits commitDelay only while commitSiblings writers are open, and
+// then covers the commits made during its wait.
+func TestGroupSyncWaitsForOpenWriters(t *testing.T) {
+	var syncs, pauses int
+	g := newGroupSync(func() error { syncs++; return nil })
+	var late sync.WaitGroup
+	g.pause = func(d time.Duration) {
+		pauses++
+		if d != commitDelay {
+			t.Errorf("paused %v, want %v", d, commitDelay)
+		}
+		if pauses > 1 {
+			return // a second pause fails the test below
+		}
+		// A writer that was open commits during the wait: it asks for
+		// durability and must be covered by the sync about to start.
+		g.mu.Lock()
+		asked := g.requested
+		g.mu.Unlock()
+		late.Go(func() {
+			if err := g.wait(); err != nil {
+				t.Error(err)
+			}
+		})
+		for {
+			g.mu.Lock()
+			n := g.requested
+			g.mu.Unlock()
+			if n > asked {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+
+	for range commitSiblings - 1 {
+		g.opened()
+	}
+	if err := g.wait(); err != nil {
+		t.Fatal(err)
+	}
+	if pauses != 0 || syncs != 1 {
+		t.Fatalf("with %d writers open: %d pauses and %d syncs, want none and 1", commitSiblings-1, pauses, syncs)
+	}
+
+	g.opened()
+	if err := g.wait(); err != nil {
+		t.Fatal(err)
+	}
+	late.Wait()
+	if pauses != 1 || syncs != 2 {
+		t.Fatalf("with %d writers open: %d pauses and %d syncs, want 1 and 2 (the one after the pause covers the commit made during it)", commitSiblings, pauses, syncs)
+	}
+}
+
+// Every write transaction leaves the count of open writers once it
+// committed, failed to commit or was discarded, numbered or not; reads
+// never enter it.
+func TestOpenWritersCountReturnsToZero(t *testing.T) {
+	db, err := Open(Options{Dir: t.TempDir(), SyncWrites: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	open := func() int64 { return db.durable.writers.Load() }
+	write := func(key string) store.Txn {
+		txn := db.NewTxn()
+		if _, err := txn.Get([]byte(key)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		if err := txn.Set([]byte(key), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+		if err := txn.Set([]byte(key+"2"), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+		return txn
+	}
+
+	reader := db.NewTxn()
+	if _, err := reader.Get([]byte("k")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal(err)
+	}
+	a, b, c := write("k"), write("k"), write("d")
+	if n := open(); n != 3 {
+		t.Fatalf("%d writers open, want 3 (a transaction that only read is not one)", n)
+	}
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second commit of k: %v, want a conflict", err)
+	}
+	c.Discard()
+	for _, x := range []store.Txn{a, b, c, reader} {
+		x.Discard() // after a commit too, as callers defer it
+	}
+	numbered := write("n")
+	if err := numbered.(store.NumberedTxn).CommitNumbered(1, func(uint64) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	numbered.Discard()
+	if n := open(); n != 0 {
+		t.Fatalf("%d writers open after every transaction ended, want 0", n)
+	}
+}

@@ -79,7 +79,9 @@ func (t *txn) CommitNumbered(n uint64, fill func(first uint64) error) (err error
 	if err := t.handOver(n, fill, done); err != nil {
 		return err
 	}
-	if err := <-done; err != nil {
+	err = <-done
+	t.done()
+	if err != nil {
 		return mapErr(err)
 	}
 	return t.committed()
