@@ -45,7 +45,7 @@ func readDiscovery(p *payload.Payload) (*payload.Payload, *discoveryInput) {
 	q := p
 	for i := range p.Items {
 		it := &p.Items[i]
-		where := fmt.Sprintf("item %d (%s)", i, it.ClassName)
+		where := func() string { return fmt.Sprintf("item %d (%s)", i, it.ClassName) } // for warnings only
 		if si := it.SourceInfo; si != nil {
 			in.items[i].recency = in.when(i, where, "sys_object_source_info.source_recency_timestamp", si.SourceRecencyTimestamp)
 		}
@@ -67,7 +67,7 @@ func readDiscovery(p *payload.Payload) (*payload.Payload, *discoveryInput) {
 				q.Items[i].Related = append([]payload.Related(nil), it.Related...)
 			}
 			var rep reported
-			q.Items[i].Related[j].Values = in.strip(&rep, i, fmt.Sprintf("item %d related %d (%s)", i, j, r.ClassName), r.Values)
+			q.Items[i].Related[j].Values = in.strip(&rep, i, func() string { return fmt.Sprintf("item %d related %d (%s)", i, j, r.ClassName) }, r.Values)
 			in.related[identify.RelatedRef{MainIndex: i, SubIndex: j}] = rep
 		}
 	}
@@ -85,7 +85,7 @@ func hasBookkeeping(values map[string]any) bool {
 
 // strip returns a copy of values without the bookkeeping fields, noting the
 // discovery times they give in rep.
-func (in *discoveryInput) strip(rep *reported, item int, where string, values map[string]any) map[string]any {
+func (in *discoveryInput) strip(rep *reported, item int, where func() string, values map[string]any) map[string]any {
 	out := make(map[string]any, len(values))
 	for k, v := range values {
 		out[k] = v
@@ -101,7 +101,7 @@ func (in *discoveryInput) strip(rep *reported, item int, where string, values ma
 // when reads a reported time: "YYYY-MM-DD hh:mm:ss" in UTC as ServiceNow
 // writes it, RFC 3339, or a date. Absent and blank values give the zero
 // time; unreadable ones a warning on the item and the zero time.
-func (in *discoveryInput) when(item int, where, field string, v any) time.Time {
+func (in *discoveryInput) when(item int, where func() string, field string, v any) time.Time {
 	if v == nil {
 		return time.Time{}
 	}
@@ -118,7 +118,7 @@ func (in *discoveryInput) when(item int, where, field string, v any) time.Time {
 		}
 	}
 	in.warnings[item] = append(in.warnings[item], Issue{Code: identify.InvalidInputData,
-		Message: fmt.Sprintf("%s: %s %q is not a time (want YYYY-MM-DD hh:mm:ss in UTC); ignored", where, field, payload.Canonical(v))})
+		Message: fmt.Sprintf("%s: %s %q is not a time (want YYYY-MM-DD hh:mm:ss in UTC); ignored", where(), field, payload.Canonical(v))})
 	return time.Time{}
 }
 

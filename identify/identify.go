@@ -3,8 +3,10 @@ package identify
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -242,7 +244,7 @@ func (pl *planner) resolveDependencies() {
 		if c == nil || c.Rule == nil || c.Rule.Independent() {
 			continue
 		}
-		found := map[int]string{}
+		found := map[int]int{} // the item depended on → the relation that ties them
 		for k, rel := range pl.p.Relations {
 			if len(pl.plan.Relations[k].Errors) > 0 || rel.ParentSub != nil || rel.ChildSub != nil {
 				continue
@@ -258,7 +260,7 @@ func (pl *planner) resolveDependencies() {
 					other = rel.Parent
 				}
 				if other >= 0 && pl.classes[other] != nil && pl.classes[other].IsA(d.Class) {
-					found[other] = fmt.Sprintf("relation %d (%s)", k, rel.Type)
+					found[other] = k
 				}
 			}
 		}
@@ -281,8 +283,9 @@ func (pl *planner) resolveDependencies() {
 			}
 		default:
 			var desc []string
-			for _, other := range sortedInts(keysOf(found)) {
-				desc = append(desc, fmt.Sprintf("item %d (%s) via %s", other, pl.classes[other].Name, found[other]))
+			for _, other := range slices.Sorted(maps.Keys(found)) {
+				k := found[other]
+				desc = append(desc, fmt.Sprintf("item %d (%s) via relation %d (%s)", other, pl.classes[other].Name, k, pl.p.Relations[k].Type))
 			}
 			ip.Errors = append(ip.Errors, issue(MultipleDependencies,
 				"item %d (%s): depends on more than one item: %s; a dependent CI has exactly one parent",
@@ -370,7 +373,7 @@ func (pl *planner) identifyItem(i int) error {
 		ip.Attempts = append(ip.Attempts, Attempt{AttemptResult: Matched, Attributes: []string{"sys_id"},
 			IdentifierName: c.Rule.Name, SearchOnTable: c.Rule.AppliesTo, Info: "located by sys_id", Candidate: t.SysID})
 	} else {
-		where := fmt.Sprintf("item %d (%s)", i, c.Name)
+		where := loc{item: i, class: c.Name}
 		attempts, t, e, ran, fail, err := pl.walk(search{entries: c.Rule.Entries, rule: c.Rule, values: it.Values,
 			scope: scope, lookups: it.Lookup, where: where})
 		if err != nil {
@@ -415,7 +418,7 @@ func (pl *planner) identifyItem(i int) error {
 
 // fallback tries the rule of the nearest ancestor class with another rule,
 // for a dependent rule that allows it and found nothing.
-func (pl *planner) fallback(c *rules.Class, it *payload.Item, where string) ([]Attempt, *Target, *rules.Entry, bool, *Issue, error) {
+func (pl *planner) fallback(c *rules.Class, it *payload.Item, where loc) ([]Attempt, *Target, *rules.Entry, bool, *Issue, error) {
 	for k := c.Parent; k != nil; k = k.Parent {
 		if k.Rule == nil || k.Rule == c.Rule {
 			continue
@@ -569,7 +572,7 @@ func (pl *planner) identifyRelated(main *Target) error {
 		if x.ref.Lookup {
 			kind = "lookup"
 		}
-		where := fmt.Sprintf("item %d %s %d", x.ref.MainIndex, kind, x.ref.SubIndex)
+		where := loc{item: x.ref.MainIndex, kind: kind, sub: x.ref.SubIndex}
 		c, ok := pl.rs.Class(x.r.ClassName)
 		if !ok {
 			rp.Errors = append(rp.Errors, issue(InvalidInputData, "%s: unknown class [%s]", where, x.r.ClassName))
@@ -597,7 +600,7 @@ func (pl *planner) identifyRelated(main *Target) error {
 		values[re.ReferencedField] = main.SysID
 		rp.Warnings = pl.fillReferences(x.ref.MainIndex, &payload.SubRef{Lookup: x.ref.Lookup, Index: x.ref.SubIndex}, values)
 		attempts, t, _, ran, fail, err := pl.walk(search{entries: re.Entries, rule: main.Class.Rule, values: values,
-			scope: main.SysID, related: true, where: where + " (" + c.Name + ")"})
+			scope: main.SysID, related: true, where: where.of(c.Name)})
 		if err != nil {
 			return err
 		}
@@ -610,7 +613,7 @@ func (pl *planner) identifyRelated(main *Target) error {
 			continue
 		}
 		if !ran {
-			rp.Errors = append(rp.Errors, missingMatching(where, c, re.Entries, values))
+			rp.Errors = append(rp.Errors, missingMatching(where.String(), c, re.Entries, values))
 			continue
 		}
 		if t == nil {
@@ -725,12 +728,26 @@ func appendOnce(list []Issue, is Issue) []Issue {
 	return append(list, is)
 }
 
-func keysOf(m map[int]string) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
+// loc names an item, or one of its related or lookup records, in messages.
+// It is formatted only when a message needs it: every item has one, few
+// have a message.
+type loc struct {
+	item  int
+	kind  string // "related" or "lookup" for one of the item's records, else ""
+	sub   int    // the record's index, with kind
+	class string // the class, when the name gives it
 }
 
-func sortedInts(s []int) []int { sort.Ints(s); return s }
+// of is l with its class.
+func (l loc) of(class string) loc { l.class = class; return l }
+
+func (l loc) String() string {
+	s := "item " + strconv.Itoa(l.item)
+	if l.kind != "" {
+		s += " " + l.kind + " " + strconv.Itoa(l.sub)
+	}
+	if l.class != "" {
+		s += " (" + l.class + ")"
+	}
+	return s
+}

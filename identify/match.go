@@ -19,7 +19,7 @@ type search struct {
 	scope   string
 	lookups []payload.Related // the item's lookup records, for lookup entries
 	related bool              // records under a CI: candidates are related records
-	where   string            // names the item in messages
+	where   loc               // names the item in messages
 }
 
 // candidate is a CI an entry found: a stored one, or a target of this
