@@ -51,8 +51,26 @@ func IndexesHashKey() []byte { return keyIndexesHash }
 
 // IndexNumber reports whether the index orders v as a number, and which.
 func IndexNumber(v string) (float64, bool) {
+	if v == "" || !mayStartNumber(v[0]) {
+		return 0, false // most values are names: no error to allocate
+	}
 	f, err := strconv.ParseFloat(v, 64)
 	return f, err == nil
+}
+
+// mayStartNumber reports whether strconv.ParseFloat accepts a text that
+// starts with c: a digit, a sign, a point, or the first letter of inf,
+// infinity or nan.
+func mayStartNumber(c byte) bool {
+	switch {
+	case '0' <= c && c <= '9', c == '+', c == '-', c == '.':
+		return true
+	}
+	switch c | 0x20 { // lower case
+	case 'i', 'n':
+		return true
+	}
+	return false
 }
 
 // CompareIndexed is the order of values in a secondary index, and the

@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"cmp"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -88,4 +90,25 @@ func FuzzParseIndexEntry(f *testing.F) {
 			t.Fatalf("%q: bucket %d", k, e.Bucket)
 		}
 	})
+}
+
+// IndexNumber's quick refusal of texts that cannot be numbers refuses none
+// that strconv.ParseFloat reads.
+func TestIndexNumberIsParseFloat(t *testing.T) {
+	numberish := rapid.StringOf(rapid.SampledFrom([]rune("0123456789+-._eEpPxXaAfFiInNtTyY \u00e9")))
+	rapid.Check(t, func(t *rapid.T) {
+		v := rapid.OneOf(numberish, rapid.String(), rapid.SampledFrom(indexValues)).Draw(t, "v")
+		f, ok := IndexNumber(v)
+		want, err := strconv.ParseFloat(v, 64)
+		if ok != (err == nil) || (ok && f != want && !(math.IsNaN(f) && math.IsNaN(want))) {
+			t.Fatalf("IndexNumber(%q) = %v, %v; ParseFloat gives %v, %v", v, f, ok, want, err)
+		}
+	})
+	for _, v := range []string{"Inf", "-infinity", "NaN", "nan", ".5", "+1", "0x1p-2", "1_000", "1e3", "infinite", "n"} {
+		_, ok := IndexNumber(v)
+		_, err := strconv.ParseFloat(v, 64)
+		if ok != (err == nil) {
+			t.Errorf("IndexNumber(%q) ok=%v, ParseFloat error %v", v, ok, err)
+		}
+	}
 }
