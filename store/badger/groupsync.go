@@ -38,9 +38,10 @@ type groupSync struct {
 // (PostgreSQL's commit_delay and commit_siblings). An fsync of Badger's
 // memory-mapped logs costs the whole process more than its own time: at
 // 64 clients, syncing as soon as a commit asked made about 3 commits per
-// fsync and ran at 0.71–0.77 of the unsynced throughput; waiting 1 ms made
-// about 10 and 0.74–0.89, with a lower p99. With fewer writers open the
-// wait would only add latency: a single client would run at half speed.
+// fsync and ran at 0.66–0.71 of the unsynced throughput; waiting 1 ms made
+// about 10 and 0.77–0.82 (README, Performance). With fewer writers open
+// the wait would only add latency: a single client would run at half
+// speed.
 const (
 	commitDelay    = time.Millisecond
 	commitSiblings = 4
