@@ -138,3 +138,45 @@ func TestClassModelDependentNeedsHost(t *testing.T) {
 		t.Errorf("error = %s: %s", is.Code, is.Message)
 	}
 }
+
+// Messages name the items, related records and relations they are about:
+// a Tomcat on two hosts names both and the relations that tie them, a
+// related record of an unknown class and an unreadable discovery time name
+// their item.
+func TestMessagesNameTheirItems(t *testing.T) {
+	e := openDisk(t)
+	res := apply(t, e, mustDecode(t, `{"items":[
+		{"className":"cmdb_ci_app_server_tomcat","values":{"install_directory":"/opt/tomcat","running_process_key_parameters":"-Dcatalina.base=/opt/tomcat"}},
+		{"className":"cmdb_ci_linux_server","values":{"name":"host-a","serial_number":"SN-A"}},
+		{"className":"cmdb_ci_linux_server","values":{"name":"host-b","serial_number":"SN-B","last_discovered":"yesterday"},
+		 "related":[{"className":"no_such_class","values":{"name":"x"}}]}],
+		"relations":[{"parent":0,"child":1,"type":"Runs on::Runs"},{"parent":0,"child":2,"type":"Runs on::Runs"}]}`))
+	want := map[string]string{
+		"MULTIPLE_DEPENDENCIES": "item 0 (cmdb_ci_app_server_tomcat): depends on more than one item: item 1 (cmdb_ci_linux_server) via relation 0 (Runs on::Runs), item 2 (cmdb_ci_linux_server) via relation 1 (Runs on::Runs)",
+		"INVALID_INPUT_DATA":    "item 2 related 0: unknown class [no_such_class]",
+		"time":                  `item 2 (cmdb_ci_linux_server): last_discovered "yesterday" is not a time`,
+	}
+	var all []string
+	for _, it := range res.Items {
+		for _, is := range it.Errors {
+			all = append(all, is.Code+": "+is.Message)
+		}
+		for _, is := range it.Warnings {
+			all = append(all, is.Code+": "+is.Message)
+		}
+		for _, r := range it.RelatedItems {
+			for _, is := range r.Errors {
+				all = append(all, is.Code+": "+is.Message)
+			}
+		}
+	}
+	for code, text := range want {
+		found := false
+		for _, m := range all {
+			found = found || strings.Contains(m, text)
+		}
+		if !found {
+			t.Errorf("no %s message containing %q in:\n%s", code, text, strings.Join(all, "\n"))
+		}
+	}
+}
