@@ -42,7 +42,14 @@ const sourceTable = "sys_object_source"
 // sys_object_source, info "sys_object_source SKIPPED" when the item has no
 // native key (or it was not looked up), NO_MATCH or MATCHED when it was.
 func withSourceAttempt(attempts []identify.Attempt, si *payload.SourceInfo) []identify.Attempt {
-	out := make([]identify.Attempt, 0, len(attempts)+1)
+	lead, rest := sourceAttempt(attempts, si)
+	out := make([]identify.Attempt, 0, len(rest)+1)
+	return append(append(out, lead), rest...)
+}
+
+// sourceAttempt splits an item's attempts into the lookup of its source
+// native key, as withSourceAttempt lists it, and the attempts after it.
+func sourceAttempt(attempts []identify.Attempt, si *payload.SourceInfo) (identify.Attempt, []identify.Attempt) {
 	lead := identify.Attempt{AttemptResult: identify.Skipped, Attributes: []string{"source_name", "source_native_key"},
 		HybridEntryCiAttributes: []string{}, SearchOnTable: sourceTable}
 	rest := attempts
@@ -53,6 +60,15 @@ func withSourceAttempt(attempts []identify.Attempt, si *payload.SourceInfo) []id
 		// Identification went on to the entries: the key found nothing.
 		lead.AttemptResult = identify.NoMatch
 	}
-	lead.Info = sourceTable + " " + lead.AttemptResult
-	return append(append(out, lead), rest...)
+	switch lead.AttemptResult { // constant texts for the usual results
+	case identify.Skipped:
+		lead.Info = sourceTable + " " + identify.Skipped
+	case identify.NoMatch:
+		lead.Info = sourceTable + " " + identify.NoMatch
+	case identify.Matched:
+		lead.Info = sourceTable + " " + identify.Matched
+	default:
+		lead.Info = sourceTable + " " + lead.AttemptResult
+	}
+	return lead, rest
 }

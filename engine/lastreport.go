@@ -31,13 +31,18 @@ func lastReport(ip *identify.ItemPlan, in *payload.SourceInfo, source string, no
 	if t.Entry != nil {
 		lr.Entry = t.Entry.ID
 	}
-	for _, a := range withSourceAttempt(ip.Attempts, in) {
+	keep := func(a *identify.Attempt) {
 		if len(lr.Attempts) == maxKeptAttempts {
 			lr.Omitted++
-			continue
+			return
 		}
 		lr.Attempts = append(lr.Attempts, store.ReportAttempt{Entry: clip(a.IdentifierName), Attributes: clipAll(a.Attributes),
 			Result: a.AttemptResult, Info: clip(a.Info)})
+	}
+	lead, rest := sourceAttempt(ip.Attempts, in) // as the answer lists them, without copying them
+	keep(&lead)
+	for i := range rest {
+		keep(&rest[i])
 	}
 	lr.Masked = maskedValues(t, source, now)
 	if len(lr.Masked) > maxKeptMasked {

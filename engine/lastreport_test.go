@@ -23,7 +23,7 @@ func TestMaskedValuesAndLastReportAreKept(t *testing.T) {
 	c.advance(time.Hour)
 	applyFrom(t, e, "SCCM", computer("c1", 4))
 	c.advance(time.Hour)
-	applyFrom(t, e, "SCCM", computer("c1", 6))
+	answer := applyFrom(t, e, "SCCM", computer("c1", 6))
 
 	ci, err := e.Get(ctx, id)
 	if err != nil {
@@ -44,6 +44,16 @@ func TestMaskedValuesAndLastReportAreKept(t *testing.T) {
 	if lr.Source != "SCCM" || lr.Operation != "NO_CHANGE" || len(lr.Attempts) == 0 || lr.Attempts[len(lr.Attempts)-1].Result != "MATCHED" ||
 		len(lr.Masked) != 1 || lr.Masked[0].Value != "6" {
 		t.Fatalf("last report %+v", lr)
+	}
+	// Its attempts are the answer's, the source native key's lookup first.
+	if len(lr.Attempts) != len(answer.IdentificationAttempts) || lr.Attempts[0].Info != "sys_object_source SKIPPED" {
+		t.Fatalf("last report attempts %+v, answer's %+v", lr.Attempts, answer.IdentificationAttempts)
+	}
+	for i, a := range answer.IdentificationAttempts {
+		if got := lr.Attempts[i]; got.Entry != a.IdentifierName || got.Result != a.AttemptResult || got.Info != a.Info ||
+			strings.Join(got.Attributes, ",") != strings.Join(a.Attributes, ",") {
+			t.Errorf("last report attempt %d %+v, answer's %+v", i, got, a)
+		}
 	}
 
 	// The owner's report replaces the last report, not SCCM's refused value.
