@@ -180,3 +180,27 @@ func TestMessagesNameTheirItems(t *testing.T) {
 		}
 	}
 }
+
+// A computer known by its serial number alone, then a payload where one
+// item gives it a name by that serial number and another has only the
+// name: the name-only item is identified after the one matched by serial
+// number, so it finds the stored CI, and the payload sent again matches
+// every item as before (a counterexample the idempotence property found).
+func TestNameOnlyItemSeesTheNameAStrongerItemGave(t *testing.T) {
+	e := openDisk(t)
+	apply(t, e, mustDecode(t, `{"items":[{"className":"cmdb_ci_computer","values":{"serial_number":"s1"}}]}`))
+	p := `{"items":[
+		{"className":"cmdb_ci_computer","values":{"name":"c2","serial_number":"s2","virtual":false}},
+		{"className":"cmdb_ci_computer","values":{"cpu_count":2,"name":"c2"}},
+		{"className":"cmdb_ci_computer","values":{"cpu_count":4,"name":"c2","serial_number":"s1","virtual":false}}]}`
+	first := apply(t, e, mustDecode(t, p))
+	if first.Items[1].SysID != first.Items[2].SysID || first.Items[0].SysID == first.Items[2].SysID {
+		t.Fatalf("first apply: %s; want the name-only item on the CI known by s1, the other computer apart", ops(first))
+	}
+	second := apply(t, e, mustDecode(t, p))
+	for i := range first.Items {
+		if second.Items[i].SysID != first.Items[i].SysID || second.Items[i].Operation != "NO_CHANGE" {
+			t.Fatalf("item %d: %s %s, then %s %s", i, first.Items[i].Operation, first.Items[i].SysID, second.Items[i].Operation, second.Items[i].SysID)
+		}
+	}
+}

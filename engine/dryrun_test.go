@@ -98,10 +98,12 @@ func TestIdentifyNamesWhatItWouldKeepUnknown(t *testing.T) {
 // create "Unknown" too: here a name found two of them.
 func TestIdentifyNamesNewCIsUnknownInTexts(t *testing.T) {
 	e := openDisk(t)
+	// Two computers named h1 with other serial numbers are two new CIs; the
+	// item with only the name finds both.
 	p := mustDecode(t, `{"items":[
-		{"className":"cmdb_ci_linux_server","values":{"name":"h1","serial_number":"S3"},"lookup":[{"className":"cmdb_serial_number","values":{"serial_number":"S1","serial_number_type":"uuid"}}]},
+		{"className":"cmdb_ci_computer","values":{"name":"h1","serial_number":"S1"}},
 		{"className":"cmdb_ci_computer","values":{"name":"h1"}},
-		{"className":"cmdb_ci_server","values":{"name":"h1"},"lookup":[{"className":"cmdb_serial_number","values":{"serial_number":"S2","serial_number_type":"uuid"}}]},
+		{"className":"cmdb_ci_computer","values":{"name":"h1","serial_number":"S2"}},
 		{"className":"cmdb_ci_computer","values":{"name":"localhost","serial_number":"S3"},"lookup":[{"className":"cmdb_serial_number","values":{"serial_number":"S1","serial_number_type":"system"}}]}]}`)
 	o := engine.DefaultApplyOptions()
 	o.Explain = true

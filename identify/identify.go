@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -100,7 +101,7 @@ func (pl *planner) build() (*Plan, error) {
 	}
 	pl.resolveDependencies()
 	ok := pl.identifiable()
-	order, levels := canonicalOrder(pl.p.Items, pl.parent, pl.refDeps, ok)
+	order, levels := canonicalOrder(pl.p.Items, pl.parent, pl.refDeps, ok, pl.strength())
 	pl.rank = make([]int, n)
 	for k, i := range order {
 		pl.rank[i] = k
@@ -726,6 +727,41 @@ func appendOnce(list []Issue, is Issue) []Issue {
 		}
 	}
 	return append(list, is)
+}
+
+// strength ranks each item by the first identifier entry of its rule that
+// it fills (0 for the first entry; items without a rule or any filled entry
+// last). Within a level the strongest go first, so that an item matched
+// only by a weaker entry (a name) sees what stronger ones established in
+// this payload: identified first, a name-only item would take a CI of its
+// own before another item, matched by serial number, gave the stored CI
+// that name, and the same payload sent again would match the stored CI.
+func (pl *planner) strength() []int {
+	out := make([]int, len(pl.p.Items))
+	for i, c := range pl.classes {
+		out[i] = math.MaxInt
+		if c == nil || c.Rule == nil {
+			continue
+		}
+		values := pl.p.Items[i].Values
+		for k, e := range c.Rule.Entries {
+			if !e.IsLookup() && filled(values, e.Attributes) {
+				out[i] = k
+				break
+			}
+		}
+	}
+	return out
+}
+
+// filled reports whether values has a value for every attribute.
+func filled(values map[string]any, attrs []string) bool {
+	for _, a := range attrs {
+		if Blank(values[a]) {
+			return false
+		}
+	}
+	return true
 }
 
 // loc names an item, or one of its related or lookup records, in messages.

@@ -12,9 +12,10 @@ import (
 // by their content rather than their position. Processing in this order
 // makes the outcome independent of how the payload lists its items.
 // after[i] lists items that must come before item i besides its parent
-// (the items its references name); a cycle among them is ignored. levels
+// (the items its references name); a cycle among them is ignored. Within
+// a depth, items of lower strength[i] (nil: all alike) come first. levels
 // splits the order by depth: each level needs only the levels before it.
-func canonicalOrder(items []payload.Item, parent []int, after [][]int, ok []bool) (order []int, levels [][]int) {
+func canonicalOrder(items []payload.Item, parent []int, after [][]int, ok []bool, strength []int) (order []int, levels [][]int) {
 	n := len(items)
 	depth := make([]int, n)
 	key := make([]string, n)
@@ -54,6 +55,9 @@ func canonicalOrder(items []payload.Item, parent []int, after [][]int, ok []bool
 		ia, ib := order[a], order[b]
 		if depth[ia] != depth[ib] {
 			return depth[ia] < depth[ib]
+		}
+		if strength != nil && strength[ia] != strength[ib] {
+			return strength[ia] < strength[ib]
 		}
 		if key[ia] != key[ib] {
 			return key[ia] < key[ib]
