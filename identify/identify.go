@@ -730,7 +730,7 @@ func appendOnce(list []Issue, is Issue) []Issue {
 }
 
 // strength ranks each item by the first identifier entry of its rule that
-// it fills (0 for the first entry; items without a rule or any filled entry
+// applies to it (0 for the first entry; items without a rule or any filled entry
 // last). Within a level the strongest go first, so that an item matched
 // only by a weaker entry (a name) sees what stronger ones established in
 // this payload: identified first, a name-only item would take a CI of its
@@ -745,23 +745,18 @@ func (pl *planner) strength() []int {
 		}
 		values := pl.p.Items[i].Values
 		for k, e := range c.Rule.Entries {
-			if !e.IsLookup() && filled(values, e.Attributes) {
+			if e.IsLookup() {
+				continue
+			}
+			// The entry applies as walk decides it (nulls, conditions);
+			// whether it does needs no scope.
+			if key, _ := entryKey(e, values, ""); key != nil {
 				out[i] = k
 				break
 			}
 		}
 	}
 	return out
-}
-
-// filled reports whether values has a value for every attribute.
-func filled(values map[string]any, attrs []string) bool {
-	for _, a := range attrs {
-		if Blank(values[a]) {
-			return false
-		}
-	}
-	return true
 }
 
 // loc names an item, or one of its related or lookup records, in messages.
