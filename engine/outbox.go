@@ -115,15 +115,28 @@ func (t *eventTxn) Get(k []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if t.fresh != nil && store.IsIdentityKey(k) && t.fresh[store.ScopeOfIdentity(k)] {
+	if t.fresh != nil && t.underFresh(k) {
 		t.Txn.(store.AbsenceNoter).NoteAbsent(k)
 	}
 	return t.reads.get(t.Txn, k)
 }
 
+// underFresh reports whether k lies under a sys_id the transaction made:
+// an identity it scopes, or a relation from or to it.
+func (t *eventTxn) underFresh(k []byte) bool {
+	if store.IsIdentityKey(k) {
+		return t.fresh[store.ScopeOfIdentity(k)]
+	}
+	if parent, child, ok := store.OutKeyEnds(k); ok {
+		return t.fresh[string(parent)] || t.fresh[string(child)]
+	}
+	return false
+}
+
 // noteFresh returns newID noting the sys_ids it makes in the transaction,
 // when its store is a store.AbsenceNoter (PostgreSQL, where every read is a
-// round trip); otherwise newID. No committed transaction holds a key under
+// round trip; Badger, where a read asks every memtable and level);
+// otherwise newID. No committed transaction holds a key under
 // a sys_id the transaction made, so such keys need not be read: the
 // identities of items that depend on a CI new in the payload, the new CI's
 // record and source entry, its relations.

@@ -221,6 +221,21 @@ func OutKey(parent, relType, child string) []byte {
 	return cat(prefixOut, parent, "/", relType, "\x00", child)
 }
 
+// OutKeyEnds returns the parent and child sys_ids of an OutKey; false
+// when k is not one.
+func OutKeyEnds(k []byte) (parent, child []byte, ok bool) {
+	rest, ok := bytes.CutPrefix(k, prefixOut)
+	if !ok {
+		return nil, nil, false
+	}
+	parent, rest, ok = bytes.Cut(rest, []byte("/"))
+	if !ok {
+		return nil, nil, false
+	}
+	_, child, ok = bytes.Cut(rest, []byte{0})
+	return parent, child, ok
+}
+
 // InKey is the key of a relation read from its child.
 func InKey(child, relType, parent string) []byte {
 	return cat(prefixIn, child, "/", relType, "\x00", parent)

@@ -28,10 +28,10 @@ func (c *Counting) Written() (keys, bytes int64) { return c.keys.Load(), c.bytes
 // NewTxn starts a transaction whose writes count once it commits. It keeps
 // what the engine looks for in the wrapped store's transactions: the
 // commit-time event numbering of Badger (store.NumberedTxn) and the
-// read-ahead of PostgreSQL (store.Prefetcher and store.AbsenceNoter;
-// without them every read there was a round trip of its own, and the bench
-// measured a slower store than the engine's users get). No store offers
-// both kinds.
+// read-ahead of PostgreSQL (store.Prefetcher; without it every read there
+// was a round trip of its own, and the bench measured a slower store than
+// the engine's users get), and store.AbsenceNoter of both. No store offers
+// both of the first kinds.
 func (c *Counting) NewTxn() store.Txn {
 	t := &countingTxn{Txn: c.Store.NewTxn(), c: c}
 	switch t.Txn.(type) {
@@ -110,7 +110,7 @@ func (t countingPrefetchTxn) Prefetch(keys [][]byte) error {
 
 // NoteAbsent passes key on when the wrapped transaction takes it
 // (store.AbsenceNoter); otherwise reading key reads the store, as before.
-func (t countingPrefetchTxn) NoteAbsent(key []byte) {
+func (t *countingTxn) NoteAbsent(key []byte) {
 	if an, ok := t.Txn.(store.AbsenceNoter); ok {
 		an.NoteAbsent(key)
 	}

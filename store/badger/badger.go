@@ -332,6 +332,7 @@ type txn struct {
 	counter bool   // the transaction itself wrote or deleted the event counter
 	visible func() // see OnVisible
 	open    bool   // counted among the group sync's open writers
+	absence
 }
 
 // OnVisible makes Commit run fn once the commit is visible, before it
@@ -356,6 +357,7 @@ func (t *txn) Set(key, value []byte) error {
 		return err
 	}
 	t.wrote()
+	t.absence.noteWrite(key)
 	t.counter = t.counter || bytes.Equal(key, store.EventSeqKey())
 	return mapErr(t.t.Set(key, value))
 }
@@ -365,6 +367,7 @@ func (t *txn) Delete(key []byte) error {
 		return err
 	}
 	t.wrote()
+	t.absence.noteWrite(key)
 	t.counter = t.counter || bytes.Equal(key, store.EventSeqKey())
 	return mapErr(t.t.Delete(key))
 }
