@@ -121,6 +121,8 @@ type Engine struct {
 	seen      *lastSeen    // batched last_discovered moves; nil when immediate or read-only
 	counts    *countFolder // folds index count deltas; nil when read-only, shared, or folding only at open and close
 	intents   *intents     // identity guards being changed (intents.go)
+	// readAheadRuns counts the identifications the read-ahead ran (prefetch.go), for tests.
+	readAheadRuns atomic.Int64
 }
 
 // Notices returns what Open found worth telling: CIs that lost an identity

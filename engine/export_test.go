@@ -49,3 +49,6 @@ func StageOpen(e *Engine, source string, p *payload.Payload, o ApplyOptions) (re
 	}
 	return res, txn.Commit, txn.Discard, nil
 }
+
+// ReadAheadRuns returns how many identifications the read-ahead ran.
+func (e *Engine) ReadAheadRuns() int64 { return e.readAheadRuns.Load() }

@@ -42,22 +42,32 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 	// a run that asked for none has read all it will read.
 	open := ps
 	for range prefetchRounds {
-		pr.want, pr.asked = nil, map[string]bool{}
+		pr.want, pr.asked = nil, map[string]int{}
 		var again []*payload.Payload
+		var missed [][]int // by payload of again, the keys of want its run asked for
 		for _, p := range open {
 			q, _ := readDiscovery(p)
-			n := pr.misses
+			pr.mine = nil
+			e.readAheadRuns.Add(1)
 			identify.Build(pr, e.ruleSet(), q, io) // errors: keys taken as absent; the real run reports
-			if pr.misses > n {
+			if len(pr.mine) > 0 {
 				again = append(again, p)
+				missed = append(missed, pr.mine)
 			}
 		}
-		open = again
 		if len(pr.want) == 0 {
 			return nil
 		}
 		if err := pr.fetch(pf, pr.want); err != nil {
 			return err
+		}
+		// A run all of whose keys turned out absent would read the same
+		// again: it took them as absent already.
+		open = open[:0:0]
+		for i, p := range again {
+			if pr.anyFound(missed[i]) {
+				open = append(open, p)
+			}
 		}
 		// The CIs the identity guards name, in a round trip of their own,
 		// before the next round: without them identification stops at the
@@ -100,8 +110,19 @@ type probe struct {
 	txn     store.Txn
 	fetched map[string]bool
 	want    [][]byte
-	asked   map[string]bool
-	misses  int // Gets of keys not fetched
+	asked   map[string]int // index in want
+	mine    []int          // the keys of want the current run asked for
+}
+
+// anyFound reports whether the transaction holds any of the keys of want
+// at indexes (fetched by then, so read from memory).
+func (p *probe) anyFound(indexes []int) bool {
+	for _, i := range indexes {
+		if _, err := p.txn.Get(p.want[i]); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *probe) Get(key []byte) ([]byte, error) {
@@ -113,11 +134,13 @@ func (p *probe) Get(key []byte) ([]byte, error) {
 		// under a sys_id of its own, which no stored key holds either.
 		return nil, store.ErrNotFound
 	}
-	p.misses++
-	if !p.asked[string(key)] {
-		p.asked[string(key)] = true
+	i, ok := p.asked[string(key)]
+	if !ok {
+		i = len(p.want)
+		p.asked[string(key)] = i
 		p.want = append(p.want, append([]byte(nil), key...))
 	}
+	p.mine = append(p.mine, i)
 	return nil, store.ErrNotFound
 }
 

@@ -171,8 +171,9 @@ type Prefetcher interface {
 }
 
 // AbsenceNoter is a transaction that can be told a key no committed
-// transaction holds, so that reading it needs no round trip: a key scoped
-// under a CI the transaction itself creates, whose fresh sys_id no other
+// transaction holds, so that reading it needs no round trip (PostgreSQL)
+// and no search of the memtables and levels (Badger): a key scoped under a
+// CI the transaction itself creates, whose fresh sys_id no other
 // transaction knows. Its own writes of the key still count.
 type AbsenceNoter interface {
 	NoteAbsent(key []byte)
