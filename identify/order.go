@@ -18,32 +18,63 @@ import (
 func canonicalOrder(items []payload.Item, parent []int, after [][]int, ok []bool, strength []int) (order []int, levels [][]int) {
 	n := len(items)
 	depth := make([]int, n)
-	key := make([]string, n)
-	var walk func(i int) string
-	walk = func(i int) string {
-		if key[i] != "" {
-			return key[i]
+	// own[i] is item i's content text (itemKey), made when first needed:
+	// only items a depth and a strength do not order apart are compared by
+	// content. An item's full key is its parent's, 0x01, then its own, so
+	// two datacenters with one object_id under different accounts sort by
+	// their accounts; siblings compare their own texts alone.
+	own := make([]string, n)
+	hasOwn := make([]bool, n)
+	ownKey := func(i int) string {
+		if !hasOwn[i] {
+			own[i], hasOwn[i] = itemKey(&items[i]), true
 		}
-		k := itemKey(&items[i])
+		return own[i]
+	}
+	full := make([]string, n)
+	hasFull := make([]bool, n)
+	var fullKey func(i int) string
+	fullKey = func(i int) string {
+		if !hasFull[i] {
+			k := ownKey(i)
+			if p := parent[i]; p >= 0 {
+				k = fullKey(p) + "\x01" + k
+			}
+			full[i], hasFull[i] = k, true
+		}
+		return full[i]
+	}
+	keyLess := func(a, b int) (less, differ bool) {
+		ka, kb := ownKey(a), ownKey(b)
+		if parent[a] != parent[b] {
+			ka, kb = fullKey(a), fullKey(b)
+		}
+		return ka < kb, ka != kb
+	}
+	// walked is set once an item's depth from its parent is known, and
+	// before the items it must come after are walked (a cycle among them
+	// stops there).
+	walked := make([]bool, n)
+	var walk func(i int)
+	walk = func(i int) {
+		if walked[i] {
+			return
+		}
 		if p := parent[i]; p >= 0 {
-			// Parent chain first: two datacenters with one object_id under
-			// different accounts sort by their accounts.
-			pk := walk(p)
+			walk(p)
 			depth[i] = depth[p] + 1
-			k = pk + "\x01" + k
 		}
-		key[i] = k
+		walked[i] = true
 		if after != nil {
 			for _, a := range after[i] {
-				if a >= 0 && a < n && key[a] == "" && a != i {
+				if a >= 0 && a < n && !walked[a] && a != i {
 					walk(a)
 				}
-				if key[a] != "" && depth[a]+1 > depth[i] && !reaches(parent, after, a, i) {
+				if walked[a] && depth[a]+1 > depth[i] && !reaches(parent, after, a, i) {
 					depth[i] = depth[a] + 1
 				}
 			}
 		}
-		return k
 	}
 	for i := range items {
 		if ok[i] {
@@ -59,8 +90,8 @@ func canonicalOrder(items []payload.Item, parent []int, after [][]int, ok []bool
 		if strength != nil && strength[ia] != strength[ib] {
 			return strength[ia] < strength[ib]
 		}
-		if key[ia] != key[ib] {
-			return key[ia] < key[ib]
+		if less, differ := keyLess(ia, ib); differ {
+			return less
 		}
 		return ia < ib // identical content: order cannot matter
 	})
