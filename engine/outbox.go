@@ -125,7 +125,7 @@ func (t *eventTxn) Get(k []byte) ([]byte, error) {
 // an identity it scopes, or a relation from or to it.
 func (t *eventTxn) underFresh(k []byte) bool {
 	if store.IsIdentityKey(k) {
-		return t.fresh[store.ScopeOfIdentity(k)]
+		return t.fresh[string(store.IdentityScope(k))]
 	}
 	if parent, child, ok := store.OutKeyEnds(k); ok {
 		return t.fresh[string(parent)] || t.fresh[string(child)]

@@ -143,7 +143,7 @@ func (pl *planner) keyCandidates(key []byte, s search) ([]candidate, error) {
 // payload creates: no stored identity names its new sys_id, so the store
 // need not be asked (a round trip on a server store).
 func (pl *planner) underNewCI(k []byte) bool {
-	t := pl.bySysID[store.ScopeOfIdentity(k)]
+	t := pl.bySysID[string(store.IdentityScope(k))]
 	return t != nil && t.fresh
 }
 

@@ -184,8 +184,13 @@ func indexText(b []byte) string {
 
 // IndexAttributePrefix is the prefix of every entry of one attribute in a
 // class's index, in CompareIndexed order of the values.
-func IndexAttributePrefix(class, attr string) []byte {
-	k := append([]byte(nil), prefixIndex...)
+func IndexAttributePrefix(class, attr string) []byte { return indexAttributePrefix(class, attr, 0) }
+
+// indexAttributePrefix is IndexAttributePrefix with room for extra more
+// bytes, so that a key built on it is allocated once.
+func indexAttributePrefix(class, attr string, extra int) []byte {
+	k := make([]byte, 0, len(prefixIndex)+len(class)+len(attr)+2*binary.MaxVarintLen16+extra)
+	k = append(k, prefixIndex...)
 	for _, p := range []string{class, attr} {
 		k = binary.AppendUvarint(k, uint64(len(p)))
 		k = append(k, p...)
@@ -207,8 +212,12 @@ func IndexValuePrefixes(class, attr string) [][]byte {
 // and value (canonical text): every entry whose value equals it ignoring
 // case, or, for a number, every entry of the same number.
 func IndexBucket(class, attr, value string) []byte {
-	return appendIndexValue(IndexAttributePrefix(class, attr), value)
+	return appendIndexValue(indexAttributePrefix(class, attr, len(value)+indexValueRoom), value)
 }
+
+// indexValueRoom is the room a value's encoding takes beyond its text
+// (tag, terminator, a few escapes).
+const indexValueRoom = 8
 
 // IndexTextPrefix is the prefix of the entries whose value is text that
 // starts with prefix, ignoring case (numbers are under IndexNumbersPrefix).
@@ -224,7 +233,9 @@ func IndexNumbersPrefix(class, attr string) []byte {
 // IndexKey is the index entry of the record sysID, of class own, whose
 // attribute attr of the index of class holds value.
 func IndexKey(class, attr, value, sysID, own string) []byte {
-	k := append(IndexBucket(class, attr, value), sysID...)
+	// Room for the value twice: in the bucket and, with capitals, after.
+	k := indexAttributePrefix(class, attr, 2*len(value)+indexValueRoom+len(sysID)+len(own)+binary.MaxVarintLen16+1)
+	k = append(appendIndexValue(k, value), sysID...)
 	k = append(k, 0)
 	k = binary.AppendUvarint(k, uint64(len(own)))
 	k = append(k, own...)

@@ -200,17 +200,21 @@ func EntryIDOfIdentity(k []byte) string {
 }
 
 // ScopeOfIdentity returns the scope an identity key was built with.
-func ScopeOfIdentity(k []byte) string {
+func ScopeOfIdentity(k []byte) string { return string(IdentityScope(k)) }
+
+// IdentityScope is ScopeOfIdentity as a part of k, for map lookups that
+// need no copy (m[string(IdentityScope(k))]).
+func IdentityScope(k []byte) []byte {
 	rest := k[len(prefixID):]
 	i := bytes.IndexByte(rest, '/')
 	if i < 0 {
-		return ""
+		return nil
 	}
 	rest = rest[i+1:]
 	if j := bytes.IndexByte(rest, '/'); j >= 0 {
-		return string(rest[:j])
+		return rest[:j]
 	}
-	return ""
+	return nil
 }
 
 // SysIDLen is the length of a sys_id: 32 lowercase hex characters.
