@@ -271,37 +271,50 @@ func (pl *planner) targetErrors() int {
 }
 
 func (pl *planner) checkKeysOnce() error {
-	owner := map[string][]*Target{}
+	// The unique identity keys of the targets, sorted with their owners
+	// (a stable sort keeps the owners of one key in target order); most
+	// keys have one.
+	type owned struct {
+		key []byte
+		t   *Target
+	}
+	var all []owned
 	for _, t := range pl.plan.Targets {
 		if len(t.Errors) > 0 {
 			continue
 		}
 		for _, k := range t.IdentityKeys {
 			if UniqueIdentity(pl.rs, k) { // other entries' values may be shared
-				owner[string(k)] = append(owner[string(k)], t)
+				all = append(all, owned{k, t})
 			}
 		}
 	}
-	keys := make([]string, 0, len(owner))
-	for k := range owner {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		ts := owner[k]
-		if len(ts) > 1 {
+	slices.SortStableFunc(all, func(a, b owned) int { return bytes.Compare(a.key, b.key) })
+	for i := 0; i < len(all); {
+		k := all[i].key
+		j := i + 1
+		for j < len(all) && bytes.Equal(all[j].key, k) {
+			j++
+		}
+		group := all[i:j]
+		i = j
+		if len(group) > 1 {
+			ts := make([]*Target, len(group))
+			for g, o := range group {
+				ts[g] = o.t
+			}
 			for _, t := range ts {
 				t.Errors = appendOnce(t.Errors, issue(MultiMatch,
 					"%s (%s): its identifying values %s are also those of %s in this payload, which identifies a different CI",
-					t.where(), t.Class.Name, describeKeyValues(t, []byte(k)), others(ts, t)))
+					t.where(), t.Class.Name, describeKeyValues(t, k), others(ts, t)))
 			}
 			continue
 		}
-		t := ts[0]
-		if pl.underNewCI([]byte(k)) {
+		t := group[0].t
+		if pl.underNewCI(k) {
 			continue
 		}
-		ids, err := store.IdentityHolders(pl.r, []byte(k))
+		ids, err := store.IdentityHolders(pl.r, k)
 		if err != nil {
 			return err
 		}
@@ -309,7 +322,7 @@ func (pl *planner) checkKeysOnce() error {
 			if id == t.SysID {
 				continue
 			}
-			if u := pl.bySysID[id]; u != nil && len(u.Errors) == 0 && !hasKey(u.IdentityKeys, []byte(k)) {
+			if u := pl.bySysID[id]; u != nil && len(u.Errors) == 0 && !hasKey(u.IdentityKeys, k) {
 				continue // that CI gives the key up in this same payload
 			}
 			as := "a new CI" // its sys_id would name nothing: nothing is created
@@ -318,7 +331,7 @@ func (pl *planner) checkKeysOnce() error {
 			}
 			t.Errors = appendOnce(t.Errors, issue(MultiMatch,
 				"%s (%s): identified as %s, but its values %s already identify CI %s, and no two CIs may share them (a unique identifier entry)",
-				t.where(), t.Class.Name, as, describeKeyValues(t, []byte(k)), id))
+				t.where(), t.Class.Name, as, describeKeyValues(t, k), id))
 			break
 		}
 	}
