@@ -88,11 +88,21 @@ func Build(r store.Reader, rs *rules.RuleSet, p *payload.Payload, opts Options) 
 
 func (pl *planner) build() (*Plan, error) {
 	n := len(pl.p.Items)
-	for i := range n {
-		pl.plan.Items = append(pl.plan.Items, &ItemPlan{Index: i})
+	if n > 0 { // the item plans in one allocation, and the relations' in one
+		items := make([]ItemPlan, n)
+		pl.plan.Items = make([]*ItemPlan, n)
+		for i := range items {
+			items[i].Index = i
+			pl.plan.Items[i] = &items[i]
+		}
 	}
-	for i := range pl.p.Relations {
-		pl.plan.Relations = append(pl.plan.Relations, &RelationPlan{Index: i, Type: pl.p.Relations[i].Type})
+	if m := len(pl.p.Relations); m > 0 {
+		rels := make([]RelationPlan, m)
+		pl.plan.Relations = make([]*RelationPlan, m)
+		for i := range rels {
+			rels[i] = RelationPlan{Index: i, Type: pl.p.Relations[i].Type}
+			pl.plan.Relations[i] = &rels[i]
+		}
 	}
 	pl.prepare()
 	pl.validate()
