@@ -38,8 +38,9 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 	io.NewSysID = func() string { n++; return fmt.Sprintf("%s%023d", readAheadID, n) }
 	io.Now = func() time.Time { return time.Time{} }
 	pr := &probe{txn: txn, fetched: map[string]bool{}}
-	// open are the payloads whose last run asked for keys not yet fetched;
-	// a run that asked for none has read all it will read.
+	// open are the payloads whose last run asked for keys not yet fetched,
+	// one of which was found; a run that asked for none, or found none of
+	// what it asked for, has read all it will read.
 	open := ps
 	for range prefetchRounds {
 		pr.want, pr.asked = nil, map[string]int{}
