@@ -82,6 +82,14 @@ func canonicalOrder(items []payload.Item, parent []int, after [][]int, ok []bool
 			order = append(order, i)
 		}
 	}
+	sortByDepth(order, depth, strength, keyLess)
+	return order, splitLevels(order, depth)
+}
+
+// sortByDepth sorts order by depth, then strength (nil: all alike), then
+// content (byContent says whether two items' contents differ, and which
+// comes first), then position.
+func sortByDepth(order, depth, strength []int, byContent func(a, b int) (less, differ bool)) {
 	sort.SliceStable(order, func(a, b int) bool {
 		ia, ib := order[a], order[b]
 		if depth[ia] != depth[ib] {
@@ -90,18 +98,22 @@ func canonicalOrder(items []payload.Item, parent []int, after [][]int, ok []bool
 		if strength != nil && strength[ia] != strength[ib] {
 			return strength[ia] < strength[ib]
 		}
-		if less, differ := keyLess(ia, ib); differ {
+		if less, differ := byContent(ia, ib); differ {
 			return less
 		}
 		return ia < ib // identical content: order cannot matter
 	})
+}
+
+// splitLevels splits order, sorted by depth, into its depths.
+func splitLevels(order, depth []int) (levels [][]int) {
 	for k, i := range order {
 		if k == 0 || depth[order[k-1]] != depth[i] {
 			levels = append(levels, nil)
 		}
 		levels[len(levels)-1] = append(levels[len(levels)-1], i)
 	}
-	return order, levels
+	return levels
 }
 
 // reaches reports whether item from depends, through parents and

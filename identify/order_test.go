@@ -3,7 +3,6 @@ package identify
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -85,24 +84,6 @@ func orderByFullTexts(items []payload.Item, parent []int, after [][]int, ok []bo
 			order = append(order, i)
 		}
 	}
-	sort.SliceStable(order, func(a, b int) bool {
-		ia, ib := order[a], order[b]
-		if depth[ia] != depth[ib] {
-			return depth[ia] < depth[ib]
-		}
-		if strength != nil && strength[ia] != strength[ib] {
-			return strength[ia] < strength[ib]
-		}
-		if key[ia] != key[ib] {
-			return key[ia] < key[ib]
-		}
-		return ia < ib
-	})
-	for k, i := range order {
-		if k == 0 || depth[order[k-1]] != depth[i] {
-			levels = append(levels, nil)
-		}
-		levels[len(levels)-1] = append(levels[len(levels)-1], i)
-	}
-	return order, levels
+	sortByDepth(order, depth, strength, func(a, b int) (bool, bool) { return key[a] < key[b], key[a] != key[b] })
+	return order, splitLevels(order, depth)
 }

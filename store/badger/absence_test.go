@@ -1,11 +1,11 @@
 package badger_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/irego/irego/store"
 	"github.com/irego/irego/store/badger"
+	"github.com/irego/irego/store/storetest"
 )
 
 // A key noted absent reads as absent without asking Badger, unless the
@@ -44,15 +44,7 @@ func TestNoteAbsent(t *testing.T) {
 		"later":     "after the note",
 		"gone":      "",
 	}
-	for k, w := range want {
-		v, err := tx.Get([]byte(k))
-		switch {
-		case w == "" && !errors.Is(err, store.ErrNotFound):
-			t.Errorf("Get(%s) = %q, %v: want ErrNotFound", k, v, err)
-		case w != "" && (err != nil || string(v) != w):
-			t.Errorf("Get(%s) = %q, %v: want %q", k, v, err, w)
-		}
-	}
+	storetest.ExpectReads(t, tx, want)
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}

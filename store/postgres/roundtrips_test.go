@@ -15,6 +15,7 @@ import (
 	"github.com/irego/irego/payload"
 	"github.com/irego/irego/store"
 	"github.com/irego/irego/store/postgres"
+	"github.com/irego/irego/store/storetest"
 )
 
 // roundTrips counts what a pool sends to the server: each query and each
@@ -76,7 +77,7 @@ func TestPrefetchReadsInOneRoundTrip(t *testing.T) {
 	if n := rt.n.Load() - before; n != 1 {
 		t.Errorf("Prefetch of 4 keys took %d round trips, want 1", n)
 	}
-	expectReads(t, tx, map[string]string{"a": "1", "b": "2", "c": "mine", "x": ""})
+	storetest.ExpectReads(t, tx, map[string]string{"a": "1", "b": "2", "c": "mine", "x": ""})
 	if n := rt.n.Load() - before; n != 1 {
 		t.Errorf("the Gets of prefetched keys took %d more round trips, want 0", n-1)
 	}
@@ -181,26 +182,12 @@ func TestNoteAbsent(t *testing.T) {
 	for _, k := range []string{"fresh", "read", "written"} {
 		an.NoteAbsent([]byte(k))
 	}
-	expectReads(t, tx, map[string]string{"fresh": "", "read": "1", "written": "mine"})
+	storetest.ExpectReads(t, tx, map[string]string{"fresh": "", "read": "1", "written": "mine"})
 	if n := rt.n.Load() - before; n != 0 {
 		t.Errorf("noting and reading took %d round trips, want 0", n)
 	}
 	tx.Set([]byte("fresh"), []byte("new"))
 	if v, err := tx.Get([]byte("fresh")); err != nil || string(v) != "new" {
 		t.Errorf("Get(fresh) after writing it = %q, %v", v, err)
-	}
-}
-
-// expectReads checks what tx reads for each key: its value, or absent for "".
-func expectReads(t *testing.T, tx store.Txn, want map[string]string) {
-	t.Helper()
-	for k, w := range want {
-		v, err := tx.Get([]byte(k))
-		switch {
-		case w == "" && !errors.Is(err, store.ErrNotFound):
-			t.Errorf("Get(%s) = %q, %v: want ErrNotFound", k, v, err)
-		case w != "" && (err != nil || string(v) != w):
-			t.Errorf("Get(%s) = %q, %v: want %q", k, v, err, w)
-		}
 	}
 }
