@@ -1,8 +1,8 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/irego/irego/identify"
@@ -130,7 +130,7 @@ func (p *probe) Get(key []byte) ([]byte, error) {
 	if p.fetched[string(key)] {
 		return p.txn.Get(key)
 	}
-	if store.IsIdentityKey(key) && strings.HasPrefix(store.ScopeOfIdentity(key), readAheadID) {
+	if store.IsIdentityKey(key) && bytes.HasPrefix(store.IdentityScope(key), []byte(readAheadID)) {
 		// Scoped under a CI the read-ahead made up: the real run scopes it
 		// under a sys_id of its own, which no stored key holds either.
 		return nil, store.ErrNotFound
