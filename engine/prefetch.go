@@ -2,11 +2,15 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/irego/irego/identify"
 	"github.com/irego/irego/payload"
+	"github.com/irego/irego/rules"
 	"github.com/irego/irego/store"
 )
 
@@ -18,6 +22,10 @@ const prefetchRounds = 8
 // readAheadID begins the sys_ids the read-ahead makes up for new CIs.
 const readAheadID = "readahead"
 
+// runsPerWorker is the fewest payloads a read-ahead round gives a goroutine
+// of its own: below it, starting one costs more than it saves.
+const runsPerWorker = 8
+
 // prefetch reads ahead, on a store that reads in batches (store.Prefetcher,
 // a server store where every Get is a round trip), the keys identifying ps
 // will read. It identifies every payload against what was fetched so far,
@@ -25,74 +33,115 @@ const readAheadID = "readahead"
 // call, and repeats; the plans are thrown away. Identification proper then
 // reads from memory, and a key it needs that was not fetched is read as
 // before: the read-ahead changes no answer, only the number of round trips.
+//
+// The runs of a round read only what earlier rounds fetched, so they run
+// side by side on the machine's cores: while a single caller's batch is
+// read ahead, the store server waits for the next round and a core would
+// otherwise idle.
 func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Options) error {
 	pf, ok := txn.(store.Prefetcher)
 	if !ok {
 		return nil
 	}
-	n := 0
-	// Neither a sys_id nor a clock reading is taken from the engine: the
+	// Neither a clock reading nor a sys_id is taken from the engine: the
 	// read-ahead leaves no trace (a test clock advances on every reading).
-	// Its sys_ids are not hex, so none is a stored CI's: identification
-	// would take a new CI for the stored one.
-	io.NewSysID = func() string { n++; return fmt.Sprintf("%s%023d", readAheadID, n) }
 	io.Now = func() time.Time { return time.Time{} }
-	pr := &probe{txn: txn, fetched: map[string]bool{}}
+	rs := e.ruleSet()
+	fetched := map[string][]byte{} // by key: its value, nil when absent
 	// open are the payloads whose last run asked for keys not yet fetched,
 	// one of which was found; a run that asked for none, or found none of
 	// what it asked for, has read all it will read.
 	open := ps
 	for range prefetchRounds {
-		pr.want, pr.asked = nil, map[string]int{}
-		var again []*payload.Payload
-		var missed [][]int // by payload of again, the keys of want its run asked for
-		for _, p := range open {
-			q, _ := readDiscovery(p)
-			pr.mine = nil
-			e.readAheadRuns.Add(1)
-			identify.Build(pr, e.ruleSet(), q, io) // errors: keys taken as absent; the real run reports
-			if len(pr.mine) > 0 {
-				again = append(again, p)
-				missed = append(missed, pr.mine)
+		runs := make([]readAhead, len(open))
+		for i, p := range open {
+			runs[i].p = p
+		}
+		e.readAheadRuns.Add(int64(len(runs)))
+		workers := min(runtime.GOMAXPROCS(0), len(runs)/runsPerWorker)
+		if workers <= 1 {
+			readAheadRuns(runs, rs, io, fetched, 0)
+		} else {
+			var wg sync.WaitGroup
+			per := (len(runs) + workers - 1) / workers
+			for w := range workers {
+				share := runs[min(w*per, len(runs)):min((w+1)*per, len(runs))]
+				wg.Go(func() { readAheadRuns(share, rs, io, fetched, w) })
+			}
+			wg.Wait()
+		}
+		var want [][]byte
+		asked := map[string]bool{}
+		for _, r := range runs {
+			for _, k := range r.asked {
+				if !asked[k] {
+					asked[k] = true
+					want = append(want, []byte(k))
+				}
 			}
 		}
-		if len(pr.want) == 0 {
+		if len(want) == 0 {
 			return nil
 		}
-		if err := pr.fetch(pf, pr.want); err != nil {
+		if err := fetch(pf, txn, fetched, want); err != nil {
 			return err
 		}
 		// A run all of whose keys turned out absent would read the same
 		// again: it took them as absent already.
 		open = open[:0:0]
-		for i, p := range again {
-			if pr.anyFound(missed[i]) {
-				open = append(open, p)
+		for _, r := range runs {
+			for _, k := range r.asked {
+				if fetched[k] != nil {
+					open = append(open, r.p)
+					break
+				}
 			}
 		}
 		// The CIs the identity guards name, in a round trip of their own,
 		// before the next round: without them identification stops at the
 		// first item it finds (an index naming a missing CI is an error).
 		var cis [][]byte
-		for _, k := range pr.want {
-			if !store.IsIdentityKey(k) {
-				continue
-			}
-			if b, err := txn.Get(k); err == nil {
-				if n, id, err := store.DecodeIdentityGuard(b); err == nil && n == 1 && !pr.fetched[string(store.CIKey(id))] {
-					cis = append(cis, store.CIKey(id))
+		for _, k := range want {
+			if b := fetched[string(k)]; b != nil && store.IsIdentityKey(k) {
+				if n, id, err := store.DecodeIdentityGuard(b); err == nil && n == 1 {
+					if _, ok := fetched[string(store.CIKey(id))]; !ok {
+						cis = append(cis, store.CIKey(id))
+					}
 				}
 			}
 		}
-		if err := pr.fetch(pf, cis); err != nil {
+		if err := fetch(pf, txn, fetched, cis); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// fetch prefetches keys and notes them fetched.
-func (p *probe) fetch(pf store.Prefetcher, keys [][]byte) error {
+// readAhead is one payload's run in a round: the keys it asked for that
+// no earlier round fetched.
+type readAhead struct {
+	p     *payload.Payload
+	asked []string
+}
+
+// readAheadRuns identifies the payloads of runs against fetched, which it
+// only reads: worker w of a round makes up sys_ids of its own.
+func readAheadRuns(runs []readAhead, rs *rules.RuleSet, io identify.Options, fetched map[string][]byte, w int) {
+	n := 0
+	// Its sys_ids are not hex, so none is a stored CI's: identification
+	// would take a new CI for the stored one.
+	io.NewSysID = func() string { n++; return fmt.Sprintf("%s%02d%021d", readAheadID, w, n) }
+	pr := &probe{fetched: fetched}
+	for i := range runs {
+		q, _ := readDiscovery(runs[i].p)
+		pr.mine = nil
+		identify.Build(pr, rs, q, io) // errors: keys taken as absent; the real run reports
+		runs[i].asked = pr.mine
+	}
+}
+
+// fetch prefetches keys and keeps what it read in fetched.
+func fetch(pf store.Prefetcher, txn store.Txn, fetched map[string][]byte, keys [][]byte) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -100,48 +149,39 @@ func (p *probe) fetch(pf store.Prefetcher, keys [][]byte) error {
 		return err
 	}
 	for _, k := range keys {
-		p.fetched[string(k)] = true
+		v, err := txn.Get(k) // in memory now, unless the transaction holds too many reads
+		switch {
+		case err == nil:
+			fetched[string(k)] = v
+		case errors.Is(err, store.ErrNotFound):
+			fetched[string(k)] = nil
+		default:
+			return err
+		}
 	}
 	return nil
 }
 
-// probe is the reader of a read-ahead run: fetched keys are read from the
-// transaction (in memory by then), others are noted and taken as absent.
+// probe is the reader of a read-ahead run: fetched keys are read from
+// fetched, others are noted and taken as absent.
 type probe struct {
-	txn     store.Txn
-	fetched map[string]bool
-	want    [][]byte
-	asked   map[string]int // index in want
-	mine    []int          // the keys of want the current run asked for
-}
-
-// anyFound reports whether the transaction holds any of the keys of want
-// at indexes (fetched by then, so read from memory).
-func (p *probe) anyFound(indexes []int) bool {
-	for _, i := range indexes {
-		if _, err := p.txn.Get(p.want[i]); err == nil {
-			return true
-		}
-	}
-	return false
+	fetched map[string][]byte
+	mine    []string // the keys the current run asked for
 }
 
 func (p *probe) Get(key []byte) ([]byte, error) {
-	if p.fetched[string(key)] {
-		return p.txn.Get(key)
+	if v, ok := p.fetched[string(key)]; ok {
+		if v == nil {
+			return nil, store.ErrNotFound
+		}
+		return bytes.Clone(v), nil // the caller's to keep, and other runs read v
 	}
 	if store.IsIdentityKey(key) && bytes.HasPrefix(store.IdentityScope(key), []byte(readAheadID)) {
 		// Scoped under a CI the read-ahead made up: the real run scopes it
 		// under a sys_id of its own, which no stored key holds either.
 		return nil, store.ErrNotFound
 	}
-	i, ok := p.asked[string(key)]
-	if !ok {
-		i = len(p.want)
-		p.asked[string(key)] = i
-		p.want = append(p.want, append([]byte(nil), key...))
-	}
-	p.mine = append(p.mine, i)
+	p.mine = append(p.mine, string(key))
 	return nil, store.ErrNotFound
 }
 
