@@ -141,6 +141,13 @@ func badgerOptions(opts Options, logger bdg.Logger) bdg.Options {
 		WithVerifyValueChecksum(true).
 		WithReadOnly(opts.ReadOnly)
 	bo.TableSizeMultiplier = 1
+	// CIs are keyed by random sys_ids, so every level-0 table overlaps the
+	// whole base level, and each compaction of level 0 rewrites all of it.
+	// Compacting ten tables at a time instead of five halves those
+	// rewrites: on a store of 1M CIs, a minute of `irego bench --batch 100`
+	// wrote 3.9 GB instead of 4.9 GB and ran 7% faster (README,
+	// Performance). A read checks the bloom filters of a few more tables.
+	bo.NumLevelZeroTables, bo.NumLevelZeroTablesStall = 10, 20
 	if opts.InMemory {
 		// There is no value log in memory: every value stays in the tree.
 		bo = bo.WithInMemory(true).WithDir("").WithValueDir("").WithValueThreshold(1 << 20).WithMemTableSize(8 << 20)

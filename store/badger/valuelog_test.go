@@ -24,7 +24,7 @@ func TestValueLogGCReclaimsOverwrittenValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const keys, passes = 4000, 30
+	const keys, passes = 4000, 60 // enough level-0 tables for Badger to compact them
 	key := func(i int) []byte { return fmt.Appendf(nil, "v1/ci/%032d", i) }
 	value := func(i, pass int) []byte { return logged("%d/%d/", i, pass) }
 	// The memtables fill with pointers and flush into level-0 tables;
