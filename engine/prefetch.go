@@ -60,13 +60,13 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 		e.readAheadRuns.Add(int64(len(runs)))
 		workers := min(runtime.GOMAXPROCS(0), len(runs)/runsPerWorker)
 		if workers <= 1 {
-			readAheadRuns(runs, rs, io, fetched, 0)
+			identifyAhead(runs, rs, io, fetched, 0)
 		} else {
 			var wg sync.WaitGroup
 			per := (len(runs) + workers - 1) / workers
 			for w := range workers {
 				share := runs[min(w*per, len(runs)):min((w+1)*per, len(runs))]
-				wg.Go(func() { readAheadRuns(share, rs, io, fetched, w) })
+				wg.Go(func() { identifyAhead(share, rs, io, fetched, w) })
 			}
 			wg.Wait()
 		}
@@ -124,9 +124,9 @@ type readAhead struct {
 	asked []string
 }
 
-// readAheadRuns identifies the payloads of runs against fetched, which it
+// identifyAhead identifies the payloads of runs against fetched, which it
 // only reads: worker w of a round makes up sys_ids of its own.
-func readAheadRuns(runs []readAhead, rs *rules.RuleSet, io identify.Options, fetched map[string][]byte, w int) {
+func identifyAhead(runs []readAhead, rs *rules.RuleSet, io identify.Options, fetched map[string][]byte, w int) {
 	n := 0
 	// Its sys_ids are not hex, so none is a stored CI's: identification
 	// would take a new CI for the stored one.
