@@ -146,6 +146,7 @@ func (d *DB) acquire(ctx context.Context, slot bool) (*pgxpool.Conn, error) {
 		}
 		return nil, err
 	}
+	useByteaArrayCodec(c.Conn().TypeMap())
 	return c, nil
 }
 

@@ -163,7 +163,7 @@ func (t *txn) Prefetch(keys [][]byte) error {
 		return nil
 	}
 	found := map[string][]byte{}
-	err := t.query(t.db.sql.getMany, []any{ask}, func(rows pgx.Rows) error {
+	err := t.query(t.db.sql.getMany, []any{byteaArray(ask)}, func(rows pgx.Rows) error {
 		for rows.Next() {
 			var k, v []byte
 			if err := rows.Scan(&k, &v); err != nil {
@@ -385,10 +385,10 @@ func (t *txn) Commit() error {
 		return err
 	}
 	if len(setKeys) > 0 {
-		b.Queue(t.db.sql.upsert, setKeys, setValues)
+		b.Queue(t.db.sql.upsert, byteaArray(setKeys), byteaArray(setValues))
 	}
 	if len(delKeys) > 0 {
-		b.Queue(t.db.sql.delete, delKeys)
+		b.Queue(t.db.sql.delete, byteaArray(delKeys))
 	}
 	b.Queue("COMMIT").Exec(func(tag pgconn.CommandTag) error {
 		if tag.String() != "COMMIT" {
