@@ -387,12 +387,15 @@ func (t *eventTxn) Commit() (err error) {
 	if err := t.finish(); err != nil {
 		return err
 	}
-	if len(t.order) == 0 {
+	if len(t.order) == 0 || t.e.shared {
 		// No change event to number the count deltas by (index entries
-		// change with records, which make events): add them at once.
+		// change with records, which make events), or a shared store,
+		// which folds no deltas (see addCount): add them at once.
 		if err := t.addCountsNow(); err != nil {
 			return err
 		}
+	}
+	if len(t.order) == 0 {
 		return t.Txn.Commit()
 	}
 	deltas := store.EncodeIndexDeltas(t.countDeltas)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,7 +48,8 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 	// read-ahead leaves no trace (a test clock advances on every reading).
 	io.Now = func() time.Time { return time.Time{} }
 	rs := e.ruleSet()
-	fetched := map[string][]byte{} // by key: its value, nil when absent
+	fetched := map[string][]byte{}                 // by key: its value, nil when absent
+	plans := map[*payload.Payload]*identify.Plan{} // each payload's latest read-ahead plan
 	// open are the payloads whose last run asked for keys not yet fetched,
 	// one of which was found; a run that asked for none, or found none of
 	// what it asked for, has read all it will read.
@@ -70,6 +72,11 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 			}
 			wg.Wait()
 		}
+		for _, r := range runs {
+			if r.plan != nil {
+				plans[r.p] = r.plan
+			}
+		}
 		var want [][]byte
 		asked := map[string]bool{}
 		for _, r := range runs {
@@ -81,7 +88,7 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 			}
 		}
 		if len(want) == 0 {
-			return nil
+			break
 		}
 		if err := fetch(pf, txn, fetched, want); err != nil {
 			return err
@@ -114,14 +121,37 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 			return err
 		}
 	}
-	return nil
+	return readAheadWrites(pf, plans, io.Source)
+}
+
+// readAheadWrites reads, in one round trip, what writing the plans the
+// read-ahead ended with will read of stored CIs (see prefetchWrites): the
+// writing of each payload then finds it read, unless the payloads before
+// it in the batch changed its plan.
+func readAheadWrites(pf store.Prefetcher, plans map[*payload.Payload]*identify.Plan, source string) error {
+	var keys [][]byte
+	for _, plan := range plans {
+		writeReads(plan, source, func(k []byte, under ...string) {
+			for _, id := range under {
+				if strings.HasPrefix(id, readAheadID) {
+					return // under a CI the read-ahead made up: absent
+				}
+			}
+			keys = append(keys, k)
+		})
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return pf.Prefetch(keys)
 }
 
 // readAhead is one payload's run in a round: the keys it asked for that
-// no earlier round fetched.
+// no earlier round fetched, and the plan it made.
 type readAhead struct {
 	p     *payload.Payload
 	asked []string
+	plan  *identify.Plan
 }
 
 // identifyAhead identifies the payloads of runs against fetched, which it
@@ -135,7 +165,7 @@ func identifyAhead(runs []readAhead, rs *rules.RuleSet, io identify.Options, fet
 	for i := range runs {
 		q, _ := readDiscovery(runs[i].p)
 		pr.mine = nil
-		identify.Build(pr, rs, q, io) // errors: keys taken as absent; the real run reports
+		runs[i].plan, _ = identify.Build(pr, rs, q, io) // errors: keys taken as absent; the real run reports
 		runs[i].asked = pr.mine
 	}
 }
@@ -194,8 +224,9 @@ func (p *probe) IterateFrom(_, _ []byte, _ func(key, value []byte) error) error 
 
 // prefetchWrites reads ahead, on a store that reads in batches, the keys
 // writing plan will read: the identity guards its CIs will hold, their
-// records, source entries and index counts, and the edges of its relations (one round
-// trip instead of one per key).
+// records and source entries, and the edges of its relations (one round
+// trip instead of one per key). Index counts are read when the
+// transaction commits (addCountsNow), all in one.
 func prefetchWrites(txn store.Txn, plan *identify.Plan, source string) error {
 	var fresh map[string]bool
 	if et, ok := txn.(*eventTxn); ok {
@@ -217,15 +248,21 @@ func prefetchWrites(txn store.Txn, plan *identify.Plan, source string) error {
 		}
 		keys = append(keys, k)
 	}
+	writeReads(plan, source, ask)
+	if len(keys) == 0 {
+		return nil
+	}
+	return pf.Prefetch(keys)
+}
+
+// writeReads gives ask each key writing plan will read, with the sys_ids
+// of the CIs it lies under.
+func writeReads(plan *identify.Plan, source string, ask func(k []byte, under ...string)) {
 	for _, t := range plan.Targets {
 		ask(store.CIKey(t.SysID), t.SysID)
 		ask(store.SourceKey(t.SysID, source), t.SysID)
 		for _, k := range t.IdentityKeys {
 			ask(k, store.ScopeOfIdentity(k))
-		}
-		rec := &store.Record{SysID: t.SysID, Class: t.Class.Name, Values: t.Values}
-		for _, k := range indexEntries(t.Class, rec) {
-			keys = append(keys, store.IndexCountKeyOf(k, t.SysID))
 		}
 	}
 	for _, r := range plan.Relations {
@@ -233,8 +270,4 @@ func prefetchWrites(txn store.Txn, plan *identify.Plan, source string) error {
 			ask(store.OutKey(r.Parent.SysID, r.Type, r.Child.SysID), r.Parent.SysID, r.Child.SysID)
 		}
 	}
-	if len(keys) == 0 {
-		return nil
-	}
-	return pf.Prefetch(keys)
 }
