@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/irego/irego/api"
@@ -165,11 +166,28 @@ func openEngineWrapped(db, rulesFile string, opts engine.Options, wrap func(stor
 	if err != nil {
 		return nil, err
 	}
+	if store.IsShared(st) {
+		collectLessOften()
+	}
 	if wrap != nil {
 		st = wrap(st)
 	}
 	opts.Store = st
 	return engine.Open(db, opts)
+}
+
+// collectLessOften lets the heap grow to three times what is live
+// between collections instead of twice, unless GOGC says otherwise, for a
+// store that lives in a database server: irego's heap then holds little
+// more than the batch at hand (about 25 MiB with --batch 100), so it was
+// collected, and its freed pages returned to the system, often enough to
+// take a quarter of irego's CPU (irego bench --store postgres://…
+// --batch 100: 13% more items/s, 25% less CPU, 36–39 MiB instead of 26–28
+// at most). On Badger the default stays: its heap grows with the store.
+func collectLessOften() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 }
 
 // storeWarnings are what opening the store found worth telling, such as a
