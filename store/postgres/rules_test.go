@@ -250,8 +250,16 @@ func TestRunningEngineTakesOverAChangeWhoseProcessDied(t *testing.T) {
 	if to.Fingerprint != engine.Fingerprint(rsB) || to.ReindexedBy == "" || to.ReindexedBy == "dead-host/1/x" || to.State != engine.RulesActive {
 		t.Fatalf("adopted %+v, want the new rules reindexed by the running engine", to)
 	}
-	if l, err := engine.ReadRulesLease(st); l != nil || err != nil {
-		t.Fatalf("the lease is released: %+v %v", l, err)
+	// The taker releases the lease after it marks the rules active, and
+	// the poll may adopt them in between: wait for the release.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		l, err := engine.ReadRulesLease(st)
+		if l == nil && err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the lease is not released: %+v %v", l, err)
+		}
 	}
 	if got := applyFrom(t, e, "ServiceNow", tagged("c9", "A-1")); got.SysID != c1 || got.Operation != "UPDATE" {
 		t.Fatalf("apply under the new rules: %+v", got)
