@@ -62,6 +62,11 @@ type eventTxn struct {
 	// fresh are the sys_ids the transaction made, on a store that can take
 	// keys under them as absent without reading them (noteFresh).
 	fresh map[string]bool
+	// private takes the writes under fresh sys_ids, when the store's
+	// transaction can send them early (store.PrivateWriter); isFresh
+	// tells fresh sys_ids for store.KeyUnder.
+	private store.PrivateWriter
+	isFresh func(sysID []byte) bool
 }
 
 // pendingEvent is one CI's change within the transaction: before as the
@@ -145,6 +150,10 @@ func (t *eventTxn) noteFresh(newID func() string) func() string {
 		return newID
 	}
 	t.fresh = map[string]bool{}
+	if pw, ok := t.Txn.(store.PrivateWriter); ok {
+		t.private = pw
+		t.isFresh = func(id []byte) bool { return t.fresh[string(id)] }
+	}
 	return func() string {
 		id := newID()
 		t.fresh[id] = true
@@ -214,6 +223,9 @@ func (t *eventTxn) Set(k, v []byte) error {
 		}
 	}
 	t.reads.forget(k)
+	if t.private != nil && store.KeyUnder(k, t.isFresh) {
+		return t.private.SetPrivate(k, v)
+	}
 	return t.Txn.Set(k, v)
 }
 

@@ -644,6 +644,47 @@ func IsCIKey(k []byte) bool { return bytes.HasPrefix(k, prefixCI) }
 // IsIdentityKey reports whether k is an identity guard key (IdentityKey).
 func IsIdentityKey(k []byte) bool { return bytes.HasPrefix(k, prefixID) }
 
+// KeyUnder reports whether k lies under a CI for which fresh is true: its
+// class membership, source entry, related records, relations either way,
+// index entries, and the identities it scopes. Other keys, and a CI's own
+// record, are under none.
+func KeyUnder(k []byte, fresh func(sysID []byte) bool) bool {
+	// before and after split rest at the first sep: the sys_ids either side.
+	before := func(rest []byte, sep byte) []byte {
+		if i := bytes.IndexByte(rest, sep); i >= 0 {
+			return rest[:i]
+		}
+		return nil
+	}
+	after := func(rest []byte, sep byte) []byte {
+		if i := bytes.IndexByte(rest, sep); i >= 0 {
+			return rest[i+1:]
+		}
+		return nil
+	}
+	switch {
+	case bytes.HasPrefix(k, prefixClass):
+		return fresh(k[bytes.LastIndexByte(k, 0)+1:])
+	case bytes.HasPrefix(k, prefixSource):
+		return fresh(before(k[len(prefixSource):], '/'))
+	case bytes.HasPrefix(k, prefixSub):
+		rest := k[len(prefixSub):]
+		return fresh(before(rest, '/')) || fresh(after(rest, '/'))
+	case bytes.HasPrefix(k, prefixOut):
+		rest := k[len(prefixOut):]
+		return fresh(before(rest, '/')) || fresh(after(rest, 0))
+	case bytes.HasPrefix(k, prefixIn):
+		rest := k[len(prefixIn):]
+		return fresh(before(rest, '/')) || fresh(after(rest, 0))
+	case bytes.HasPrefix(k, prefixID):
+		return fresh(IdentityScope(k))
+	case bytes.HasPrefix(k, prefixIndex):
+		bucket, _, idEnd, err := indexBucketLen(k)
+		return err == nil && fresh(k[bucket:idEnd])
+	}
+	return false
+}
+
 // IsOutKey reports whether k was built by OutKey.
 func IsOutKey(k []byte) bool { return bytes.HasPrefix(k, prefixOut) }
 

@@ -178,3 +178,14 @@ type Prefetcher interface {
 type AbsenceNoter interface {
 	NoteAbsent(key []byte)
 }
+
+// PrivateWriter is a transaction that can be told a write no other
+// transaction can make or read: a key under a CI the transaction itself
+// creates (KeyUnder), whose fresh sys_id no other transaction knows. It
+// may send such writes to the store before the commit, while the caller
+// goes on (PostgreSQL), since no other transaction waits for them or
+// conflicts with them. They are the transaction's like any other: seen by
+// its reads, undone if it does not commit.
+type PrivateWriter interface {
+	SetPrivate(key, value []byte) error
+}

@@ -108,6 +108,16 @@ func (t countingPrefetchTxn) Prefetch(keys [][]byte) error {
 	return t.Txn.(store.Prefetcher).Prefetch(keys)
 }
 
+// SetPrivate passes the write on as one no other transaction can make,
+// when the wrapped transaction takes such writes (store.PrivateWriter).
+func (t countingPrefetchTxn) SetPrivate(k, v []byte) error {
+	t.note(k, len(k)+len(v))
+	if pw, ok := t.Txn.(store.PrivateWriter); ok {
+		return pw.SetPrivate(k, v)
+	}
+	return t.Txn.Set(k, v)
+}
+
 // NoteAbsent passes key on when the wrapped transaction takes it
 // (store.AbsenceNoter); otherwise reading key reads the store, as before.
 func (t *countingTxn) NoteAbsent(key []byte) {

@@ -15,7 +15,9 @@
 // A Txn is a SERIALIZABLE transaction that buffers its writes: Set and
 // Delete touch only memory, reads of a buffered key are answered from the
 // buffer, Iterate merges the buffer into the scan, and Commit sends every
-// write and the COMMIT in one round trip. The transaction begins on the
+// write and the COMMIT in one round trip; writes the caller marks as no
+// other transaction's to make (store.PrivateWriter) go ahead, a few
+// hundred at a time, while the caller goes on. The transaction begins on the
 // server with its first read, in the same round trip as that read, and
 // remembers what it read, so reading a key again costs no round trip. A
 // serialization failure (SQLSTATE 40001) or a deadlock (40P01), from any

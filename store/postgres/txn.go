@@ -46,6 +46,91 @@ type txn struct {
 	// is aborted, so every later call reports it again.
 	err  error
 	done bool
+	// private are the keys of writes no other transaction can make
+	// (SetPrivate) not yet sent; sent holds the value each private write
+	// sent before the commit; sending is the outcome of the send in
+	// flight, nil when none is.
+	private [][]byte
+	sent    map[string][]byte
+	sending chan error
+}
+
+// sendPrivateAt is how many private writes wait before they are sent
+// while the transaction goes on: a batch of 100 BYOL chains makes about
+// 2,000, so the server inserts most of them while the caller identifies
+// the rest.
+const sendPrivateAt = 256
+
+// SetPrivate is Set for a key no other transaction can write or read (a
+// key under a CI this transaction creates): such writes are sent, a few
+// hundred at a time, while the transaction goes on. They take no lock
+// another transaction waits for, so sending them before the others, in
+// no particular order, cannot deadlock.
+func (t *txn) SetPrivate(key, value []byte) error {
+	if err := t.Set(key, value); err != nil {
+		return err
+	}
+	t.private = append(t.private, bytes.Clone(key))
+	if len(t.private) >= sendPrivateAt && t.err == nil && t.idle() {
+		t.sendPrivate()
+	}
+	return nil
+}
+
+// idle reports whether no send of private writes is in flight, taking
+// the outcome of one that ended.
+func (t *txn) idle() bool {
+	select {
+	case err := <-t.sending: // never ready while sending is nil
+		t.sending = nil
+		if err != nil && t.err == nil {
+			t.err = mapErr(err)
+		}
+	default:
+	}
+	return t.sending == nil
+}
+
+// sendPrivate sends the private writes waiting, without waiting for the
+// server's answer: the next use of the connection does (settle).
+func (t *txn) sendPrivate() {
+	if t.sent == nil {
+		t.sent = map[string][]byte{}
+	}
+	var keys, values [][]byte
+	for _, k := range t.private {
+		v := t.writes[string(k)]
+		if s, ok := t.sent[string(k)]; v == nil || ok && bytes.Equal(s, v) {
+			continue // deleted since (Commit deletes it), or sent as it is (or twice in t.private)
+		}
+		keys, values = append(keys, k), append(values, v)
+		t.sent[string(k)] = v
+	}
+	t.private = t.private[:0]
+	if len(keys) == 0 {
+		return
+	}
+	b, err := t.batch()
+	if err != nil {
+		t.err = err // the transaction is lost, and sent with it
+		return
+	}
+	b.Queue(t.db.sql.upsert, byteaArray(keys), byteaArray(values))
+	done, conn := make(chan error, 1), t.conn
+	go func() { done <- conn.SendBatch(context.Background(), b).Close() }()
+	t.sending = done
+}
+
+// settle waits for the private writes in flight, if any: their failure
+// is the transaction's.
+func (t *txn) settle() {
+	if t.sending == nil {
+		return
+	}
+	if err := <-t.sending; err != nil && t.err == nil {
+		t.err = mapErr(err)
+	}
+	t.sending = nil
 }
 
 // query runs one statement in the transaction, beginning it first (in the
@@ -54,6 +139,7 @@ func (t *txn) query(sql string, args []any, scan func(pgx.Rows) error) error {
 	if t.done {
 		return errDone
 	}
+	t.settle()
 	if t.err != nil {
 		return t.err
 	}
@@ -359,6 +445,7 @@ func (t *txn) Commit() error {
 		return errDone
 	}
 	defer t.Discard()
+	t.settle()
 	if t.err != nil {
 		return t.err
 	}
@@ -375,6 +462,9 @@ func (t *txn) Commit() error {
 	var setKeys, setValues, delKeys [][]byte
 	for _, k := range keys {
 		if v := t.writes[k]; v != nil {
+			if s, ok := t.sent[k]; ok && bytes.Equal(s, v) {
+				continue // sent before the commit (SetPrivate)
+			}
 			setKeys, setValues = append(setKeys, []byte(k)), append(setValues, v)
 		} else {
 			delKeys = append(delKeys, []byte(k))
@@ -402,7 +492,9 @@ func (t *txn) Commit() error {
 // Discard rolls the server transaction back, if it began, and returns the
 // connection to the pool. Safe after Commit and more than once.
 func (t *txn) Discard() {
+	t.settle() // the connection is not ours to return while a send is in flight
 	t.done, t.writes, t.reads = true, nil, nil
+	t.private, t.sent = nil, nil
 	c := t.conn
 	if c == nil {
 		return
