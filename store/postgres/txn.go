@@ -82,10 +82,7 @@ func (t *txn) SetPrivate(key, value []byte) error {
 func (t *txn) idle() bool {
 	select {
 	case err := <-t.sending: // never ready while sending is nil
-		t.sending = nil
-		if err != nil && t.err == nil {
-			t.err = mapErr(err)
-		}
+		t.sendEnded(err)
 	default:
 	}
 	return t.sending == nil
@@ -124,13 +121,18 @@ func (t *txn) sendPrivate() {
 // settle waits for the private writes in flight, if any: their failure
 // is the transaction's.
 func (t *txn) settle() {
-	if t.sending == nil {
-		return
+	if t.sending != nil {
+		t.sendEnded(<-t.sending)
 	}
-	if err := <-t.sending; err != nil && t.err == nil {
+}
+
+// sendEnded takes the outcome of the send that ended: its failure is the
+// transaction's.
+func (t *txn) sendEnded(err error) {
+	t.sending = nil
+	if err != nil && t.err == nil {
 		t.err = mapErr(err)
 	}
-	t.sending = nil
 }
 
 // query runs one statement in the transaction, beginning it first (in the
