@@ -62,11 +62,11 @@ type eventTxn struct {
 	// fresh are the sys_ids the transaction made, on a store that can take
 	// keys under them as absent without reading them (noteFresh).
 	fresh map[string]bool
-	// private takes the writes under fresh sys_ids, when the store's
-	// transaction can send them early (store.PrivateWriter); isFresh
-	// tells fresh sys_ids for store.KeyUnder.
-	private store.PrivateWriter
+	// isFresh tells fresh sys_ids, for store.KeyUnder; private takes
+	// the writes under them, when the store's transaction can send them
+	// early (store.PrivateWriter).
 	isFresh func(sysID []byte) bool
+	private store.PrivateWriter
 }
 
 // pendingEvent is one CI's change within the transaction: before as the
@@ -120,22 +120,10 @@ func (t *eventTxn) Get(k []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if t.fresh != nil && t.underFresh(k) {
+	if t.fresh != nil && store.KeyUnder(k, t.isFresh) {
 		t.Txn.(store.AbsenceNoter).NoteAbsent(k)
 	}
 	return t.reads.get(t.Txn, k)
-}
-
-// underFresh reports whether k lies under a sys_id the transaction made:
-// an identity it scopes, or a relation from or to it.
-func (t *eventTxn) underFresh(k []byte) bool {
-	if store.IsIdentityKey(k) {
-		return t.fresh[string(store.IdentityScope(k))]
-	}
-	if parent, child, ok := store.OutKeyEnds(k); ok {
-		return t.fresh[string(parent)] || t.fresh[string(child)]
-	}
-	return false
 }
 
 // noteFresh returns newID noting the sys_ids it makes in the transaction,
@@ -150,10 +138,8 @@ func (t *eventTxn) noteFresh(newID func() string) func() string {
 		return newID
 	}
 	t.fresh = map[string]bool{}
-	if pw, ok := t.Txn.(store.PrivateWriter); ok {
-		t.private = pw
-		t.isFresh = func(id []byte) bool { return t.fresh[string(id)] }
-	}
+	t.isFresh = func(id []byte) bool { return t.fresh[string(id)] }
+	t.private, _ = t.Txn.(store.PrivateWriter)
 	return func() string {
 		id := newID()
 		t.fresh[id] = true

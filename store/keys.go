@@ -671,8 +671,8 @@ func KeyUnder(k []byte, fresh func(sysID []byte) bool) bool {
 		rest := k[len(prefixSub):]
 		return fresh(before(rest, '/')) || fresh(after(rest, '/'))
 	case bytes.HasPrefix(k, prefixOut):
-		rest := k[len(prefixOut):]
-		return fresh(before(rest, '/')) || fresh(after(rest, 0))
+		parent, child, ok := OutKeyEnds(k)
+		return ok && (fresh(parent) || fresh(child))
 	case bytes.HasPrefix(k, prefixIn):
 		rest := k[len(prefixIn):]
 		return fresh(before(rest, '/')) || fresh(after(rest, 0))
