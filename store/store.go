@@ -189,3 +189,14 @@ type AbsenceNoter interface {
 type PrivateWriter interface {
 	SetPrivate(key, value []byte) error
 }
+
+// CountAdder is a transaction that can add to counts without reading them:
+// a count is eight bytes, a big-endian signed integer, and a count that
+// reaches zero or below is deleted. A store whose every read is a round
+// trip (PostgreSQL) adds them on the server when the transaction commits,
+// which saves reading them first; reads of such a key in the transaction
+// see the sum. Two transactions that add to one count conflict, as when
+// they read and rewrite it.
+type CountAdder interface {
+	AddCounts(keys [][]byte, deltas []int64) error
+}

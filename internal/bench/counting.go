@@ -30,13 +30,19 @@ func (c *Counting) Written() (keys, bytes int64) { return c.keys.Load(), c.bytes
 // commit-time event numbering of Badger (store.NumberedTxn) and the
 // read-ahead of PostgreSQL (store.Prefetcher; without it every read there
 // was a round trip of its own, and the bench measured a slower store than
-// the engine's users get), and store.AbsenceNoter of both. No store offers
+// the engine's users get) with its store.CountAdder, and
+// store.AbsenceNoter of both. No store offers
 // both of the first kinds.
 func (c *Counting) NewTxn() store.Txn {
 	t := &countingTxn{Txn: c.Store.NewTxn(), c: c}
 	switch t.Txn.(type) {
 	case store.NumberedTxn:
 		return countingNumberedTxn{t}
+	case interface {
+		store.Prefetcher
+		store.CountAdder
+	}:
+		return countingAdderTxn{countingPrefetchTxn{t}}
 	case store.Prefetcher:
 		return countingPrefetchTxn{t}
 	}
@@ -124,4 +130,15 @@ func (t *countingTxn) NoteAbsent(key []byte) {
 	if an, ok := t.Txn.(store.AbsenceNoter); ok {
 		an.NoteAbsent(key)
 	}
+}
+
+// countingAdderTxn is a countingPrefetchTxn over a store.CountAdder; a
+// count added is counted as a key written with its eight bytes.
+type countingAdderTxn struct{ countingPrefetchTxn }
+
+func (t countingAdderTxn) AddCounts(keys [][]byte, deltas []int64) error {
+	for _, k := range keys {
+		t.note(k, len(k)+8)
+	}
+	return t.Txn.(store.CountAdder).AddCounts(keys, deltas)
 }

@@ -2,8 +2,9 @@
 // users who outgrow one machine: several irego processes on several
 // machines share one database. It speaks to PostgreSQL through a pgx
 // connection pool and uses nothing beyond SERIALIZABLE transactions, a
-// bytea primary key and INSERT … ON CONFLICT, so CockroachDB and
-// YugabyteDB are expected to work unchanged.
+// bytea primary key, INSERT … ON CONFLICT and a few standard functions
+// (encode, decode, lpad, to_hex and a bit(64) cast, to add to counts), so
+// CockroachDB and YugabyteDB are expected to work unchanged.
 //
 // # Basics
 //
@@ -19,7 +20,8 @@
 // other transaction's to make (store.PrivateWriter) go ahead, a few
 // hundred at a time, while the caller goes on. The transaction begins on the
 // server with its first read, in the same round trip as that read, and
-// remembers what it read, so reading a key again costs no round trip. A
+// remembers what it read, so reading a key again costs no round trip.
+// Counts (store.CountAdder) are added by the commit without being read. A
 // serialization failure (SQLSTATE 40001) or a deadlock (40P01), from any
 // statement or from COMMIT, is reported as store.ErrConflict, so the engine
 // redoes the payload exactly as it does after a Badger conflict. The

@@ -88,6 +88,8 @@ type statements struct {
 	scanBack    string // a page backwards: key >= $1 AND key < $2, descending, at most $3 rows
 	upsert      string // set keys $1 to values $2 (arrays of equal length)
 	delete      string // delete keys $1
+	addCounts   string // add $2 (int8) to the counts (8 bytes, big endian) at keys $1
+	dropCounts  string // delete the counts at keys $1 that are zero or below
 }
 
 func statementsFor(table string) statements {
@@ -101,8 +103,18 @@ func statementsFor(table string) statements {
 		upsert: `INSERT INTO ` + t + ` (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) ` +
 			`ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
 		delete: `DELETE FROM ` + t + ` WHERE key = ANY($1::bytea[])`,
+		addCounts: `INSERT INTO ` + t + ` (key, value) SELECT k, ` + countBytes(`d`) +
+			` FROM unnest($1::bytea[], $2::int8[]) AS a(k, d) ` +
+			`ON CONFLICT (key) DO UPDATE SET value = ` + countBytes(countOf(t+`.value`)+` + `+countOf(`excluded.value`)),
+		dropCounts: `DELETE FROM ` + t + ` WHERE key = ANY($1::bytea[]) AND ` + countOf(`value`) + ` <= 0`,
 	}
 }
+
+// countOf reads a count's eight bytes as a bigint, and countBytes writes
+// one, in SQL that needs no PostgreSQL-only function.
+func countOf(v string) string { return `('x' || encode(` + v + `, 'hex'))::bit(64)::bigint` }
+
+func countBytes(n string) string { return `decode(lpad(to_hex(` + n + `), 16, '0'), 'hex')` }
 
 // Transaction control.
 const (

@@ -53,6 +53,11 @@ type txn struct {
 	private [][]byte
 	sent    map[string][]byte
 	sending chan error
+	// adds are the counts to add to when the transaction commits
+	// (store.CountAdder): by key, the sum of the deltas since the key was
+	// last set or deleted. A key in writes too adds to the written value
+	// (none: zero), the others to the stored count, on the server.
+	adds map[string]int64
 }
 
 // sendPrivateAt is how many private writes wait before they are sent
@@ -177,6 +182,13 @@ func (t *txn) batch() (*pgx.Batch, error) {
 const maxReads = 1 << 15
 
 func (t *txn) Get(key []byte) ([]byte, error) {
+	if _, ok := t.adds[string(key)]; ok {
+		v, err := t.countNow(key)
+		if err == nil && v == nil {
+			err = store.ErrNotFound
+		}
+		return v, err
+	}
 	v, ok := t.writes[string(key)]
 	if !ok {
 		v, ok = t.reads[string(key)]
@@ -301,7 +313,10 @@ func (t *txn) IterateFrom(prefix, start []byte, fn func(key, value []byte) error
 	if bytes.Compare(start, prefix) < 0 {
 		start = prefix
 	}
-	own := t.pendingUnder(prefix)
+	own, err := t.pendingUnder(prefix)
+	if err != nil {
+		return err
+	}
 	for len(own) > 0 && bytes.Compare(own[0].key, start) < 0 {
 		own = own[1:]
 	}
@@ -376,22 +391,26 @@ func (t *txn) IterateFrom(prefix, start []byte, fn func(key, value []byte) error
 		from = append(bytes.Clone(keys[len(keys)-1]), 0)
 		limit = min(4*limit, maxPage)
 	}
-	_, err := flushOwn(nil)
+	_, err = flushOwn(nil)
 	return err
 }
 
 type pendingWrite struct{ key, value []byte }
 
-// pendingUnder returns the pending writes under prefix in key order.
-func (t *txn) pendingUnder(prefix []byte) []pendingWrite {
-	var out []pendingWrite
+// pendingUnder returns the pending writes under prefix in key order,
+// counts with additions pending (countsUnder) among them.
+func (t *txn) pendingUnder(prefix []byte) ([]pendingWrite, error) {
+	out, err := t.countsUnder(prefix)
+	if err != nil {
+		return nil, err
+	}
 	for k, v := range t.writes {
-		if strings.HasPrefix(k, string(prefix)) {
+		if _, counted := t.adds[k]; !counted && strings.HasPrefix(k, string(prefix)) {
 			out = append(out, pendingWrite{[]byte(k), v})
 		}
 	}
 	slices.SortFunc(out, func(a, b pendingWrite) int { return bytes.Compare(a.key, b.key) })
-	return out
+	return out, nil
 }
 
 // successor returns the smallest key above every key with the prefix, or
@@ -436,6 +455,7 @@ func (t *txn) put(key, value []byte) error {
 	if size > maxPending {
 		return store.ErrTxnTooBig
 	}
+	delete(t.adds, string(key)) // the write replaces the count and what was added
 	t.writes[string(key)], t.pending = value, size
 	return nil
 }
@@ -451,11 +471,12 @@ func (t *txn) Commit() error {
 	if t.err != nil {
 		return t.err
 	}
-	if len(t.writes) == 0 {
+	if len(t.writes) == 0 && len(t.adds) == 0 {
 		return nil
 	}
 	// Keys in order, so that concurrent commits lock rows in one order
 	// rather than deadlock.
+	var err error
 	keys := make([]string, 0, len(t.writes))
 	for k := range t.writes {
 		keys = append(keys, k)
@@ -463,7 +484,13 @@ func (t *txn) Commit() error {
 	slices.Sort(keys)
 	var setKeys, setValues, delKeys [][]byte
 	for _, k := range keys {
-		if v := t.writes[k]; v != nil {
+		v := t.writes[k]
+		if d, ok := t.adds[k]; ok {
+			if v, err = addCount(k, v, d); err != nil {
+				return err
+			}
+		}
+		if v != nil {
 			if s, ok := t.sent[k]; ok && bytes.Equal(s, v) {
 				continue // sent before the commit (SetPrivate)
 			}
@@ -482,6 +509,7 @@ func (t *txn) Commit() error {
 	if len(delKeys) > 0 {
 		b.Queue(t.db.sql.delete, byteaArray(delKeys))
 	}
+	t.queueAdds(b)
 	b.Queue("COMMIT").Exec(func(tag pgconn.CommandTag) error {
 		if tag.String() != "COMMIT" {
 			return errRolledBack
@@ -495,7 +523,7 @@ func (t *txn) Commit() error {
 // connection to the pool. Safe after Commit and more than once.
 func (t *txn) Discard() {
 	t.settle() // the connection is not ours to return while a send is in flight
-	t.done, t.writes, t.reads = true, nil, nil
+	t.done, t.writes, t.reads, t.adds = true, nil, nil, nil
 	t.private, t.sent = nil, nil
 	c := t.conn
 	if c == nil {
