@@ -87,6 +87,7 @@ type statements struct {
 	scanOpen    string // a page of a prefix without an upper bound: key >= $1, at most $2 rows
 	scanBack    string // a page backwards: key >= $1 AND key < $2, descending, at most $3 rows
 	upsert      string // set keys $1 to values $2 (arrays of equal length)
+	insert      string // insert keys $1, none of which exists, with values $2
 	delete      string // delete keys $1
 	addCounts   string // add $2 (int8) to the counts (8 bytes, big endian) at keys $1
 	dropCounts  string // delete the counts at keys $1 that are zero or below
@@ -102,6 +103,7 @@ func statementsFor(table string) statements {
 		scanBack:    `SELECT key, value FROM ` + t + ` WHERE key >= $1 AND key < $2 ORDER BY key DESC LIMIT $3`,
 		upsert: `INSERT INTO ` + t + ` (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) ` +
 			`ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+		insert: `INSERT INTO ` + t + ` (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[])`,
 		delete: `DELETE FROM ` + t + ` WHERE key = ANY($1::bytea[])`,
 		addCounts: `INSERT INTO ` + t + ` (key, value) SELECT k, ` + countBytes(`d`) +
 			` FROM unnest($1::bytea[], $2::int8[]) AS a(k, d) ` +
