@@ -38,7 +38,22 @@ type DB struct {
 	// connection (the engine does so) always finds one.
 	txnSlots chan struct{}
 	closed   atomic.Bool
+	sizes    txnSizes
 }
+
+// txnSizes are the sizes of the last write transaction's maps of writes
+// and reads: the next one makes its maps that large, since growing a map
+// of thousands of keys rehashes it again and again (a batch of 100 BYOL
+// chains writes about 4,000 keys).
+type txnSizes struct{ writes, reads atomic.Int64 }
+
+func (s *txnSizes) keep(writes, reads int) {
+	s.writes.Store(int64(min(writes, maxKeptSize)))
+	s.reads.Store(int64(min(reads, maxKeptSize)))
+}
+
+// maxKeptSize bounds the size a transaction's maps are made at.
+const maxKeptSize = 1 << 15
 
 // Open connects to the database named by dsn (a postgres:// URL or a
 // key=value connection string; pgxpool's pool_max_conns and friends

@@ -15,7 +15,7 @@ import (
 
 // Pending writes are bounded; overwriting a key does not count it twice.
 func TestPendingWritesAreBounded(t *testing.T) {
-	tx := &txn{}
+	tx := &txn{db: &DB{}}
 	value := make([]byte, 1<<20)
 	for range 100 {
 		if err := tx.Set([]byte("same"), value); err != nil {

@@ -228,9 +228,7 @@ func (t *txn) Get(key []byte) ([]byte, error) {
 		return nil, err
 	}
 	if len(t.reads) < maxReads {
-		if t.reads == nil {
-			t.reads = map[string][]byte{}
-		}
+		t.readsMade()
 		t.reads[string(key)] = v
 	}
 	if v == nil {
@@ -303,9 +301,7 @@ func (t *txn) Prefetch(keys [][]byte) error {
 	if err != nil {
 		return err // nothing remembered: the failed read answers no Get
 	}
-	if t.reads == nil {
-		t.reads = make(map[string][]byte, len(ask))
-	}
+	t.readsMade()
 	for _, k := range ask {
 		t.reads[string(k)] = found[string(k)] // nil: absent
 	}
@@ -323,9 +319,7 @@ func (t *txn) NoteAbsent(key []byte) {
 	if _, ok := t.reads[string(key)]; ok || len(t.reads) >= maxReads {
 		return
 	}
-	if t.reads == nil {
-		t.reads = map[string][]byte{}
-	}
+	t.readsMade()
 	t.reads[string(key)] = nil
 }
 
@@ -470,7 +464,7 @@ func (t *txn) put(key, value []byte) error {
 		return err
 	}
 	if t.writes == nil {
-		t.writes = map[string][]byte{}
+		t.writes = make(map[string][]byte, t.db.sizes.writes.Load())
 	}
 	size := t.pending + len(key) + len(value)
 	if old, ok := t.writes[string(key)]; ok {
@@ -550,10 +544,20 @@ func (t *txn) Commit() error {
 	return mapErr(t.conn.SendBatch(context.Background(), b).Close())
 }
 
+// readsMade makes the map of reads, at the size of the last transaction's.
+func (t *txn) readsMade() {
+	if t.reads == nil {
+		t.reads = make(map[string][]byte, t.db.sizes.reads.Load())
+	}
+}
+
 // Discard rolls the server transaction back, if it began, and returns the
 // connection to the pool. Safe after Commit and more than once.
 func (t *txn) Discard() {
 	t.settle() // the connection is not ours to return while a send is in flight
+	if !t.view && !t.done {
+		t.db.sizes.keep(len(t.writes), len(t.reads))
+	}
 	t.done, t.writes, t.reads, t.adds = true, nil, nil, nil
 	t.private, t.sent = nil, nil
 	c := t.conn
