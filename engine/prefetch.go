@@ -127,7 +127,9 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 // readAheadWrites reads, in one round trip, what writing the plans the
 // read-ahead ended with will read of stored CIs (see prefetchWrites): the
 // writing of each payload then finds it read, unless the payloads before
-// it in the batch changed its plan.
+// it in the batch changed its plan. On a store that does not number
+// commits itself it reads the event counter too, which the commit reads
+// (the transaction's snapshot answers the same then as now).
 func readAheadWrites(pf store.Prefetcher, plans map[*payload.Payload]*identify.Plan, source string) error {
 	var keys [][]byte
 	for _, plan := range plans {
@@ -142,6 +144,9 @@ func readAheadWrites(pf store.Prefetcher, plans map[*payload.Payload]*identify.P
 	}
 	if len(keys) == 0 {
 		return nil
+	}
+	if _, numbered := pf.(store.NumberedTxn); !numbered {
+		keys = append(keys, store.EventSeqKey())
 	}
 	return pf.Prefetch(keys)
 }

@@ -103,7 +103,8 @@ func TestPrefetchReadsInOneRoundTrip(t *testing.T) {
 // read-ahead also read what writing its plans reads; 9 and 12 since the
 // writes under new CIs are sent while the batch goes on; 8 to 10 and 12,
 // the sends depending on the server's pace, since the index counts are
-// added by the commit without reading them). The load tool's
+// added by the commit without reading them; 7 to 10 and 12 since the event
+// counter is read ahead with what writing reads). The load tool's
 // counting wrapper keeps the read-ahead, or `irego bench --store
 // postgres://…` measures a round trip per read.
 func TestBatchRoundTrips(t *testing.T) {
