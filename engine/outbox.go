@@ -336,6 +336,11 @@ func (t *eventTxn) put(rec *store.Record) error {
 	}
 	k := store.CIKey(rec.SysID)
 	t.reads.forget(k)
+	if t.private != nil && t.fresh[rec.SysID] {
+		// A new CI's record: the store may send it while the commit
+		// numbers the rest, as a row no one else writes.
+		return t.private.SetPrivate(k, b)
+	}
 	return t.Txn.Set(k, b)
 }
 
