@@ -26,8 +26,8 @@ func gcPercentAfterOpen(t *testing.T, db, gogc string) int {
 // On a store in a database server irego's heap is small and collected
 // less often, unless GOGC chooses; on Badger the default stays.
 func TestGCPercentFollowsTheStore(t *testing.T) {
-	if got := gcPercentAfterOpen(t, pgtest.DSN(t), ""); got != 200 {
-		t.Errorf("PostgreSQL store: GC percent %d, want 200", got)
+	if got := gcPercentAfterOpen(t, pgtest.DSN(t), ""); got != 400 {
+		t.Errorf("PostgreSQL store: GC percent %d, want 400", got)
 	}
 	if got := gcPercentAfterOpen(t, pgtest.DSN(t), "150"); got != 100 {
 		t.Errorf("PostgreSQL store with GOGC=150: GC percent %d, want it untouched (100 here)", got)
