@@ -94,11 +94,14 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 			return err
 		}
 		// A run all of whose keys turned out absent would read the same
-		// again: it took them as absent already.
+		// again: it took them as absent already. A found edge or source
+		// entry names only CIs the run knew (an edge's key holds both its
+		// ends), so it leads to no key the run did not ask for: a known
+		// chain whose last level's edges were found is read.
 		open = open[:0:0]
 		for _, r := range runs {
 			for _, k := range r.asked {
-				if fetched[k] != nil {
+				if fetched[k] != nil && !namesKnownCIs([]byte(k)) {
 					open = append(open, r.p)
 					break
 				}
@@ -123,6 +126,10 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 	}
 	return readAheadWrites(pf, plans, io.Source)
 }
+
+// namesKnownCIs reports whether k, when found, names no CI but those the
+// read that asked for it knew: an edge or a source entry.
+func namesKnownCIs(k []byte) bool { return store.IsOutKey(k) || store.IsSourceKey(k) }
 
 // readAheadWrites reads, in one round trip, what writing the plans the
 // read-ahead ended with will read of stored CIs (see prefetchWrites): the

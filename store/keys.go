@@ -644,6 +644,9 @@ func IsCIKey(k []byte) bool { return bytes.HasPrefix(k, prefixCI) }
 // IsIdentityKey reports whether k is an identity guard key (IdentityKey).
 func IsIdentityKey(k []byte) bool { return bytes.HasPrefix(k, prefixID) }
 
+// IsSourceKey reports whether k is a CI's source entry (SourceKey).
+func IsSourceKey(k []byte) bool { return bytes.HasPrefix(k, prefixSource) }
+
 // KeyUnder reports whether k lies under a CI for which fresh is true: its
 // class membership, source entry, related records, relations either way,
 // index entries, and the identities it scopes. Other keys, and a CI's own
