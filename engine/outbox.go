@@ -471,6 +471,12 @@ func (t *eventTxn) number(first uint64, evs [][]byte, deltas []byte) error {
 			return err
 		}
 	}
+	// An event's number is new: it comes from the counter the transaction
+	// read, or from the store's numbering.
+	setEvent := t.Txn.Set
+	if nw, ok := t.Txn.(store.NewWriter); ok {
+		setEvent = nw.SetNew
+	}
 	for i, pe := range t.order {
 		pe.seq = first + uint64(i)
 		if pe.after != nil {
@@ -482,7 +488,7 @@ func (t *eventTxn) number(first uint64, evs [][]byte, deltas []byte) error {
 		if evs[i] == nil {
 			continue
 		}
-		if err := t.Txn.Set(store.EventKey(pe.seq), evs[i]); err != nil {
+		if err := setEvent(store.EventKey(pe.seq), evs[i]); err != nil {
 			return err
 		}
 	}

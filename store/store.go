@@ -190,6 +190,15 @@ type PrivateWriter interface {
 	SetPrivate(key, value []byte) error
 }
 
+// NewWriter is a transaction that can be told a write of a key it holds
+// to be absent (a change event numbered from the counter it read): the
+// store may insert it without looking for a row to replace (PostgreSQL).
+// Should a committed transaction hold the key when this one commits, the
+// commit fails with ErrConflict.
+type NewWriter interface {
+	SetNew(key, value []byte) error
+}
+
 // CountAdder is a transaction that can add to counts without reading them:
 // a count is eight bytes, a big-endian signed integer, and a count that
 // reaches zero or below is deleted. A store whose every read is a round

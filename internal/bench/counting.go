@@ -124,6 +124,16 @@ func (t countingPrefetchTxn) SetPrivate(k, v []byte) error {
 	return t.Txn.Set(k, v)
 }
 
+// SetNew passes the write on as one of a key held to be absent, when the
+// wrapped transaction takes such writes (store.NewWriter).
+func (t countingPrefetchTxn) SetNew(k, v []byte) error {
+	t.note(k, len(k)+len(v))
+	if nw, ok := t.Txn.(store.NewWriter); ok {
+		return nw.SetNew(k, v)
+	}
+	return t.Txn.Set(k, v)
+}
+
 // NoteAbsent passes key on when the wrapped transaction takes it
 // (store.AbsenceNoter); otherwise reading key reads the store, as before.
 func (t *countingTxn) NoteAbsent(key []byte) {

@@ -22,7 +22,8 @@
 // server with its first read, in the same round trip as that read, and
 // remembers what it read, so reading a key again costs no round trip.
 // Counts (store.CountAdder) are added by the commit without being read. A
-// serialization failure (SQLSTATE 40001) or a deadlock (40P01), from any
+// serialization failure (SQLSTATE 40001), a deadlock (40P01) or a key
+// inserted as new that exists (23505, store.NewWriter), from any
 // statement or from COMMIT, is reported as store.ErrConflict, so the engine
 // redoes the payload exactly as it does after a Badger conflict. The
 // server's full disk (disk_full, 53100) is store.ErrNoSpace, as Badger's

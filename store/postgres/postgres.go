@@ -172,11 +172,14 @@ func (d *DB) release(c *pgxpool.Conn, slot bool) {
 	}
 }
 
-// Conflicts: serialization failures and deadlocks; the transaction must be
+// Conflicts: serialization failures, deadlocks, and a unique violation,
+// which only the INSERT of keys the transaction held to be absent can
+// raise (another transaction made one meanwhile); the transaction must be
 // redone from its start.
 const (
 	sqlstateSerializationFailure = "40001"
 	sqlstateDeadlockDetected     = "40P01"
+	sqlstateUniqueViolation      = "23505"
 )
 
 // sqlstateDiskFull is the server's disk full: the write is refused (and
@@ -187,7 +190,7 @@ const sqlstateDiskFull = "53100"
 // full disk onto store.ErrNoSpace, keeping the server's message.
 func mapErr(err error) error {
 	var pg *pgconn.PgError
-	if errors.As(err, &pg) && (pg.Code == sqlstateSerializationFailure || pg.Code == sqlstateDeadlockDetected) {
+	if errors.As(err, &pg) && (pg.Code == sqlstateSerializationFailure || pg.Code == sqlstateDeadlockDetected || pg.Code == sqlstateUniqueViolation) {
 		return fmt.Errorf("%w: %s (SQLSTATE %s)", store.ErrConflict, pg.Message, pg.Code)
 	}
 	if errors.As(err, &pg) && pg.Code == sqlstateDiskFull {

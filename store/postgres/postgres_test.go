@@ -78,7 +78,7 @@ func TestDiskFullIsNoSpace(t *testing.T) {
 	if !errors.Is(err, store.ErrNoSpace) || !strings.Contains(err.Error(), "No space left on device") || !strings.Contains(err.Error(), "53100") {
 		t.Errorf("disk_full mapped to %v", err)
 	}
-	for _, code := range []string{"53200", "53300", "23505"} { // out of memory, too many connections, unique violation
+	for _, code := range []string{"53200", "53300", "23502"} { // out of memory, too many connections, not null violation
 		if err := mapErr(&pgconn.PgError{Code: code, Message: "m"}); errors.Is(err, store.ErrNoSpace) || errors.Is(err, store.ErrConflict) {
 			t.Errorf("SQLSTATE %s mapped to %v", code, err)
 		}

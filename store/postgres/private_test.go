@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -95,6 +96,50 @@ func TestPrivateWritesSentEarly(t *testing.T) {
 		if got := count(r); got != n-n/10 {
 			t.Errorf("after Commit: %d keys, want %d", got, n-n/10)
 		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A key written as new (store.NewWriter) is inserted by the commit; when
+// another transaction made it meanwhile, or it existed already, the
+// commit is a conflict and writes nothing, and the key keeps the other's
+// value.
+func TestNewKeysConflict(t *testing.T) {
+	st, _ := counted(t)
+	defer st.Close()
+	begin := func() store.Txn {
+		t.Helper()
+		tx := st.NewTxn()
+		if _, err := tx.Get([]byte("n/begin")); !errors.Is(err, store.ErrNotFound) { // takes its snapshot
+			t.Fatal(err)
+		}
+		return tx
+	}
+	setNew := func(tx store.Txn, k, v string) {
+		t.Helper()
+		if err := tx.(store.NewWriter).SetNew([]byte(k), []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := begin(), begin()
+	setNew(a, "n/1", "a")
+	setNew(b, "n/1", "b")
+	b.Set([]byte("n/2"), []byte("b"))
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("the second commit of a new key: %v, want store.ErrConflict", err)
+	}
+	c := begin()
+	setNew(c, "n/1", "c")
+	if err := c.Commit(); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a new key that exists: %v, want store.ErrConflict", err)
+	}
+	if err := st.View(func(r store.Reader) error {
+		storetest.ExpectReads(t, r, map[string]string{"n/1": "a", "n/2": ""})
 		return nil
 	}); err != nil {
 		t.Fatal(err)

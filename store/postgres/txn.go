@@ -58,6 +58,8 @@ type txn struct {
 	// last set or deleted. A key in writes too adds to the written value
 	// (none: zero), the others to the stored count, on the server.
 	adds map[string]int64
+	// absent are the keys written by SetNew, inserted at commit.
+	absent map[string]bool
 }
 
 // sendPrivateAt is how many private writes wait before they are sent
@@ -79,6 +81,20 @@ func (t *txn) SetPrivate(key, value []byte) error {
 	if len(t.private) >= sendPrivateAt && t.err == nil && t.idle() {
 		t.sendPrivate()
 	}
+	return nil
+}
+
+// SetNew (store.NewWriter) is Set for a key the caller holds to be absent:
+// the commit inserts it rather than upserting it, a third cheaper for the
+// server, and fails with store.ErrConflict should the key exist.
+func (t *txn) SetNew(key, value []byte) error {
+	if err := t.Set(key, value); err != nil {
+		return err
+	}
+	if t.absent == nil {
+		t.absent = map[string]bool{}
+	}
+	t.absent[string(key)] = true
 	return nil
 }
 
@@ -134,10 +150,10 @@ type writes struct{ keys, values [][]byte }
 func (w *writes) add(k, v []byte) { w.keys, w.values = append(w.keys, k), append(w.values, v) }
 
 // queueWrites queues the statements that write news, keys under a CI the
-// transaction made and not sent before, and the others: news need no
-// check for a row to update, which makes their INSERT a third cheaper for
-// the server (a key among them that exists would be a sys_id made twice,
-// and fails the transaction).
+// transaction made (or written by SetNew) and not sent before, and the
+// others: news need no check for a row to update, which makes their
+// INSERT a third cheaper for the server (a key among them that exists is
+// a conflict: another transaction made it, or a sys_id was made twice).
 func (t *txn) queueWrites(b *pgx.Batch, news, others writes) {
 	if len(news.keys) > 0 {
 		b.Queue(t.db.sql.insert, byteaArray(news.keys), byteaArray(news.values))
@@ -517,7 +533,7 @@ func (t *txn) Commit() error {
 			if s, ok := t.sent[k]; ok && bytes.Equal(s, v) {
 				continue // sent before the commit (SetPrivate)
 			}
-			if _, again := t.sent[k]; unsent[k] && !again {
+			if _, again := t.sent[k]; (unsent[k] || t.absent[k]) && !again {
 				news.add([]byte(k), v)
 			} else {
 				others.add([]byte(k), v)
@@ -558,7 +574,7 @@ func (t *txn) Discard() {
 	if !t.view && !t.done {
 		t.db.sizes.keep(len(t.writes), len(t.reads))
 	}
-	t.done, t.writes, t.reads, t.adds = true, nil, nil, nil
+	t.done, t.writes, t.reads, t.adds, t.absent = true, nil, nil, nil, nil
 	t.private, t.sent = nil, nil
 	c := t.conn
 	if c == nil {
