@@ -97,7 +97,7 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 		// again: it took them as absent already. A found edge or source
 		// entry names only CIs the run knew (an edge's key holds both its
 		// ends), so it leads to no key the run did not ask for: a known
-		// chain whose last level's edges were found is read.
+		// chain is not run again for the edges of its last level.
 		open = open[:0:0]
 		for _, r := range runs {
 			for _, k := range r.asked {

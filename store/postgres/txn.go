@@ -115,7 +115,7 @@ func (t *txn) sendPrivate() {
 	if t.sent == nil {
 		t.sent = map[string][]byte{}
 	}
-	var news, again writes
+	var news, again keyValues
 	for _, k := range t.private {
 		v := t.writes[string(k)]
 		s, ok := t.sent[string(k)]
@@ -144,17 +144,17 @@ func (t *txn) sendPrivate() {
 	t.sending = done
 }
 
-// writes are keys and their values, to send as two arrays.
-type writes struct{ keys, values [][]byte }
+// keyValues are keys and their values, to send as two arrays.
+type keyValues struct{ keys, values [][]byte }
 
-func (w *writes) add(k, v []byte) { w.keys, w.values = append(w.keys, k), append(w.values, v) }
+func (w *keyValues) add(k, v []byte) { w.keys, w.values = append(w.keys, k), append(w.values, v) }
 
 // queueWrites queues the statements that write news, keys under a CI the
 // transaction made (or written by SetNew) and not sent before, and the
 // others: news need no check for a row to update, which makes their
 // INSERT a third cheaper for the server (a key among them that exists is
 // a conflict: another transaction made it, or a sys_id was made twice).
-func (t *txn) queueWrites(b *pgx.Batch, news, others writes) {
+func (t *txn) queueWrites(b *pgx.Batch, news, others keyValues) {
 	if len(news.keys) > 0 {
 		b.Queue(t.db.sql.insert, byteaArray(news.keys), byteaArray(news.values))
 	}
@@ -520,7 +520,7 @@ func (t *txn) Commit() error {
 	for _, k := range t.private {
 		unsent[string(k)] = true
 	}
-	var news, others writes
+	var news, others keyValues
 	var delKeys [][]byte
 	for _, k := range keys {
 		v := t.writes[k]
