@@ -48,6 +48,10 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 	// read-ahead leaves no trace (a test clock advances on every reading).
 	io.Now = func() time.Time { return time.Time{} }
 	rs := e.ruleSet()
+	read := pf.Prefetch
+	if hp, ok := pf.(store.HolderPrefetcher); ok {
+		read = hp.PrefetchWithHolders // the CIs the guards found name come along
+	}
 	fetched := map[string][]byte{}                 // by key: its value, nil when absent
 	plans := map[*payload.Payload]*identify.Plan{} // each payload's latest read-ahead plan
 	// open are the payloads whose last run asked for keys not yet fetched,
@@ -90,7 +94,7 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 		if len(want) == 0 {
 			break
 		}
-		if err := fetch(pf, txn, fetched, want); err != nil {
+		if err := fetch(read, txn, fetched, want); err != nil {
 			return err
 		}
 		// A run all of whose keys turned out absent would read the same
@@ -107,9 +111,10 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 				}
 			}
 		}
-		// The CIs the identity guards name, in a round trip of their own,
-		// before the next round: without them identification stops at the
-		// first item it finds (an index naming a missing CI is an error).
+		// The CIs the identity guards name, before the next round (in a
+		// round trip of their own unless they came with the guards):
+		// without them identification stops at the first item it finds (an
+		// index naming a missing CI is an error).
 		var cis [][]byte
 		for _, k := range want {
 			if b := fetched[string(k)]; b != nil && store.IsIdentityKey(k) {
@@ -120,7 +125,7 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 				}
 			}
 		}
-		if err := fetch(pf, txn, fetched, cis); err != nil {
+		if err := fetch(pf.Prefetch, txn, fetched, cis); err != nil {
 			return err
 		}
 	}
@@ -182,12 +187,12 @@ func identifyAhead(runs []readAhead, rs *rules.RuleSet, io identify.Options, fet
 	}
 }
 
-// fetch prefetches keys and keeps what it read in fetched.
-func fetch(pf store.Prefetcher, txn store.Txn, fetched map[string][]byte, keys [][]byte) error {
+// fetch prefetches keys with read and keeps what it read in fetched.
+func fetch(read func([][]byte) error, txn store.Txn, fetched map[string][]byte, keys [][]byte) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	if err := pf.Prefetch(keys); err != nil {
+	if err := read(keys); err != nil {
 		return err
 	}
 	for _, k := range keys {

@@ -170,6 +170,14 @@ type Prefetcher interface {
 	Prefetch(keys [][]byte) error
 }
 
+// HolderPrefetcher is a Prefetcher that can also read, in the same go,
+// the record of the CI that each identity guard among the keys names as its
+// only holder: identification reads a guard, then that CI, so a read-ahead
+// round needs one round trip instead of two (PostgreSQL).
+type HolderPrefetcher interface {
+	PrefetchWithHolders(keys [][]byte) error
+}
+
 // AbsenceNoter is a transaction that can be told a key no committed
 // transaction holds, so that reading it needs no round trip (PostgreSQL)
 // and no search of the memtables and levels (Badger): a key scoped under a

@@ -114,6 +114,15 @@ func (t countingPrefetchTxn) Prefetch(keys [][]byte) error {
 	return t.Txn.(store.Prefetcher).Prefetch(keys)
 }
 
+// PrefetchWithHolders passes the read on when the wrapped transaction
+// reads guards' holders along (store.HolderPrefetcher), or prefetches.
+func (t countingPrefetchTxn) PrefetchWithHolders(keys [][]byte) error {
+	if hp, ok := t.Txn.(store.HolderPrefetcher); ok {
+		return hp.PrefetchWithHolders(keys)
+	}
+	return t.Txn.(store.Prefetcher).Prefetch(keys)
+}
+
 // SetPrivate passes the write on as one no other transaction can make,
 // when the wrapped transaction takes such writes (store.PrivateWriter).
 func (t countingPrefetchTxn) SetPrivate(k, v []byte) error {

@@ -104,7 +104,8 @@ func TestPrefetchReadsInOneRoundTrip(t *testing.T) {
 // writes under new CIs are sent while the batch goes on; 8 to 10 and 12,
 // the sends depending on the server's pace, since the index counts are
 // added by the commit without reading them; 7 to 10 and 12 since the event
-// counter is read ahead with what writing reads). The load tool's
+// counter is read ahead with what writing reads; 7 to 11 and 8 since the
+// CIs the guards found name are read along with them). The load tool's
 // counting wrapper keeps the read-ahead, or `irego bench --store
 // postgres://…` measures a round trip per read.
 func TestBatchRoundTrips(t *testing.T) {
@@ -126,8 +127,8 @@ func testBatchRoundTrips(t *testing.T, wrap func(store.Store) store.Store) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	// Rounds of the read-ahead (each up to two round trips), one for what
-	// writing reads, the sends of private writes, and the commit's.
+	// Rounds of the read-ahead (one round trip each), one for what writing
+	// reads, the sends of private writes, and the commit's.
 	const n, maxTrips = 40, 16
 	ps := make([]*payload.Payload, n)
 	items := 0
@@ -203,5 +204,50 @@ func TestNoteAbsent(t *testing.T) {
 	tx.Set([]byte("fresh"), []byte("new"))
 	if v, err := tx.Get([]byte("fresh")); err != nil || string(v) != "new" {
 		t.Errorf("Get(fresh) after writing it = %q, %v", v, err)
+	}
+}
+
+// PrefetchWithHolders reads, in the one round trip, the record of the CI
+// each identity guard among the keys names as its only holder, and nothing
+// for a guard with two holders, an absent guard or a key that is no guard;
+// what it read answers Gets as Prefetch's does.
+func TestPrefetchWithHoldersReadsTheirRecords(t *testing.T) {
+	st, rt := counted(t)
+	defer st.Close()
+	one, two := store.IdentityKey("rule", "", []string{"one"}, []bool{false}), store.IdentityKey("rule", "", []string{"two"}, []bool{false})
+	a, b, c := strings.Repeat("a", 32), strings.Repeat("b", 32), strings.Repeat("c", 32)
+	w := st.NewTxn()
+	for _, h := range []struct {
+		guard []byte
+		id    string
+	}{{one, a}, {two, b}, {two, c}} {
+		if err := store.HoldIdentity(w, h.guard, h.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{a, b, c} {
+		w.Set(store.CIKey(id), []byte("record "+id[:1]))
+	}
+	w.Set([]byte("x/plain"), []byte("v"))
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	tx := st.NewTxn()
+	defer tx.Discard()
+	absent := store.IdentityKey("rule", "", []string{"none"}, []bool{false})
+	before := rt.n.Load()
+	if err := tx.(store.HolderPrefetcher).PrefetchWithHolders([][]byte{one, two, absent, []byte("x/plain")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rt.n.Load() - before; n != 1 {
+		t.Errorf("PrefetchWithHolders took %d round trips, want 1", n)
+	}
+	storetest.ExpectReads(t, tx, map[string]string{string(store.CIKey(a)): "record a", "x/plain": "v", string(absent): ""})
+	if n := rt.n.Load() - before; n != 1 {
+		t.Errorf("reading the only holder's record and the keys took %d more round trips, want 0", n-1)
+	}
+	storetest.ExpectReads(t, tx, map[string]string{string(store.CIKey(b)): "record b"})
+	if n := rt.n.Load() - before; n != 2 {
+		t.Errorf("a record of one of two holders: %d round trips in all, want 2 (not read along)", n)
 	}
 }

@@ -81,23 +81,32 @@ func lostDDLRace(err error) bool {
 
 // statements are the SQL texts of one table, built once.
 type statements struct {
-	get         string // value of one key
-	getMany     string // keys and values of the keys $1 (an array) that exist
-	scanBounded string // a page of a prefix: key >= $1 AND key < $2, at most $3 rows
-	scanOpen    string // a page of a prefix without an upper bound: key >= $1, at most $2 rows
-	scanBack    string // a page backwards: key >= $1 AND key < $2, descending, at most $3 rows
-	upsert      string // set keys $1 to values $2 (arrays of equal length)
-	insert      string // insert keys $1, none of which exists, with values $2
-	delete      string // delete keys $1
-	addCounts   string // add $2 (int8) to the counts (8 bytes, big endian) at keys $1
-	dropCounts  string // delete the counts at keys $1 that are zero or below
+	get     string // value of one key
+	getMany string // keys and values of the keys $1 (an array) that exist
+	// getWithHolders is getMany with the record ($2 || holder) of the
+	// only holder of each identity guard (key in [$3, $4)) among them.
+	getWithHolders string
+	scanBounded    string // a page of a prefix: key >= $1 AND key < $2, at most $3 rows
+	scanOpen       string // a page of a prefix without an upper bound: key >= $1, at most $2 rows
+	scanBack       string // a page backwards: key >= $1 AND key < $2, descending, at most $3 rows
+	upsert         string // set keys $1 to values $2 (arrays of equal length)
+	insert         string // insert keys $1, none of which exists, with values $2
+	delete         string // delete keys $1
+	addCounts      string // add $2 (int8) to the counts (8 bytes, big endian) at keys $1
+	dropCounts     string // delete the counts at keys $1 that are zero or below
 }
 
 func statementsFor(table string) statements {
 	t := pgx.Identifier{table}.Sanitize()
 	return statements{
-		get:         `SELECT value FROM ` + t + ` WHERE key = $1`,
-		getMany:     `SELECT key, value FROM ` + t + ` WHERE key = ANY($1::bytea[])`,
+		get:     `SELECT value FROM ` + t + ` WHERE key = $1`,
+		getMany: `SELECT key, value FROM ` + t + ` WHERE key = ANY($1::bytea[])`,
+		// A guard held by one CI is the byte 1 (the holder count as a
+		// uvarint) and the holder's sys_id (store/identity.go).
+		getWithHolders: `WITH found AS (SELECT key, value FROM ` + t + ` WHERE key = ANY($1::bytea[])) ` +
+			`SELECT key, value FROM found UNION ALL ` +
+			`SELECT c.key, c.value FROM found g JOIN ` + t + ` c ON c.key = $2::bytea || substring(g.value from 2) ` +
+			`WHERE g.key >= $3::bytea AND g.key < $4::bytea AND length(g.value) > 1 AND get_byte(g.value, 0) = 1`,
 		scanBounded: `SELECT key, value FROM ` + t + ` WHERE key >= $1 AND key < $2 ORDER BY key LIMIT $3`,
 		scanOpen:    `SELECT key, value FROM ` + t + ` WHERE key >= $1 ORDER BY key LIMIT $2`,
 		scanBack:    `SELECT key, value FROM ` + t + ` WHERE key >= $1 AND key < $2 ORDER BY key DESC LIMIT $3`,

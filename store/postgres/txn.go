@@ -278,7 +278,15 @@ func (t *txn) read(key []byte) ([]byte, error) {
 // Prefetch reads the keys not yet read or written in one round trip
 // (SELECT … WHERE key = ANY($1)) and remembers them, absent ones too, so
 // that their Gets need none.
-func (t *txn) Prefetch(keys [][]byte) error {
+func (t *txn) Prefetch(keys [][]byte) error { return t.prefetch(keys, false) }
+
+// PrefetchWithHolders (store.HolderPrefetcher) is Prefetch that also reads,
+// in the same round trip, the record of the CI each identity guard among
+// keys names as its only holder (the server follows the guard:
+// getWithHolders).
+func (t *txn) PrefetchWithHolders(keys [][]byte) error { return t.prefetch(keys, true) }
+
+func (t *txn) prefetch(keys [][]byte, holders bool) error {
 	var ask [][]byte
 	seen := map[string]bool{}
 	for _, k := range keys {
@@ -301,7 +309,11 @@ func (t *txn) Prefetch(keys [][]byte) error {
 		return nil
 	}
 	found := map[string][]byte{}
-	err := t.query(t.db.sql.getMany, []any{byteaArray(ask)}, func(rows pgx.Rows) error {
+	sql, args := t.db.sql.getMany, []any{byteaArray(ask)}
+	if holders {
+		sql, args = t.db.sql.getWithHolders, []any{byteaArray(ask), store.CIPrefix(), store.IdentityPrefix(), successor(store.IdentityPrefix())}
+	}
+	err := t.query(sql, args, func(rows pgx.Rows) error {
 		for rows.Next() {
 			var k, v []byte
 			if err := rows.Scan(&k, &v); err != nil {
@@ -320,6 +332,12 @@ func (t *txn) Prefetch(keys [][]byte) error {
 	t.readsMade()
 	for _, k := range ask {
 		t.reads[string(k)] = found[string(k)] // nil: absent
+		delete(found, string(k))
+	}
+	for k, v := range found { // the holders' records
+		if _, read := t.reads[k]; !read && len(t.reads) < maxReads {
+			t.reads[k] = v
+		}
 	}
 	return nil
 }
