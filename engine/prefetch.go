@@ -242,8 +242,8 @@ func (p *probe) IterateFrom(_, _ []byte, _ func(key, value []byte) error) error 
 // prefetchWrites reads ahead, on a store that reads in batches, the keys
 // writing plan will read: the identity guards its CIs will hold, their
 // records and source entries, and the edges of its relations (one round
-// trip instead of one per key). Index counts are read when the
-// transaction commits (addCountsNow), all in one.
+// trip instead of one per key). Index counts are added when the
+// transaction commits (addCountsNow), all at once.
 func prefetchWrites(txn store.Txn, plan *identify.Plan, source string) error {
 	var fresh map[string]bool
 	if et, ok := txn.(*eventTxn); ok {

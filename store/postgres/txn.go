@@ -118,16 +118,12 @@ func (t *txn) sendPrivate() {
 	var news, again keyValues
 	for _, k := range t.private {
 		v := t.writes[string(k)]
-		s, ok := t.sent[string(k)]
-		switch {
-		case v == nil || ok && bytes.Equal(s, v):
-			continue // deleted since (Commit deletes it), or sent as it is (or twice in t.private)
-		case ok:
-			again.add(k, v)
-		default:
-			news.add(k, v)
+		if v == nil {
+			continue // deleted since: Commit deletes it
 		}
-		t.sent[string(k)] = v
+		if t.sortOut(k, v, true, &news, &again) { // not when sent as it is (or twice in t.private)
+			t.sent[string(k)] = v
+		}
 	}
 	t.private = t.private[:0]
 	if len(news.keys)+len(again.keys) == 0 {
@@ -142,6 +138,23 @@ func (t *txn) sendPrivate() {
 	done, conn := make(chan error, 1), t.conn
 	go func() { done <- conn.SendBatch(context.Background(), b).Close() }()
 	t.sending = done
+}
+
+// sortOut adds the write of k to news when absent says the server cannot
+// hold k and no earlier send gave it one, to others when it may, and to
+// neither when an earlier send sent it as it is. It reports whether it
+// added it.
+func (t *txn) sortOut(k, v []byte, absent bool, news, others *keyValues) bool {
+	s, sent := t.sent[string(k)]
+	switch {
+	case sent && bytes.Equal(s, v):
+		return false
+	case absent && !sent:
+		news.add(k, v)
+	default:
+		others.add(k, v)
+	}
+	return true
 }
 
 // keyValues are keys and their values, to send as two arrays.
@@ -548,14 +561,7 @@ func (t *txn) Commit() error {
 			}
 		}
 		if v != nil {
-			if s, ok := t.sent[k]; ok && bytes.Equal(s, v) {
-				continue // sent before the commit (SetPrivate)
-			}
-			if _, again := t.sent[k]; (unsent[k] || t.absent[k]) && !again {
-				news.add([]byte(k), v)
-			} else {
-				others.add([]byte(k), v)
-			}
+			t.sortOut([]byte(k), v, unsent[k] || t.absent[k], &news, &others)
 		} else {
 			delKeys = append(delKeys, []byte(k))
 		}
