@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,7 +77,14 @@ type merged struct {
 	n, nRel   int              // items and relations of the incoming payload
 	mergedIDs map[int][]string // item index → partial payloads merged into it
 	consumed  []*PartialPayload
+	// own counts, for each incoming item a partial payload added records
+	// to, the lookup and related records the item itself carried.
+	own map[int]ownRecords
 }
+
+// ownRecords counts an incoming item's own lookup and related records: the
+// ones after them came from partial payloads.
+type ownRecords struct{ lookup, related int }
 
 // partialHint spares most payloads a store scan while no partial payload
 // waits: after a scan found none, the next ones skip the lookup for a
@@ -172,7 +180,7 @@ func findPartials(r store.Reader, rs *rules.RuleSet, p *payload.Payload, source 
 
 // mergePartials folds the partial payloads into a copy of p.
 func mergePartials(rs *rules.RuleSet, p *payload.Payload, source string, partials []*PartialPayload) (*merged, error) {
-	m := &merged{p: p, n: len(p.Items), nRel: len(p.Relations), mergedIDs: map[int][]string{}}
+	m := &merged{p: p, n: len(p.Items), nRel: len(p.Relations), mergedIDs: map[int][]string{}, own: map[int]ownRecords{}}
 	if len(partials) == 0 {
 		return m, nil
 	}
@@ -205,7 +213,10 @@ func mergePartials(rs *rules.RuleSet, p *payload.Payload, source string, partial
 				}
 			}
 			if j := at[i]; j >= 0 {
-				fold(&m.p.Items[j], it)
+				if _, ok := m.own[j]; !ok && j < m.n {
+					m.own[j] = ownRecords{len(m.p.Items[j].Lookup), len(m.p.Items[j].Related)}
+				}
+				fold(rs, &m.p.Items[j], it)
 			} else {
 				m.p.Items = append(m.p.Items, *it)
 				at[i] = len(m.p.Items) - 1
@@ -222,8 +233,10 @@ func mergePartials(rs *rules.RuleSet, p *payload.Payload, source string, partial
 	return m, nil
 }
 
-// fold adds what the kept item says and the newer item does not.
-func fold(into, kept *payload.Item) {
+// fold adds what the kept item says and the newer item does not. A kept
+// lookup or related record the newer item carries too (one sharing an
+// identity key with it) is folded into that record, not added again.
+func fold(rs *rules.RuleSet, into, kept *payload.Item) {
 	if into.Values == nil {
 		into.Values = map[string]any{}
 	}
@@ -232,8 +245,8 @@ func fold(into, kept *payload.Item) {
 			into.Values[k] = v
 		}
 	}
-	into.Related = append(into.Related, kept.Related...)
-	into.Lookup = append(into.Lookup, kept.Lookup...)
+	into.Related = foldRecords(rs, into.ClassName, into.Related, kept.Related)
+	into.Lookup = foldRecords(rs, into.ClassName, into.Lookup, kept.Lookup)
 	for k, v := range kept.DisplayValues {
 		if _, has := into.DisplayValues[k]; !has {
 			if into.DisplayValues == nil {
@@ -245,6 +258,48 @@ func fold(into, kept *payload.Item) {
 	if into.SourceInfo == nil {
 		into.SourceInfo = kept.SourceInfo
 	}
+}
+
+// foldRecords adds the kept records of an item of class main to its newer
+// records: a kept record sharing an identity key with a newer one only adds
+// the values that one lacks (the newer values win), the others are appended.
+func foldRecords(rs *rules.RuleSet, main string, newer, kept []payload.Related) []payload.Related {
+	n := len(newer)
+	for _, k := range kept {
+		j := sameRecord(rs, main, newer[:n], &k)
+		if j < 0 {
+			newer = append(newer, k)
+			continue
+		}
+		if newer[j].Values == nil {
+			newer[j].Values = map[string]any{}
+		}
+		for a, v := range k.Values {
+			if _, has := newer[j].Values[a]; !has {
+				newer[j].Values[a] = v
+			}
+		}
+	}
+	return newer
+}
+
+// sameRecord returns the index of the record of list that shares an
+// identity key with r, or -1.
+func sameRecord(rs *rules.RuleSet, main string, list []payload.Related, r *payload.Related) int {
+	keys := identify.RecordKeys(rs, main, r)
+	for j := range list {
+		if list[j].ClassName != r.ClassName {
+			continue
+		}
+		for _, k := range identify.RecordKeys(rs, main, &list[j]) {
+			for _, x := range keys {
+				if bytes.Equal(k, x) {
+					return j
+				}
+			}
+		}
+	}
+	return -1
 }
 
 func appendUnique(list []string, s string) []string {
@@ -311,7 +366,7 @@ func newPartial(rs *rules.RuleSet, m *payload.Payload, plan *identify.Plan, kept
 			pp.Keys = append(pp.Keys, identify.PartialKeys(rs, &it, source)...)
 			pp.Reasons = append(pp.Reasons, PartialReason{Index: len(out.Items), ClassName: it.ClassName, Errors: plan.Items[i].AllErrors()})
 		} else {
-			it = payload.Item{ClassName: it.ClassName, SourceInfo: it.SourceInfo, Values: map[string]any{}, Lookup: it.Lookup}
+			it = payload.Item{ClassName: it.ClassName, SourceInfo: it.SourceInfo, Values: map[string]any{}, Lookup: identifyingRecords(rs, it.ClassName, it.Lookup)}
 			for _, a := range append(identify.IdentifyingAttributes(rs, it.ClassName), "sys_id") {
 				if v, ok := m.Items[i].Values[a]; ok {
 					it.Values[a] = v
@@ -332,6 +387,24 @@ func newPartial(rs *rules.RuleSet, m *payload.Payload, plan *identify.Plan, kept
 	}
 	pp.Payload = b
 	return pp, nil
+}
+
+// identifyingRecords cuts lookup records down to the values that identify
+// them, dropping those no entry identifies.
+func identifyingRecords(rs *rules.RuleSet, main string, records []payload.Related) []payload.Related {
+	var out []payload.Related
+	for _, r := range records {
+		cut := payload.Related{ClassName: r.ClassName, Values: map[string]any{}, SourceInfo: r.SourceInfo}
+		for _, a := range identify.RecordAttributes(rs, main, &r) {
+			if v, ok := r.Values[a]; ok {
+				cut.Values[a] = v
+			}
+		}
+		if len(cut.Values) > 0 {
+			out = append(out, cut)
+		}
+	}
+	return out
 }
 
 // validRelations are the relations whose ends are two items of p (the

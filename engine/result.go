@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -52,6 +53,9 @@ type ItemResult struct {
 	DuplicateIndices       []int           `json:"duplicateIndices"`
 	MaskedAttributes       []string        `json:"maskedAttributes"`
 	RelatedItems           []RelatedResult `json:"relatedItems"`
+	// AdditionalRelatedItems are the outcomes of lookup and related records
+	// that merged partial payloads added to the item.
+	AdditionalRelatedItems []RelatedResult `json:"additionalRelatedItems,omitempty"`
 	// RelatedSysIDs are the sys_ids of the item's lookup records, in the
 	// payload's order; null for one not (yet) stored.
 	RelatedSysIDs    []*string `json:"relatedSysIds"`
@@ -209,6 +213,9 @@ func (res *Result) foldPartials(m *merged, kept []bool, pp *PartialPayload) {
 	for i := range res.Items {
 		it := &res.Items[i]
 		it.MergedPayloadIDs = append(it.MergedPayloadIDs, m.mergedIDs[i]...)
+		if own, ok := m.own[i]; ok {
+			it.splitRelated(own)
+		}
 		if kept != nil && kept[i] {
 			note := Issue{Code: InsertAsPartial, Message: fmt.Sprintf("item %d (%s): kept as partial payload %s until a later payload supplies what is missing", i, it.ClassName, pp.ID)}
 			it.Warnings = append(append(it.Warnings, it.Errors...), note)
@@ -243,6 +250,48 @@ func (res *Result) foldPartials(m *merged, kept []bool, pp *PartialPayload) {
 		res.Relations = res.Relations[:m.nRel]
 	}
 	res.tally()
+}
+
+// splitRelated moves the outcomes of records that came from partial
+// payloads (after the item's own ones) to additionalRelatedItems, and leaves
+// their indices out of the outcomes of the item's own records. A record
+// from a partial payload found to be one of the item's own is reported
+// with it only.
+func (it *ItemResult) splitRelated(own ownRecords) {
+	isOwn := func(ri RelatedIndex) bool {
+		if ri.Lookup {
+			return ri.SubIndex < own.lookup
+		}
+		return ri.SubIndex < own.related
+	}
+	notOwn := func(ri RelatedIndex) bool { return !isOwn(ri) }
+	var mine []RelatedResult
+	for _, r := range it.RelatedItems {
+		inputs := slices.DeleteFunc(slices.Clone(r.InputIndices), notOwn)
+		switch {
+		case isOwn(r.self()):
+			r.InputIndices = inputs
+			r.DuplicateIndices = slices.DeleteFunc(slices.Clone(r.DuplicateIndices), notOwn)
+			mine = append(mine, r)
+		case len(inputs) == 0:
+			it.AdditionalRelatedItems = append(it.AdditionalRelatedItems, r)
+		}
+	}
+	it.RelatedItems = nonNil(mine)
+	if len(it.RelatedSysIDs) > own.lookup {
+		it.RelatedSysIDs = it.RelatedSysIDs[:own.lookup]
+	}
+}
+
+// self is the input a related outcome was made for: the one of its inputs
+// that is not a duplicate.
+func (r *RelatedResult) self() RelatedIndex {
+	for _, ri := range r.InputIndices {
+		if !slices.Contains(r.DuplicateIndices, ri) {
+			return ri
+		}
+	}
+	return r.InputIndices[0]
 }
 
 // madeUp lists the sys_ids a dry run gave the CIs and records it would

@@ -65,6 +65,10 @@ func appendItem(b []byte, it *ItemResult) []byte {
 	b = appendList(b, it.MaskedAttributes, appendStringAt)
 	b = append(b, `,"relatedItems":`...)
 	b = appendList(b, it.RelatedItems, appendRelated)
+	if len(it.AdditionalRelatedItems) > 0 {
+		b = append(b, `,"additionalRelatedItems":`...)
+		b = appendList(b, it.AdditionalRelatedItems, appendRelated)
+	}
 	b = append(b, `,"relatedSysIds":`...)
 	b = appendList(b, it.RelatedSysIDs, appendStringPtr)
 	b = appendTail(b, it.MergedPayloadIDs, it.PartialSysIDs, it.IncompleteSysIDs, it.Markers)

@@ -124,7 +124,8 @@ func TestResultAppendJSONIsEncodingJSON(t *testing.T) {
 				Errors: issues.Draw(t, "errors"), ErrorCount: rapid.IntRange(0, 3).Draw(t, "ec"),
 				Warnings: issues.Draw(t, "warnings"), WarningCount: rapid.IntRange(0, 3).Draw(t, "wc"), Info: infos,
 				InputIndices: ints.Draw(t, "in"), DuplicateIndices: ints.Draw(t, "dup"), MaskedAttributes: strs().Draw(t, "masked"),
-				RelatedItems: related.Draw(t, "related"), RelatedSysIDs: lookups, MergedPayloadIDs: strs().Draw(t, "merged"),
+				RelatedItems: related.Draw(t, "related"), AdditionalRelatedItems: related.Draw(t, "additional"),
+				RelatedSysIDs: lookups, MergedPayloadIDs: strs().Draw(t, "merged"),
 				PartialSysIDs: strs().Draw(t, "partial"), IncompleteSysIDs: strs().Draw(t, "incomplete"), Markers: strs().Draw(t, "markers"),
 				Explanation: text.Draw(t, "explanation")}
 		}

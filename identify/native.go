@@ -126,3 +126,61 @@ func IdentifyingAttributes(rs *rules.RuleSet, class string) []string {
 	}
 	return out
 }
+
+// relatedEntry is the entry set a lookup or related record of an item of
+// class main is identified by, nil when the item's rule has none for it.
+func relatedEntry(rs *rules.RuleSet, main string, r *payload.Related) *rules.RelatedEntry {
+	mc, ok := rs.Class(main)
+	if !ok || mc.Rule == nil {
+		return nil
+	}
+	c, ok := rs.Class(r.ClassName)
+	if !ok {
+		return nil
+	}
+	return mc.Rule.RelatedFor(c)
+}
+
+// RecordKeys returns the identity keys of a lookup or related record of an
+// item of class main, leaving out the item's sys_id: two records of one
+// item are the same record when they share a key. Nil when the record
+// fills no entry.
+func RecordKeys(rs *rules.RuleSet, main string, r *payload.Related) [][]byte {
+	re := relatedEntry(rs, main, r)
+	if re == nil {
+		return nil
+	}
+	values := make(map[string]any, len(r.Values)+1)
+	for k, v := range r.Values {
+		values[k] = v
+	}
+	values[re.ReferencedField] = anyScope
+	var keys [][]byte
+	for _, e := range re.Entries {
+		if k, _ := entryKey(e, values, anyScope); k != nil {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// RecordAttributes returns the attributes the entries identifying a lookup
+// or related record of an item of class main name (the item's reference
+// left out), so that the record can be cut down to what identifies it.
+func RecordAttributes(rs *rules.RuleSet, main string, r *payload.Related) []string {
+	re := relatedEntry(rs, main, r)
+	if re == nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{re.ReferencedField: true}
+	for _, e := range re.Entries {
+		for _, a := range e.Attributes {
+			if !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
