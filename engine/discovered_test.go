@@ -229,6 +229,13 @@ func TestDataSourceMustBeADiscoverySource(t *testing.T) {
 	if n := countRecords(t, e); len(n) != 0 {
 		t.Fatalf("a refused source wrote %v", n)
 	}
+	// A refused item's lookup records are not known: null each, as ServiceNow answers them.
+	res, err = e.Apply(ctx, "Nagios", mustDecode(t, `{"items":[{"className":"cmdb_ci_linux_server","values":{"name":"l1"},
+		"lookup":[{"className":"cmdb_serial_number","values":{"serial_number":"s1","serial_number_type":"system"}},
+		          {"className":"cmdb_ci_network_adapter","values":{"name":"eth0","mac_address":"02:00:00:00:00:09"}}]}]}`), engine.DefaultApplyOptions())
+	if err != nil || !strings.Contains(string(res.AppendJSON(nil)), `"relatedSysIds":[null,null]`) {
+		t.Fatalf("refused item's relatedSysIds: %v %s", err, res.AppendJSON(nil))
+	}
 	for _, s := range []string{"ServiceNow", "ImportSet", "ManualEntry", "AWS"} { // AWS: the default pack's sources list
 		if r, _ := e.Apply(ctx, s, mustDecode(t, computer("c-"+s, 1)), engine.DefaultApplyOptions()); r.HasError {
 			t.Errorf("%s refused: %s", s, mustJSON(r))

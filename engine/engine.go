@@ -574,7 +574,8 @@ func failAll(p *payload.Payload, msg func(i int) string) *Result {
 		res.Items = append(res.Items, ItemResult{ClassName: p.Items[i].ClassName, Operation: identify.OpNoChange, SysID: Unknown,
 			IdentifierEntrySysID: Unknown, IdentificationAttempts: []Attempt{}, Errors: []Issue{is}, ErrorCount: 1,
 			Warnings: []Issue{}, Info: []Info{}, InputIndices: []int{i}, DuplicateIndices: []int{}, MaskedAttributes: []string{},
-			RelatedItems: []RelatedResult{}, MergedPayloadIDs: []string{}, PartialSysIDs: []string{}, IncompleteSysIDs: []string{}, Markers: []string{}})
+			RelatedItems: []RelatedResult{}, RelatedSysIDs: make([]*string, len(p.Items[i].Lookup)), // none known
+			MergedPayloadIDs: []string{}, PartialSysIDs: []string{}, IncompleteSysIDs: []string{}, Markers: []string{}})
 	}
 	res.HasError = len(p.Items) > 0
 	return res
