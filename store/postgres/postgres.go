@@ -39,6 +39,7 @@ type DB struct {
 	txnSlots chan struct{}
 	closed   atomic.Bool
 	sizes    txnSizes
+	analyzer *analyzer
 }
 
 // txnSizes are the sizes of the last write transaction's maps of writes
@@ -100,7 +101,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*DB, error) {
 		return nil, err
 	}
 	slots := max(1, int(pool.Config().MaxConns)-1)
-	return &DB{pool: pool, sql: statementsFor(table), txnSlots: make(chan struct{}, slots)}, nil
+	return &DB{pool: pool, sql: statementsFor(table), txnSlots: make(chan struct{}, slots), analyzer: newAnalyzer()}, nil
 }
 
 // View runs fn in a REPEATABLE READ READ ONLY snapshot.
@@ -134,6 +135,7 @@ func (d *DB) Sync() error {
 // end. It is safe to call more than once.
 func (d *DB) Close() error {
 	if !d.closed.Swap(true) {
+		d.analyzer.stop()
 		d.pool.Close()
 	}
 	return nil

@@ -81,6 +81,7 @@ func lostDDLRace(err error) bool {
 
 // statements are the SQL texts of one table, built once.
 type statements struct {
+	table   string // the table's name, quoted
 	get     string // value of one key
 	getMany string // keys and values of the keys $1 (an array) that exist
 	// getWithHolders is getMany with the record ($2 || holder) of the
@@ -99,6 +100,7 @@ type statements struct {
 func statementsFor(table string) statements {
 	t := pgx.Identifier{table}.Sanitize()
 	return statements{
+		table:   t,
 		get:     `SELECT value FROM ` + t + ` WHERE key = $1`,
 		getMany: `SELECT key, value FROM ` + t + ` WHERE key = ANY($1::bytea[])`,
 		// A guard held by one CI is the byte 1 (the holder count as a

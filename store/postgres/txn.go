@@ -581,7 +581,11 @@ func (t *txn) Commit() error {
 		}
 		return nil
 	})
-	return mapErr(t.conn.SendBatch(context.Background(), b).Close())
+	if err := mapErr(t.conn.SendBatch(context.Background(), b).Close()); err != nil {
+		return err
+	}
+	t.db.wrote(len(keys))
+	return nil
 }
 
 // readsMade makes the map of reads, at the size of the last transaction's.
