@@ -94,7 +94,19 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 		if len(want) == 0 {
 			break
 		}
-		if err := fetch(read, txn, fetched, want); err != nil {
+		var followed [][]byte // the keys the chains led to
+		readRound := read
+		if cp, ok := pf.(store.ChainPrefetcher); ok {
+			links := chainLinks(runs, want)
+			readRound = func(keys [][]byte) (err error) {
+				followed, err = cp.PrefetchChain(keys, links)
+				return err
+			}
+		}
+		if err := fetch(readRound, txn, fetched, want); err != nil {
+			return err
+		}
+		if err := fetch(func([][]byte) error { return nil }, txn, fetched, followedKeys(followed)); err != nil {
 			return err
 		}
 		// A run all of whose keys turned out absent would read the same
@@ -116,7 +128,7 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 		// without them identification stops at the first item it finds (an
 		// index naming a missing CI is an error).
 		var cis [][]byte
-		for _, k := range want {
+		for _, k := range append(want, followedKeys(followed)...) {
 			if b := fetched[string(k)]; b != nil && store.IsIdentityKey(k) {
 				if n, id, err := store.DecodeIdentityGuard(b); err == nil && n == 1 {
 					if _, ok := fetched[string(store.CIKey(id))]; !ok {
@@ -166,9 +178,80 @@ func readAheadWrites(pf store.Prefetcher, plans map[*payload.Payload]*identify.P
 // readAhead is one payload's run in a round: the keys it asked for that
 // no earlier round fetched, and the plan it made.
 type readAhead struct {
-	p     *payload.Payload
-	asked []string
-	plan  *identify.Plan
+	p      *payload.Payload
+	asked  []string
+	scoped [][]byte // identity keys under CIs the run made up
+	plan   *identify.Plan
+}
+
+// chainLinks links each identity key a run met under a CI it made up to
+// the guards that CI's identities would find it by (store.Link), when
+// those are among want or are links themselves: if the CI is stored after
+// all, the store reads the key under it, and the level below, in the
+// round trip that finds the CI, instead of a round of its own per level.
+// (A known BYOL chain is a level per round: the account, then the
+// datacenter under it, the host under that, the VM.)
+func chainLinks(runs []readAhead, want [][]byte) []store.Link {
+	node := make(map[string]int, len(want))
+	for i, k := range want {
+		node[string(k)] = i
+	}
+	var links []store.Link
+	linked := map[string]int{} // guard node and key → link node
+	for _, r := range runs {
+		if len(r.scoped) == 0 || r.plan == nil {
+			continue
+		}
+		madeUp := map[string]*identify.Target{}
+		for _, t := range r.plan.Targets {
+			if strings.HasPrefix(t.SysID, readAheadID) {
+				madeUp[t.SysID] = t
+			}
+		}
+		var nodesOf func(k []byte, depth int) []int
+		nodesOf = func(k []byte, depth int) []int {
+			prefix, scope, suffix, ok := store.SplitIdentityKey(k)
+			if !ok || !bytes.HasPrefix(scope, []byte(readAheadID)) {
+				if n, ok := node[string(k)]; ok {
+					return []int{n}
+				}
+				return nil
+			}
+			t := madeUp[string(scope)]
+			if t == nil || depth > prefetchRounds {
+				return nil
+			}
+			var out []int
+			for _, g := range t.IdentityKeys {
+				for _, from := range nodesOf(g, depth+1) {
+					id := fmt.Sprintf("%d/%s", from, k[len(prefix)+len(scope):])
+					n, ok := linked[id]
+					if !ok {
+						n = len(want) + len(links)
+						linked[id] = n
+						links = append(links, store.Link{Guard: from, Prefix: prefix, Suffix: suffix})
+					}
+					out = append(out, n)
+				}
+			}
+			return out
+		}
+		for _, k := range r.scoped {
+			nodesOf(k, 0)
+		}
+	}
+	return links
+}
+
+// followedKeys returns the keys of ks that are not nil.
+func followedKeys(ks [][]byte) [][]byte {
+	var out [][]byte
+	for _, k := range ks {
+		if k != nil {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // identifyAhead identifies the payloads of runs against fetched, which it
@@ -179,11 +262,15 @@ func identifyAhead(runs []readAhead, rs *rules.RuleSet, io identify.Options, fet
 	// would take a new CI for the stored one.
 	io.NewSysID = func() string { n++; return fmt.Sprintf("%s%02d%021d", readAheadID, w, n) }
 	pr := &probe{fetched: fetched}
+	// Identification does not read an identity under a CI it made: should
+	// the CI turn out to be stored, the store may follow it there at once
+	// (chainLinks).
+	io.OnKeyUnderNewCI = func(k []byte) { pr.scoped = append(pr.scoped, bytes.Clone(k)) }
 	for i := range runs {
 		q, _ := readDiscovery(runs[i].p)
-		pr.mine = nil
+		pr.mine, pr.scoped = nil, nil
 		runs[i].plan, _ = identify.Build(pr, rs, q, io) // errors: keys taken as absent; the real run reports
-		runs[i].asked = pr.mine
+		runs[i].asked, runs[i].scoped = pr.mine, pr.scoped
 	}
 }
 
@@ -214,6 +301,7 @@ func fetch(read func([][]byte) error, txn store.Txn, fetched map[string][]byte, 
 type probe struct {
 	fetched map[string][]byte
 	mine    []string // the keys the current run asked for
+	scoped  [][]byte // the identity keys it did not read, under CIs it made up
 }
 
 func (p *probe) Get(key []byte) ([]byte, error) {

@@ -30,6 +30,9 @@ type Options struct {
 	NewSysID func() string
 	// Now is the clock reconciliation judges staleness by; nil means time.Now.
 	Now func() time.Time
+	// OnKeyUnderNewCI, when set, is told each identity key not read
+	// because it lies under a CI the payload creates.
+	OnKeyUnderNewCI func(key []byte)
 }
 
 // incomingValues are one input's values, for merging into its target.

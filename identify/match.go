@@ -118,6 +118,9 @@ func (pl *planner) keyCandidates(key []byte, s search) ([]candidate, error) {
 		}
 	}
 	if pl.underNewCI(key) {
+		if pl.opts.OnKeyUnderNewCI != nil {
+			pl.opts.OnKeyUnderNewCI(key)
+		}
 		return out, nil
 	}
 	ids, err := store.IdentityHolders(pl.r, key)

@@ -217,6 +217,21 @@ func IdentityScope(k []byte) []byte {
 	return nil
 }
 
+// SplitIdentityKey splits an identity key (built by IdentityKey) around its
+// scope: IdentityKey(e, s, …) is prefix, s, suffix for every scope s. ok is
+// false for a key that is not one.
+func SplitIdentityKey(k []byte) (prefix, scope, suffix []byte, ok bool) {
+	if !IsIdentityKey(k) {
+		return nil, nil, nil, false
+	}
+	s := IdentityScope(k)
+	if s == nil {
+		return nil, nil, nil, false
+	}
+	i := len(prefixID) + bytes.IndexByte(k[len(prefixID):], '/') + 1 // the scope follows the entry ID
+	return k[:i:i], k[i : i+len(s)], k[i+len(s):], true
+}
+
 // SysIDLen is the length of a sys_id: 32 lowercase hex characters.
 const SysIDLen = 32
 

@@ -178,6 +178,30 @@ type HolderPrefetcher interface {
 	PrefetchWithHolders(keys [][]byte) error
 }
 
+// ChainPrefetcher is a HolderPrefetcher that can also follow identity
+// guards it finds to keys under their holders: identification finds a CI,
+// then the identities scoped under it (a datacenter under its account, a
+// host under the datacenter, …), a read-ahead round a level, and the store
+// can take every level of a chain in one round trip (PostgreSQL).
+type ChainPrefetcher interface {
+	HolderPrefetcher
+	// PrefetchChain is PrefetchWithHolders of keys and, for each link, of
+	// the key under the only holder of its guard (when it has one): nodes
+	// 0 to len(keys)-1 are the keys, node len(keys)+i is links[i], and a
+	// link's guard is an earlier node. It returns the key each link read,
+	// nil for one not followed (its guard absent, not read here, or held
+	// by none or several CIs).
+	PrefetchChain(keys [][]byte, links []Link) ([][]byte, error)
+}
+
+// Link is a key under the CI an identity guard names: Prefix, the sys_id
+// of the guard's only holder, Suffix (an identity scoped by that CI is
+// IdentityKey(entry, sys_id, values)).
+type Link struct {
+	Guard          int
+	Prefix, Suffix []byte
+}
+
 // AbsenceNoter is a transaction that can be told a key no committed
 // transaction holds, so that reading it needs no round trip (PostgreSQL)
 // and no search of the memtables and levels (Badger): a key scoped under a

@@ -123,6 +123,16 @@ func (t countingPrefetchTxn) PrefetchWithHolders(keys [][]byte) error {
 	return t.Txn.(store.Prefetcher).Prefetch(keys)
 }
 
+// PrefetchChain passes the read on when the wrapped transaction follows
+// links (store.ChainPrefetcher), or reads the keys with holders and
+// follows none.
+func (t countingPrefetchTxn) PrefetchChain(keys [][]byte, links []store.Link) ([][]byte, error) {
+	if cp, ok := t.Txn.(store.ChainPrefetcher); ok {
+		return cp.PrefetchChain(keys, links)
+	}
+	return make([][]byte, len(links)), t.PrefetchWithHolders(keys)
+}
+
 // SetPrivate passes the write on as one no other transaction can make,
 // when the wrapped transaction takes such writes (store.PrivateWriter).
 func (t countingPrefetchTxn) SetPrivate(k, v []byte) error {

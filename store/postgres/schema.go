@@ -87,14 +87,19 @@ type statements struct {
 	// getWithHolders is getMany with the record ($2 || holder) of the
 	// only holder of each identity guard (key in [$3, $4)) among them.
 	getWithHolders string
-	scanBounded    string // a page of a prefix: key >= $1 AND key < $2, at most $3 rows
-	scanOpen       string // a page of a prefix without an upper bound: key >= $1, at most $2 rows
-	scanBack       string // a page backwards: key >= $1 AND key < $2, descending, at most $3 rows
-	upsert         string // set keys $1 to values $2 (arrays of equal length)
-	insert         string // insert keys $1, none of which exists, with values $2
-	delete         string // delete keys $1
-	addCounts      string // add $2 (int8) to the counts (8 bytes, big endian) at keys $1
-	dropCounts     string // delete the counts at keys $1 that are zero or below
+	// getChain is getWithHolders that also follows links (store.Link):
+	// $2, $3 and $4 are their guards, prefixes and suffixes. It returns the
+	// node each row answers (-1 for a holder's record) and whether its key
+	// is present (a link's key may not be).
+	getChain    string
+	scanBounded string // a page of a prefix: key >= $1 AND key < $2, at most $3 rows
+	scanOpen    string // a page of a prefix without an upper bound: key >= $1, at most $2 rows
+	scanBack    string // a page backwards: key >= $1 AND key < $2, descending, at most $3 rows
+	upsert      string // set keys $1 to values $2 (arrays of equal length)
+	insert      string // insert keys $1, none of which exists, with values $2
+	delete      string // delete keys $1
+	addCounts   string // add $2 (int8) to the counts (8 bytes, big endian) at keys $1
+	dropCounts  string // delete the counts at keys $1 that are zero or below
 }
 
 func statementsFor(table string) statements {
@@ -109,6 +114,18 @@ func statementsFor(table string) statements {
 			`SELECT key, value FROM found UNION ALL ` +
 			`SELECT c.key, c.value FROM found g JOIN ` + t + ` c ON c.key = $2::bytea || substring(g.value from 2) ` +
 			`WHERE g.key >= $3::bytea AND g.key < $4::bytea AND length(g.value) > 1 AND get_byte(g.value, 0) = 1`,
+		getChain: `WITH RECURSIVE found AS (SELECT key, value FROM ` + t + ` WHERE key = ANY($1::bytea[])), ` +
+			`link AS (SELECT l.guard, l.prefix, l.suffix, (l.n - 1 + cardinality($1::bytea[]))::int4 AS node ` +
+			`FROM unnest($2::int4[], $3::bytea[], $4::bytea[]) WITH ORDINALITY AS l(guard, prefix, suffix, n)), ` +
+			`chain(node, key, value, present) AS (` +
+			`SELECT (k.i - 1)::int4, f.key, f.value, true FROM unnest($1::bytea[]) WITH ORDINALITY AS k(key, i) JOIN found f ON f.key = k.key ` +
+			`UNION ALL ` +
+			`SELECT l.node, l.prefix || substring(c.value from 2) || l.suffix, v.value, v.key IS NOT NULL ` +
+			`FROM chain c JOIN link l ON l.guard = c.node LEFT JOIN ` + t + ` v ON v.key = l.prefix || substring(c.value from 2) || l.suffix ` +
+			`WHERE c.present AND length(c.value) > 1 AND get_byte(c.value, 0) = 1) ` +
+			`SELECT node, key, value, present FROM chain UNION ALL ` +
+			`SELECT -1, h.key, h.value, true FROM ` + t + ` h WHERE h.key = ANY(ARRAY(SELECT $5::bytea || substring(g.value from 2) FROM chain g ` +
+			`WHERE g.present AND g.key >= $6::bytea AND g.key < $7::bytea AND length(g.value) > 1 AND get_byte(g.value, 0) = 1))`,
 		scanBounded: `SELECT key, value FROM ` + t + ` WHERE key >= $1 AND key < $2 ORDER BY key LIMIT $3`,
 		scanOpen:    `SELECT key, value FROM ` + t + ` WHERE key >= $1 ORDER BY key LIMIT $2`,
 		scanBack:    `SELECT key, value FROM ` + t + ` WHERE key >= $1 AND key < $2 ORDER BY key DESC LIMIT $3`,

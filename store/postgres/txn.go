@@ -291,46 +291,100 @@ func (t *txn) read(key []byte) ([]byte, error) {
 // Prefetch reads the keys not yet read or written in one round trip
 // (SELECT … WHERE key = ANY($1)) and remembers them, absent ones too, so
 // that their Gets need none.
-func (t *txn) Prefetch(keys [][]byte) error { return t.prefetch(keys, false) }
+func (t *txn) Prefetch(keys [][]byte) error {
+	_, err := t.prefetch(keys, false, nil)
+	return err
+}
 
 // PrefetchWithHolders (store.HolderPrefetcher) is Prefetch that also reads,
 // in the same round trip, the record of the CI each identity guard among
 // keys names as its only holder (the server follows the guard:
 // getWithHolders).
-func (t *txn) PrefetchWithHolders(keys [][]byte) error { return t.prefetch(keys, true) }
+func (t *txn) PrefetchWithHolders(keys [][]byte) error {
+	_, err := t.prefetch(keys, true, nil)
+	return err
+}
 
-func (t *txn) prefetch(keys [][]byte, holders bool) error {
+// PrefetchChain (store.ChainPrefetcher) is PrefetchWithHolders that also
+// follows links from the guards it reads, all in one statement (getChain,
+// a recursive query): the keys the links lead to are remembered like the
+// others, absent ones too, with the records of the guards' holders.
+func (t *txn) PrefetchChain(keys [][]byte, links []store.Link) ([][]byte, error) {
+	return t.prefetch(keys, true, links)
+}
+
+func (t *txn) prefetch(keys [][]byte, holders bool, links []store.Link) ([][]byte, error) {
 	var ask [][]byte
-	seen := map[string]bool{}
-	for _, k := range keys {
+	at := make([]int32, len(keys)) // each key's node on the server, -1 when not asked
+	seen := map[string]int32{}
+	for i, k := range keys {
+		at[i] = -1
 		if len(t.reads)+len(ask) >= maxReads {
-			break
+			continue
 		}
 		if _, ok := t.writes[string(k)]; ok {
 			continue
 		}
-		if _, ok := t.reads[string(k)]; ok || seen[string(k)] {
+		if _, ok := t.reads[string(k)]; ok {
+			continue
+		}
+		if n, ok := seen[string(k)]; ok {
+			at[i] = n
 			continue
 		}
 		if err := store.KeyTooLong(k); err != nil {
-			return err
+			return nil, err
 		}
-		seen[string(k)] = true
+		at[i] = int32(len(ask))
+		seen[string(k)] = at[i]
 		ask = append(ask, k)
 	}
 	if len(ask) == 0 {
-		return nil
+		return make([][]byte, len(links)), nil
+	}
+	// Links whose guard is asked, or a link sent, go to the server.
+	var guards []int32
+	var prefixes, suffixes [][]byte
+	sent := make([]int, len(links)) // each link's index among those sent, -1 when not
+	for i, l := range links {
+		sent[i] = -1
+		g := int32(-1)
+		switch {
+		case l.Guard >= 0 && l.Guard < len(keys):
+			g = at[l.Guard]
+		case l.Guard >= len(keys) && l.Guard < len(keys)+i && sent[l.Guard-len(keys)] >= 0:
+			g = int32(len(ask) + sent[l.Guard-len(keys)])
+		}
+		if g < 0 {
+			continue
+		}
+		sent[i] = len(guards)
+		guards = append(guards, g)
+		prefixes, suffixes = append(prefixes, l.Prefix), append(suffixes, l.Suffix)
 	}
 	found := map[string][]byte{}
-	sql, args := t.db.sql.getMany, []any{byteaArray(ask)}
-	if holders {
-		sql, args = t.db.sql.getWithHolders, []any{byteaArray(ask), store.CIPrefix(), store.IdentityPrefix(), successor(store.IdentityPrefix())}
-	}
-	err := t.query(sql, args, func(rows pgx.Rows) error {
+	followed := make([][]byte, len(guards))
+	var absent [][]byte
+	scan := func(rows pgx.Rows) error {
 		for rows.Next() {
+			var node int32
 			var k, v []byte
-			if err := rows.Scan(&k, &v); err != nil {
+			present := true
+			var err error
+			if links == nil {
+				err = rows.Scan(&k, &v)
+			} else {
+				err = rows.Scan(&node, &k, &v, &present)
+			}
+			if err != nil {
 				return err
+			}
+			if node >= int32(len(ask)) {
+				followed[int(node)-len(ask)] = k
+			}
+			if !present {
+				absent = append(absent, k)
+				continue
 			}
 			if v == nil {
 				v = []byte{}
@@ -338,21 +392,47 @@ func (t *txn) prefetch(keys [][]byte, holders bool) error {
 			found[string(k)] = v
 		}
 		return nil
-	})
-	if err != nil {
-		return err // nothing remembered: the failed read answers no Get
+	}
+	sql, args := t.db.sql.getMany, []any{byteaArray(ask)}
+	switch {
+	case links != nil:
+		sql, args = t.db.sql.getChain, []any{byteaArray(ask), guards, byteaArray(prefixes), byteaArray(suffixes),
+			store.CIPrefix(), store.IdentityPrefix(), successor(store.IdentityPrefix())}
+	case holders:
+		sql, args = t.db.sql.getWithHolders, []any{byteaArray(ask), store.CIPrefix(), store.IdentityPrefix(), successor(store.IdentityPrefix())}
+	}
+	if err := t.query(sql, args, scan); err != nil {
+		return nil, err // nothing remembered: the failed read answers no Get
 	}
 	t.readsMade()
 	for _, k := range ask {
 		t.reads[string(k)] = found[string(k)] // nil: absent
 		delete(found, string(k))
 	}
-	for k, v := range found { // the holders' records
-		if _, read := t.reads[k]; !read && len(t.reads) < maxReads {
-			t.reads[k] = v
+	for _, k := range absent {
+		t.remember(k, nil)
+	}
+	for k, v := range found { // the holders' records and the links' keys
+		t.remember([]byte(k), v)
+	}
+	out := make([][]byte, len(links))
+	for i, s := range sent {
+		if s >= 0 {
+			out[i] = followed[s]
 		}
 	}
-	return nil
+	return out, nil
+}
+
+// remember keeps what the server answered for a key the transaction did
+// not ask for by name, unless it read or wrote the key already.
+func (t *txn) remember(k, v []byte) {
+	if _, ok := t.writes[string(k)]; ok {
+		return
+	}
+	if _, read := t.reads[string(k)]; !read && len(t.reads) < maxReads {
+		t.reads[string(k)] = v
+	}
 }
 
 // NoteAbsent (store.AbsenceNoter) remembers key as absent on the server
