@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -94,6 +95,11 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 		if len(want) == 0 {
 			break
 		}
+		if !slices.ContainsFunc(want, func(k []byte) bool { return !namesKnownCIs(k) }) {
+			// Whatever these find reopens no run: they go with what
+			// writing the plans reads, in its round trip.
+			return readAheadWrites(pf, plans, io.Source, want)
+		}
 		var followed [][]byte // the keys the chains led to
 		readRound := read
 		if cp, ok := pf.(store.ChainPrefetcher); ok {
@@ -141,21 +147,20 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 			return err
 		}
 	}
-	return readAheadWrites(pf, plans, io.Source)
+	return readAheadWrites(pf, plans, io.Source, nil)
 }
 
 // namesKnownCIs reports whether k, when found, names no CI but those the
 // read that asked for it knew: an edge or a source entry.
 func namesKnownCIs(k []byte) bool { return store.IsOutKey(k) || store.IsSourceKey(k) }
 
-// readAheadWrites reads, in one round trip, what writing the plans the
-// read-ahead ended with will read of stored CIs (see prefetchWrites): the
+// readAheadWrites reads, in one round trip, keys and what writing the plans
+// the read-ahead ended with will read of stored CIs (see prefetchWrites): the
 // writing of each payload then finds it read, unless the payloads before
 // it in the batch changed its plan. On a store that does not number
 // commits itself it reads the event counter too, which the commit reads
 // (the transaction's snapshot answers the same then as now).
-func readAheadWrites(pf store.Prefetcher, plans map[*payload.Payload]*identify.Plan, source string) error {
-	var keys [][]byte
+func readAheadWrites(pf store.Prefetcher, plans map[*payload.Payload]*identify.Plan, source string, keys [][]byte) error {
 	for _, plan := range plans {
 		writeReads(plan, source, func(k []byte, under ...string) {
 			for _, id := range under {
