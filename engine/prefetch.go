@@ -202,7 +202,11 @@ func chainLinks(runs []readAhead, want [][]byte) []store.Link {
 		node[string(k)] = i
 	}
 	var links []store.Link
-	linked := map[string]int{} // guard node and key → link node
+	type link struct {
+		guard          int
+		prefix, suffix string
+	}
+	linked := map[link]int{} // → its node
 	for _, r := range runs {
 		if len(r.scoped) == 0 || r.plan == nil {
 			continue
@@ -229,7 +233,7 @@ func chainLinks(runs []readAhead, want [][]byte) []store.Link {
 			var out []int
 			for _, g := range t.IdentityKeys {
 				for _, from := range nodesOf(g, depth+1) {
-					id := fmt.Sprintf("%d/%s", from, k[len(prefix)+len(scope):])
+					id := link{from, string(prefix), string(suffix)}
 					n, ok := linked[id]
 					if !ok {
 						n = len(want) + len(links)
