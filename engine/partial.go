@@ -264,9 +264,12 @@ func fold(rs *rules.RuleSet, into, kept *payload.Item) {
 // records: a kept record sharing an identity key with a newer one only adds
 // the values that one lacks (the newer values win), the others are appended.
 func foldRecords(rs *rules.RuleSet, main string, newer, kept []payload.Related) []payload.Related {
-	n := len(newer)
+	keys := make([][][]byte, len(newer)) // each newer record's identity keys
+	for j := range newer {
+		keys[j] = identify.RecordKeys(rs, main, &newer[j])
+	}
 	for _, k := range kept {
-		j := sameRecord(rs, main, newer[:n], &k)
+		j := sameRecord(newer, keys, &k, identify.RecordKeys(rs, main, &k))
 		if j < 0 {
 			newer = append(newer, k)
 			continue
@@ -283,16 +286,15 @@ func foldRecords(rs *rules.RuleSet, main string, newer, kept []payload.Related) 
 	return newer
 }
 
-// sameRecord returns the index of the record of list that shares an
-// identity key with r, or -1.
-func sameRecord(rs *rules.RuleSet, main string, list []payload.Related, r *payload.Related) int {
-	keys := identify.RecordKeys(rs, main, r)
-	for j := range list {
+// sameRecord returns the index of the record of list (whose identity keys
+// are keys) of r's class that shares one of rKeys, or -1.
+func sameRecord(list []payload.Related, keys [][][]byte, r *payload.Related, rKeys [][]byte) int {
+	for j, ks := range keys {
 		if list[j].ClassName != r.ClassName {
 			continue
 		}
-		for _, k := range identify.RecordKeys(rs, main, &list[j]) {
-			for _, x := range keys {
+		for _, k := range ks {
+			for _, x := range rKeys {
 				if bytes.Equal(k, x) {
 					return j
 				}

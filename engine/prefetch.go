@@ -112,7 +112,9 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 		if err := fetch(readRound, txn, fetched, want); err != nil {
 			return err
 		}
-		if err := fetch(func([][]byte) error { return nil }, txn, fetched, followedKeys(followed)); err != nil {
+		followedFound := followedKeys(followed)
+		// PrefetchChain read these already: fetch only copies them from the transaction.
+		if err := fetch(func([][]byte) error { return nil }, txn, fetched, followedFound); err != nil {
 			return err
 		}
 		// A run all of whose keys turned out absent would read the same
@@ -134,7 +136,7 @@ func (e *Engine) prefetch(txn store.Txn, ps []*payload.Payload, io identify.Opti
 		// without them identification stops at the first item it finds (an
 		// index naming a missing CI is an error).
 		var cis [][]byte
-		for _, k := range append(want, followedKeys(followed)...) {
+		for _, k := range append(want, followedFound...) {
 			if b := fetched[string(k)]; b != nil && store.IsIdentityKey(k) {
 				if n, id, err := store.DecodeIdentityGuard(b); err == nil && n == 1 {
 					if _, ok := fetched[string(store.CIKey(id))]; !ok {

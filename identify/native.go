@@ -114,9 +114,15 @@ func IdentifyingAttributes(rs *rules.RuleSet, class string) []string {
 	if !ok || c.Rule == nil {
 		return nil
 	}
+	return entryAttributes(c.Rule.Entries, "")
+}
+
+// entryAttributes lists the attributes entries name, each once, in their
+// order, leaving out skip.
+func entryAttributes(entries []*rules.Entry, skip string) []string {
 	var out []string
-	seen := map[string]bool{}
-	for _, e := range c.Rule.Entries {
+	seen := map[string]bool{skip: true}
+	for _, e := range entries {
 		for _, a := range e.Attributes {
 			if !seen[a] {
 				seen[a] = true
@@ -172,15 +178,5 @@ func RecordAttributes(rs *rules.RuleSet, main string, r *payload.Related) []stri
 	if re == nil {
 		return nil
 	}
-	var out []string
-	seen := map[string]bool{re.ReferencedField: true}
-	for _, e := range re.Entries {
-		for _, a := range e.Attributes {
-			if !seen[a] {
-				seen[a] = true
-				out = append(out, a)
-			}
-		}
-	}
-	return out
+	return entryAttributes(re.Entries, re.ReferencedField)
 }
