@@ -180,8 +180,12 @@ func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source
 			si.Feed, si.Recency = in.SourceFeed, in.SourceRecencyTimestamp
 		}
 		if si.NativeKey != "" {
-			if err := txn.Set(store.NativeKey(si.Name, si.NativeKey), []byte(t.SysID)); err != nil {
+			wrote, err := nameNatively(txn, si.Name, si.NativeKey, t.SysID)
+			if err != nil {
 				return n, err
+			}
+			if wrote {
+				n++
 			}
 		}
 		b, err := store.EncodeSourceInfo(&si)
@@ -194,6 +198,21 @@ func writeSources(txn store.Txn, p *payload.Payload, plan *identify.Plan, source
 		n++
 	}
 	return n, nil
+}
+
+// nameNatively makes the source's native key name the CI, unless it does
+// already (identification read the key: lookupNative), and reports whether
+// it wrote: a connector sends a native key with every item, and rewriting
+// it on every report was a key written per item for nothing.
+func nameNatively(txn store.Txn, name, nativeKey, sysID string) (bool, error) {
+	k := store.NativeKey(name, nativeKey)
+	switch cur, err := txn.Get(k); {
+	case err == nil && string(cur) == sysID:
+		return false, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return false, err
+	}
+	return true, txn.Set(k, []byte(sysID))
 }
 
 func containsKey(keys [][]byte, k []byte) bool {

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -112,6 +113,50 @@ func TestUnchangedKeysAreNotWritten(t *testing.T) {
 	for k, n := range got {
 		if want[k] != n {
 			t.Fatalf("a repeated payload wrote %v, want %v", got, want)
+		}
+	}
+	checkClean(t, e)
+}
+
+// A connector sends its native key with every item; the key is written
+// when it comes to name the CI, not again on every report.
+func TestNativeKeyWrittenOncePerCI(t *testing.T) {
+	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &keyLog{Store: st}
+	e, err := engine.OpenStore(log, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	send := func(name, nativeKey string, cpus int) {
+		t.Helper()
+		body := `{"items":[{"className":"cmdb_ci_computer","values":{"name":"` + name + `","cpu_count":` + strconv.Itoa(cpus) +
+			`},"sys_object_source_info":{"source_native_key":"` + nativeKey + `"}}]}`
+		res, err := e.Apply(context.Background(), "SCCM", mustDecode(t, body), engine.DefaultApplyOptions())
+		if err != nil || res.HasError {
+			t.Fatalf("apply: %v %+v", err, res)
+		}
+	}
+	for _, step := range []struct {
+		name, nativeKey string
+		cpus, want      int
+	}{
+		{"c1", "sccm-1", 2, 1}, // the insert names it
+		{"c1", "sccm-1", 2, 0}, // unchanged
+		{"c1", "sccm-1", 4, 0}, // an update of the CI
+		{"c1", "sccm-2", 4, 1}, // the source's key for the CI changed
+		{"c2", "sccm-3", 2, 1}, // another CI
+		{"c2", "sccm-3", 2, 0},
+	} {
+		if got := countByPrefix(log.take())["v1/nk"]; got != 0 {
+			t.Fatalf("before %+v: %d native keys written outside a report", step, got)
+		}
+		send(step.name, step.nativeKey, step.cpus)
+		if got := countByPrefix(log.take())["v1/nk"]; got != step.want {
+			t.Errorf("%+v: %d native keys written, want %d", step, got, step.want)
 		}
 	}
 	checkClean(t, e)
