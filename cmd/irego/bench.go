@@ -38,6 +38,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	updates := fs.Float64("updates", 0.1, "fraction of payloads that update a known chain")
 	repeats := fs.Float64("repeats", 0.1, "fraction of payloads that repeat a known chain unchanged")
+	nativeKeys := fs.Bool("native-keys", false, "give every item a source native key (sys_object_source_info.source_native_key), as Service Graph connectors send")
 	repeatsAlone := fs.Duration("repeats-alone", 0, "after the run, also run this long repeating known chains only (inproc mode; the report's repeats)")
 	installs := fs.Int("installs", 3, "software installs per computer")
 	source := fs.String("source", "ServiceNow", "data source name")
@@ -100,7 +101,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "preloaded %d items in %.0fs (%.0f items/s), peak RSS %d MiB, anonymous %d MiB\n",
 			r.Items, r.Seconds, r.ItemsPerSec, r.PeakRSSBytes>>20, r.PeakAnonBytes>>20)
 	}
-	gen.UpdateFraction, gen.RepeatFraction = *updates, *repeats
+	gen.UpdateFraction, gen.RepeatFraction, gen.NativeKeys = *updates, *repeats, *nativeKeys
 	cfg := bench.Config{Concurrency: *concurrency, Batch: *batch, Duration: *duration, Count: *count, Gen: gen, Progress: stderr}
 	stopProfile, err := startProfiles(*cpuProfile, *memProfile)
 	if err != nil {

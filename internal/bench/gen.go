@@ -23,6 +23,9 @@ type Generator struct {
 	UpdateFraction, RepeatFraction float64
 	// Installs per computer.
 	Installs int
+	// NativeKeys gives every item a source native key, as a Service Graph
+	// connector's payloads carry (sys_object_source_info).
+	NativeKeys bool
 
 	mu   sync.Mutex
 	next int // chains made so far
@@ -47,7 +50,27 @@ func (g *Generator) Next() *payload.Payload {
 		g.next++
 	}
 	g.mu.Unlock()
-	return Chain(chain, version, g.Installs)
+	p := Chain(chain, version, g.Installs)
+	if g.NativeKeys {
+		withNativeKeys(p)
+	}
+	return p
+}
+
+// withNativeKeys gives each item of a chain its source native key: its
+// class and its name or object id.
+func withNativeKeys(p *payload.Payload) {
+	for i := range p.Items {
+		it := &p.Items[i]
+		id := it.Values["object_id"]
+		if id == nil {
+			id = it.Values["account_id"]
+		}
+		if id == nil {
+			id = it.Values["name"]
+		}
+		it.SourceInfo = &payload.SourceInfo{SourceNativeKey: fmt.Sprintf("%s/%v", it.ClassName, id)}
+	}
 }
 
 // Chain builds chain k's payload; version changes the computer's RAM so
