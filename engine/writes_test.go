@@ -56,6 +56,23 @@ func (t *keyLogTxn) Commit() error {
 	return nil
 }
 
+// openLogged opens an engine on a Badger store whose committed keys are
+// logged.
+func openLogged(t *testing.T) (*engine.Engine, *keyLog) {
+	t.Helper()
+	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &keyLog{Store: st}
+	e, err := engine.OpenStore(log, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e, log
+}
+
 // countByPrefix counts keys by their first two path parts (v1/ci, v1/cls, …).
 func countByPrefix(keys []string) map[string]int {
 	out := map[string]int{}
@@ -71,16 +88,7 @@ func countByPrefix(keys []string) map[string]int {
 // (its last_discovered moves) and, per item, its source's report; nothing
 // else.
 func TestUnchangedKeysAreNotWritten(t *testing.T) {
-	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := &keyLog{Store: st}
-	e, err := engine.OpenStore(log, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e, log := openLogged(t)
 	ctx := context.Background()
 	send := func(version int) {
 		t.Helper()
@@ -121,16 +129,7 @@ func TestUnchangedKeysAreNotWritten(t *testing.T) {
 // A connector sends its native key with every item; the key is written
 // when it comes to name the CI, not again on every report.
 func TestNativeKeyWrittenOncePerCI(t *testing.T) {
-	st, err := badger.Open(badger.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := &keyLog{Store: st}
-	e, err := engine.OpenStore(log, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e, log := openLogged(t)
 	send := func(name, nativeKey string, cpus int) {
 		t.Helper()
 		body := `{"items":[{"className":"cmdb_ci_computer","values":{"name":"` + name + `","cpu_count":` + strconv.Itoa(cpus) +
