@@ -87,7 +87,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	gen := bench.NewGenerator(uint64(time.Now().UnixNano()), *stored)
-	gen.Installs = *installs
+	gen.Installs, gen.NativeKeys = *installs, *nativeKeys // the preload's chains too
 	if *preload > 0 {
 		// Chains share datacenters and accounts; count what one chain adds.
 		perChain := bench.ItemsPerChain(*installs) - 2
@@ -101,7 +101,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "preloaded %d items in %.0fs (%.0f items/s), peak RSS %d MiB, anonymous %d MiB\n",
 			r.Items, r.Seconds, r.ItemsPerSec, r.PeakRSSBytes>>20, r.PeakAnonBytes>>20)
 	}
-	gen.UpdateFraction, gen.RepeatFraction, gen.NativeKeys = *updates, *repeats, *nativeKeys
+	gen.UpdateFraction, gen.RepeatFraction = *updates, *repeats
 	cfg := bench.Config{Concurrency: *concurrency, Batch: *batch, Duration: *duration, Count: *count, Gen: gen, Progress: stderr}
 	stopProfile, err := startProfiles(*cpuProfile, *memProfile)
 	if err != nil {
