@@ -35,6 +35,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	preload := fs.Int("preload", 0, "CIs to store before timing starts")
 	stored := fs.Int("chains", 0, "chains the store already holds (from an earlier run's --preload): new chains are numbered after them")
 	baseline := fs.Bool("baseline", false, "also run the bare Badger baseline with the same transaction and record sizes")
+	baselineWrites := fs.Bool("baseline-writes", false, "also run the bare Badger loop writing what irego wrote per item (as many keys, shaped as a sample of its writes, under random keys), in process")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	updates := fs.Float64("updates", 0.1, "fraction of payloads that update a known chain")
 	repeats := fs.Float64("repeats", 0.1, "fraction of payloads that repeat a known chain unchanged")
@@ -118,6 +119,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	}
 	rep := measure(ctx, target, cfg, counted)
 	rep.Retries = retried.n.Swap(0)
+	var shapes []bench.Write // what the timed run wrote, for --baseline-writes
+	if counted != nil {
+		shapes = counted.Shapes()
+	}
 	if n := syncs.Load(); n > 0 {
 		rep.Syncs, rep.CommitsPerSync = n, float64(synced.Load())/float64(n)
 	}
@@ -141,12 +146,21 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		if e != nil {
 			size = averageRecordSize(e.Store())
 		}
-		base, err := runBaseline(ctx, *batch*bench.ItemsPerChain(*installs), size, *concurrency, *sync, min(*duration, 10*time.Second))
+		base, err := runBaseline(ctx, bench.Baseline{RecordsPerTxn: *batch * bench.ItemsPerChain(*installs), RecordSize: size, Concurrency: *concurrency}, *sync, min(*duration, 10*time.Second))
 		if err != nil {
 			fmt.Fprintf(stderr, "irego bench: baseline: %v\n", err)
 			return exitFail
 		}
 		rep.BaselineItemsPerSec, rep.Ratio = base, rep.ItemsPerSec/base
+	}
+	if *baselineWrites && counted != nil && rep.KeysPerItem > 0 {
+		b := bench.Baseline{RecordsPerTxn: *batch * bench.ItemsPerChain(*installs), Concurrency: *concurrency, Writes: shapes, WritesPerRecord: rep.KeysPerItem}
+		base, err := runBaseline(ctx, b, *sync, min(*duration, 10*time.Second))
+		if err != nil {
+			fmt.Fprintf(stderr, "irego bench: writes baseline: %v\n", err)
+			return exitFail
+		}
+		rep.WritesBaselineItemsPerSec, rep.WritesRatio = base, rep.ItemsPerSec/base
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -163,11 +177,12 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 }
 
 // measure runs cfg against target, with the keys and bytes written per
-// item when counted is not nil.
+// item, and a sample of their shapes, when counted is not nil.
 func measure(ctx context.Context, target bench.Target, cfg bench.Config, counted *bench.Counting) *bench.Report {
 	var keys, bytes int64
 	if counted != nil {
 		keys, bytes = counted.Written()
+		counted.ForgetShapes()
 	}
 	rep := bench.Run(ctx, target, cfg)
 	if counted != nil && rep.Items > 0 {
@@ -241,6 +256,9 @@ func printReport(w io.Writer, r *bench.Report) {
 	if r.BaselineItemsPerSec > 0 {
 		fmt.Fprintf(w, "bare Badger baseline %.0f records/s: irego reaches %.0f%% of it\n", r.BaselineItemsPerSec, 100*r.Ratio)
 	}
+	if r.WritesBaselineItemsPerSec > 0 {
+		fmt.Fprintf(w, "the same writes bare %.0f items/s: irego reaches %.0f%% of it\n", r.WritesBaselineItemsPerSec, 100*r.WritesRatio)
+	}
 }
 
 // unwrapped is the store under the bench's write counting.
@@ -278,7 +296,8 @@ func averageRecordSize(st store.Store) int {
 	return total / n
 }
 
-func runBaseline(ctx context.Context, perTxn, size, concurrency int, sync bool, d time.Duration) (float64, error) {
+// runBaseline runs b on a new temporary Badger store opened as irego opens its own.
+func runBaseline(ctx context.Context, b bench.Baseline, sync bool, d time.Duration) (float64, error) {
 	dir, err := os.MkdirTemp("", "irego-baseline-")
 	if err != nil {
 		return 0, err
@@ -289,6 +308,6 @@ func runBaseline(ctx context.Context, perTxn, size, concurrency int, sync bool, 
 		return 0, err
 	}
 	defer db.Close()
-	b := &bench.Baseline{DB: db.Badger(), RecordsPerTxn: perTxn, RecordSize: size, Concurrency: concurrency}
+	b.DB = db.Badger()
 	return b.Run(ctx, d)
 }

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"hash/maphash"
+	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 
 	"github.com/irego/irego/store"
@@ -17,13 +19,75 @@ type Counting struct {
 	// transaction's set, so counting costs the measured run little.
 	seed     maphash.Seed
 	lastKeys atomic.Int64
+
+	mu      sync.Mutex
+	shapes  []shape // a uniform sample of the committed writes
+	sampled int64   // committed writes the sample was drawn from
+	rng     *rand.Rand
 }
 
+// Write is the shape of a key a committed transaction wrote: its first
+// bytes, its length and its value's (0 for a deletion).
+type Write struct {
+	Prefix     string
+	Key, Value int
+}
+
+// shape is a Write as a transaction notes it, without allocating.
+type shape struct {
+	prefix     [prefixLen]byte
+	prefixLen  uint8
+	key, value int32
+}
+
+// shapeSamples bounds the sample of committed writes Shapes returns.
+const shapeSamples = 4096
+
+// prefixLen is how much of a written key a Write keeps: enough for the
+// key's kind (v1/ci/, v1/id/…), not its random part.
+const prefixLen = 6
+
 // NewCounting wraps st.
-func NewCounting(st store.Store) *Counting { return &Counting{Store: st, seed: maphash.MakeSeed()} }
+func NewCounting(st store.Store) *Counting {
+	return &Counting{Store: st, seed: maphash.MakeSeed(), rng: rand.New(rand.NewPCG(1, 2))}
+}
 
 // Written returns the keys and bytes committed so far.
 func (c *Counting) Written() (keys, bytes int64) { return c.keys.Load(), c.bytes.Load() }
+
+// Shapes returns a sample, drawn uniformly (reservoir sampling), of the
+// writes committed so far: what the writes baseline writes (Baseline).
+func (c *Counting) Shapes() []Write {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]Write, len(c.shapes))
+	for i, s := range c.shapes {
+		out[i] = Write{Prefix: string(s.prefix[:s.prefixLen]), Key: int(s.key), Value: int(s.value)}
+	}
+	return out
+}
+
+// ForgetShapes starts the sample Shapes returns afresh: a run samples
+// its own writes, not those of the preload before it.
+func (c *Counting) ForgetShapes() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.shapes, c.sampled = nil, 0
+}
+
+// sample adds a committed transaction's writes to the sample.
+func (c *Counting) sample(written map[uint64]shape) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range written {
+		c.sampled++
+		if len(c.shapes) < shapeSamples {
+			c.shapes = append(c.shapes, w)
+		} else if j := c.rng.Int64N(c.sampled); j < shapeSamples {
+			c.shapes[j] = w
+		}
+	}
+}
 
 // NewTxn starts a transaction whose writes count once it commits. It keeps
 // what the engine looks for in the wrapped store's transactions: the
@@ -57,25 +121,28 @@ type countingTxn struct {
 	c *Counting
 	// written holds each key the transaction set or deleted, by its
 	// 64-bit hash (a collision, at odds of 2^-64 per pair, would count two
-	// keys as one), with the bytes of its last write: a key written twice
+	// keys as one), with the shape of its last write: a key written twice
 	// is counted once.
-	written map[uint64]int
+	written map[uint64]shape
 }
 
+// note records a write of key k with a value of n bytes.
 func (t *countingTxn) note(k []byte, n int) {
 	if t.written == nil {
-		t.written = make(map[uint64]int, t.c.lastKeys.Load())
+		t.written = make(map[uint64]shape, t.c.lastKeys.Load())
 	}
-	t.written[maphash.Bytes(t.c.seed, k)] = n
+	w := shape{key: int32(len(k)), value: int32(n)}
+	w.prefixLen = uint8(copy(w.prefix[:], k))
+	t.written[maphash.Bytes(t.c.seed, k)] = w
 }
 
 func (t *countingTxn) Set(k, v []byte) error {
-	t.note(k, len(k)+len(v))
+	t.note(k, len(v))
 	return t.Txn.Set(k, v)
 }
 
 func (t *countingTxn) Delete(k []byte) error {
-	t.note(k, len(k))
+	t.note(k, 0)
 	return t.Txn.Delete(k)
 }
 
@@ -87,12 +154,13 @@ func (t *countingTxn) counted(err error) error {
 		return err
 	}
 	bytes := 0
-	for _, n := range t.written {
-		bytes += n
+	for _, w := range t.written {
+		bytes += int(w.key + w.value)
 	}
 	t.c.keys.Add(int64(len(t.written)))
 	t.c.lastKeys.Store(int64(len(t.written)))
 	t.c.bytes.Add(int64(bytes))
+	t.c.sample(t.written)
 	t.written = nil
 	return nil
 }
@@ -136,7 +204,7 @@ func (t countingPrefetchTxn) PrefetchChain(keys [][]byte, links []store.Link) ([
 // SetPrivate passes the write on as one no other transaction can make,
 // when the wrapped transaction takes such writes (store.PrivateWriter).
 func (t countingPrefetchTxn) SetPrivate(k, v []byte) error {
-	t.note(k, len(k)+len(v))
+	t.note(k, len(v))
 	if pw, ok := t.Txn.(store.PrivateWriter); ok {
 		return pw.SetPrivate(k, v)
 	}
@@ -146,7 +214,7 @@ func (t countingPrefetchTxn) SetPrivate(k, v []byte) error {
 // SetNew passes the write on as one of a key held to be absent, when the
 // wrapped transaction takes such writes (store.NewWriter).
 func (t countingPrefetchTxn) SetNew(k, v []byte) error {
-	t.note(k, len(k)+len(v))
+	t.note(k, len(v))
 	if nw, ok := t.Txn.(store.NewWriter); ok {
 		return nw.SetNew(k, v)
 	}
@@ -167,7 +235,7 @@ type countingAdderTxn struct{ countingPrefetchTxn }
 
 func (t countingAdderTxn) AddCounts(keys [][]byte, deltas []int64) error {
 	for _, k := range keys {
-		t.note(k, len(k)+8)
+		t.note(k, 8)
 	}
 	return t.Txn.(store.CountAdder).AddCounts(keys, deltas)
 }

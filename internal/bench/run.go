@@ -78,6 +78,9 @@ type Report struct {
 	// With a baseline run:
 	BaselineItemsPerSec float64 `json:"baseline_items_per_sec,omitempty"`
 	Ratio               float64 `json:"ratio,omitempty"`
+	// With a writes baseline run (the same writes, bare):
+	WritesBaselineItemsPerSec float64 `json:"writes_baseline_items_per_sec,omitempty"`
+	WritesRatio               float64 `json:"writes_ratio,omitempty"`
 }
 
 // Run drives t until the count or the duration is reached and reports.
