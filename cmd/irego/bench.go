@@ -35,7 +35,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	preload := fs.Int("preload", 0, "CIs to store before timing starts")
 	stored := fs.Int("chains", 0, "chains the store already holds (from an earlier run's --preload): new chains are numbered after them")
 	baseline := fs.Bool("baseline", false, "also run the bare Badger baseline with the same transaction and record sizes")
-	baselineWrites := fs.Bool("baseline-writes", false, "also run the bare Badger loop writing what irego wrote per item (as many keys, shaped as a sample of its writes, under random keys), in process")
+	baselineWrites := fs.Bool("baseline-writes", false, "also run the bare Badger loop writing what irego wrote per item (inproc mode; as many keys, shaped as a sample of its writes, under random keys)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	updates := fs.Float64("updates", 0.1, "fraction of payloads that update a known chain")
 	repeats := fs.Float64("repeats", 0.1, "fraction of payloads that repeat a known chain unchanged")
