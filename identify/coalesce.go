@@ -68,7 +68,7 @@ func filledEntries(rule *rules.Rule, values map[string]any, scope string) iter.S
 			if e.IsLookup() {
 				continue
 			}
-			if key, _ := entryKey(e, values, scope); key != nil && !yield(e, key) {
+			if key := entryKey(e, values, scope); key != nil && !yield(e, key) {
 				return
 			}
 		}

@@ -546,7 +546,7 @@ func (pl *planner) claim(t *Target, entries []*rules.Entry, values map[string]an
 		if e.IsLookup() {
 			continue
 		}
-		if key, _ := entryKey(e, values, scope); key != nil {
+		if key := entryKey(e, values, scope); key != nil {
 			pl.claimKey(key, t)
 		}
 	}
@@ -679,32 +679,64 @@ func presentKeys(values map[string]any) []string {
 	return out
 }
 
-// entryKey returns the identity key of entry e for values within scope, or
-// nil and the reason the entry does not apply.
-func entryKey(e *rules.Entry, values map[string]any, scope string) ([]byte, string) {
-	texts := make([]string, len(e.Attributes))
-	nulls := make([]bool, len(e.Attributes))
-	present := 0
+// entryKey returns the identity key of entry e for values within scope,
+// or nil when the entry does not apply.
+func entryKey(e *rules.Entry, values map[string]any, scope string) []byte {
+	key, _ := keyOrWhy(e, values, scope, false)
+	return key
+}
+
+// entryKeyWhy is entryKey with the reason the entry does not apply, for
+// an identification attempt's info.
+func entryKeyWhy(e *rules.Entry, values map[string]any, scope string) ([]byte, string) {
+	return keyOrWhy(e, values, scope, true)
+}
+
+// keyOrWhy returns entry e's identity key, or nil and, when why is set,
+// the reason (built only then: most callers only ask whether it applies).
+func keyOrWhy(e *rules.Entry, values map[string]any, scope string, why bool) ([]byte, string) {
+	var small [4]string // most entries have one to three attributes
+	texts := small[:0]
+	if len(e.Attributes) > len(small) {
+		texts = make([]string, 0, len(e.Attributes))
+	}
+	var nulls []bool // nil while no attribute is null
 	var missing []string
 	for k, a := range e.Attributes {
 		v := values[a]
 		if Blank(v) {
+			if nulls == nil {
+				nulls = make([]bool, len(e.Attributes))
+			}
 			nulls[k] = true
-			missing = append(missing, a)
+			if why {
+				missing = append(missing, a)
+			}
+			texts = append(texts, "")
 			continue
 		}
-		texts[k] = payload.Canonical(v)
-		present++
+		texts = append(texts, payload.Canonical(v))
 	}
-	if present == 0 || (len(missing) > 0 && !e.AllowNull) {
+	nullCount := 0
+	for _, n := range nulls {
+		if n {
+			nullCount++
+		}
+	}
+	if nullCount == len(e.Attributes) || (nullCount > 0 && !e.AllowNull) {
+		if !why {
+			return nil, ""
+		}
 		return nil, "missing " + strings.Join(missing, ", ")
 	}
 	if e.When != nil {
 		ok, err := e.When.Eval(values)
-		if err != nil {
+		switch {
+		case err != nil && why:
 			return nil, err.Error()
-		}
-		if !ok {
+		case err != nil || !ok && !why:
+			return nil, ""
+		case !ok:
 			return nil, "condition is false: " + e.When.Source
 		}
 	}
@@ -763,7 +795,7 @@ func (pl *planner) strength() []int {
 			}
 			// The entry applies as walk decides it (nulls, conditions);
 			// whether it does needs no scope.
-			if key, _ := entryKey(e, values, ""); key != nil {
+			if key := entryKey(e, values, ""); key != nil {
 				out[i] = k
 				break
 			}

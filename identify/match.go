@@ -54,7 +54,7 @@ func (pl *planner) walk(s search) ([]Attempt, *Target, *rules.Entry, bool, *Issu
 			cands, why, err = pl.lookupCandidates(e, s)
 		} else {
 			var key []byte
-			key, why = entryKey(e, s.values, s.scope)
+			key, why = entryKeyWhy(e, s.values, s.scope)
 			if key != nil {
 				a.Values = pick(s.values, e.Attributes)
 				cands, err = pl.keyCandidates(key, s)
@@ -190,7 +190,7 @@ func (pl *planner) lookupCandidates(e *rules.Entry, s search) ([]candidate, stri
 		if !ok || !lc.IsA(e.SearchOn) {
 			continue
 		}
-		key, _ := entryKey(e, l.Values, "")
+		key := entryKey(e, l.Values, "")
 		if key == nil {
 			continue
 		}
@@ -327,11 +327,11 @@ func (pl *planner) contradicts(e *rules.Entry, s search, c candidate) bool {
 		if u == e || !u.Unique || u.IsLookup() {
 			continue
 		}
-		mine, _ := entryKey(u, s.values, s.scope)
+		mine := entryKey(u, s.values, s.scope)
 		if mine == nil {
 			continue
 		}
-		theirs, _ := entryKey(u, have, s.scope)
+		theirs := entryKey(u, have, s.scope)
 		if theirs != nil && string(theirs) != string(mine) {
 			return true
 		}
@@ -418,7 +418,7 @@ func (pl *planner) claimLookups(t *Target, rule *rules.Rule, lookups []payload.R
 		}
 		for _, l := range lookups {
 			if lc, ok := pl.rs.Class(l.ClassName); ok && lc.IsA(e.SearchOn) {
-				if key, _ := entryKey(e, l.Values, ""); key != nil {
+				if key := entryKey(e, l.Values, ""); key != nil {
 					pl.claimKey(key, t)
 				}
 			}

@@ -100,7 +100,7 @@ func PartialKeys(rs *rules.RuleSet, it *payload.Item, source string) [][]byte {
 		return keys
 	}
 	for _, e := range c.Rule.Entries {
-		if k, _ := entryKey(e, it.Values, anyScope); k != nil {
+		if k := entryKey(e, it.Values, anyScope); k != nil {
 			keys = append(keys, k)
 		}
 	}
@@ -163,7 +163,7 @@ func RecordKeys(rs *rules.RuleSet, main string, r *payload.Related) [][]byte {
 	values[re.ReferencedField] = anyScope
 	var keys [][]byte
 	for _, e := range re.Entries {
-		if k, _ := entryKey(e, values, anyScope); k != nil {
+		if k := entryKey(e, values, anyScope); k != nil {
 			keys = append(keys, k)
 		}
 	}

@@ -151,7 +151,7 @@ func identityKeys(t *Target, rs *rules.RuleSet) [][]byte {
 		if e.IsLookup() {
 			continue // a lookup entry's values are those of the CI's lookup records
 		}
-		if k, _ := entryKey(e, t.Values, t.Scope); k != nil {
+		if k := entryKey(e, t.Values, t.Scope); k != nil {
 			keys = append(keys, k)
 		}
 	}
@@ -160,7 +160,7 @@ func identityKeys(t *Target, rs *rules.RuleSet) [][]byte {
 		// entry of its CI's rule that searches its class.
 		for _, e := range t.parent.Class.Rule.Entries {
 			if e.IsLookup() && t.Class.IsA(e.SearchOn) {
-				if k, _ := entryKey(e, t.Values, ""); k != nil {
+				if k := entryKey(e, t.Values, ""); k != nil {
 					keys = append(keys, k)
 				}
 			}
@@ -191,7 +191,7 @@ func dependentLookupKeys(t *Target, rs *rules.RuleSet) [][]byte {
 			if !e.IsLookup() || !t.Class.IsA(e.SearchOn) {
 				continue
 			}
-			if k, _ := entryKey(e, t.Values, ""); k != nil && !slices.ContainsFunc(keys, func(x []byte) bool { return bytes.Equal(x, k) }) {
+			if k := entryKey(e, t.Values, ""); k != nil && !slices.ContainsFunc(keys, func(x []byte) bool { return bytes.Equal(x, k) }) {
 				keys = append(keys, k)
 			}
 		}
@@ -361,7 +361,7 @@ func others(ts []*Target, self *Target) string {
 // describeKeyValues renders the attribute values behind key k of t.
 func describeKeyValues(t *Target, k []byte) string {
 	for _, e := range t.entries() {
-		if key, _ := entryKey(e, t.Values, t.Scope); string(key) == string(k) {
+		if key := entryKey(e, t.Values, t.Scope); string(key) == string(k) {
 			var parts []string
 			for _, a := range e.Attributes {
 				parts = append(parts, fmt.Sprintf("%s=%q", a, payload.Canonical(t.Values[a])))

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"time"
 )
@@ -152,7 +153,13 @@ func ClassKeysPrefix() []byte { return prefixClass }
 // scope. values must be canonical texts, in the entry's attribute order; a
 // nil entry in isNull marks an allowed null.
 func IdentityKey(entryID, scope string, values []string, isNull []bool) []byte {
-	k := cat(prefixID, entryID, "/", scope, "/")
+	n := len(prefixID) + len(entryID) + len(scope) + 2
+	for _, v := range values {
+		n += len(v) + uvarintLen(uint64(len(v))+1)
+	}
+	k := make([]byte, 0, n) // one allocation: the key is built to its size
+	k = append(append(append(append(k, prefixID...), entryID...), '/'), scope...)
+	k = append(k, '/')
 	for i, v := range values {
 		if isNull != nil && isNull[i] {
 			k = append(k, 0) // null marker: cannot collide with a length prefix ≥ 1
@@ -163,6 +170,9 @@ func IdentityKey(entryID, scope string, values []string, isNull []bool) []byte {
 	}
 	return k
 }
+
+// uvarintLen is how many bytes binary.AppendUvarint writes for x.
+func uvarintLen(x uint64) int { return (bits.Len64(x|1) + 6) / 7 }
 
 // IdentityPrefix is the prefix of every identity guard key.
 func IdentityPrefix() []byte { return prefixID }
