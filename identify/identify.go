@@ -702,28 +702,27 @@ func keyOrWhy(e *rules.Entry, values map[string]any, scope string, why bool) ([]
 	}
 	var nulls []bool // nil while no attribute is null
 	var missing []string
+	blanks := 0
 	for k, a := range e.Attributes {
 		v := values[a]
-		if Blank(v) {
-			if nulls == nil {
-				nulls = make([]bool, len(e.Attributes))
-			}
-			nulls[k] = true
-			if why {
-				missing = append(missing, a)
-			}
-			texts = append(texts, "")
+		if !Blank(v) {
+			texts = append(texts, payload.Canonical(v))
 			continue
 		}
-		texts = append(texts, payload.Canonical(v))
-	}
-	nullCount := 0
-	for _, n := range nulls {
-		if n {
-			nullCount++
+		if !e.AllowNull && !why {
+			return nil, ""
 		}
+		if nulls == nil {
+			nulls = make([]bool, len(e.Attributes))
+		}
+		nulls[k] = true
+		blanks++
+		if why {
+			missing = append(missing, a)
+		}
+		texts = append(texts, "")
 	}
-	if nullCount == len(e.Attributes) || (nullCount > 0 && !e.AllowNull) {
+	if blanks == len(e.Attributes) || (blanks > 0 && !e.AllowNull) {
 		if !why {
 			return nil, ""
 		}
@@ -732,10 +731,10 @@ func keyOrWhy(e *rules.Entry, values map[string]any, scope string, why bool) ([]
 	if e.When != nil {
 		ok, err := e.When.Eval(values)
 		switch {
-		case err != nil && why:
-			return nil, err.Error()
-		case err != nil || !ok && !why:
+		case (err != nil || !ok) && !why:
 			return nil, ""
+		case err != nil:
+			return nil, err.Error()
 		case !ok:
 			return nil, "condition is false: " + e.When.Source
 		}
