@@ -153,13 +153,11 @@ func ClassKeysPrefix() []byte { return prefixClass }
 // scope. values must be canonical texts, in the entry's attribute order; a
 // nil entry in isNull marks an allowed null.
 func IdentityKey(entryID, scope string, values []string, isNull []bool) []byte {
-	n := len(prefixID) + len(entryID) + len(scope) + 2
+	room := 0 // for the values: the key is built in one allocation, to its size
 	for _, v := range values {
-		n += len(v) + uvarintLen(uint64(len(v))+1)
+		room += len(v) + uvarintLen(uint64(len(v))+1)
 	}
-	k := make([]byte, 0, n) // one allocation: the key is built to its size
-	k = append(append(append(append(k, prefixID...), entryID...), '/'), scope...)
-	k = append(k, '/')
+	k := catWithRoom(room, prefixID, entryID, "/", scope, "/")
 	for i, v := range values {
 		if isNull != nil && isNull[i] {
 			k = append(k, 0) // null marker: cannot collide with a length prefix ≥ 1
@@ -716,12 +714,15 @@ func KeyUnder(k []byte, fresh func(sysID []byte) bool) bool {
 // IsOutKey reports whether k was built by OutKey.
 func IsOutKey(k []byte) bool { return bytes.HasPrefix(k, prefixOut) }
 
-func cat(prefix []byte, parts ...string) []byte {
+func cat(prefix []byte, parts ...string) []byte { return catWithRoom(16, prefix, parts...) }
+
+// catWithRoom is cat with room for room more bytes after the parts.
+func catWithRoom(room int, prefix []byte, parts ...string) []byte {
 	n := len(prefix)
 	for _, p := range parts {
 		n += len(p)
 	}
-	k := make([]byte, 0, n+16)
+	k := make([]byte, 0, n+room)
 	k = append(k, prefix...)
 	for _, p := range parts {
 		k = append(k, p...)

@@ -72,7 +72,11 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 			spec = tmp
 		}
 		var err error
-		count := func(st store.Store) store.Store { counted = bench.NewCounting(st); return counted }
+		count := func(st store.Store) store.Store {
+			counted = bench.NewCounting(st)
+			counted.SampleShapes = *baselineWrites
+			return counted
+		}
 		if e, err = openEngineWrapped(spec, *rulesFile, engine.Options{SyncWrites: *sync}, count); err != nil {
 			fmt.Fprintf(stderr, "irego bench: %v\n", err)
 			return exitFail
@@ -141,12 +145,13 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	if e != nil {
 		rep.Rules = fmt.Sprintf("%d classes, %d identification rules", len(e.Rules().Classes()), len(e.Rules().Rules()))
 	}
+	perTxn := *batch * bench.ItemsPerChain(*installs) // items per transaction, for the baselines
 	if *baseline {
 		size := 512
 		if e != nil {
 			size = averageRecordSize(e.Store())
 		}
-		base, err := runBaseline(ctx, bench.Baseline{RecordsPerTxn: *batch * bench.ItemsPerChain(*installs), RecordSize: size, Concurrency: *concurrency}, *sync, min(*duration, 10*time.Second))
+		base, err := runBaseline(ctx, bench.Baseline{RecordsPerTxn: perTxn, RecordSize: size, Concurrency: *concurrency}, *sync, min(*duration, 10*time.Second))
 		if err != nil {
 			fmt.Fprintf(stderr, "irego bench: baseline: %v\n", err)
 			return exitFail
@@ -154,7 +159,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		rep.BaselineItemsPerSec, rep.Ratio = base, rep.ItemsPerSec/base
 	}
 	if *baselineWrites && counted != nil && rep.KeysPerItem > 0 {
-		b := bench.Baseline{RecordsPerTxn: *batch * bench.ItemsPerChain(*installs), Concurrency: *concurrency, Writes: shapes, WritesPerRecord: rep.KeysPerItem}
+		b := bench.Baseline{RecordsPerTxn: perTxn, Concurrency: *concurrency, Writes: shapes, WritesPerRecord: rep.KeysPerItem}
 		base, err := runBaseline(ctx, b, *sync, min(*duration, 10*time.Second))
 		if err != nil {
 			fmt.Fprintf(stderr, "irego bench: writes baseline: %v\n", err)

@@ -83,10 +83,10 @@ type writer struct {
 
 // record reads the index key of record n, finds it absent and writes.
 func (w *writer) record(txn *bdg.Txn, n uint64) error {
-	id := binary.BigEndian.AppendUint64(nil, n)
 	if len(w.b.Writes) > 0 {
-		id = binary.BigEndian.AppendUint64(nil, w.rng.Uint64())
+		n = w.rng.Uint64()
 	}
+	id := binary.BigEndian.AppendUint64(nil, n)
 	idx := append([]byte("i/"), id...)
 	if _, err := txn.Get(idx); !errors.Is(err, bdg.ErrKeyNotFound) {
 		return err

@@ -20,6 +20,11 @@ type Counting struct {
 	seed     maphash.Seed
 	lastKeys atomic.Int64
 
+	// SampleShapes, set before the run, keeps a sample of the committed
+	// writes for Shapes (the writes baseline); without it counting does no
+	// more than count.
+	SampleShapes bool
+
 	mu      sync.Mutex
 	shapes  []shape // a uniform sample of the committed writes
 	sampled int64   // committed writes the sample was drawn from
@@ -160,7 +165,9 @@ func (t *countingTxn) counted(err error) error {
 	t.c.keys.Add(int64(len(t.written)))
 	t.c.lastKeys.Store(int64(len(t.written)))
 	t.c.bytes.Add(int64(bytes))
-	t.c.sample(t.written)
+	if t.c.SampleShapes {
+		t.c.sample(t.written)
+	}
 	t.written = nil
 	return nil
 }

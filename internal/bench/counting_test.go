@@ -20,7 +20,8 @@ func newCounting(t *testing.T) *Counting {
 }
 
 // A committed transaction counts each key it wrote once, with the bytes of
-// its last write; a discarded one counts nothing.
+// its last write; a discarded one counts nothing; no shape is sampled
+// unless asked.
 func TestCountingCountsEachKeyOnce(t *testing.T) {
 	c := newCounting(t)
 
@@ -49,12 +50,16 @@ func TestCountingCountsEachKeyOnce(t *testing.T) {
 	if keys, bytes := c.Written(); keys != 3 || bytes != 8 {
 		t.Fatalf("after a discarded transaction: %d keys, %d bytes; want 3 and 8", keys, bytes)
 	}
+	if n := len(c.Shapes()); n != 0 {
+		t.Fatalf("%d shapes sampled without SampleShapes; want none", n)
+	}
 }
 
-// Shapes samples the committed writes, not the discarded ones, and keeps
-// at most shapeSamples of them.
+// With SampleShapes, Shapes samples the committed writes, not the
+// discarded ones, and keeps at most shapeSamples of them.
 func TestCountingSamplesCommittedShapes(t *testing.T) {
 	c := newCounting(t)
+	c.SampleShapes = true
 
 	txn := c.NewTxn()
 	txn.Set([]byte("v1/ci/0123456789"), make([]byte, 300))
